@@ -1,0 +1,37 @@
+import type { Endpoint } from "./endpoint.ts";
+import type { CheckResult } from "./result.ts";
+import { type CheckOptions, checkEndpoint } from "./run-check.ts";
+
+export interface CheckRequest {
+  readonly endpoint: Endpoint;
+  readonly options?: CheckOptions;
+}
+
+/**
+ * Checks many endpoints with at most `concurrency` in flight. Each check carries its own
+ * deadlines, so a hostile endpoint holds one slot until its own deadline and never delays
+ * another check's result. Results come back in the order of the requests; `onResult` sees
+ * each as soon as it is ready.
+ */
+export async function checkMany(
+  requests: readonly CheckRequest[],
+  {
+    concurrency = 32,
+    onResult,
+  }: { concurrency?: number; onResult?: (result: CheckResult, index: number) => void } = {},
+): Promise<CheckResult[]> {
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`concurrency must be a positive integer, not ${concurrency}`);
+  const results = new Array<CheckResult>(requests.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    for (let index = next++; index < requests.length; index = next++) {
+      const request = requests[index] as CheckRequest;
+      const result = await checkEndpoint(request.endpoint, request.options);
+      results[index] = result;
+      onResult?.(result, index);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, worker));
+  return results;
+}

@@ -1,0 +1,91 @@
+import { CheckFailure, type Phase } from "./errors.ts";
+import { ChannelError, type LineChannel } from "./line-channel.ts";
+import type { Reason } from "./reasons.ts";
+
+/** Longest multi-line reply accepted (continuation lines of one SMTP reply, CAPA lines...). */
+export const MAX_REPLY_LINES = 500;
+
+/**
+ * One dialogue with a server: the current phase and its absolute deadline, and reading and
+ * writing lines whose failures become CheckFailures named after the phase they happened in.
+ */
+export class Conversation {
+  phase: Phase = "greeting";
+  deadline = 0;
+  private tagSequence = 0;
+
+  constructor(public channel: LineChannel) {}
+
+  enter(phase: Phase, deadline: number): void {
+    this.phase = phase;
+    this.deadline = deadline;
+  }
+
+  /** IMAP command tags: a1, a2, ... */
+  nextTag(): string {
+    this.tagSequence += 1;
+    return `a${this.tagSequence}`;
+  }
+
+  send(line: string): void {
+    this.channel.write(line);
+  }
+
+  async readLine(): Promise<string> {
+    try {
+      return await this.channel.readLine(this.deadline);
+    } catch (error) {
+      if (error instanceof ChannelError) throw this.channelFailure(error);
+      throw error;
+    }
+  }
+
+  /** The reply breaks the grammar: a bad greeting before the dialogue starts, a protocol error after. */
+  grammarError(message: string, line: string): CheckFailure {
+    const reason: Reason = this.phase === "greeting" ? "bad-greeting" : "protocol-error";
+    return new CheckFailure(reason, this.phase, message, truncate(line));
+  }
+
+  fail(reason: Reason, message: string, serverReply?: string): CheckFailure {
+    return new CheckFailure(
+      reason,
+      this.phase,
+      message,
+      serverReply === undefined ? undefined : truncate(serverReply),
+    );
+  }
+
+  private channelFailure(error: ChannelError): CheckFailure {
+    const partial = error.partial ? ` (received so far: "${truncate(error.partial, 80)}")` : "";
+    const inGreeting = this.phase === "greeting";
+    switch (error.kind) {
+      case "timeout": {
+        const reason: Reason = inGreeting ? "timeout-greeting" : "timeout-reply";
+        const what = inGreeting ? "no complete greeting" : `no complete reply during ${this.phase}`;
+        return new CheckFailure(reason, this.phase, `${what} before the deadline${partial}`, undefined, {
+          cause: error,
+        });
+      }
+      case "line-too-long":
+        return new CheckFailure(
+          inGreeting ? "bad-greeting" : "protocol-error",
+          this.phase,
+          error.message,
+          error.partial,
+          {
+            cause: error,
+          },
+        );
+      case "closed": {
+        const reason: Reason = inGreeting && error.partial ? "bad-greeting" : "connection-closed";
+        return new CheckFailure(reason, this.phase, `${error.message} during ${this.phase}`, undefined, {
+          cause: error,
+        });
+      }
+    }
+  }
+}
+
+function truncate(text: string, max = 300): string {
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+}

@@ -1,0 +1,145 @@
+import { type Conversation, MAX_REPLY_LINES } from "../conversation.ts";
+import type { Credentials, Dialect, Reply } from "../dialect.ts";
+import { saslPlain } from "../dialect.ts";
+
+/**
+ * SMTP (RFC 5321 §4.2): `code SP text` ends a reply, `code "-" text` continues it; every line
+ * of one reply carries the same three-digit code, the first digit 2-5.
+ */
+const REPLY_LINE = /^([2-5][0-9][0-9])([ -]|$)(.*)$/;
+
+/** Reply codes this dialogue relies on (RFC 5321 §4.2.2-4.2.3, RFC 3207, RFC 4954). */
+export const SMTP_CODES = {
+  ready: "220", // greeting; also "ready to start TLS" (RFC 3207)
+  ok: "250",
+  closing: "221",
+  authSucceeded: "235", // RFC 4954
+  authContinue: "334", // RFC 4954
+  serviceUnavailable: "421", // may come at any time: the server is shutting the session
+  noService: "554", // instead of 220: "no SMTP service here" (RFC 5321 §3.1)
+  authFailed: "535", // RFC 4954
+  commandUnrecognised: "500",
+  commandNotImplemented: "502",
+} as const;
+
+export async function readSmtpReply(c: Conversation): Promise<Reply> {
+  const lines: string[] = [];
+  const raw: string[] = [];
+  let code: string | undefined;
+  for (;;) {
+    if (lines.length >= MAX_REPLY_LINES) {
+      throw c.grammarError(`reply longer than ${MAX_REPLY_LINES} lines`, lines[0] ?? "");
+    }
+    const line = await c.readLine();
+    const match = REPLY_LINE.exec(line);
+    if (!match) throw c.grammarError(`not an SMTP reply line: "${line.slice(0, 80)}"`, line);
+    const [, lineCode = "", separator, text = ""] = match;
+    if (code !== undefined && lineCode !== code) {
+      throw c.grammarError(`reply code changed from ${code} to ${lineCode} inside one reply`, line);
+    }
+    code = lineCode;
+    lines.push(text);
+    raw.push(line);
+    if (separator !== "-") {
+      const positive = lineCode.startsWith("2") || lineCode.startsWith("3");
+      return { ok: positive, code: lineCode, lines, text: line, raw };
+    }
+  }
+}
+
+async function command(c: Conversation, line: string): Promise<Reply> {
+  c.send(line);
+  const reply = await readSmtpReply(c);
+  if (reply.code === SMTP_CODES.serviceUnavailable) {
+    throw c.fail(
+      "service-unavailable",
+      `the server is closing the session (421) after ${line.split(" ")[0]}`,
+      reply.text,
+    );
+  }
+  return reply;
+}
+
+export const smtpDialect: Dialect = {
+  protocol: "smtp",
+  startTlsCapability: "STARTTLS",
+
+  readGreeting: readSmtpReply,
+
+  judgeGreeting(greeting) {
+    if (greeting.code === SMTP_CODES.ready) return "ok";
+    if (greeting.code === SMTP_CODES.serviceUnavailable || greeting.code === SMTP_CODES.noService)
+      return "unavailable";
+    return "bad";
+  },
+
+  async capabilities(c, { clientName }) {
+    const ehlo = await command(c, `EHLO ${clientName}`);
+    if (ehlo.code === SMTP_CODES.ok) {
+      // The first line is the server's name; each further line is one extension keyword with parameters.
+      return ehlo.lines.slice(1).map((line) => line.trim());
+    }
+    if (ehlo.code === SMTP_CODES.commandUnrecognised || ehlo.code === SMTP_CODES.commandNotImplemented) {
+      const helo = await command(c, `HELO ${clientName}`); // RFC 5321 §3.2: fall back for old servers
+      if (helo.code === SMTP_CODES.ok) return [];
+      throw c.fail("protocol-error", "the server refused both EHLO and HELO", helo.text);
+    }
+    throw c.fail("protocol-error", "the server refused EHLO", ehlo.text);
+  },
+
+  async startTls(c) {
+    const reply = await command(c, "STARTTLS");
+    return { ...reply, ok: reply.code === SMTP_CODES.ready };
+  },
+
+  async login(c, credentials, capabilities) {
+    const mechanisms = smtpAuthMechanisms(capabilities);
+    if (mechanisms.length === 0) {
+      throw c.fail(
+        "auth-unavailable",
+        "the server does not offer AUTH here (AUTH is often offered only after STARTTLS)",
+      );
+    }
+    const reply = mechanisms.includes("PLAIN")
+      ? await command(c, `AUTH PLAIN ${saslPlain(credentials)}`)
+      : mechanisms.includes("LOGIN")
+        ? await authLogin(c, credentials)
+        : undefined;
+    if (!reply) {
+      throw c.fail(
+        "auth-unavailable",
+        `no supported AUTH mechanism (server offers ${mechanisms.join(" ")}; PLAIN or LOGIN needed)`,
+      );
+    }
+    if (reply.code === SMTP_CODES.authSucceeded) return;
+    if (
+      reply.code.startsWith("5") &&
+      reply.code !== SMTP_CODES.authFailed &&
+      reply.code !== "534" &&
+      reply.code !== "535"
+    ) {
+      throw c.fail("auth-unavailable", `the server refused the AUTH command (${reply.code})`, reply.text);
+    }
+    throw c.fail("auth-failed", `login rejected (${reply.code})`, reply.text);
+  },
+
+  async quit(c) {
+    c.send("QUIT");
+    await readSmtpReply(c);
+  },
+};
+
+/** AUTH LOGIN (draft-murchison-sasl-login): user and password each answer a 334 challenge. */
+async function authLogin(c: Conversation, credentials: Credentials): Promise<Reply> {
+  const first = await command(c, "AUTH LOGIN");
+  if (first.code !== SMTP_CODES.authContinue) return first;
+  const second = await command(c, Buffer.from(credentials.user, "utf8").toString("base64"));
+  if (second.code !== SMTP_CODES.authContinue) return second;
+  return command(c, Buffer.from(credentials.password.reveal(), "utf8").toString("base64"));
+}
+
+/** Mechanisms from `AUTH PLAIN LOGIN` (RFC 4954) or the pre-standard `AUTH=PLAIN LOGIN`. */
+export function smtpAuthMechanisms(capabilities: readonly string[]): string[] {
+  const line = capabilities.find((cap) => /^AUTH[ =]/i.test(cap));
+  return line ? line.slice(5).trim().toUpperCase().split(/\s+/).filter(Boolean) : [];
+}

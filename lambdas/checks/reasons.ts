@@ -1,0 +1,91 @@
+/**
+ * The fixed list of reason codes a check can end with, each with the Nagios status it
+ * carries by default and a one-line explanation. The README's reason table is generated
+ * from this list (`email-scout check --reasons`), so the two never drift apart.
+ */
+export const STATUSES = ["OK", "WARNING", "CRITICAL", "UNKNOWN"] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Nagios exit codes (Nagios plugin guidelines): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
+export const EXIT_CODES: Record<Status, number> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
+
+/** Higher is worse; UNKNOWN ranks between WARNING and CRITICAL as Nagios ranks it for hosts. */
+const SEVERITY: Record<Status, number> = { OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3 };
+
+export function worseStatus(a: Status, b: Status): Status {
+  return SEVERITY[b] > SEVERITY[a] ? b : a;
+}
+
+export const REASONS = {
+  ok: { status: "OK", text: "every phase answered as expected" },
+  "dns-failed": { status: "CRITICAL", text: "the host name does not resolve (for the chosen IP family)" },
+  "timeout-resolve": { status: "CRITICAL", text: "name resolution did not answer before its deadline" },
+  refused: { status: "CRITICAL", text: "the TCP connection was refused (nothing listens on the port)" },
+  unreachable: { status: "CRITICAL", text: "no route to the host or network" },
+  "timeout-connect": {
+    status: "CRITICAL",
+    text: "the TCP connection was not established before its deadline",
+  },
+  "timeout-greeting": { status: "CRITICAL", text: "connected, but no complete greeting before its deadline" },
+  "bad-greeting": {
+    status: "CRITICAL",
+    text: "the greeting breaks the protocol's grammar (garbage, wrong protocol, overlong line)",
+  },
+  "service-unavailable": {
+    status: "CRITICAL",
+    text: "the server greets with a refusal (SMTP 421/554, IMAP * BYE, POP3 -ERR)",
+  },
+  "connection-closed": {
+    status: "CRITICAL",
+    text: "the server closed the connection in the middle of the dialogue",
+  },
+  "timeout-reply": { status: "CRITICAL", text: "a command got no complete reply before its deadline" },
+  "protocol-error": {
+    status: "CRITICAL",
+    text: "a reply breaks the protocol's grammar or refuses a basic command",
+  },
+  "no-starttls": { status: "CRITICAL", text: "STARTTLS/STLS is required but not offered" },
+  "starttls-refused": {
+    status: "CRITICAL",
+    text: "STARTTLS/STLS is offered but the command was refused (e.g. SMTP 454)",
+  },
+  "timeout-tls": { status: "CRITICAL", text: "the TLS handshake did not finish before its deadline" },
+  "tls-failed": {
+    status: "CRITICAL",
+    text: "the TLS handshake failed (reset, alert, no shared protocol or cipher)",
+  },
+  "cert-expired": { status: "CRITICAL", text: "the server certificate has expired" },
+  "cert-not-yet-valid": { status: "CRITICAL", text: "the server certificate is not valid yet" },
+  "cert-untrusted": {
+    status: "CRITICAL",
+    text: "the certificate chain does not verify against the trusted CAs",
+  },
+  "cert-hostname-mismatch": {
+    status: "CRITICAL",
+    text: "the certificate does not name the host that was checked",
+  },
+  "cert-expiring": {
+    status: "WARNING",
+    text: "certificate days left at or below the warning (WARNING) or critical (CRITICAL) threshold",
+  },
+  "auth-failed": { status: "CRITICAL", text: "the server rejected the login" },
+  "auth-unavailable": {
+    status: "CRITICAL",
+    text: "login was asked for, but the server offers no usable way to log in",
+  },
+  "banner-mismatch": { status: "WARNING", text: "the greeting does not match the expected banner pattern" },
+  slow: {
+    status: "WARNING",
+    text: "response time at or above the warning (WARNING) or critical (CRITICAL) threshold",
+  },
+  "config-error": {
+    status: "UNKNOWN",
+    text: "the check could not run: bad endpoint URL, option or credential file",
+  },
+  "internal-error": {
+    status: "UNKNOWN",
+    text: "the check itself failed unexpectedly (a bug: please report it)",
+  },
+} as const satisfies Record<string, { status: Status; text: string }>;
+
+export type Reason = keyof typeof REASONS;

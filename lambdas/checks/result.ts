@@ -1,0 +1,43 @@
+import type { Endpoint } from "./endpoint.ts";
+import type { Phase } from "./errors.ts";
+import type { Problem, Thresholds } from "./evaluate.ts";
+import type { Reason, Status } from "./reasons.ts";
+import type { TlsFacts } from "./tls-facts.ts";
+
+/** Milliseconds spent in each phase that ran (a failed phase shows the time until it failed). */
+export type PhaseTimings = Partial<Record<Phase, number>>;
+
+/** Everything one check found out. Stable field names: events and the store carry this shape. */
+export interface CheckResult {
+  readonly endpoint: string;
+  readonly kind: Endpoint["kind"];
+  readonly protocol: Endpoint["protocol"];
+  readonly host: string;
+  readonly port: number;
+  /** The IP address actually connected to. */
+  readonly address?: string;
+  readonly status: Status;
+  readonly reason: Reason;
+  readonly message: string;
+  readonly problems: Problem[];
+  /** The phase that failed, when the dialogue ended early. */
+  readonly failedPhase?: Phase;
+  /** The server's reply that caused the failure, when there was one. */
+  readonly serverReply?: string;
+  readonly startedAt: string;
+  /** Connect through login (DNS and the polite QUIT left out): the figure thresholds apply to. */
+  readonly responseMs: number;
+  /** Resolve through QUIT. */
+  readonly totalMs: number;
+  readonly timings: PhaseTimings;
+  readonly banner?: string;
+  readonly capabilities?: string[];
+  readonly capabilitiesAfterTls?: string[];
+  /** What became of STARTTLS on a plain-text port; absent when the dialogue ended before capabilities. */
+  readonly startTls?: "used" | "not-offered" | "off" | "not-applicable";
+  readonly tls?: TlsFacts;
+  readonly login: "ok" | "failed" | "not-asked";
+  /** Whether the server answered the polite QUIT/LOGOUT. */
+  readonly quit?: "ok" | "no-reply";
+  readonly thresholds: Thresholds;
+}

@@ -1,0 +1,65 @@
+import type { Socket } from "node:net";
+import { isIP } from "node:net";
+import { type SecureContext, type TLSSocket, connect as tlsConnect } from "node:tls";
+import { CheckFailure } from "./errors.ts";
+
+/**
+ * Runs a TLS client handshake over an already connected socket (implicit TLS right after
+ * connect, or after a STARTTLS reply) with an absolute deadline. The chain is verified
+ * against `trust` but never enforced here: the facts decide the status afterwards, so an
+ * expired or self-signed certificate is reported as such instead of as a failed handshake.
+ */
+export function tlsHandshake(
+  socket: Socket,
+  options: { serverName: string; trust: SecureContext; deadline: number },
+): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    // SNI carries host names only (RFC 6066 §3), never an IP literal.
+    const servername = isIP(options.serverName) ? undefined : options.serverName;
+    const secure = tlsConnect({
+      socket,
+      secureContext: options.trust,
+      rejectUnauthorized: false,
+      // The name is checked apart (tls-facts.ts); left to Node, a mismatch would also mark the chain untrusted.
+      checkServerIdentity: () => undefined,
+      ...(servername ? { servername } : {}),
+    });
+    const timer = setTimeout(
+      () => {
+        cleanup();
+        secure.destroy();
+        reject(
+          new CheckFailure("timeout-tls", "tls", "the TLS handshake did not finish before the deadline"),
+        );
+      },
+      Math.max(0, options.deadline - Date.now()),
+    );
+    const onError = (error: NodeJS.ErrnoException) => {
+      cleanup();
+      secure.destroy();
+      const what = error.code ? `${error.code}: ${error.message}` : error.message;
+      reject(
+        new CheckFailure("tls-failed", "tls", `TLS handshake failed (${what})`, undefined, { cause: error }),
+      );
+    };
+    const onClose = () =>
+      onError(
+        Object.assign(new Error("the server closed the connection during the handshake"), {
+          code: "ECONNRESET",
+        }),
+      );
+    const onSecure = () => {
+      cleanup();
+      resolve(secure);
+    };
+    function cleanup() {
+      clearTimeout(timer);
+      secure.off("error", onError);
+      secure.off("close", onClose);
+      secure.off("secureConnect", onSecure);
+    }
+    secure.once("error", onError);
+    secure.once("close", onClose);
+    secure.once("secureConnect", onSecure);
+  });
+}

@@ -1,0 +1,48 @@
+// Builds the runnable artefacts with esbuild (no tsc emit: TypeScript only type-checks).
+//  - dist/email-scout.mjs: the CLI, one ESM bundle, dependencies bundled so it starts fast
+//    (a Nagios plugin is started once per check).
+//  - dist/email_return.cjs: the return script for mail servers, Node standard library only,
+//    one self-contained CommonJS file that runs from a ~/.forward pipe.
+import { existsSync } from "node:fs";
+import { chmod } from "node:fs/promises";
+import { build } from "esbuild";
+
+const common = { bundle: true, platform: "node", target: "node20", sourcemap: false, logLevel: "warning" };
+
+await build({
+  ...common,
+  entryPoints: ["bin/email-scout.ts"],
+  outfile: "dist/email-scout.mjs",
+  format: "esm",
+  // Some CommonJS dependencies call require(); give the ESM bundle one.
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __esCreateRequire } from 'node:module'; const require = __esCreateRequire(import.meta.url);",
+  },
+});
+await chmod("dist/email-scout.mjs", 0o755);
+
+const returnEntry = "lambdas/return/email-return.ts";
+if (existsSync(returnEntry)) {
+  await build({
+    ...common,
+    entryPoints: [returnEntry],
+    outfile: "dist/email_return.cjs",
+    format: "cjs",
+    banner: { js: "#!/usr/bin/env node" },
+    plugins: [
+      {
+        // The return script runs on mail servers with no install step: refuse any package.
+        name: "stdlib-only",
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (args) => {
+            if (!args.path.startsWith("node:")) {
+              return { errors: [{ text: `email_return may use the Node standard library only, not ${args.path}` }] };
+            }
+            return { path: args.path, external: true };
+          });
+        },
+      },
+    ],
+  });
+  await chmod("dist/email_return.cjs", 0o755);
+}

@@ -1,0 +1,42 @@
+import type { AddressInfo } from "node:net";
+import { SMTPServer } from "smtp-server";
+import type { TlsIdentity } from "./line-server.ts";
+
+export interface SmtpPeer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A real SMTP server (the smtp-server library) on 127.0.0.1, port 0: STARTTLS or implicit
+ * TLS with the given identity, AUTH PLAIN/LOGIN accepting one user.
+ */
+export async function startSmtpPeer(options: {
+  identity: TlsIdentity;
+  implicitTls?: boolean;
+  hideStartTls?: boolean;
+  user?: string;
+  password?: string;
+  authOptional?: boolean;
+}): Promise<SmtpPeer> {
+  const server = new SMTPServer({
+    secure: options.implicitTls ?? false,
+    key: options.identity.key,
+    cert: options.identity.cert,
+    name: "mail.example.test",
+    banner: "Scout test peer",
+    hideSTARTTLS: options.hideStartTls ?? false,
+    authMethods: ["PLAIN", "LOGIN"],
+    authOptional: options.authOptional ?? true,
+    logger: false,
+    onAuth(auth, _session, callback) {
+      if (auth.username === options.user && auth.password === options.password)
+        return callback(null, { user: auth.username });
+      return callback(Object.assign(new Error("Authentication credentials invalid"), { responseCode: 535 }));
+    },
+  });
+  server.on("error", () => {});
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
