@@ -1,0 +1,79 @@
+/**
+ * Where probes and their outcomes live: SQLite in local mode, DynamoDB on AWS. Every state
+ * change is conditional on the current state, so duplicate or concurrent deliveries of the
+ * same return record one result.
+ */
+
+/**
+ * sent -> returned | lost | bounced; lost -> late; send-failed is final from the start.
+ * A bounce after a lost is still recorded as bounced (the DSN explains the loss).
+ */
+export type ProbeState = "sent" | "returned" | "lost" | "late" | "bounced" | "send-failed";
+
+/** One hop of the path a probe took, from a Received header (informational). */
+export interface Hop {
+  /** Host that handed the message on ("from" clause), if stated. */
+  readonly from?: string;
+  /** Host that received it ("by" clause). */
+  readonly by?: string;
+  readonly with?: string;
+  /** The timestamp that hop wrote, ms since epoch (that host's clock). */
+  readonly atMs?: number;
+}
+
+export interface NewProbe {
+  readonly probeId: string;
+  readonly targetId: string;
+  readonly toAddress: string;
+  readonly messageId: string;
+  readonly sentAtMs: number;
+  /** After this, a probe still "sent" is swept to "lost". */
+  readonly deadlineMs: number;
+}
+
+export interface BounceFacts {
+  /** RFC 3464 Status, e.g. 5.1.1. */
+  readonly status?: string;
+  /** Diagnostic-Code, e.g. "smtp; 550 5.1.1 <x@y>: Recipient address rejected". */
+  readonly diagnostic?: string;
+  readonly action?: string;
+  readonly remoteMta?: string;
+}
+
+export interface ProbeRecord extends NewProbe {
+  readonly state: ProbeState;
+  readonly updatedAtMs: number;
+  /** When the return reached the monitor (monitor clock). */
+  readonly returnedAtMs?: number;
+  /** returnedAtMs - sentAtMs: the round-trip time. */
+  readonly rttMs?: number;
+  /** When the probe reached the remote server, by the remote clock (informational). */
+  readonly remoteArrivedAtMs?: number;
+  /** Apparent remote clock offset: remote arrival minus the midpoint of send and return. */
+  readonly remoteClockOffsetMs?: number;
+  readonly hops?: readonly Hop[];
+  readonly bounce?: BounceFacts;
+  /** Why sending failed (send-failed). */
+  readonly error?: string;
+}
+
+/** Fields a transition may set. */
+export type ProbeOutcome = Partial<
+  Pick<ProbeRecord, "returnedAtMs" | "rttMs" | "remoteArrivedAtMs" | "remoteClockOffsetMs" | "hops" | "bounce" | "error">
+>;
+
+export interface ProbeStore {
+  recordSent(probe: NewProbe): Promise<void>;
+  /** Records a probe that could not be sent at all. */
+  recordSendFailed(probe: NewProbe, error: string, atMs: number): Promise<void>;
+  /**
+   * Moves a probe to `to` only if its current state is one of `from`. Returns the record
+   * after the change, or undefined when nothing changed (wrong state or unknown probe).
+   */
+  transition(probeId: string, from: readonly ProbeState[], to: ProbeState, outcome: ProbeOutcome, atMs: number): Promise<ProbeRecord | undefined>;
+  get(probeId: string): Promise<ProbeRecord | undefined>;
+  /** Probes still "sent" whose deadline is before `nowMs`. */
+  overdue(nowMs: number, limit: number): Promise<ProbeRecord[]>;
+  /** Probes of a target sent at or after `sinceMs`, newest first. */
+  recent(targetId: string, sinceMs: number, limit: number): Promise<ProbeRecord[]>;
+}
