@@ -59,7 +59,10 @@ export interface ProbeRecord extends NewProbe {
 
 /** Fields a transition may set. */
 export type ProbeOutcome = Partial<
-  Pick<ProbeRecord, "returnedAtMs" | "rttMs" | "remoteArrivedAtMs" | "remoteClockOffsetMs" | "hops" | "bounce" | "error">
+  Pick<
+    ProbeRecord,
+    "returnedAtMs" | "rttMs" | "remoteArrivedAtMs" | "remoteClockOffsetMs" | "hops" | "bounce" | "error"
+  >
 >;
 
 export interface ProbeStore {
@@ -70,10 +73,40 @@ export interface ProbeStore {
    * Moves a probe to `to` only if its current state is one of `from`. Returns the record
    * after the change, or undefined when nothing changed (wrong state or unknown probe).
    */
-  transition(probeId: string, from: readonly ProbeState[], to: ProbeState, outcome: ProbeOutcome, atMs: number): Promise<ProbeRecord | undefined>;
+  transition(
+    probeId: string,
+    from: readonly ProbeState[],
+    to: ProbeState,
+    outcome: ProbeOutcome,
+    atMs: number,
+  ): Promise<ProbeRecord | undefined>;
   get(probeId: string): Promise<ProbeRecord | undefined>;
   /** Probes still "sent" whose deadline is before `nowMs`. */
   overdue(nowMs: number, limit: number): Promise<ProbeRecord[]>;
   /** Probes of a target sent at or after `sinceMs`, newest first. */
   recent(targetId: string, sinceMs: number, limit: number): Promise<ProbeRecord[]>;
+}
+
+/**
+ * Why an inbound message did not become a measurement. Each is counted and logged; none
+ * ever changes a probe's state.
+ */
+export type RejectReason =
+  | "malformed-mail"
+  | "wrong-recipient"
+  | "not-a-return"
+  | "no-token"
+  | "token-malformed"
+  | "token-unsupported-version"
+  | "token-bad-signature"
+  | "token-expired"
+  | "token-from-future"
+  | "unknown-probe"
+  | "probe-mismatch"
+  | "unparseable-bounce";
+
+export interface RejectionLog {
+  countRejection(reason: RejectReason, detail: string, atMs: number): Promise<void>;
+  /** Counts by reason since `sinceMs`. */
+  rejectionCounts(sinceMs: number): Promise<Partial<Record<RejectReason, number>>>;
 }
