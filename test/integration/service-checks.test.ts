@@ -1,0 +1,88 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseEndpointUrl } from "../../lambdas/checks/endpoint.ts";
+import { type CheckOptions, checkEndpoint } from "../../lambdas/checks/run-check.ts";
+import { readPasswordFile } from "../../lambdas/cli/read-password.ts";
+import { Secret } from "../../lambdas/core/secret.ts";
+import { type DemoHost, demoHost } from "../support/demo-host.ts";
+
+// Against the real Postfix and Dovecot of the demo mail host, on loopback.
+let demo: DemoHost;
+beforeAll(() => {
+  demo = demoHost();
+});
+
+const KINDS = ["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s"] as const;
+const check = (url: string, options: CheckOptions = {}) =>
+  checkEndpoint(parseEndpointUrl(url), { caFile: demo.caFile, ...options });
+
+describe.each(KINDS)("%s on the demo host", (kind) => {
+  it("is OK, with TLS facts and the certificate's known days left", async () => {
+    const result = await check(`${kind}://${demo.host}`);
+    expect(result).toMatchObject({ status: "OK", reason: "ok", quit: "ok" });
+    expect(result.tls).toMatchObject({ chainTrusted: true, hostnameMatch: true });
+    expect(result.tls?.certificate?.daysLeft).toBe(demo.certDaysLeft);
+    expect(result.tls?.certificate?.subjectAltNames).toContain("DNS:mail.scout.test");
+    if (kind === "smtp" || kind === "submission")
+      expect(result.banner).toMatch(/^220 mail\.scout\.test ESMTP/);
+    if (kind.startsWith("imap")) expect(result.capabilities).toContain("IMAP4rev1");
+    if (!kind.endsWith("s")) expect(result.startTls).toBe("used");
+  });
+
+  it("is untrusted without the demo CA", async () => {
+    const result = await check(`${kind}://${demo.host}`, { caFile: undefined });
+    expect(result).toMatchObject({ status: "CRITICAL", reason: "cert-untrusted" });
+  });
+
+  if (kind !== "smtp") {
+    it("logs in as the demo user", async () => {
+      const credentials = { user: demo.user, password: readPasswordFile(demo.passwordFile) };
+      const result = await check(`${kind}://${demo.host}`, { credentials });
+      expect(result).toMatchObject({ status: "OK", login: "ok" });
+    });
+
+    it("names a wrong password auth-failed", async () => {
+      const credentials = { user: demo.user, password: new Secret("not-the-password") };
+      const result = await check(`${kind}://${demo.host}`, { credentials });
+      expect(result).toMatchObject({ status: "CRITICAL", reason: "auth-failed", failedPhase: "login" });
+    });
+  }
+});
+
+describe("demo host specifics", () => {
+  it("port 25 offers no AUTH, so a login there is auth-unavailable", async () => {
+    const credentials = { user: demo.user, password: readPasswordFile(demo.passwordFile) };
+    const result = await check(`smtp://${demo.host}`, { credentials });
+    expect(result).toMatchObject({ status: "CRITICAL", reason: "auth-unavailable" });
+  });
+
+  it("the certificate's own name verifies through servername=", async () => {
+    const result = await check(`imaps://${demo.host}?servername=mail.scout.test`);
+    expect(result).toMatchObject({ status: "OK" });
+    expect(result.tls?.checkedName).toBe("mail.scout.test");
+    const wrong = await check(`imaps://${demo.host}?servername=mail.other.test`);
+    expect(wrong).toMatchObject({ status: "CRITICAL", reason: "cert-hostname-mismatch" });
+  });
+
+  it("Dovecot refuses plaintext login before TLS from a non-local source (LOGINDISABLED)", async () => {
+    const credentials = { user: demo.user, password: readPasswordFile(demo.passwordFile) };
+    const result = await check(`imap://${demo.host}?starttls=off`, {
+      credentials,
+      sourceAddress: "127.0.0.2",
+    });
+    expect(result).toMatchObject({ status: "CRITICAL", reason: "auth-unavailable" });
+    expect(result.capabilities).toContain("LOGINDISABLED");
+  });
+
+  it("the certificate thresholds turn the known expiry into WARNING and CRITICAL", async () => {
+    const warn = await check(`smtps://${demo.host}`, { thresholds: { certWarningDays: demo.certDaysLeft } });
+    expect(warn).toMatchObject({ status: "WARNING", reason: "cert-expiring" });
+    const crit = await check(`pop3s://${demo.host}`, { thresholds: { certCriticalDays: demo.certDaysLeft } });
+    expect(crit).toMatchObject({ status: "CRITICAL", reason: "cert-expiring" });
+  });
+
+  it("checks ::1 when the demo host listens on IPv6", async (context) => {
+    if (!demo.ipv6) context.skip();
+    const result = await check("imaps://[::1]");
+    expect(result).toMatchObject({ status: "OK", address: "::1" });
+  });
+});
