@@ -36,7 +36,9 @@ if (existsSync(returnEntry)) {
         setup(b) {
           b.onResolve({ filter: /^[^./]/ }, (args) => {
             if (!args.path.startsWith("node:")) {
-              return { errors: [{ text: `email_return may use the Node standard library only, not ${args.path}` }] };
+              return {
+                errors: [{ text: `email_return may use the Node standard library only, not ${args.path}` }],
+              };
             }
             return { path: args.path, external: true };
           });
