@@ -80,8 +80,11 @@ CA_DAYS=3650
 WAIT_SECONDS=20       # bound for every wait loop
 POSTFIX_PORTS=(25 587 465)
 DOVECOT_PORTS=(143 993 110 995)
-DEMO_USERS=(scout probe)
-declare -A DEMO_PASSWORDS=([scout]="scout-demo-password" [probe]="probe-demo-password")
+# probe-slow and probe-void are round-trip test mailboxes: the integration tests give them
+# a pipe that sleeps first, and one that discards mail.
+DEMO_USERS=(scout probe probe-slow probe-void)
+declare -A DEMO_PASSWORDS=([scout]="scout-demo-password" [probe]="probe-demo-password"
+  [probe-slow]="probe-slow-demo-password" [probe-void]="probe-void-demo-password")
 PACKAGES=(postfix dovecot-imapd dovecot-pop3d openssl)
 
 DOVECOT_CONF="$DEMO_DIR/dovecot.conf"
@@ -590,6 +593,10 @@ postfix_transport() {
   cat <<'EOF'
 # Managed by scripts/demo-mailhost.sh (Email Scout demo mail host). Do not edit: rewritten on "up".
 # domain                next hop (numeric only: the demo host never does DNS)
+# Returns and bounces for the local monitor (config/demo.yaml listens on 2525) and for the
+# integration tests' own listener (2526).
+scout-returns.test      smtp:[127.0.0.1]:2525
+scout-test.test         smtp:[127.0.0.1]:2526
 EOF
 }
 

@@ -1,5 +1,7 @@
 import { checkCommand } from "./check-command.ts";
 import type { CommandIo } from "./io.ts";
+import { keyCommand } from "./key-command.ts";
+import { returnCommand } from "./return-command.ts";
 
 export const VERSION = "0.1.0";
 
@@ -9,6 +11,9 @@ Email Scout watches mail servers: SMTP, IMAP and POP3 service checks with TLS fa
 
 Commands:
   check <endpoint-url>   check one SMTP/IMAP/POP3 endpoint, Nagios plugin output and exit code
+  key new FILE           write a fresh probe key (mode 0600)
+  return install|uninstall
+                         install email_return for a mailbox on this mail server (~/.forward)
   help [command]         show help for a command
   version                print the version
 
@@ -20,6 +25,8 @@ type Command = (args: string[], io: CommandIo) => Promise<number>;
 /** Every command, looked up by name. */
 const COMMANDS: Record<string, Command> = {
   check: checkCommand,
+  key: keyCommand,
+  return: returnCommand,
 };
 
 /** Runs the CLI and returns its exit code. Usage errors exit 3 (UNKNOWN), as Nagios expects of plugins. */

@@ -1,0 +1,50 @@
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { configSchema, type ScoutConfig } from "./schema.ts";
+
+/** The configuration is unusable; `problems` has one line per problem, each naming its key. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}: invalid configuration\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** Parses YAML or JSON text (JSON is YAML) and validates it. Relative paths stay as written. */
+export function parseConfigText(text: string, source: string): ScoutConfig {
+  let data: unknown;
+  try {
+    data = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (error) {
+    throw new ConfigError(source, [`not valid YAML/JSON: ${(error as Error).message.split("\n")[0]}`]);
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new ConfigError(source, [
+      "the top level must be a mapping of keys (dataDir, inbound, targets, ...)",
+    ]);
+  }
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success) throw new ConfigError(source, describeIssues(parsed.error.issues));
+  return parsed.data;
+}
+
+/** "targets[0].endpoints[1].url: must be ..." for each issue. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const key = issue.path.reduce<string>(
+      (text, part) =>
+        typeof part === "number" ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part),
+      "",
+    );
+    if (issue.code === "unrecognized_keys") {
+      const keys = issue.keys.map((k) => (key ? `${key}.${k}` : k)).join(", ");
+      return `${keys}: unknown key${issue.keys.length > 1 ? "s" : ""}`;
+    }
+    if (issue.code === "invalid_type" && / received undefined$/.test(issue.message))
+      return `${key || "(top level)"}: is required`;
+    return `${key || "(top level)"}: ${issue.message}`;
+  });
+}

@@ -1,0 +1,169 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { ConfigError, parseConfigText } from "../../../../lambdas/core/config/parse-config.ts";
+
+const ROOT = join(import.meta.dirname, "../../../..");
+
+const MINIMAL = {
+  dataDir: "/var/lib/scout",
+  probeKeyFile: "/etc/scout/probe.key",
+  inbound: { domain: "scout-returns.example.com", returnAddress: "returns@scout-returns.example.com" },
+  targets: [
+    { id: "mx1", endpoints: [{ url: "smtp://mx1.example.com" }], probe: { to: "probe@mx1.example.com" } },
+  ],
+};
+
+function problemsOf(data: unknown): string[] {
+  try {
+    parseConfigText(typeof data === "string" ? data : JSON.stringify(data), "test.yaml");
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+/** MINIMAL with one change made by `edit`. */
+function variant(edit: (config: Record<string, any>) => void): unknown {
+  const copy = structuredClone(MINIMAL) as Record<string, any>;
+  edit(copy);
+  return copy;
+}
+
+describe("parseConfigText", () => {
+  it("fills defaults into a minimal config", () => {
+    const config = parseConfigText(stringify(MINIMAL), "minimal.yaml");
+    expect(config.schedule).toEqual({ intervalSeconds: 60, checkConcurrency: 16 });
+    expect(config.inbound.listen).toEqual({ host: "127.0.0.1", port: 2525 });
+    expect(config.roundTrip).toEqual({
+      deadlineSeconds: 300,
+      warningSeconds: 30,
+      criticalSeconds: 120,
+      maxAgeSeconds: 86_400,
+    });
+  });
+
+  it("accepts the demo config shipped in config/demo.yaml", () => {
+    const config = parseConfigText(readFileSync(join(ROOT, "config/demo.yaml"), "utf8"), "config/demo.yaml");
+    expect(config.targets[0]?.endpoints).toHaveLength(7);
+  });
+
+  // One invalid fixture per rule, with its exact message.
+  it.each([
+    ["unknown top-level key", variant((c) => (c.interval = 5)), "interval: unknown key"],
+    [
+      "misspelt nested key",
+      variant((c) => (c.inbound.retrunAddress = "x@y.z")),
+      "inbound.retrunAddress: unknown key",
+    ],
+    ["missing dataDir", variant((c) => delete c.dataDir), "dataDir: is required"],
+    ["no targets", variant((c) => (c.targets = [])), "targets: name at least one target"],
+    [
+      "bad target id",
+      variant((c) => (c.targets[0].id = "mx 1")),
+      "targets[0].id: must be 1-64 characters of letters, digits, . _ - (it names the target in metrics)",
+    ],
+    [
+      "duplicate target ids",
+      variant((c) => c.targets.push(c.targets[0])),
+      'targets[1].id: duplicate target id "mx1"',
+    ],
+    [
+      "target with nothing to watch",
+      variant((c) => (c.targets[0] = { id: "idle" })),
+      "targets[0]: has neither endpoints nor a probe: nothing to watch",
+    ],
+    [
+      "bad endpoint URL",
+      variant((c) => (c.targets[0].endpoints[0].url = "ftp://x")),
+      'targets[0].endpoints[0].url: endpoint "ftp://x": unknown scheme "ftp:"; use one of smtp, submission, smtps, imap, imaps, pop3, pop3s',
+    ],
+    [
+      "unknown endpoint key",
+      variant((c) => (c.targets[0].endpoints[0].password = "x")),
+      "targets[0].endpoints[0].password: unknown key",
+    ],
+    [
+      "bad probe address",
+      variant((c) => (c.targets[0].probe.to = "probe")),
+      "targets[0].probe.to: must be a plain mail address like probe@example.com",
+    ],
+    [
+      "return address off the inbound domain",
+      variant((c) => (c.inbound.returnAddress = "r@elsewhere.example.com")),
+      "inbound.returnAddress: must be at the inbound domain scout-returns.example.com, so returns reach the listener",
+    ],
+    [
+      "bad inbound domain",
+      variant((c) => (c.inbound.domain = "localhost")),
+      "inbound.domain: must be a domain name like scout-returns.example.com",
+    ],
+    [
+      "negative interval",
+      variant((c) => (c.schedule = { intervalSeconds: -1 })),
+      "schedule.intervalSeconds: Too small: expected number to be >0",
+    ],
+    [
+      "interval as text",
+      variant((c) => (c.schedule = { intervalSeconds: "60" })),
+      "schedule.intervalSeconds: Invalid input: expected number, received string",
+    ],
+    [
+      "warning above critical",
+      variant((c) => (c.roundTrip = { warningSeconds: 90, criticalSeconds: 60 })),
+      "roundTrip.warningSeconds: must not exceed criticalSeconds",
+    ],
+    [
+      "critical above deadline",
+      variant((c) => (c.roundTrip = { criticalSeconds: 600 })),
+      "roundTrip.criticalSeconds: must not exceed deadlineSeconds",
+    ],
+    [
+      "bad relay tls",
+      variant((c) => (c.outbound = { relay: { host: "r", tls: "yes" } })),
+      'outbound.relay.tls: Invalid option: expected one of "starttls"|"require-starttls"|"implicit"|"none"',
+    ],
+    [
+      "relay user without password file",
+      variant((c) => (c.outbound = { relay: { host: "r", user: "u" } })),
+      "outbound.relay.passwordFile: is required with user",
+    ],
+    [
+      "bad banner pattern",
+      variant((c) => (c.targets[0].thresholds = { expectBanner: "(" })),
+      "targets[0].thresholds.expectBanner: is not a valid regular expression",
+    ],
+    [
+      "port out of range",
+      variant((c) => (c.inbound.listen = { port: 70000 })),
+      "inbound.listen.port: Too big: expected number to be <=65535",
+    ],
+  ])("rejects %s", (_name, data, message) => {
+    expect(problemsOf(data)).toContain(message);
+  });
+
+  it.each([
+    ["not YAML", "a: [1, 2", "not valid YAML/JSON"],
+    [
+      "a list at the top",
+      "- 1\n- 2\n",
+      "the top level must be a mapping of keys (dataDir, inbound, targets, ...)",
+    ],
+    ["a duplicate key", "dataDir: a\ndataDir: b\n", "not valid YAML/JSON: Map keys must be unique"],
+  ])("rejects %s", (_name, text, message) => {
+    expect(problemsOf(text)[0]).toContain(message);
+  });
+
+  it("lists every problem at once, in a message naming the file", () => {
+    const data = variant((c) => {
+      c.typo = 1;
+      c.targets[0].id = "";
+    });
+    expect(() => parseConfigText(JSON.stringify(data), "scout.yaml")).toThrow(
+      /^scout\.yaml: invalid configuration\n {2}- /,
+    );
+    expect(problemsOf(data)).toHaveLength(2);
+  });
+});
