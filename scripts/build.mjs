@@ -14,6 +14,8 @@ await build({
   entryPoints: ["bin/email-scout.ts"],
   outfile: "dist/email-scout.mjs",
   format: "esm",
+  // A native addon cannot be bundled; it is loaded from node_modules at run time.
+  external: ["better-sqlite3"],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __esCreateRequire } from 'node:module'; const require = __esCreateRequire(import.meta.url);",

@@ -606,6 +606,9 @@ postfix_aliases() {
 postmaster: root
 mailer-daemon: postmaster
 abuse: postmaster
+# Accepted at RCPT time, then bounced by local delivery (5.1.1 unknown user): the round-trip
+# tests use it to get a real DSN back, as from a server that validates recipients late.
+probe-gone: ghost-no-such-user
 EOF
 }
 

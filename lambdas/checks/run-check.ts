@@ -47,6 +47,8 @@ export const DEFAULT_TIMEOUTS: PhaseTimeouts = {
   quit: 3_000,
 };
 export const DEFAULT_OVERALL_TIMEOUT_MS = 30_000;
+/** Longest wait for a TLS 1.3 session ticket after a STARTTLS handshake (it normally comes within 1 ms). */
+const STARTTLS_TICKET_WAIT_MS = 20;
 
 export interface CheckOptions {
   readonly overallTimeoutMs?: number;
@@ -168,8 +170,10 @@ async function dialogue(
       timings[name] = round(performance.now() - began);
     }
   }
-  async function startTls(socket: Socket): Promise<Socket> {
-    const secure = await phase("tls", (deadline) => tlsHandshake(socket, { serverName, trust, deadline }));
+  async function startTls(socket: Socket, awaitTicketMs = 0): Promise<Socket> {
+    const secure = await phase("tls", (deadline) =>
+      tlsHandshake(socket, { serverName, trust, deadline, awaitTicketMs }),
+    );
     sockets.push(secure);
     observed.tls = tlsFactsOf(secure, serverName);
     return secure;
@@ -213,7 +217,8 @@ async function dialogue(
           `the server sent data after its ${dialect.startTlsCapability} reply, before TLS`,
         );
       }
-      const secure = await startTls(channel.detach());
+      // Client speaks first after STARTTLS: wait briefly for the TLS 1.3 ticket (see tls-handshake.ts).
+      const secure = await startTls(channel.detach(), STARTTLS_TICKET_WAIT_MS);
       observed.startTls = "used";
       channel = new LineChannel(secure);
       c.channel = channel;

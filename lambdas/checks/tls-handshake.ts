@@ -11,7 +11,7 @@ import { CheckFailure } from "./errors.ts";
  */
 export function tlsHandshake(
   socket: Socket,
-  options: { serverName: string; trust: SecureContext; deadline: number },
+  options: { serverName: string; trust: SecureContext; deadline: number; awaitTicketMs?: number },
 ): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     // SNI carries host names only (RFC 6066 §3), never an IP literal.
@@ -50,7 +50,25 @@ export function tlsHandshake(
       );
     const onSecure = () => {
       cleanup();
-      resolve(secure);
+      const wait = Math.min(options.awaitTicketMs ?? 0, Math.max(0, options.deadline - Date.now()));
+      if (wait <= 0 || secure.getProtocol() !== "TLSv1.3") {
+        resolve(secure);
+        return;
+      }
+      // After a STARTTLS handshake the client speaks first. A TLS 1.3 server sends its session
+      // ticket right after our Finished; if our command goes out before the ticket arrives,
+      // nothing acknowledges the ticket, and a server without TCP_NODELAY (Postfix) holds its
+      // reply for our delayed ACK: a 40 ms stall on every check. Writing once the ticket is in
+      // lets the command carry the ACK. setImmediate: writing from inside the 'session'
+      // callback itself loses the reply.
+      const done = () => {
+        clearTimeout(fallback);
+        secure.off("session", onSession);
+        resolve(secure);
+      };
+      const onSession = () => setImmediate(done);
+      const fallback = setTimeout(done, wait);
+      secure.once("session", onSession);
     };
     function cleanup() {
       clearTimeout(timer);

@@ -1,16 +1,22 @@
 import { checkCommand } from "./check-command.ts";
 import type { CommandIo } from "./io.ts";
 import { keyCommand } from "./key-command.ts";
+import { probeCommand } from "./probe-command.ts";
 import { returnCommand } from "./return-command.ts";
+import { serveCommand } from "./serve-command.ts";
+import { statusCommand } from "./status-command.ts";
 
 export const VERSION = "0.1.0";
 
 export const MAIN_HELP = `Usage: email-scout <command> [options]
 
-Email Scout watches mail servers: SMTP, IMAP and POP3 service checks with TLS facts.
+Email Scout watches mail servers: SMTP, IMAP and POP3 service checks with TLS facts,\nand signed round-trip probes that prove mail flows.
 
 Commands:
+  serve --config FILE    run local mode: scheduled checks and round-trip probes, SQLite, SMTP listener
+  status --config FILE   the latest results and round-trip times
   check <endpoint-url>   check one SMTP/IMAP/POP3 endpoint, Nagios plugin output and exit code
+  probe --to ADDR ...    one round trip as a Nagios plugin (no monitor needed)
   key new FILE           write a fresh probe key (mode 0600)
   return install|uninstall
                          install email_return for a mailbox on this mail server (~/.forward)
@@ -27,6 +33,9 @@ const COMMANDS: Record<string, Command> = {
   check: checkCommand,
   key: keyCommand,
   return: returnCommand,
+  probe: probeCommand,
+  serve: serveCommand,
+  status: statusCommand,
 };
 
 /** Runs the CLI and returns its exit code. Usage errors exit 3 (UNKNOWN), as Nagios expects of plugins. */

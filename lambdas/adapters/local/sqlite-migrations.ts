@@ -1,0 +1,87 @@
+import type { Database } from "better-sqlite3";
+
+/**
+ * The schema, as ordered steps. `PRAGMA user_version` holds how many have been applied;
+ * never edit a step that has shipped, append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE probes (
+    probe_id TEXT PRIMARY KEY,
+    target_id TEXT NOT NULL,
+    to_address TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    sent_at_ms INTEGER NOT NULL,
+    deadline_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    returned_at_ms INTEGER,
+    rtt_ms INTEGER,
+    remote_arrived_at_ms INTEGER,
+    remote_clock_offset_ms REAL,
+    hops_json TEXT,
+    bounce_json TEXT,
+    error TEXT
+  ) STRICT;
+  CREATE INDEX probes_by_state_deadline ON probes (state, deadline_ms);
+  CREATE INDEX probes_by_target_sent ON probes (target_id, sent_at_ms);
+
+  CREATE TABLE rejections (
+    id INTEGER PRIMARY KEY,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX rejections_by_time ON rejections (at_ms);
+
+  CREATE TABLE check_results (
+    id INTEGER PRIMARY KEY,
+    target_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    started_at_ms INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    result_json TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX check_results_by_endpoint_time ON check_results (target_id, endpoint, started_at_ms);
+  `,
+];
+
+/** The database was written by a newer Email Scout whose schema this one does not know. */
+export class SchemaTooNewError extends Error {
+  override readonly name = "SchemaTooNewError";
+  constructor(
+    readonly path: string,
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      `database at ${path} was written by a newer Email Scout (schema ${found}, this one knows ${known})`,
+    );
+  }
+}
+
+function userVersion(db: Database): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}
+
+/**
+ * Brings the database up to the newest schema, one step per transaction. Each step starts
+ * with BEGIN IMMEDIATE and re-reads the version, so two processes opening a fresh file at
+ * once apply every step exactly once.
+ */
+export function migrate(db: Database, path: string, steps: readonly string[] = MIGRATIONS): void {
+  const found = userVersion(db);
+  if (found > steps.length) throw new SchemaTooNewError(path, found, steps.length);
+  const applyNext = db.transaction((): boolean => {
+    const version = userVersion(db);
+    const step = steps[version];
+    if (step === undefined) return false;
+    db.exec(step);
+    db.pragma(`user_version = ${version + 1}`);
+    return true;
+  });
+  while (applyNext.immediate()) {
+    // one step per transaction
+  }
+}

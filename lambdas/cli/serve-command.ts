@@ -1,0 +1,71 @@
+import { parseArgs } from "node:util";
+import { ConfigError } from "../core/config/parse-config.ts";
+import { consoleLogger } from "../local/console-logger.ts";
+import { loadConfigFile } from "../local/load-config.ts";
+import { LocalMonitor } from "../local/monitor.ts";
+import type { CommandIo } from "./io.ts";
+
+export const SERVE_HELP = `Usage: email-scout serve --config FILE [--once]
+
+Runs Email Scout on this machine (local mode): on every schedule interval it checks every
+endpoint of every target, sends one signed probe per round-trip target, and sweeps probes
+that missed their deadline to "lost". Its SMTP listener takes the returns (and bounces),
+spools each to disk before answering 250, and correlates it. Results go to SQLite under the
+config's dataDir; see them with "email-scout status --config FILE".
+
+  --config FILE   the configuration (YAML or JSON; see config/demo.yaml)
+  --once          run one cycle, wait for its probes' returns or deadlines, and exit
+Logs go to stderr, one line per event. Stop with Ctrl-C or SIGTERM (it finishes the cycle).
+`;
+
+export async function serveCommand(args: string[], io: CommandIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: "string", short: "c" },
+      once: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(SERVE_HELP);
+    return 0;
+  }
+  if (!values.config) {
+    io.stderr("email-scout serve: --config FILE is required (try config/demo.yaml)");
+    return 2;
+  }
+  const log = consoleLogger((line) => io.stderr(line));
+  let monitor: LocalMonitor;
+  try {
+    monitor = await LocalMonitor.open(loadConfigFile(values.config), log);
+  } catch (error) {
+    io.stderr(
+      error instanceof ConfigError ? error.message : `email-scout serve: ${(error as Error).message}`,
+    );
+    return 2;
+  }
+  if (values.once) {
+    await monitor.start({ schedule: false });
+    await monitor.runCycle();
+    await monitor.waitForOpenProbes();
+    await monitor.stop();
+    return 0;
+  }
+  await monitor.start();
+  log.info("email-scout serve running", {
+    config: values.config,
+    intervalSeconds: monitor.config.schedule.intervalSeconds,
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info("stopping", { signal });
+      resolve();
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+  await monitor.stop();
+  return 0;
+}

@@ -1,0 +1,314 @@
+import { EventEmitter } from "node:events";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startInboundListener } from "../adapters/local/inbound-listener.ts";
+import { SmtpSender } from "../adapters/local/smtp-sender.ts";
+import { Spool } from "../adapters/local/spool.ts";
+import { SqliteStore } from "../adapters/local/sqlite-store.ts";
+import { checkMany } from "../checks/check-many.ts";
+import { readPasswordFile } from "../cli/read-password.ts";
+import { type PlannedCheck, planChecks } from "../core/check-plan.ts";
+import type { ScoutConfig } from "../core/config/schema.ts";
+import { type CorrelationOutcome, correlateInbound } from "../core/correlate.ts";
+import { readProbeKeyFile } from "../core/probe-key-file.ts";
+import { sendProbe } from "../core/send-probe.ts";
+import { sweepOverdue } from "../core/sweep.ts";
+import { type Clock, systemClock } from "../ports/clock.ts";
+import type { Logger } from "../ports/logger.ts";
+
+export const DATABASE_FILE = "scout.db";
+export const SPOOL_DIR = "spool";
+
+/**
+ * Local mode: the same core as on AWS, wired to SQLite, a spool directory, an SMTP
+ * listener and an in-process timer. One cycle = every service check, one probe per
+ * round-trip target, and a sweep of overdue probes; cycles never overlap.
+ */
+export class LocalMonitor {
+  /** Emits "outcome" (CorrelationOutcome) for every inbound message processed: the hook for events. */
+  readonly events = new EventEmitter<{ outcome: [CorrelationOutcome] }>();
+  private timer: NodeJS.Timeout | undefined;
+  private cycleRunning: Promise<void> | undefined;
+  private spoolDraining: Promise<void> | undefined;
+  private spoolAgain = false;
+  private stopped = false;
+  private listener: { port: number; close(): Promise<void> } | undefined;
+
+  private constructor(
+    readonly config: ScoutConfig,
+    readonly store: SqliteStore,
+    private readonly spool: Spool,
+    private readonly sender: SmtpSender,
+    private readonly key: Buffer,
+    private readonly checks: PlannedCheck[],
+    private readonly log: Logger,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Opens everything the config names; any problem stops start-up with a message that names it. */
+  static async open(config: ScoutConfig, log: Logger, clock: Clock = systemClock): Promise<LocalMonitor> {
+    const key = readProbeKeyFile(config.probeKeyFile);
+    const checks = planChecks(config, readPasswordFile);
+    const store = await SqliteStore.open(join(config.dataDir, DATABASE_FILE));
+    const spool = await Spool.open(join(config.dataDir, SPOOL_DIR));
+    const relay = config.outbound.relay;
+    const sender = new SmtpSender({
+      ...(relay
+        ? {
+            relay: { host: relay.host, port: relay.port },
+            tls: relay.tls,
+            ...(relay.caFile ? { caFile: relay.caFile } : {}),
+            ...(relay.user && relay.passwordFile
+              ? { auth: { user: relay.user, password: readPasswordFile(relay.passwordFile) } }
+              : {}),
+          }
+        : {}),
+      ...(config.outbound.heloName ? { name: config.outbound.heloName } : {}),
+    });
+    return new LocalMonitor(config, store, spool, sender, key, checks, log, clock);
+  }
+
+  /** Starts the listener, processes mail left in the spool by an earlier run, and starts the schedule. */
+  async start(options: { schedule?: boolean } = {}): Promise<{ listenPort: number }> {
+    const inbound = this.config.inbound;
+    this.listener = await startInboundListener({
+      host: inbound.listen.host,
+      port: inbound.listen.port,
+      returnAddress: inbound.returnAddress,
+      inboundDomain: inbound.domain,
+      spool: this.spool,
+      maxBytes: inbound.maxBytes,
+      ...(inbound.tls
+        ? {
+            tls: {
+              cert: readFileSync(inbound.tls.certFile, "utf8"),
+              key: readFileSync(inbound.tls.keyFile, "utf8"),
+            },
+          }
+        : {}),
+      onSpooled: () => this.drainSpool(),
+      log: this.log,
+    });
+    this.log.info("inbound listener ready", {
+      address: `${inbound.listen.host}:${this.listener.port}`,
+      returns: inbound.returnAddress,
+    });
+    await this.drainSpool();
+    if (options.schedule !== false) this.scheduleNext(0);
+    return { listenPort: this.listener.port };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.listener?.close();
+    await this.cycleRunning;
+    await this.spoolDraining;
+    this.store.close();
+  }
+
+  private scheduleNext(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      const started = this.clock.now();
+      this.cycleRunning = this.runCycle().finally(() => {
+        this.cycleRunning = undefined;
+        const elapsed = this.clock.now() - started;
+        const interval = this.config.schedule.intervalSeconds * 1000;
+        if (elapsed > interval)
+          this.log.warn("cycle took longer than the interval", { elapsedMs: elapsed, intervalMs: interval });
+        this.scheduleNext(Math.max(0, interval - elapsed));
+      });
+    }, delayMs);
+  }
+
+  /** One cycle. Failures are logged per target; none aborts the rest. */
+  async runCycle(): Promise<void> {
+    const started = this.clock.now();
+    const [checkResults] = await Promise.all([this.runChecks(), this.sendProbes()]);
+    const lost = await sweepOverdue(this.store, this.clock);
+    for (const probe of lost)
+      this.log.warn("probe lost", {
+        target: probe.targetId,
+        probe: probe.probeId,
+        sentAt: new Date(probe.sentAtMs).toISOString(),
+      });
+    const bad = checkResults.filter((r) => r.status !== "OK").length;
+    this.log.info("cycle done", {
+      checks: checkResults.length,
+      notOk: bad,
+      lost: lost.length,
+      ms: this.clock.now() - started,
+    });
+    await this.drainSpool();
+  }
+
+  private async runChecks() {
+    const results = await checkMany(
+      this.checks.map((check) => ({ endpoint: check.endpoint, options: check.options })),
+      { concurrency: this.config.schedule.checkConcurrency },
+    );
+    await Promise.all(
+      results.map(async (result, index) => {
+        const targetId = (this.checks[index] as PlannedCheck).targetId;
+        try {
+          await this.store.saveCheckResult(targetId, result);
+        } catch (error) {
+          this.log.error("cannot store a check result", {
+            target: targetId,
+            endpoint: result.endpoint,
+            error: String(error),
+          });
+        }
+        const level = result.status === "OK" ? "info" : "warn";
+        this.log[level]("check", {
+          target: targetId,
+          endpoint: result.endpoint,
+          status: result.status,
+          reason: result.reason,
+          ms: result.responseMs,
+        });
+      }),
+    );
+    return results;
+  }
+
+  private async sendProbes(): Promise<void> {
+    const from = this.config.outbound.from ?? this.config.inbound.returnAddress;
+    await Promise.all(
+      this.config.targets
+        .filter((target) => target.probe)
+        .map(async (target) => {
+          try {
+            await sendProbe(
+              {
+                targetId: target.id,
+                to: target.probe?.to as string,
+                from,
+                inboundDomain: this.config.inbound.domain,
+                deadlineMs: this.config.roundTrip.deadlineSeconds * 1000,
+              },
+              { store: this.store, sender: this.sender, key: this.key, clock: this.clock, log: this.log },
+            );
+          } catch (error) {
+            this.log.error("cannot send or record a probe", { target: target.id, error: String(error) });
+          }
+        }),
+    );
+  }
+
+  /** Waits until no probe of this run is still "sent": each returned, bounced or was swept lost. */
+  async waitForOpenProbes(): Promise<void> {
+    const since = this.clock.now() - this.config.roundTrip.deadlineSeconds * 1000 - 60_000;
+    for (;;) {
+      const open = (
+        await Promise.all(this.config.targets.map((target) => this.store.recent(target.id, since, 100)))
+      )
+        .flat()
+        .filter((probe) => probe.state === "sent");
+      if (open.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await this.drainSpool();
+      for (const probe of await sweepOverdue(this.store, this.clock)) {
+        this.log.warn("probe lost", { target: probe.targetId, probe: probe.probeId });
+      }
+    }
+  }
+
+  /** Resolves with the first processed inbound outcome that matches, or rejects at the timeout. */
+  waitForOutcome(
+    matches: (outcome: CorrelationOutcome) => boolean,
+    timeoutMs: number,
+  ): Promise<CorrelationOutcome> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.events.off("outcome", listener);
+        reject(new Error(`no matching inbound outcome within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (outcome: CorrelationOutcome) => {
+        if (!matches(outcome)) return;
+        clearTimeout(timer);
+        this.events.off("outcome", listener);
+        resolve(outcome);
+      };
+      this.events.on("outcome", listener);
+    });
+  }
+
+  /** Processes every spooled message; concurrent calls coalesce into one more pass. */
+  drainSpool(): Promise<void> {
+    if (this.spoolDraining) {
+      this.spoolAgain = true;
+      return this.spoolDraining;
+    }
+    this.spoolDraining = (async () => {
+      do {
+        this.spoolAgain = false;
+        await this.processPending();
+      } while (this.spoolAgain);
+    })().finally(() => {
+      this.spoolDraining = undefined;
+    });
+    return this.spoolDraining;
+  }
+
+  private async processPending(): Promise<void> {
+    for (const id of await this.spool.pending()) {
+      const entry = await this.spool.read(id);
+      try {
+        const outcome = await correlateInbound(
+          {
+            raw: entry.raw,
+            receivedAtMs: entry.meta.receivedAtMs,
+            envelope: { mailFrom: entry.meta.envelope.from, rcptTo: entry.meta.envelope.to },
+            source: id,
+          },
+          {
+            store: this.store,
+            key: this.key,
+            returnAddress: this.config.inbound.returnAddress,
+            inboundDomain: this.config.inbound.domain,
+            maxAgeMs: this.config.roundTrip.maxAgeSeconds * 1000,
+            clock: this.clock,
+          },
+        );
+        this.events.emit("outcome", outcome);
+        if (outcome.kind === "rejected") {
+          this.log.warn("return rejected", {
+            reason: outcome.reason,
+            detail: outcome.detail,
+            probe: outcome.probeId,
+            spool: id,
+          });
+          await this.spool.reject(id, outcome.reason);
+          continue;
+        }
+        if (outcome.kind === "returned" || outcome.kind === "late") {
+          this.log.info(`probe ${outcome.kind}`, {
+            target: outcome.probe.targetId,
+            probe: outcome.probe.probeId,
+            rttMs: outcome.probe.rttMs,
+          });
+        } else if (outcome.kind === "bounced") {
+          this.log.warn("probe bounced", {
+            target: outcome.probe.targetId,
+            probe: outcome.probe.probeId,
+            status: outcome.probe.bounce?.status,
+            diagnostic: outcome.probe.bounce?.diagnostic,
+          });
+        } else {
+          this.log.info(`inbound ${outcome.kind}`, {
+            probe: "probeId" in outcome ? outcome.probeId : undefined,
+          });
+        }
+        await this.spool.remove(id);
+      } catch (error) {
+        // A store failure: keep the spooled file; the next pass retries it. Nothing is lost.
+        this.log.error("cannot process a spooled message; kept for retry", {
+          spool: id,
+          error: String(error),
+        });
+      }
+    }
+  }
+}
