@@ -1,0 +1,89 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { installReturn } from "../../lambdas/local/return-install.ts";
+import { type DemoHost, demoHost } from "../support/demo-host.ts";
+
+// The built CLI as an operator runs it: key new, return install, probe (Nagios output).
+const ROOT = join(import.meta.dirname, "../..");
+const CLI = join(ROOT, "dist/email-scout.mjs");
+let demo: DemoHost;
+let keyFile: string;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return promisify(execFile)(CLI, args, { timeout: 120_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({
+      code: error.code,
+      stdout: error.stdout,
+      stderr: error.stderr,
+    }),
+  );
+}
+
+beforeAll(async () => {
+  demo = demoHost();
+  await promisify(execFile)(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT });
+  keyFile = join(mkdtempSync(join(tmpdir(), "scout-cli-rt-")), "probe.key");
+  const made = await cli(["key", "new", keyFile]);
+  expect(made).toMatchObject({ code: 0 });
+  expect((await cli(["key", "new", keyFile])).code).toBe(1); // never overwrites silently
+  installReturn({
+    user: "probe",
+    returnTo: "returns@scout-test.test",
+    keyFile,
+    script: join(ROOT, "dist/email_return.cjs"),
+    nodePath: process.execPath,
+  });
+}, 120_000);
+
+const probeArgs = (to: string) => [
+  "probe",
+  "--to",
+  to,
+  "--return-address",
+  "returns@scout-test.test",
+  "--key-file",
+  keyFile,
+  "--relay",
+  `${demo.host}:25`,
+  "--relay-tls",
+  "require-starttls",
+  "--ca-file",
+  demo.caFile,
+  "--listen",
+  "127.0.0.1:2526",
+  "--timeout",
+  "60",
+];
+
+describe("email-scout probe through the demo host", () => {
+  it("prints ROUNDTRIP OK with the RTT as perfdata and exits 0", async () => {
+    const { code, stdout, stderr } = await cli(probeArgs("probe@scout.test"));
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(
+      /^ROUNDTRIP OK - \d+\.\d{3} s, remote clock offset -?\d+\.\d{3} s \| rtt=\d+\.\d{3}s;30\.000;60\.000;0\n$/,
+    );
+  });
+
+  it("exits 2 with the DSN diagnostic when the probe bounces", async () => {
+    const { code, stdout } = await cli(probeArgs("probe-gone@scout.test"));
+    expect(code).toBe(2);
+    expect(stdout).toMatch(/^ROUNDTRIP CRITICAL - bounced: 5\.1\.1 .*unknown user/);
+  });
+
+  it("exits 2 send-failed when the relay refuses the recipient", async () => {
+    const { code, stdout } = await cli(probeArgs("no-such-user@scout.test"));
+    expect(code).toBe(2);
+    expect(stdout).toMatch(/^ROUNDTRIP CRITICAL - send-failed: .*550/);
+  });
+
+  it("exits 3 for bad options", async () => {
+    const { code, stdout } = await cli(["probe", "--to", "x@y.z"]);
+    expect(code).toBe(3);
+    expect(stdout).toContain("ROUNDTRIP UNKNOWN - missing --return-address, --key-file");
+  });
+});
