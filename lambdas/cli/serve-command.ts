@@ -19,7 +19,19 @@ Logs go to stderr, one line per event. Stop with Ctrl-C or SIGTERM (it finishes 
 `;
 
 export async function serveCommand(args: string[], io: CommandIo): Promise<number> {
-  const { values } = parseArgs({
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(args);
+  } catch (error) {
+    io.stderr(`email-scout serve: ${(error as Error).message}; see email-scout serve --help`);
+    return 2;
+  }
+  const { values } = parsed;
+  return run(values, io);
+}
+
+function parseOptions(args: string[]) {
+  return parseArgs({
     args,
     options: {
       config: { type: "string", short: "c" },
@@ -28,6 +40,9 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
     },
     strict: true,
   });
+}
+
+async function run(values: ReturnType<typeof parseOptions>["values"], io: CommandIo): Promise<number> {
   if (values.help) {
     io.stdout(SERVE_HELP);
     return 0;

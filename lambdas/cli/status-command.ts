@@ -32,7 +32,19 @@ export async function statusCommand(
   io: CommandIo,
   isTty = Boolean(process.stdout.isTTY),
 ): Promise<number> {
-  const { values } = parseArgs({
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(args);
+  } catch (error) {
+    io.stderr(`email-scout status: ${(error as Error).message}; see email-scout status --help`);
+    return 2;
+  }
+  const { values } = parsed;
+  return run(values, io, isTty);
+}
+
+function parseOptions(args: string[]) {
+  return parseArgs({
     args,
     options: {
       config: { type: "string", short: "c" },
@@ -44,6 +56,13 @@ export async function statusCommand(
     },
     strict: true,
   });
+}
+
+async function run(
+  values: ReturnType<typeof parseOptions>["values"],
+  io: CommandIo,
+  isTty: boolean,
+): Promise<number> {
   if (values.help) {
     io.stdout(STATUS_HELP);
     return 0;

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startInboundListener } from "../adapters/local/inbound-listener.ts";
 import { SmtpSender } from "../adapters/local/smtp-sender.ts";
@@ -47,7 +47,15 @@ export class LocalMonitor {
 
   /** Opens everything the config names; any problem stops start-up with a message that names it. */
   static async open(config: ScoutConfig, log: Logger, clock: Clock = systemClock): Promise<LocalMonitor> {
-    const key = readProbeKeyFile(config.probeKeyFile);
+    let key: Buffer;
+    try {
+      key = readProbeKeyFile(config.probeKeyFile);
+    } catch (error) {
+      const hint = existsSync(config.probeKeyFile)
+        ? ""
+        : `; make one with: email-scout key new ${config.probeKeyFile}`;
+      throw new Error(`${(error as Error).message}${hint}`, { cause: error });
+    }
     const checks = planChecks(config, readPasswordFile);
     const store = await SqliteStore.open(join(config.dataDir, DATABASE_FILE));
     const spool = await Spool.open(join(config.dataDir, SPOOL_DIR));
