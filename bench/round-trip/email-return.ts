@@ -1,0 +1,88 @@
+/*
+ * email_return's own cost per message: wall time (median, p95) and peak RSS of the built
+ * dist/email_return.cjs answering a valid probe through a stand-in sendmail, and its peak
+ * RSS on a 50 MB message (it must read and discard, never buffer).
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { formatProbeKeyFile, newProbeKey } from "../../lambdas/core/probe-key.ts";
+import { buildProbe } from "../../lambdas/core/probe-message.ts";
+import { newProbeId } from "../../lambdas/core/probe-token.ts";
+import { median, percentile } from "../stats.ts";
+
+export interface EmailReturnResult {
+  readonly runs: number;
+  readonly medianMs: number;
+  readonly p95Ms: number;
+  readonly peakRssMb: number;
+  readonly peakRss50MbInputMb: number;
+}
+
+export async function benchEmailReturn(script: string, runs = 20): Promise<EmailReturnResult> {
+  const dir = mkdtempSync(join(tmpdir(), "scout-bench-return-"));
+  try {
+    const key = newProbeKey();
+    writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(key), { mode: 0o600 });
+    writeFileSync(join(dir, "sendmail"), "#!/bin/sh\ncat > /dev/null\n");
+    chmodSync(join(dir, "sendmail"), 0o755);
+    const config = join(dir, "return.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        returnTo: "returns@scout-returns.example.com",
+        keyFile: join(dir, "probe.key"),
+        sendmail: join(dir, "sendmail"),
+      }),
+    );
+    const probe = await buildProbe({
+      probeId: newProbeId(),
+      targetId: "bench",
+      to: "probe@mx.example.com",
+      from: "monitor@scout-returns.example.com",
+      inboundDomain: "scout-returns.example.com",
+      sentAtMs: Date.now(),
+      key,
+    });
+    const env = {
+      PATH: "/usr/bin:/bin",
+      SENDER: probe.envelope.from,
+      USER: "probe",
+      DOMAIN: "mx.example.com",
+    };
+    const run = (input: Buffer | string) => {
+      const result = spawnSync(
+        "/usr/bin/time",
+        ["-f", "%e %M", process.execPath, script, "--config", config],
+        { input, env, maxBuffer: 1 << 20 },
+      );
+      if (result.status !== 0) throw new Error(`email_return exited ${result.status}: ${result.stderr}`);
+      const [elapsed = "0", rssKb = "0"] = result.stderr.toString().trim().split(/\s+/).slice(-2);
+      return { ms: Number(elapsed) * 1000, rssMb: Number(rssKb) / 1024 };
+    };
+    const samples = Array.from({ length: runs }, () => run(probe.raw));
+    const bigFile = join(dir, "big.eml");
+    writeFileSync(bigFile, Buffer.concat([probe.raw, Buffer.alloc(50 * 1024 * 1024, "x\r\n".repeat(1))]));
+    const big = spawnSync(
+      "bash",
+      ["-c", `/usr/bin/time -f '%M' ${process.execPath} ${script} --config ${config} < ${bigFile}`],
+      { env },
+    );
+    if (big.status !== 0) throw new Error(`email_return exited ${big.status} on 50 MB`);
+    const bigRss = Number(big.stderr.toString().trim().split(/\s+/).at(-1)) / 1024;
+    return {
+      runs,
+      medianMs: median(samples.map((s) => s.ms)) ?? Number.NaN,
+      p95Ms:
+        percentile(
+          samples.map((s) => s.ms),
+          95,
+        ) ?? Number.NaN,
+      peakRssMb: Math.max(...samples.map((s) => s.rssMb)),
+      peakRss50MbInputMb: bigRss,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,125 @@
+/*
+ * Returns processed per second, from the spool to the SQLite store, and the latency of each:
+ * 1,000 probes recorded as sent, 1,000 returns made with email_return's own functions and
+ * written to a real spool, then processed one by one exactly as the monitor does
+ * (read, correlate, remove).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { Spool } from "../../lambdas/adapters/local/spool.ts";
+import { SqliteStore } from "../../lambdas/adapters/local/sqlite-store.ts";
+import { correlateInbound } from "../../lambdas/core/correlate.ts";
+import { newProbeKey } from "../../lambdas/core/probe-key.ts";
+import { buildProbe } from "../../lambdas/core/probe-message.ts";
+import { newProbeId } from "../../lambdas/core/probe-token.ts";
+import { systemClock } from "../../lambdas/ports/clock.ts";
+import { composeReply, replyFromAddress } from "../../lambdas/return/compose-reply.ts";
+import { decide, envelopeSenderOf } from "../../lambdas/return/decide.ts";
+import { parseMessage } from "../../lambdas/return/parse-headers.ts";
+import { percentile } from "../stats.ts";
+
+const DOMAIN = "scout-returns.example.com";
+const RETURN_TO = `returns@${DOMAIN}`;
+
+export interface ReturnsResult {
+  readonly count: number;
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly returned: number;
+}
+
+export async function benchReturns(count = 1000): Promise<ReturnsResult> {
+  const dir = mkdtempSync(join(tmpdir(), "scout-bench-returns-"));
+  try {
+    const key = newProbeKey();
+    const store = await SqliteStore.open(join(dir, "scout.db"));
+    const spool = await Spool.open(join(dir, "spool"));
+    const now = Date.now();
+    for (let index = 0; index < count; index++) {
+      const probeId = newProbeId();
+      const sentAtMs = now - 1_000;
+      const probe = await buildProbe({
+        probeId,
+        targetId: "bench",
+        to: "probe@mx.example.com",
+        from: RETURN_TO,
+        inboundDomain: DOMAIN,
+        sentAtMs,
+        key,
+      });
+      await store.recordSent({
+        probeId,
+        targetId: "bench",
+        toAddress: "probe@mx.example.com",
+        messageId: probe.messageId,
+        sentAtMs,
+        deadlineMs: now + 600_000,
+      });
+      const message = parseMessage(probe.raw);
+      const env = { SENDER: probe.envelope.from, USER: "probe", DOMAIN: "mx.example.com" };
+      const decision = decide({
+        fields: message.fields,
+        envelopeSender: envelopeSenderOf(env, message),
+        key,
+        nowMs: now,
+        maxAgeMs: 3_600_000,
+      });
+      if (decision.action !== "reply") throw new Error(`email_return would not reply: ${decision.reason}`);
+      const reply = composeReply({
+        returnTo: RETURN_TO,
+        from: replyFromAddress(undefined, env, message, "mx.example.com"),
+        token: decision.token,
+        arrivedAtMs: now - 500,
+        message,
+        headerBlockCut: false,
+        now: new Date(now),
+        hostname: "mx.example.com",
+        uniqueId: `bench-${index}`,
+      });
+      await spool.write(Buffer.from(reply.replace(/\r?\n/g, "\r\n"), "latin1"), {
+        envelope: { from: "probe@mx.example.com", to: [RETURN_TO] },
+        receivedAtMs: Date.now(),
+      });
+    }
+    const latencies: number[] = [];
+    let returned = 0;
+    const started = performance.now();
+    for (const id of await spool.pending()) {
+      const began = performance.now();
+      const entry = await spool.read(id);
+      const outcome = await correlateInbound(
+        {
+          raw: entry.raw,
+          receivedAtMs: entry.meta.receivedAtMs,
+          envelope: { mailFrom: entry.meta.envelope.from, rcptTo: entry.meta.envelope.to },
+          source: id,
+        },
+        {
+          store,
+          key,
+          returnAddress: RETURN_TO,
+          inboundDomain: DOMAIN,
+          maxAgeMs: 3_600_000,
+          clock: systemClock,
+        },
+      );
+      if (outcome.kind === "returned") returned++;
+      await spool.remove(id);
+      latencies.push(performance.now() - began);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    store.close();
+    return {
+      count,
+      perSecond: count / seconds,
+      p50Ms: percentile(latencies, 50) ?? Number.NaN,
+      p99Ms: percentile(latencies, 99) ?? Number.NaN,
+      returned,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
