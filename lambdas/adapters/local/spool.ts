@@ -146,7 +146,9 @@ export class Spool {
   async remove(id: string): Promise<void> {
     const doomed = this.#path("tmp", `${checkId(id)}.removed`);
     await rename(this.#path("incoming", id), doomed);
-    await syncDir(this.#path("incoming"));
+    // No fsync here: if a crash undoes the rename, the message is processed again, and
+    // correlation is idempotent (a second return of a probe records nothing). Syncing the
+    // folder for every processed return halved the throughput for no safety gained.
     await rm(doomed, { recursive: true, force: true });
   }
 
