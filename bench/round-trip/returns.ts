@@ -10,14 +10,12 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Spool } from "../../lambdas/adapters/local/spool.ts";
 import { SqliteStore } from "../../lambdas/adapters/local/sqlite-store.ts";
-import { correlateInbound } from "../../lambdas/core/correlate.ts";
 import { newProbeKey } from "../../lambdas/core/probe-key.ts";
 import { buildProbe } from "../../lambdas/core/probe-message.ts";
 import { newProbeId } from "../../lambdas/core/probe-token.ts";
+import { correlateSpooled } from "../../lambdas/local/correlate-spooled.ts";
 import { systemClock } from "../../lambdas/ports/clock.ts";
-import { composeReply, replyFromAddress } from "../../lambdas/return/compose-reply.ts";
-import { decide, envelopeSenderOf } from "../../lambdas/return/decide.ts";
-import { parseMessage } from "../../lambdas/return/parse-headers.ts";
+import { emailReturnReply } from "../../test/support/email-return-reply.ts";
 import { percentile } from "../stats.ts";
 
 const DOMAIN = "scout-returns.example.com";
@@ -58,28 +56,15 @@ export async function benchReturns(count = 1000): Promise<ReturnsResult> {
         sentAtMs,
         deadlineMs: now + 600_000,
       });
-      const message = parseMessage(probe.raw);
-      const env = { SENDER: probe.envelope.from, USER: "probe", DOMAIN: "mx.example.com" };
-      const decision = decide({
-        fields: message.fields,
-        envelopeSender: envelopeSenderOf(env, message),
+      const reply = emailReturnReply(probe.raw, {
         key,
-        nowMs: now,
-        maxAgeMs: 3_600_000,
-      });
-      if (decision.action !== "reply") throw new Error(`email_return would not reply: ${decision.reason}`);
-      const reply = composeReply({
         returnTo: RETURN_TO,
-        from: replyFromAddress(undefined, env, message, "mx.example.com"),
-        token: decision.token,
+        nowMs: now,
         arrivedAtMs: now - 500,
-        message,
-        headerBlockCut: false,
-        now: new Date(now),
-        hostname: "mx.example.com",
         uniqueId: `bench-${index}`,
+        sender: probe.envelope.from,
       });
-      await spool.write(Buffer.from(reply.replace(/\r?\n/g, "\r\n"), "latin1"), {
+      await spool.write(reply, {
         envelope: { from: "probe@mx.example.com", to: [RETURN_TO] },
         receivedAtMs: Date.now(),
       });
@@ -89,23 +74,14 @@ export async function benchReturns(count = 1000): Promise<ReturnsResult> {
     const started = performance.now();
     for (const id of await spool.pending()) {
       const began = performance.now();
-      const entry = await spool.read(id);
-      const outcome = await correlateInbound(
-        {
-          raw: entry.raw,
-          receivedAtMs: entry.meta.receivedAtMs,
-          envelope: { mailFrom: entry.meta.envelope.from, rcptTo: entry.meta.envelope.to },
-          source: id,
-        },
-        {
-          store,
-          key,
-          returnAddress: RETURN_TO,
-          inboundDomain: DOMAIN,
-          maxAgeMs: 3_600_000,
-          clock: systemClock,
-        },
-      );
+      const outcome = await correlateSpooled(spool, id, {
+        store,
+        key,
+        returnAddress: RETURN_TO,
+        inboundDomain: DOMAIN,
+        maxAgeMs: 3_600_000,
+        clock: systemClock,
+      });
       if (outcome.kind === "returned") returned++;
       await spool.remove(id);
       latencies.push(performance.now() - began);

@@ -9,12 +9,13 @@ import { checkMany } from "../checks/check-many.ts";
 import { readPasswordFile } from "../cli/read-password.ts";
 import { type PlannedCheck, planChecks } from "../core/check-plan.ts";
 import type { ScoutConfig } from "../core/config/schema.ts";
-import { type CorrelationOutcome, correlateInbound } from "../core/correlate.ts";
+import type { CorrelationOutcome } from "../core/correlate.ts";
 import { readProbeKeyFile } from "../core/probe-key-file.ts";
 import { sendProbe } from "../core/send-probe.ts";
 import { sweepOverdue } from "../core/sweep.ts";
 import { type Clock, systemClock } from "../ports/clock.ts";
 import type { Logger } from "../ports/logger.ts";
+import { correlateSpooled } from "./correlate-spooled.ts";
 
 export const DATABASE_FILE = "scout.db";
 export const SPOOL_DIR = "spool";
@@ -262,24 +263,15 @@ export class LocalMonitor {
 
   private async processPending(): Promise<void> {
     for (const id of await this.spool.pending()) {
-      const entry = await this.spool.read(id);
       try {
-        const outcome = await correlateInbound(
-          {
-            raw: entry.raw,
-            receivedAtMs: entry.meta.receivedAtMs,
-            envelope: { mailFrom: entry.meta.envelope.from, rcptTo: entry.meta.envelope.to },
-            source: id,
-          },
-          {
-            store: this.store,
-            key: this.key,
-            returnAddress: this.config.inbound.returnAddress,
-            inboundDomain: this.config.inbound.domain,
-            maxAgeMs: this.config.roundTrip.maxAgeSeconds * 1000,
-            clock: this.clock,
-          },
-        );
+        const outcome = await correlateSpooled(this.spool, id, {
+          store: this.store,
+          key: this.key,
+          returnAddress: this.config.inbound.returnAddress,
+          inboundDomain: this.config.inbound.domain,
+          maxAgeMs: this.config.roundTrip.maxAgeSeconds * 1000,
+          clock: this.clock,
+        });
         this.events.emit("outcome", outcome);
         if (outcome.kind === "rejected") {
           this.log.warn("return rejected", {

@@ -5,11 +5,12 @@ import { startInboundListener } from "../adapters/local/inbound-listener.ts";
 import type { SmtpSender } from "../adapters/local/smtp-sender.ts";
 import { Spool } from "../adapters/local/spool.ts";
 import { MemoryStore } from "../adapters/memory/memory-store.ts";
-import { type CorrelationOutcome, correlateInbound } from "../core/correlate.ts";
+import type { CorrelationOutcome } from "../core/correlate.ts";
 import { sendProbe } from "../core/send-probe.ts";
 import { systemClock } from "../ports/clock.ts";
 import type { Logger } from "../ports/logger.ts";
 import type { ProbeRecord } from "../ports/probe-store.ts";
+import { correlateSpooled } from "./correlate-spooled.ts";
 
 export interface OneRoundTripOptions {
   readonly to: string;
@@ -47,23 +48,14 @@ export async function oneRoundTrip(options: OneRoundTripOptions): Promise<OneRou
 
   const processSpool = async () => {
     for (const id of await spool.pending()) {
-      const entry = await spool.read(id);
-      const outcome = await correlateInbound(
-        {
-          raw: entry.raw,
-          receivedAtMs: entry.meta.receivedAtMs,
-          envelope: { mailFrom: entry.meta.envelope.from, rcptTo: entry.meta.envelope.to },
-          source: id,
-        },
-        {
-          store,
-          key: options.key,
-          returnAddress: options.returnAddress,
-          inboundDomain,
-          maxAgeMs: options.timeoutMs + 60_000,
-          clock: systemClock,
-        },
-      );
+      const outcome = await correlateSpooled(spool, id, {
+        store,
+        key: options.key,
+        returnAddress: options.returnAddress,
+        inboundDomain,
+        maxAgeMs: options.timeoutMs + 60_000,
+        clock: systemClock,
+      });
       await spool.remove(id);
       if (outcome.kind === "rejected") {
         options.log.warn("return rejected", { reason: outcome.reason, detail: outcome.detail });

@@ -9,9 +9,7 @@ import { parseConfigText } from "../../../lambdas/core/config/parse-config.ts";
 import { formatProbeKeyFile, newProbeKey, parseProbeKeyFile } from "../../../lambdas/core/probe-key.ts";
 import { consoleLogger } from "../../../lambdas/local/console-logger.ts";
 import { LocalMonitor, SPOOL_DIR } from "../../../lambdas/local/monitor.ts";
-import { composeReply, replyFromAddress } from "../../../lambdas/return/compose-reply.ts";
-import { decide, envelopeSenderOf } from "../../../lambdas/return/decide.ts";
-import { parseMessage } from "../../../lambdas/return/parse-headers.ts";
+import { emailReturnReply } from "../../support/email-return-reply.ts";
 
 /*
  * "Kill the monitor after the 250 and before processing, restart, and the result is still
@@ -64,33 +62,6 @@ function config() {
   );
 }
 
-/** The return email_return would write for `probe`, made with its own functions. */
-function returnFor(probe: Buffer, key: Buffer): Buffer {
-  const message = parseMessage(probe);
-  const env = { SENDER: "bounces@scout-returns.example.com", USER: "probe", DOMAIN: "mx1.example.com" };
-  const now = Date.now();
-  const decision = decide({
-    fields: message.fields,
-    envelopeSender: envelopeSenderOf(env, message),
-    key,
-    nowMs: now,
-    maxAgeMs: 3_600_000,
-  });
-  if (decision.action !== "reply") throw new Error(`email_return would not reply: ${decision.reason}`);
-  const reply = composeReply({
-    returnTo: "returns@scout-returns.example.com",
-    from: replyFromAddress(undefined, env, message, "mx1.example.com"),
-    token: decision.token,
-    arrivedAtMs: now,
-    message,
-    headerBlockCut: false,
-    now: new Date(now),
-    hostname: "mx1.example.com",
-    uniqueId: "restart-test",
-  });
-  return Buffer.from(reply.replace(/\r?\n/g, "\r\n"), "latin1");
-}
-
 describe("LocalMonitor restart", () => {
   it("processes a return that was spooled (250 given) but never processed before the monitor died", async () => {
     const log = consoleLogger(() => {});
@@ -105,10 +76,18 @@ describe("LocalMonitor restart", () => {
     // What the listener does before it answers 250; then the process "dies".
     const key = parseProbeKeyFile(readFileSync(join(dir, "probe.key"), "utf8"));
     const spool = await Spool.open(join(dir, "data", SPOOL_DIR));
-    await spool.write(returnFor(captured[0] as Buffer, key), {
-      envelope: { from: "probe@mx1.example.com", to: ["returns@scout-returns.example.com"] },
-      receivedAtMs: Date.now(),
-    });
+    await spool.write(
+      emailReturnReply(captured[0] as Buffer, {
+        key,
+        returnTo: "returns@scout-returns.example.com",
+        nowMs: Date.now(),
+        uniqueId: "restart-test",
+      }),
+      {
+        envelope: { from: "probe@mx1.example.com", to: ["returns@scout-returns.example.com"] },
+        receivedAtMs: Date.now(),
+      },
+    );
     expect(await spool.pending()).toHaveLength(1);
 
     const second = await LocalMonitor.open(config(), log);

@@ -1,0 +1,46 @@
+import { composeReply, replyFromAddress } from "../../lambdas/return/compose-reply.ts";
+import { decide, envelopeSenderOf } from "../../lambdas/return/decide.ts";
+import { parseMessage } from "../../lambdas/return/parse-headers.ts";
+
+/**
+ * The return email_return writes for `probe`, made with email_return's own decide() and
+ * composeReply(), so tests and benchmarks can never drift from the real script.
+ */
+export function emailReturnReply(
+  probe: Buffer,
+  options: {
+    key: Buffer;
+    returnTo: string;
+    nowMs: number;
+    arrivedAtMs?: number;
+    uniqueId: string;
+    sender?: string;
+  },
+): Buffer {
+  const message = parseMessage(probe);
+  const env = {
+    SENDER: options.sender ?? "bounces@scout-returns.example.com",
+    USER: "probe",
+    DOMAIN: "mx1.example.com",
+  };
+  const decision = decide({
+    fields: message.fields,
+    envelopeSender: envelopeSenderOf(env, message),
+    key: options.key,
+    nowMs: options.nowMs,
+    maxAgeMs: 3_600_000,
+  });
+  if (decision.action !== "reply") throw new Error(`email_return would not reply: ${decision.reason}`);
+  const reply = composeReply({
+    returnTo: options.returnTo,
+    from: replyFromAddress(undefined, env, message, "mx1.example.com"),
+    token: decision.token,
+    arrivedAtMs: options.arrivedAtMs ?? options.nowMs,
+    message,
+    headerBlockCut: false,
+    now: new Date(options.nowMs),
+    hostname: "mx1.example.com",
+    uniqueId: options.uniqueId,
+  });
+  return Buffer.from(reply.replace(/\r?\n/g, "\r\n"), "latin1");
+}
