@@ -45,6 +45,37 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX check_results_by_endpoint_time ON check_results (target_id, endpoint, started_at_ms);
   `,
+  // 2: status per subject with flap control, and the webhook outbox (one row per event and endpoint).
+  `
+  CREATE TABLE statuses (
+    target_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    since_ms INTEGER NOT NULL,
+    pending_status TEXT,
+    pending_reason TEXT,
+    pending_count INTEGER NOT NULL DEFAULT 0,
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (target_id, subject)
+  ) STRICT;
+
+  CREATE TABLE outbox (
+    event_id TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    event_json TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (event_id, endpoint_id)
+  ) STRICT;
+  CREATE INDEX outbox_by_state_next ON outbox (state, next_attempt_ms);
+  `,
 ];
 
 /** The database was written by a newer Email Scout whose schema this one does not know. */

@@ -85,7 +85,8 @@ export class SqliteStore implements ProbeStore, RejectionLog, CheckStore {
   private readonly selectCheckHistory;
   private readonly prune;
 
-  private constructor(private readonly db: Database.Database) {
+  /** The open database: the status and outbox adapters share this one connection (and its file). */
+  private constructor(readonly db: Database.Database) {
     this.insertProbe = db.prepare<NewProbeParams>(
       `INSERT INTO probes (probe_id, target_id, to_address, message_id, sent_at_ms, deadline_ms, state,
          updated_at_ms, error)

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { configSchema, type ScoutConfig } from "./schema.ts";
+import { configSchema, type DeployConfig, deployConfigSchema, type ScoutConfig } from "./schema.ts";
 
 /** The configuration is unusable; `problems` has one line per problem, each naming its key. */
 export class ConfigError extends Error {
@@ -15,6 +15,21 @@ export class ConfigError extends Error {
 
 /** Parses YAML or JSON text (JSON is YAML) and validates it. Relative paths stay as written. */
 export function parseConfigText(text: string, source: string): ScoutConfig {
+  return validate(configSchema, readYaml(text, source), source);
+}
+
+/** The CDK app's reading of the same format: local-only keys (dataDir, probeKeyFile) may be absent. */
+export function parseDeployConfigText(text: string, source: string): DeployConfig {
+  return validate(deployConfigSchema, readYaml(text, source), source);
+}
+
+function validate<T>(schema: z.ZodType<T>, data: unknown, source: string): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw new ConfigError(source, describeIssues(parsed.error.issues));
+  return parsed.data;
+}
+
+function readYaml(text: string, source: string): object {
   let data: unknown;
   try {
     data = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
@@ -26,9 +41,7 @@ export function parseConfigText(text: string, source: string): ScoutConfig {
       "the top level must be a mapping of keys (dataDir, inbound, targets, ...)",
     ]);
   }
-  const parsed = configSchema.safeParse(data);
-  if (!parsed.success) throw new ConfigError(source, describeIssues(parsed.error.issues));
-  return parsed.data;
+  return data;
 }
 
 /** "targets[0].endpoints[1].url: must be ..." for each issue. */

@@ -68,6 +68,11 @@ export const targetSchema = z.strictObject({
   endpoints: z.array(endpointSchema).default([]),
   /** Defaults for this target's endpoints. */
   thresholds: thresholdsSchema.optional(),
+  /**
+   * Flap control: a status changes only after this many consecutive results agree, so one
+   * dropped packet does not page anyone. 1 reports every change at once.
+   */
+  confirmAfter: z.number().int().min(1).max(20).default(2),
   /** Present for targets whose mail flow is proven with round-trip probes. */
   probe: z
     .strictObject({
@@ -87,98 +92,204 @@ export const relaySchema = z.strictObject({
   passwordFile: path.optional(),
 });
 
-export const configSchema = z
+/** Event types a webhook endpoint may subscribe to (see lambdas/core/events). */
+export const WEBHOOK_EVENT_TYPES = [
+  "check.completed",
+  "roundtrip.completed",
+  "status.changed",
+  "certificate.expiring",
+  "webhook.test",
+] as const;
+
+export const webhookEndpointSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    error: "must be 1-64 characters of letters, digits, . _ - (it names the endpoint in logs and the outbox)",
+  }),
+  url: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
+  /** Local mode: a file holding the endpoint's `whsec_...` secret. On AWS: the webhook secret in Secrets Manager. */
+  secretFile: path.optional(),
+  /** Only events of these customers' targets; all customers when absent. */
+  customers: z.array(z.string().min(1).max(64)).min(1).optional(),
+  /** Only these event types; all when absent. */
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional(),
+  timeoutSeconds: z.number().positive().max(60).default(10),
+});
+
+const webhooksSchema = z
   .strictObject({
-    dataDir: path,
-    probeKeyFile: path,
-    schedule: z
-      .strictObject({
-        intervalSeconds: seconds().min(5).default(60),
-        checkConcurrency: z.number().int().min(1).max(512).default(16),
-      })
-      .prefault({}),
-    inbound: z.strictObject({
-      domain,
-      returnAddress: address,
-      listen: z
-        .strictObject({ host: z.string().min(1).default("127.0.0.1"), port: port.default(2525) })
-        .prefault({}),
-      tls: z.strictObject({ certFile: path, keyFile: path }).optional(),
-      maxBytes: z
-        .number()
-        .int()
-        .min(16_384)
-        .max(64 * 1024 * 1024)
-        .default(1024 * 1024),
-    }),
-    outbound: z
-      .strictObject({
-        from: address.optional(),
-        relay: relaySchema.optional(),
-        heloName: z.string().min(1).optional(),
-      })
-      .prefault({}),
-    roundTrip: z
-      .strictObject({
-        deadlineSeconds: seconds().default(300),
-        warningSeconds: seconds().default(30),
-        criticalSeconds: seconds().default(120),
-        maxAgeSeconds: seconds().default(86_400),
-      })
-      .prefault({}),
-    targets: z.array(targetSchema).min(1, { error: "name at least one target" }),
+    endpoints: z.array(webhookEndpointSchema).default([]),
+    /** Retries stop once an event is this old; it is then kept as undelivered (list, redrive). */
+    maxAgeSeconds: seconds().default(86_400),
+    /** Per-customer identity stamped on events of targets that name none. */
+    defaultCustomer: z.string().min(1).max(64).default("default"),
   })
-  .superRefine((config, context) => {
-    const seen = new Set<string>();
-    config.targets.forEach((target, index) => {
-      if (seen.has(target.id)) {
-        context.addIssue({
-          code: "custom",
-          path: ["targets", index, "id"],
-          message: `duplicate target id "${target.id}"`,
-        });
-      }
-      seen.add(target.id);
-      if (target.endpoints.length === 0 && !target.probe) {
-        context.addIssue({
-          code: "custom",
-          path: ["targets", index],
-          message: "has neither endpoints nor a probe: nothing to watch",
-        });
-      }
-    });
-    const returnDomain = config.inbound.returnAddress.split("@")[1]?.toLowerCase();
-    if (returnDomain !== config.inbound.domain.toLowerCase()) {
+  .prefault({});
+
+const dashboardSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    host: z.string().min(1).default("127.0.0.1"),
+    port: port.default(8025),
+    /** Required when host is not a loopback address: a file holding the access token. */
+    tokenFile: path.optional(),
+  })
+  .prefault({});
+
+/** Only read by the CDK app (`cdk deploy -c config=...`); local mode ignores it. */
+const awsSchema = z.strictObject({
+  account: z
+    .string()
+    .regex(/^\d{12}$/, { error: "must be a 12-digit AWS account id" })
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "must be a region like eu-west-1" })
+    .optional(),
+  stackName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+    .default("EmailScout"),
+  /** NAT gateways (each with its Elastic IP, the prober's public address): 1 is cheaper, 2 survives an AZ outage. */
+  natGateways: z.number().int().min(1).max(2).default(1),
+  /** Where alarm notifications go (an SNS e-mail subscription); the topic is an output either way. */
+  alarmEmail: address.optional(),
+  /** Days a returned message stays in S3, and results in DynamoDB. */
+  retentionDays: z.number().int().min(1).max(3650).default(30),
+  logRetentionDays: z.number().int().min(1).max(3650).default(30),
+});
+
+const configFields = {
+  dataDir: path,
+  probeKeyFile: path,
+  schedule: z
+    .strictObject({
+      intervalSeconds: seconds().min(5).default(60),
+      checkConcurrency: z.number().int().min(1).max(512).default(16),
+    })
+    .prefault({}),
+  inbound: z.strictObject({
+    domain,
+    returnAddress: address,
+    listen: z
+      .strictObject({ host: z.string().min(1).default("127.0.0.1"), port: port.default(2525) })
+      .prefault({}),
+    tls: z.strictObject({ certFile: path, keyFile: path }).optional(),
+    maxBytes: z
+      .number()
+      .int()
+      .min(16_384)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+  }),
+  outbound: z
+    .strictObject({
+      from: address.optional(),
+      relay: relaySchema.optional(),
+      heloName: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  roundTrip: z
+    .strictObject({
+      deadlineSeconds: seconds().default(300),
+      warningSeconds: seconds().default(30),
+      criticalSeconds: seconds().default(120),
+      maxAgeSeconds: seconds().default(86_400),
+    })
+    .prefault({}),
+  targets: z.array(targetSchema).min(1, { error: "name at least one target" }),
+  webhooks: webhooksSchema,
+  dashboard: dashboardSchema,
+  aws: awsSchema.optional(),
+};
+
+/** The deploy variant: on AWS there is no data directory and the probe key is in Secrets Manager. */
+const deployObject = z.strictObject({
+  ...configFields,
+  dataDir: path.optional(),
+  probeKeyFile: path.optional(),
+});
+/** Checks across keys, shared by the local and the deploy variants. */
+function crossChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  config.targets.forEach((target, index) => {
+    if (seen.has(target.id)) {
       context.addIssue({
         code: "custom",
-        path: ["inbound", "returnAddress"],
-        message: `must be at the inbound domain ${config.inbound.domain}, so returns reach the listener`,
+        path: ["targets", index, "id"],
+        message: `duplicate target id "${target.id}"`,
       });
     }
-    if (config.roundTrip.warningSeconds > config.roundTrip.criticalSeconds) {
+    seen.add(target.id);
+    if (target.endpoints.length === 0 && !target.probe) {
       context.addIssue({
         code: "custom",
-        path: ["roundTrip", "warningSeconds"],
-        message: "must not exceed criticalSeconds",
-      });
-    }
-    if (config.roundTrip.criticalSeconds > config.roundTrip.deadlineSeconds) {
-      context.addIssue({
-        code: "custom",
-        path: ["roundTrip", "criticalSeconds"],
-        message: "must not exceed deadlineSeconds",
-      });
-    }
-    if (config.outbound.relay?.user && !config.outbound.relay.passwordFile) {
-      context.addIssue({
-        code: "custom",
-        path: ["outbound", "relay", "passwordFile"],
-        message: "is required with user",
+        path: ["targets", index],
+        message: "has neither endpoints nor a probe: nothing to watch",
       });
     }
   });
+  const returnDomain = config.inbound.returnAddress.split("@")[1]?.toLowerCase();
+  if (returnDomain !== config.inbound.domain.toLowerCase()) {
+    context.addIssue({
+      code: "custom",
+      path: ["inbound", "returnAddress"],
+      message: `must be at the inbound domain ${config.inbound.domain}, so returns reach the listener`,
+    });
+  }
+  if (config.roundTrip.warningSeconds > config.roundTrip.criticalSeconds) {
+    context.addIssue({
+      code: "custom",
+      path: ["roundTrip", "warningSeconds"],
+      message: "must not exceed criticalSeconds",
+    });
+  }
+  if (config.roundTrip.criticalSeconds > config.roundTrip.deadlineSeconds) {
+    context.addIssue({
+      code: "custom",
+      path: ["roundTrip", "criticalSeconds"],
+      message: "must not exceed deadlineSeconds",
+    });
+  }
+  if (config.outbound.relay?.user && !config.outbound.relay.passwordFile) {
+    context.addIssue({
+      code: "custom",
+      path: ["outbound", "relay", "passwordFile"],
+      message: "is required with user",
+    });
+  }
+  const endpointIds = new Set<string>();
+  config.webhooks.endpoints.forEach((endpoint, index) => {
+    if (endpointIds.has(endpoint.id)) {
+      context.addIssue({
+        code: "custom",
+        path: ["webhooks", "endpoints", index, "id"],
+        message: `duplicate webhook endpoint id "${endpoint.id}"`,
+      });
+    }
+    endpointIds.add(endpoint.id);
+  });
+  if (!isLoopbackHost(config.dashboard.host) && config.dashboard.enabled && !config.dashboard.tokenFile) {
+    context.addIssue({
+      code: "custom",
+      path: ["dashboard", "tokenFile"],
+      message: `is required when the dashboard listens beyond loopback (host ${config.dashboard.host}); or set host to 127.0.0.1`,
+    });
+  }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the only addresses the dashboard may use without a token. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** Local mode (`email-scout serve`): everything, with dataDir and probeKeyFile required. */
+export const configSchema = z.strictObject(configFields).superRefine(crossChecks);
+/** The CDK app: the same format; local-only keys may be left out (and are ignored). */
+export const deployConfigSchema = deployObject.superRefine(crossChecks);
 
 export type ScoutConfig = z.infer<typeof configSchema>;
+export type DeployConfig = z.infer<typeof deployConfigSchema>;
+export type WebhookEndpointConfig = z.infer<typeof webhookEndpointSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type EndpointConfig = z.infer<typeof endpointSchema>;
 export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;

@@ -94,7 +94,13 @@ describe("SqliteStore", () => {
         inspect(path, (db) =>
           db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all(),
         );
-      expect(tables()).toEqual([{ name: "check_results" }, { name: "probes" }, { name: "rejections" }]);
+      expect(tables()).toEqual([
+        { name: "check_results" },
+        { name: "outbox" },
+        { name: "probes" },
+        { name: "rejections" },
+        { name: "statuses" },
+      ]);
 
       const store = await open(path);
       await store.recordSent(probe("p1"));
