@@ -19,6 +19,7 @@ import { correlateSpooled } from "./correlate-spooled.ts";
 
 export const DATABASE_FILE = "scout.db";
 export const SPOOL_DIR = "spool";
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Local mode: the same core as on AWS, wired to SQLite, a spool directory, an SMTP
@@ -34,6 +35,7 @@ export class LocalMonitor {
   private spoolAgain = false;
   private stopped = false;
   private listener: { port: number; close(): Promise<void> } | undefined;
+  private lastPruneMs = Number.NEGATIVE_INFINITY;
 
   private constructor(
     readonly config: ScoutConfig,
@@ -150,6 +152,21 @@ export class LocalMonitor {
       ms: this.clock.now() - started,
     });
     await this.drainSpool();
+    this.pruneIfDue();
+  }
+
+  /** Keeps the database from growing without bound: at most once an hour, drop what is past retention. */
+  private pruneIfDue(): void {
+    const now = this.clock.now();
+    if (now - this.lastPruneMs < PRUNE_EVERY_MS) return;
+    this.lastPruneMs = now;
+    try {
+      const removed = this.store.pruneOlderThan(now - this.config.retentionDays * 86_400_000);
+      if (removed.probes + removed.checkResults + removed.rejections > 0)
+        this.log.info("pruned old results", { ...removed, retentionDays: this.config.retentionDays });
+    } catch (error) {
+      this.log.error("cannot prune old results", { error: String(error) });
+    }
   }
 
   private async runChecks() {

@@ -197,6 +197,8 @@ const configFields = {
     })
     .prefault({}),
   targets: z.array(targetSchema).min(1, { error: "name at least one target" }),
+  /** Local mode: probes, check results and rejections older than this are pruned (hourly). */
+  retentionDays: z.number().int().min(1).max(3650).default(30),
   webhooks: webhooksSchema,
   dashboard: dashboardSchema,
   aws: awsSchema.optional(),
