@@ -1,8 +1,12 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { SqliteStatusStore } from "../adapters/local/sqlite-status-store.ts";
 import { ConfigError } from "../core/config/parse-config.ts";
 import { consoleLogger } from "../local/console-logger.ts";
 import { loadConfigFile } from "../local/load-config.ts";
+import { type Dashboard, startDashboard } from "../local/dashboard/start-dashboard.ts";
 import { LocalMonitor } from "../local/monitor.ts";
+import type { Logger } from "../ports/logger.ts";
 import type { CommandIo } from "./io.ts";
 
 export const SERVE_HELP = `Usage: email-scout serve --config FILE [--once]
@@ -15,6 +19,8 @@ config's dataDir; see them with "email-scout status --config FILE".
 
   --config FILE   the configuration (YAML or JSON; see config/demo.yaml)
   --once          run one cycle, wait for its probes' returns or deadlines, and exit
+Unless the config says dashboard.enabled: false, it also serves the dashboard, its JSON API
+and /metrics (Prometheus) on dashboard.host:dashboard.port (default http://127.0.0.1:8025/).
 Logs go to stderr, one line per event. Stop with Ctrl-C or SIGTERM (it finishes the cycle).
 `;
 
@@ -69,6 +75,14 @@ async function run(values: ReturnType<typeof parseOptions>["values"], io: Comman
     return 0;
   }
   await monitor.start();
+  let dashboard: Dashboard | undefined;
+  try {
+    dashboard = await openDashboard(monitor, log);
+  } catch (error) {
+    await monitor.stop();
+    io.stderr(`email-scout serve: dashboard: ${(error as Error).message}`);
+    return 2;
+  }
   log.info("email-scout serve running", {
     config: values.config,
     intervalSeconds: monitor.config.schedule.intervalSeconds,
@@ -81,6 +95,25 @@ async function run(values: ReturnType<typeof parseOptions>["values"], io: Comman
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  // The dashboard reads the store, so it closes first.
+  await dashboard?.close();
   await monitor.stop();
   return 0;
+}
+
+/** The operator's page, /api and /metrics, when the config enables it (the default, on 127.0.0.1:8025). */
+async function openDashboard(monitor: LocalMonitor, log: Logger): Promise<Dashboard | undefined> {
+  const board = monitor.config.dashboard;
+  if (!board.enabled) return undefined;
+  const dashboard = await startDashboard({
+    host: board.host,
+    port: board.port,
+    ...(board.tokenFile ? { token: readFileSync(board.tokenFile, "utf8").trim() } : {}),
+    store: monitor.store,
+    statuses: new SqliteStatusStore(monitor.store.db),
+    config: monitor.config,
+    log,
+  });
+  log.info("dashboard ready", { url: dashboard.url });
+  return dashboard;
 }

@@ -43,6 +43,17 @@ export function loadConfigFile(path: string): ScoutConfig {
           }
         : {}),
     },
+    dashboard: {
+      ...config.dashboard,
+      ...(config.dashboard.tokenFile ? { tokenFile: at(config.dashboard.tokenFile) } : {}),
+    },
+    webhooks: {
+      ...config.webhooks,
+      endpoints: config.webhooks.endpoints.map((endpoint) => ({
+        ...endpoint,
+        ...(endpoint.secretFile ? { secretFile: at(endpoint.secretFile) } : {}),
+      })),
+    },
     targets: config.targets.map((target) => ({
       ...target,
       endpoints: target.endpoints.map((endpoint) => ({

@@ -128,7 +128,7 @@ describe("email-scout status", () => {
     expect(await statusCommand(["--config", configFile], plain.commandIo, false)).toBe(0);
     expect(plain.out.stdout).not.toContain("\u001b[");
     expect(plain.out.stdout).toMatch(
-      /^ {2}CRITICAL imaps:\/\/mx1\.example\.com +cert-expired +0\.042 s {2}cert 42 d/m,
+      /^ {2}CRITICAL imaps:\/\/mx1\.example\.com +cert-expired +not tracked yet +checked \d+ s ago +0\.042 s {3}cert 42 d$/m,
     );
     expect(plain.out.stdout).toMatch(/^ {2}OK {7}smtp:\/\/mx1\.example\.com/m);
     expect(plain.out.stdout).toContain(
@@ -143,6 +143,7 @@ describe("email-scout status", () => {
     const json = io();
     await statusCommand(["--config", configFile, "--json"], json.commandIo);
     const parsed = JSON.parse(json.out.stdout);
+    expect(parsed.windowHours).toBe(24);
     expect(parsed.targets[0].roundTrip).toMatchObject({ probes: 5, p50Ms: 400, p95Ms: 2000, lost: 1 });
   });
 

@@ -26,7 +26,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => holder.close(() => resolve()));
 });
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = { info() {}, warn() {}, error() {} };
 
 describe("LocalMonitor retention", () => {
   it("prunes probes older than retentionDays in a cycle, and keeps recent ones", async () => {

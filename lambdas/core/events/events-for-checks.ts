@@ -1,0 +1,65 @@
+import type { CheckResult } from "../../checks/result.ts";
+import { certificateExpiringEvent } from "./certificate-expiring.ts";
+import { checkCompletedEvent } from "./check-completed.ts";
+import type { ScoutEvent } from "./event.ts";
+import { statusChangedEvent } from "./status-changed.ts";
+import type { StatusTracker } from "./status-tracker.ts";
+
+export interface CheckCycleInput {
+  readonly tracker: StatusTracker;
+  readonly targetId: string;
+  readonly customer: string;
+  readonly confirmAfter: number;
+  /** One cycle's results for this target, in the order they finished. */
+  readonly results: readonly CheckResult[];
+  readonly now: number;
+}
+
+/**
+ * The events one cycle's check results of a target give: for each result its
+ * check.completed, then the status.changed it confirms (if any), then a certificate.expiring
+ * reminder when the certificate's days left are at or below the endpoint's certWarningDays
+ * (at most one per endpoint per UTC day). Updates the tracked statuses as it goes.
+ */
+export async function eventsForCheckResults(input: CheckCycleInput): Promise<ScoutEvent[]> {
+  const { tracker, targetId, customer, now } = input;
+  const events: ScoutEvent[] = [];
+  for (const result of input.results) {
+    events.push(checkCompletedEvent({ targetId, customer, now, result }));
+    const atMs = resultTimeMs(result, now);
+    const transition = await tracker.observe({
+      targetId,
+      subject: result.endpoint,
+      status: result.status,
+      reason: result.reason,
+      atMs,
+      confirmAfter: input.confirmAfter,
+    });
+    if (transition !== undefined) events.push(statusChangedEvent({ customer, now, transition }));
+
+    const certificate = result.tls?.certificate;
+    const { certWarningDays, certCriticalDays } = result.thresholds;
+    if (certificate === undefined || certificate.daysLeft > certWarningDays) continue;
+    const status = certificate.daysLeft <= certCriticalDays ? "CRITICAL" : "WARNING";
+    if (await tracker.claimCertificateReminder({ targetId, endpoint: result.endpoint, status, atMs })) {
+      events.push(
+        certificateExpiringEvent({
+          targetId,
+          customer,
+          now,
+          endpoint: result.endpoint,
+          certificate,
+          warningDays: certWarningDays,
+          criticalDays: certCriticalDays,
+        }),
+      );
+    }
+  }
+  return events;
+}
+
+/** When the check started; a result without a readable start counts as taken now. */
+function resultTimeMs(result: CheckResult, now: number): number {
+  const ms = Date.parse(result.startedAt);
+  return Number.isNaN(ms) ? now : ms;
+}
