@@ -16,7 +16,10 @@ export interface PlannedCheck {
  * once, through `readPassword`, so a missing password file stops the monitor at start-up
  * instead of failing every check later.
  */
-export function planChecks(config: ScoutConfig, readPassword: (path: string) => Secret): PlannedCheck[] {
+export function planChecks(
+  config: Pick<ScoutConfig, "targets" | "outbound">,
+  readPassword: (path: string) => Secret,
+): PlannedCheck[] {
   return config.targets.flatMap((target) =>
     target.endpoints.map((endpointConfig) => {
       const credentials: Credentials | undefined = endpointConfig.login

@@ -1,4 +1,250 @@
-/** Placeholder until the prober handler is wired; replaced in this change. */
-export async function handler(): Promise<never> {
-  throw new Error("the prober handler is not wired yet");
+import { SESClient } from "@aws-sdk/client-ses";
+import type { Context } from "aws-lambda";
+import { ScoutMetrics } from "../adapters/aws/scout-metrics.ts";
+import { SesMailSender } from "../adapters/aws/ses-mail-sender.ts";
+import { checkMany } from "../checks/check-many.ts";
+import type { CheckResult } from "../checks/result.ts";
+import { type PlannedCheck, planChecks } from "../core/check-plan.ts";
+import { sendProbe } from "../core/send-probe.ts";
+import { sweepOverdue } from "../core/sweep.ts";
+import type { MailSender } from "../ports/mail-sender.ts";
+import { parseScheduledEvent } from "./events/scheduled-event.ts";
+import { ENV, optionalEnv } from "./shared/env.ts";
+import { readLoginPasswords } from "./shared/login-passwords.ts";
+import {
+  AWS_CLIENT_DEFAULTS,
+  createRuntime,
+  once,
+  type Runtime,
+  type RuntimeOptions,
+} from "./shared/runtime.ts";
+import { ScoutEvents } from "./shared/scout-events.ts";
+
+/** What one run did; also logged. A failure of one target is in `errors`, never a thrown error. */
+export interface ProberSummary {
+  checks: number;
+  /** Checks whose status is not OK. */
+  notOk: number;
+  probesSent: number;
+  sendFailed: number;
+  /** Probes this run swept from sent to lost. */
+  lost: number;
+  /** Events queued (or, without EVENTS_QUEUE_URL, logged). */
+  events: number;
+  errors: {
+    step: "plan" | "store-check" | "probe" | "sweep" | "key" | "events";
+    target?: string;
+    error: string;
+  }[];
+}
+
+interface ProberRuntime extends Runtime {
+  readonly sender: MailSender;
+  /** The probes' From header. */
+  readonly from: string;
+}
+
+/**
+ * The prober Lambda, run by an EventBridge schedule: every service check of every target
+ * (bounded concurrency), one round-trip probe per probe target sent with SES, then a sweep of
+ * overdue probes to lost. The same cycle as local mode's LocalMonitor.runCycle, on AWS adapters.
+ */
+export function createProberHandler(options: RuntimeOptions & { readonly ses?: SESClient } = {}) {
+  const runtime = once((): ProberRuntime => {
+    const shared = createRuntime(options);
+    const { config } = shared;
+    return {
+      ...shared,
+      sender: new SesMailSender(options.ses ?? new SESClient(AWS_CLIENT_DEFAULTS)),
+      from: optionalEnv(ENV.sesFrom, shared.env) ?? config.outbound.from ?? config.inbound.returnAddress,
+    };
+  });
+  return async (event: unknown, context?: Context): Promise<ProberSummary> => {
+    const scheduled = parseScheduledEvent(event);
+    const wired = await runtime();
+    wired.useLambdaContext(context);
+    const metrics = new ScoutMetrics();
+    try {
+      const summary = await runProberCycle(wired, metrics);
+      wired.log.info("prober run done", { scheduledAt: scheduled.time, ...countsOf(summary) });
+      return summary;
+    } finally {
+      metrics.flush();
+    }
+  };
+}
+
+/** The Lambda entry point (PROBER handler "prober.handler"). */
+export const handler = createProberHandler();
+
+interface Cycle {
+  readonly rt: ProberRuntime;
+  readonly metrics: ScoutMetrics;
+  readonly events: ScoutEvents;
+  readonly summary: ProberSummary;
+}
+
+async function runProberCycle(rt: ProberRuntime, metrics: ScoutMetrics): Promise<ProberSummary> {
+  const summary: ProberSummary = {
+    checks: 0,
+    notOk: 0,
+    probesSent: 0,
+    sendFailed: 0,
+    lost: 0,
+    events: 0,
+    errors: [],
+  };
+  const cycle: Cycle = { rt, metrics, events: new ScoutEvents(rt), summary };
+  await Promise.all([runChecks(cycle), sendProbes(cycle)]);
+  await sweep(cycle);
+  try {
+    summary.events = await cycle.events.publish();
+  } catch (error) {
+    summary.errors.push({ step: "events", error: describe(error) });
+    rt.log.error("cannot queue events", { error: describe(error) });
+  }
+  return summary;
+}
+
+/** Builds a step's events; a failure (the status store) is reported and the run goes on. */
+async function buildEvents(cycle: Cycle, target: string, build: () => Promise<void>): Promise<void> {
+  try {
+    await build();
+  } catch (error) {
+    cycle.summary.errors.push({ step: "events", target, error: describe(error) });
+    cycle.rt.log.error("cannot build events", { target, error: describe(error) });
+  }
+}
+
+async function runChecks(cycle: Cycle): Promise<void> {
+  const { rt, metrics, summary } = cycle;
+  let planned: PlannedCheck[];
+  try {
+    const readPassword = await readLoginPasswords(rt.config, rt.secrets);
+    // planChecks reads only `targets` and `outbound`, which the deploy config has in full.
+    planned = planChecks(rt.config, readPassword);
+  } catch (error) {
+    summary.errors.push({ step: "plan", error: describe(error) });
+    rt.log.error("cannot plan the service checks", { error: describe(error) });
+    return;
+  }
+  const results = await checkMany(
+    planned.map((check) => ({ endpoint: check.endpoint, options: check.options })),
+    { concurrency: rt.config.schedule.checkConcurrency },
+  );
+  summary.checks = results.length;
+  summary.notOk = results.filter((result) => result.status !== "OK").length;
+  const byTarget = new Map<string, CheckResult[]>();
+  await Promise.all(
+    results.map((result, index) => {
+      const { targetId } = planned[index] as PlannedCheck;
+      byTarget.set(targetId, [...(byTarget.get(targetId) ?? []), result]);
+      return recordCheck(rt, metrics, summary, targetId, result);
+    }),
+  );
+  // One target at a time: status bookkeeping of a target's endpoints reads and writes its rows.
+  for (const [targetId, targetResults] of byTarget) {
+    await buildEvents(cycle, targetId, () => cycle.events.checks(targetId, targetResults));
+  }
+}
+
+async function recordCheck(
+  rt: ProberRuntime,
+  metrics: ScoutMetrics,
+  summary: ProberSummary,
+  targetId: string,
+  result: CheckResult,
+): Promise<void> {
+  metrics.checkResult(targetId, result);
+  const level = result.status === "OK" ? "info" : "warn";
+  rt.log[level]("check", {
+    target: targetId,
+    endpoint: result.endpoint,
+    status: result.status,
+    reason: result.reason,
+    ms: result.responseMs,
+  });
+  try {
+    await rt.checks.saveCheckResult(targetId, result);
+  } catch (error) {
+    summary.errors.push({ step: "store-check", target: targetId, error: describe(error) });
+    rt.log.error("cannot store a check result", {
+      target: targetId,
+      endpoint: result.endpoint,
+      error: describe(error),
+    });
+  }
+}
+
+async function sendProbes(cycle: Cycle): Promise<void> {
+  const { rt, metrics, summary } = cycle;
+  const targets = rt.config.targets.filter((target) => target.probe !== undefined);
+  if (targets.length === 0) return;
+  let key: Buffer;
+  try {
+    key = await rt.probeKey();
+  } catch (error) {
+    summary.errors.push({ step: "key", error: describe(error) });
+    rt.log.error("cannot read the probe key; no probes this run", { error: describe(error) });
+    return;
+  }
+  await Promise.all(
+    targets.map(async (target) => {
+      try {
+        const probe = await sendProbe(
+          {
+            targetId: target.id,
+            to: target.probe?.to as string,
+            from: rt.from,
+            inboundDomain: rt.config.inbound.domain,
+            deadlineMs: rt.config.roundTrip.deadlineSeconds * 1000,
+          },
+          { store: rt.probes, sender: rt.sender, key, clock: rt.clock, log: rt.log },
+        );
+        const failed = probe.state === "send-failed";
+        if (failed) {
+          summary.sendFailed += 1;
+          await buildEvents(cycle, target.id, () => cycle.events.roundTrip(probe));
+        } else summary.probesSent += 1;
+        // Every probe target reports 0 or 1 each run, so an alarm sees data, not silence.
+        metrics.probeCount("ProbeSendFailed", target.id, failed ? 1 : 0);
+      } catch (error) {
+        // The store refused the probe: nothing was sent.
+        summary.errors.push({ step: "probe", target: target.id, error: describe(error) });
+        rt.log.error("cannot send or record a probe", { target: target.id, error: describe(error) });
+      }
+    }),
+  );
+}
+
+async function sweep(cycle: Cycle): Promise<void> {
+  const { rt, metrics, summary } = cycle;
+  const lostByTarget = new Map<string, number>(
+    rt.config.targets.filter((target) => target.probe !== undefined).map((target) => [target.id, 0]),
+  );
+  try {
+    for (const probe of await sweepOverdue(rt.probes, rt.clock)) {
+      lostByTarget.set(probe.targetId, (lostByTarget.get(probe.targetId) ?? 0) + 1);
+      summary.lost += 1;
+      rt.log.warn("probe lost", {
+        target: probe.targetId,
+        probe: probe.probeId,
+        sentAt: new Date(probe.sentAtMs).toISOString(),
+      });
+      await buildEvents(cycle, probe.targetId, () => cycle.events.roundTrip(probe));
+    }
+  } catch (error) {
+    summary.errors.push({ step: "sweep", error: describe(error) });
+    rt.log.error("cannot sweep overdue probes", { error: describe(error) });
+  }
+  for (const [target, lost] of lostByTarget) metrics.probeCount("ProbeLost", target, lost);
+}
+
+function countsOf(summary: ProberSummary): Record<string, number> {
+  const { errors, ...counts } = summary;
+  return { ...counts, errors: errors.length };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

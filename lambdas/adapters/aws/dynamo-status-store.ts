@@ -1,0 +1,100 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { STATUSES, type Status } from "../../checks/reasons.ts";
+import type { StatusStore, TrackedStatus } from "../../ports/status-store.ts";
+import { isConditionalCheckFailed } from "./dynamo-errors.ts";
+import { queryItems } from "./dynamo-query.ts";
+import { checkRetentionDays, expiresAtSeconds, STATUS_PK } from "./results-table.ts";
+
+/**
+ * StatusStore in RESULTS_TABLE: pk "status", sk "<targetId>#<subject>" (layout in
+ * results-table.ts). A put is conditional on not being older than the stored status
+ * (`updatedAtMs`), so two prober runs overlapping never roll a status back; the older write is
+ * dropped silently, as if it had come first. A status expires `retentionDays` after its last
+ * update: a subject no longer in the config fades away.
+ */
+export class DynamoStatusStore implements StatusStore {
+  private readonly retentionDays: number;
+
+  constructor(
+    private readonly options: {
+      readonly doc: DynamoDBDocumentClient;
+      readonly table: string;
+      readonly retentionDays: number;
+    },
+  ) {
+    this.retentionDays = checkRetentionDays(options.retentionDays);
+  }
+
+  async getStatus(targetId: string, subject: string): Promise<TrackedStatus | undefined> {
+    const result = await this.options.doc.send(
+      new GetCommand({
+        TableName: this.options.table,
+        Key: { pk: STATUS_PK, sk: `${targetId}#${subject}` },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item === undefined ? undefined : toStatus(result.Item);
+  }
+
+  async putStatus(status: TrackedStatus): Promise<void> {
+    try {
+      await this.options.doc.send(
+        new PutCommand({
+          TableName: this.options.table,
+          Item: {
+            pk: STATUS_PK,
+            sk: `${status.targetId}#${status.subject}`,
+            targetId: status.targetId,
+            subject: status.subject,
+            status: status.status,
+            reason: status.reason,
+            sinceMs: status.sinceMs,
+            pendingStatus: status.pendingStatus,
+            pendingReason: status.pendingReason,
+            pendingCount: status.pendingCount,
+            updatedAtMs: status.updatedAtMs,
+            expiresAt: expiresAtSeconds(status.updatedAtMs, this.retentionDays),
+          },
+          ConditionExpression: "attribute_not_exists(pk) OR updatedAtMs <= :updated",
+          ExpressionAttributeValues: { ":updated": status.updatedAtMs },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async listStatuses(): Promise<TrackedStatus[]> {
+    const items = await queryItems(this.options.doc, {
+      TableName: this.options.table,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": STATUS_PK },
+    });
+    return items
+      .map(toStatus)
+      .sort((a, b) => compare(a.targetId, b.targetId) || compare(a.subject, b.subject));
+  }
+}
+
+function toStatus(item: Record<string, unknown>): TrackedStatus {
+  return {
+    targetId: item.targetId as string,
+    subject: item.subject as string,
+    status: asStatus(item.status),
+    reason: item.reason as string,
+    sinceMs: item.sinceMs as number,
+    ...(item.pendingStatus !== undefined && { pendingStatus: asStatus(item.pendingStatus) }),
+    ...(item.pendingReason !== undefined && { pendingReason: item.pendingReason as string }),
+    pendingCount: item.pendingCount as number,
+    updatedAtMs: item.updatedAtMs as number,
+  };
+}
+
+function asStatus(value: unknown): Status {
+  if (typeof value === "string" && (STATUSES as readonly string[]).includes(value)) return value as Status;
+  throw new Error(`status item holds ${JSON.stringify(value)}, not one of ${STATUSES.join(", ")}`);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,31 @@
+/** A variable the function needs is missing or unusable; the message names it. */
+export class EnvironmentError extends Error {
+  override readonly name = "EnvironmentError";
+}
+
+/** Reads a required variable: the CDK stack sets each one for the functions that need it. */
+export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name]?.trim();
+  if (value === undefined || value === "") {
+    throw new EnvironmentError(
+      `environment variable ${name} is not set; the EmailScout stack sets it on this function: deploy with it, or set it by hand`,
+    );
+  }
+  return value;
+}
+
+export function optionalEnv(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** The variables of the stack's contract, by name. */
+export const ENV = {
+  probesTable: "PROBES_TABLE",
+  resultsTable: "RESULTS_TABLE",
+  returnsBucket: "RETURNS_BUCKET",
+  probeKeySecretArn: "PROBE_KEY_SECRET_ARN",
+  eventsQueueUrl: "EVENTS_QUEUE_URL",
+  sesFrom: "SES_FROM",
+  configFile: "SCOUT_CONFIG_FILE",
+} as const;

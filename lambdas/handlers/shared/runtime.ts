@@ -1,0 +1,137 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Context } from "aws-lambda";
+import { DynamoCheckStore } from "../../adapters/aws/dynamo-check-store.ts";
+import { documentClient } from "../../adapters/aws/dynamo-client.ts";
+import { DynamoProbeStore } from "../../adapters/aws/dynamo-probe-store.ts";
+import { DynamoStatusStore } from "../../adapters/aws/dynamo-status-store.ts";
+import { powertoolsLogger } from "../../adapters/aws/powertools-logger.ts";
+import { SecretCache } from "../../adapters/aws/secret-cache.ts";
+import { SqsEventSink } from "../../adapters/aws/sqs-event-sink.ts";
+import type { DeployConfig } from "../../core/config/schema.ts";
+import { parseProbeKeyFile } from "../../core/probe-key.ts";
+import { type Clock, systemClock } from "../../ports/clock.ts";
+import type { EventSink } from "../../ports/event-sink.ts";
+import type { Logger } from "../../ports/logger.ts";
+import { ENV, optionalEnv, requiredEnv } from "./env.ts";
+import { configPath, loadDeployConfig } from "./load-config.ts";
+
+/** Every AWS call has a deadline: one slow endpoint must not eat the whole Lambda timeout. */
+export const AWS_CLIENT_DEFAULTS = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+} as const;
+
+/** Days results and probes are kept when the config's aws block does not say. */
+export const DEFAULT_RETENTION_DAYS = 30;
+
+/** What both handlers share, built once per container (cold start) and reused. */
+export interface Runtime {
+  readonly config: DeployConfig;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly doc: DynamoDBDocumentClient;
+  readonly probes: DynamoProbeStore;
+  readonly checks: DynamoCheckStore;
+  readonly statuses: DynamoStatusStore;
+  readonly secrets: SecretCache;
+  /** Undefined when EVENTS_QUEUE_URL is unset: events are then only logged. */
+  readonly events: EventSink | undefined;
+  /** The probe key from PROBE_KEY_SECRET_ARN (cached; refreshed after the cache's TTL). */
+  probeKey(): Promise<Buffer>;
+  /** Stamps the invocation's request id and function name on the log lines that follow. */
+  useLambdaContext(context: Context | undefined): void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Stand-ins for tests; in Lambda every client comes from the environment (region, credentials). */
+export interface RuntimeOptions {
+  readonly dynamodb?: DynamoDBClient;
+  readonly secretsManager?: SecretsManagerClient;
+  readonly sqs?: SQSClient;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reads the environment and the config and wires the shared adapters. Throws with a message
+ * naming the variable or config key at fault, which fails the cold start where it is seen.
+ */
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const env = options.env ?? process.env;
+  const config = loadDeployConfig(configPath(env));
+  const probesTable = requiredEnv(ENV.probesTable, env);
+  const resultsTable = requiredEnv(ENV.resultsTable, env);
+  const keySecretId = requiredEnv(ENV.probeKeySecretArn, env);
+  const queueUrl = optionalEnv(ENV.eventsQueueUrl, env);
+  const retentionDays = config.aws?.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  const clock = options.clock ?? systemClock;
+  const powertools = options.log === undefined ? powertoolsLogger() : undefined;
+  const log = options.log ?? (powertools as Logger);
+
+  const doc = documentClient(options.dynamodb ?? new DynamoDBClient(AWS_CLIENT_DEFAULTS));
+  const secrets = new SecretCache(
+    options.secretsManager ?? new SecretsManagerClient(AWS_CLIENT_DEFAULTS),
+    undefined,
+    clock,
+    (secretId, error) =>
+      log.warn("cannot refresh a secret; using the value held", { secret: secretId, error: String(error) }),
+  );
+  let parsedKey: { text: string; key: Buffer } | undefined;
+  const probeKey = async (): Promise<Buffer> => {
+    const text = await secrets.get(keySecretId);
+    if (parsedKey?.text !== text) {
+      try {
+        parsedKey = { text, key: parseProbeKeyFile(text) };
+      } catch (cause) {
+        // The parser's messages describe the format, never the value.
+        throw new Error(
+          `the probe key in ${ENV.probeKeySecretArn} (${keySecretId}): ${(cause as Error).message}`,
+          {
+            cause,
+          },
+        );
+      }
+    }
+    return parsedKey.key;
+  };
+  return {
+    config,
+    log,
+    clock,
+    doc,
+    probes: new DynamoProbeStore({ doc, probesTable, resultsTable, retentionDays, clock }),
+    checks: new DynamoCheckStore({ doc, table: resultsTable, retentionDays }),
+    statuses: new DynamoStatusStore({ doc, table: resultsTable, retentionDays }),
+    secrets,
+    events:
+      queueUrl === undefined
+        ? undefined
+        : new SqsEventSink(options.sqs ?? new SQSClient(AWS_CLIENT_DEFAULTS), queueUrl),
+    probeKey,
+    useLambdaContext: (context) => {
+      if (context !== undefined) powertools?.powertools.addContext(context);
+    },
+    env,
+  };
+}
+
+/**
+ * Builds once and shares the result; a failed build is not kept, so the next invocation tries
+ * again (and reports the same clear error if nothing changed).
+ */
+export function once<T>(build: () => T | Promise<T>): () => Promise<T> {
+  let built: Promise<T> | undefined;
+  return () => {
+    built ??= Promise.resolve()
+      .then(build)
+      .catch((error: unknown) => {
+        built = undefined;
+        throw error;
+      });
+    return built;
+  };
+}
