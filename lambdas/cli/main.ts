@@ -5,6 +5,7 @@ import { probeCommand } from "./probe-command.ts";
 import { returnCommand } from "./return-command.ts";
 import { serveCommand } from "./serve-command.ts";
 import { statusCommand } from "./status-command.ts";
+import { webhookCommand } from "./webhook-command.ts";
 
 export const VERSION = "0.1.0";
 
@@ -18,6 +19,8 @@ Commands:
   check <endpoint-url>   check one SMTP/IMAP/POP3 endpoint, Nagios plugin output and exit code
   probe --to ADDR ...    one round trip as a Nagios plugin (no monitor needed)
   key new FILE           write a fresh probe key (mode 0600)
+  webhook test|list|redrive
+                         send a signed test event to a URL; list or redrive the local webhook outbox
   return install|uninstall
                          install email_return for a mailbox on this mail server (~/.forward)
   help [command]         show help for a command
@@ -36,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   probe: probeCommand,
   serve: serveCommand,
   status: statusCommand,
+  webhook: webhookCommand,
 };
 
 /** Runs the CLI and returns its exit code. Usage errors exit 3 (UNKNOWN), as Nagios expects of plugins. */

@@ -1,0 +1,94 @@
+import { CfnOutput, Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as s3 from "aws-cdk-lib/aws-s3";
+import * as ses from "aws-cdk-lib/aws-ses";
+import { Construct, type IConstruct } from "constructs";
+
+export interface InboundMailProps {
+  /** The inbound domain: returns and bounces arrive here, and probes are sent from it. */
+  readonly domain: string;
+  readonly bucket: s3.IBucket;
+  readonly objectKeyPrefix: string;
+  /** Names the receipt rule set, which must be unique in the region. */
+  readonly ruleSetName: string;
+}
+
+const RULE_NAME = "store-returns";
+
+/**
+ * SES for the inbound domain: an identity with Easy DKIM (probes are sent from it) and a receipt
+ * rule that stores every message for the domain in S3, over TLS only and with the spam and virus
+ * scan (its verdict headers travel with the message). The rule accepts the whole domain: the
+ * correlator checks the exact recipient and rejects the rest.
+ */
+export class InboundMail extends Construct {
+  readonly identity: ses.EmailIdentity;
+  readonly ruleSet: ses.ReceiptRuleSet;
+
+  constructor(scope: Construct, id: string, props: InboundMailProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.identity = new ses.EmailIdentity(this, "Identity", {
+      identity: ses.Identity.domain(props.domain),
+      dkimSigning: true,
+    });
+    this.ruleSet = new ses.ReceiptRuleSet(this, "RuleSet", { receiptRuleSetName: props.ruleSetName });
+    // The rule's ARN, built from names rather than the rule itself: the bucket policy naming it
+    // must exist before the rule (SES tests its write access when the rule is created).
+    const ruleArn = stack.formatArn({
+      service: "ses",
+      resource: "receipt-rule-set",
+      resourceName: `${props.ruleSetName}:receipt-rule/${RULE_NAME}`,
+    });
+    const putReturns = new iam.PolicyStatement({
+      sid: "AllowSesToStoreReturns",
+      principals: [new iam.ServicePrincipal("ses.amazonaws.com")],
+      actions: ["s3:PutObject"],
+      resources: [props.bucket.arnForObjects(`${props.objectKeyPrefix}*`)],
+      conditions: {
+        StringEquals: { "aws:SourceAccount": stack.account },
+        ArnLike: { "aws:SourceArn": ruleArn },
+      },
+    });
+    props.bucket.addToResourcePolicy(putReturns);
+    const rule = this.ruleSet.addRule("StoreReturns", {
+      receiptRuleName: RULE_NAME,
+      recipients: [props.domain],
+      tlsPolicy: ses.TlsPolicy.REQUIRE,
+      scanEnabled: true,
+      enabled: true,
+      actions: [
+        {
+          bind: () => ({
+            s3Action: { bucketName: props.bucket.bucketName, objectKeyPrefix: props.objectKeyPrefix },
+          }),
+        },
+      ],
+    });
+    const policy: IConstruct | undefined = props.bucket.node.tryFindChild("Policy");
+    if (policy) rule.node.addDependency(policy);
+
+    new CfnOutput(scope, "ReceiptRuleSetName", {
+      value: this.ruleSet.receiptRuleSetName,
+      description: "SES receipt rule set: activate it (only one can be active per region)",
+    });
+    new CfnOutput(scope, "ActivateReceiptRuleSetCommand", {
+      value: `aws ses set-active-receipt-rule-set --region ${stack.region} --rule-set-name ${props.ruleSetName}`,
+      description: "Run once after the first deploy: replaces the region's active rule set",
+    });
+    new CfnOutput(scope, "MxRecord", {
+      value: `10 inbound-smtp.${stack.region}.amazonaws.com`,
+      description: `Publish as the MX record of ${props.domain}`,
+    });
+    new CfnOutput(scope, "SesIdentity", {
+      value: props.domain,
+      description: "SES domain identity (receives returns, sends probes): verify it with the DKIM records",
+    });
+    this.identity.dkimRecords.forEach((record, index) => {
+      new CfnOutput(scope, `DkimRecord${index + 1}`, {
+        value: `${record.name} CNAME ${record.value}`,
+        description: `DKIM CNAME record ${index + 1} to publish for ${props.domain}`,
+      });
+    });
+  }
+}

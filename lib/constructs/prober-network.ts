@@ -1,0 +1,84 @@
+import { CfnOutput, RemovalPolicy } from "aws-cdk-lib";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import { retentionFor } from "./scout-function.ts";
+
+export interface ProberNetworkProps {
+  readonly natGateways: number;
+  /** Every TCP port the prober's checks and probes connect to. */
+  readonly mailPorts: readonly number[];
+  readonly awsApiPort: number;
+  readonly logRetentionDays: number;
+}
+
+/**
+ * The prober's network: a VPC over two zones whose NAT gateways have Elastic IPs made here, so the
+ * prober's public addresses are known before the first check (customers allowlist them; AWS lifts
+ * the port-25 restriction for them), and a security group that lets out only mail and HTTPS.
+ */
+export class ProberNetwork extends Construct {
+  readonly vpc: ec2.Vpc;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly elasticIps: ec2.CfnEIP[];
+
+  constructor(scope: Construct, id: string, props: ProberNetworkProps) {
+    super(scope, id);
+    this.elasticIps = Array.from({ length: props.natGateways }, (_, index) => {
+      const eip = new ec2.CfnEIP(this, `NatElasticIp${index + 1}`, { domain: "vpc" });
+      // Customers allowlist this address: a stack update must not hand out a new one.
+      eip.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      return eip;
+    });
+    const flowLogs = new logs.LogGroup(this, "FlowLogs", {
+      retention: retentionFor(props.logRetentionDays),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.vpc = new ec2.Vpc(this, "Vpc", {
+      // Two zones from Fn::GetAZs (see the stack's availabilityZones): no lookup, no credentials.
+      maxAzs: 2,
+      natGateways: props.natGateways,
+      natGatewayProvider: ec2.NatProvider.gateway({
+        eipAllocationIds: this.elasticIps.map((eip) => eip.attrAllocationId),
+      }),
+      subnetConfiguration: [
+        { name: "Public", subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: "Private", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },
+      ],
+      flowLogs: {
+        All: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+          trafficType: ec2.FlowLogTrafficType.ALL,
+        },
+      },
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, "ProberSecurityGroup", {
+      vpc: this.vpc,
+      description: "Email Scout prober: outbound mail ports and HTTPS only, nothing inbound",
+      allowAllOutbound: false,
+    });
+    for (const port of props.mailPorts) {
+      this.securityGroup.addEgressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(port),
+        `mail checks and probes (TCP ${port})`,
+      );
+    }
+    this.securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(props.awsApiPort),
+      "HTTPS to the AWS APIs (DynamoDB, SES, Secrets Manager, SQS, X-Ray)",
+    );
+    // No rule for DNS (53): the VPC's Amazon-provided resolver (VPC base + 2, 169.254.169.253)
+    // is reached through the VPC and security groups do not filter traffic to it.
+
+    this.elasticIps.forEach((eip, index) => {
+      new CfnOutput(scope, `NatElasticIp${index + 1}`, {
+        value: eip.ref,
+        description:
+          "Public IPv4 address of the prober (NAT gateway): allowlist it, and ask AWS to lift the port-25 limit for it",
+      });
+    });
+  }
+}

@@ -1,0 +1,110 @@
+import { Duration } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import {
+  certificateDaysLeft,
+  checkDuration,
+  checkFailed,
+  probeOutcome,
+  returnsRejectedByReason,
+  roundTripTime,
+} from "../monitoring/scout-metrics.ts";
+import type { TargetWatch } from "../monitoring/target-watch.ts";
+
+export interface ScoutDashboardProps {
+  readonly dashboardName: string;
+  readonly targets: readonly TargetWatch[];
+  readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  readonly eventsDeadLetterQueue: sqs.IQueue;
+}
+
+const WIDTH = 8;
+const HEIGHT = 6;
+
+/** One row per target (round trip, check latency and failures, certificates), then the machinery. */
+export class ScoutDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: ScoutDashboardProps) {
+    super(scope, id);
+    this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.hours(6),
+    });
+    for (const target of props.targets) this.dashboard.addWidgets(...targetRow(target));
+    this.dashboard.addWidgets(...machineryRow(props));
+  }
+}
+
+function targetRow(target: TargetWatch): cloudwatch.IWidget[] {
+  const widgets: cloudwatch.IWidget[] = [];
+  if (target.roundTripCriticalSeconds !== undefined) {
+    widgets.push(
+      new cloudwatch.GraphWidget({
+        title: `${target.id}: round-trip time (ms)`,
+        width: WIDTH,
+        height: HEIGHT,
+        left: [roundTripTime(target.id, "p50"), roundTripTime(target.id, "p95")],
+        leftAnnotations: [{ value: target.roundTripCriticalSeconds * 1000, label: "critical" }],
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${target.id}: probes lost, late, bounced`,
+        width: WIDTH,
+        height: HEIGHT,
+        left: (["ProbeLost", "ProbeLate", "ProbeBounced"] as const).map((name) =>
+          probeOutcome(name, target.id),
+        ),
+      }),
+    );
+  }
+  if (target.protocols.length > 0) {
+    widgets.push(
+      new cloudwatch.GraphWidget({
+        title: `${target.id}: check duration p95 (ms) and failures`,
+        width: WIDTH,
+        height: HEIGHT,
+        left: target.protocols.map((protocol) => checkDuration(target.id, protocol)),
+        right: target.protocols.map((protocol) => checkFailed(target.id, protocol)),
+      }),
+      new cloudwatch.SingleValueWidget({
+        title: `${target.id}: certificate days left (min)`,
+        width: WIDTH,
+        height: HEIGHT,
+        metrics: target.protocols.map((protocol) => certificateDaysLeft(target.id, protocol)),
+      }),
+    );
+  }
+  return widgets;
+}
+
+function machineryRow(props: ScoutDashboardProps): cloudwatch.IWidget[] {
+  const functions = Object.entries(props.functions);
+  return [
+    new cloudwatch.GraphWidget({
+      title: "Lambda errors",
+      width: WIDTH,
+      height: HEIGHT,
+      left: functions.map(([name, fn]) => fn.metricErrors({ label: name, statistic: "Sum" })),
+    }),
+    new cloudwatch.GraphWidget({
+      title: "Lambda duration p95 (ms)",
+      width: WIDTH,
+      height: HEIGHT,
+      left: functions.map(([name, fn]) => fn.metricDuration({ label: name, statistic: "p95" })),
+    }),
+    new cloudwatch.GraphWidget({
+      title: "Returns rejected, by reason",
+      width: WIDTH,
+      height: HEIGHT,
+      left: [returnsRejectedByReason()],
+    }),
+    new cloudwatch.GraphWidget({
+      title: "Undelivered events (events DLQ depth)",
+      width: WIDTH,
+      height: HEIGHT,
+      left: [props.eventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: "Maximum" })],
+    }),
+  ];
+}

@@ -1,0 +1,182 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { DeployConfig } from "../../lambdas/core/config/schema.ts";
+import { SecureQueue } from "./secure-queue.ts";
+
+/**
+ * The newest Node.js runtime this aws-cdk-lib knows: older ones reach end of support on Lambda
+ * first, and cdk-nag (AwsSolutions-L1) insists on the newest. The bundle targets the same version.
+ */
+export const SCOUT_RUNTIME = lambda.Runtime.NODEJS_24_X;
+const BUNDLE_TARGET = "node24";
+
+/** The file name handlers look for next to themselves (overridable with SCOUT_CONFIG_FILE). */
+export const SCOUT_CONFIG_FILE_NAME = "scout-config.json";
+
+export interface ScoutFunctionProps {
+  /** The handler's source, e.g. lambdas/handlers/prober.ts; it must export `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  /** The validated deploy configuration, shipped in the bundle as scout-config.json. */
+  readonly config: DeployConfig;
+  readonly timeout: Duration;
+  readonly memorySize?: number;
+  readonly environment: Record<string, string>;
+  readonly logRetentionDays: number;
+  /** For functions invoked asynchronously (EventBridge, S3): failed events land here after the retries. */
+  readonly asyncDeadLetterQueue?: boolean;
+  /** Lambda's own retries of a failed asynchronous invocation (0-2; Lambda's default is 2). */
+  readonly asyncRetryAttempts?: number;
+  readonly reservedConcurrentExecutions?: number;
+  readonly vpc?: Pick<lambda.FunctionProps, "vpc" | "vpcSubnets" | "securityGroups">;
+}
+
+/**
+ * One Email Scout Lambda with the project's defaults: newest Node runtime on ARM, a log group
+ * with retention made here (not by a custom resource), X-Ray tracing, source maps, a local
+ * esbuild bundle (ESM) with the deploy configuration beside the handler, and a role that holds
+ * only what the caller adds to it plus writing its own logs.
+ */
+export class ScoutFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly deadLetterQueue?: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: ScoutFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, "Logs", {
+      retention: retentionFor(props.logRetentionDays),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Our own role instead of AWSLambdaBasicExecutionRole: that managed policy may write to every log group.
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: `${props.description} (execution role)`,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which have no resource-level permissions.",
+    });
+    if (props.vpc?.vpc) this.allowVpcNetworkInterfaces();
+    if (props.asyncDeadLetterQueue) {
+      this.deadLetterQueue = new SecureQueue(this, "AsyncDeadLetterQueue", {
+        deadLetterRole: "the dead-letter queue of the function's asynchronous invocations",
+      }).queue;
+    }
+
+    const configFile = writeConfigFile(props.config);
+    this.function = new NodejsFunction(this, "Function", {
+      entry: props.entry,
+      handler: "handler",
+      description: props.description,
+      runtime: SCOUT_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
+      ...(this.deadLetterQueue ? { deadLetterQueue: this.deadLetterQueue } : {}),
+      ...(props.asyncRetryAttempts !== undefined ? { retryAttempts: props.asyncRetryAttempts } : {}),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
+      ...props.vpc,
+      bundling: {
+        forceDockerBundling: false,
+        // ESM keeps the handlers' top-level imports and awaits as written; the banner gives the
+        // CommonJS packages bundled into it (mailparser, nodemailer) the `require` they expect.
+        format: OutputFormat.ESM,
+        target: BUNDLE_TARGET,
+        mainFields: ["module", "main"],
+        banner:
+          "import { createRequire as __scoutCreateRequire } from 'node:module'; const require = __scoutCreateRequire(import.meta.url);",
+        minify: true,
+        sourceMap: true,
+        // The runtime provides the AWS SDK v3. better-sqlite3 is a native module of the local
+        // adapters, which no handler imports: listing it keeps a stray import from bundling it.
+        externalModules: ["@aws-sdk/*", "better-sqlite3"],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            `cp ${shellQuote(configFile)} ${shellQuote(join(outputDir, SCOUT_CONFIG_FILE_NAME))}`,
+          ],
+        },
+      },
+    });
+  }
+
+  /** Lambda creates and removes the function's network interfaces in the VPC with these. */
+  private allowVpcNetworkInterfaces(): void {
+    const policy = new iam.Policy(this, "VpcAccess", {
+      statements: [
+        new iam.PolicyStatement({
+          actions: [
+            "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+          ],
+          resources: ["*"],
+        }),
+      ],
+    });
+    policy.attachToRole(this.role);
+    Validations.of(policy).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Lambda's VPC attachment needs the EC2 network-interface actions; ec2:Describe* has no resource-level permissions and the interfaces do not exist before the function.",
+    });
+  }
+
+  /** Adds a statement to the function's own role. */
+  addToRolePolicy(statement: iam.PolicyStatement): void {
+    this.role.addToPolicy(statement);
+  }
+}
+
+/**
+ * Writes the configuration into a private temporary folder for the bundling hook to copy
+ * (bundling runs later, during synth), and removes the folder when the process ends.
+ */
+function writeConfigFile(config: DeployConfig): string {
+  const folder = mkdtempSync(join(tmpdir(), "scout-config-"));
+  process.once("exit", () => rmSync(folder, { recursive: true, force: true }));
+  const file = join(folder, SCOUT_CONFIG_FILE_NAME);
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** POSIX single quotes: the hooks run in a shell and temporary paths may contain anything. */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** CloudWatch Logs accepts only certain retention periods: the shortest one that keeps logs at least as long. */
+export function retentionFor(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays)
+    .filter((value): value is number => typeof value === "number" && value > 0)
+    .sort((a, b) => a - b);
+  const fit = allowed.find((value) => value >= days);
+  return (fit ?? logs.RetentionDays.INFINITE) as logs.RetentionDays;
+}

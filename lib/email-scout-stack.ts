@@ -1,0 +1,262 @@
+import {
+  Annotations,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  Fn,
+  Stack,
+  type StackProps,
+  Validations,
+} from "aws-cdk-lib";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as s3n from "aws-cdk-lib/aws-s3-notifications";
+import type { Construct } from "constructs";
+import type { DeployConfig } from "../lambdas/core/config/schema.ts";
+import { loginPasswordSecretArns, probeFromAddress } from "./config/load-deploy-config.ts";
+import { AWS_API_PORT, proberMailPorts } from "./config/prober-ports.ts";
+import { scheduleRate } from "./config/schedule-rate.ts";
+import { AlarmTopic } from "./constructs/alarm-topic.ts";
+import { EventsQueue } from "./constructs/events-queue.ts";
+import { InboundMail } from "./constructs/inbound-mail.ts";
+import { ProberNetwork } from "./constructs/prober-network.ts";
+import { RETURNS_PREFIX, ReturnsBucket } from "./constructs/returns-bucket.ts";
+import { ScoutAlarms } from "./constructs/scout-alarms.ts";
+import { ScoutDashboard } from "./constructs/scout-dashboard.ts";
+import { ScoutFunction } from "./constructs/scout-function.ts";
+import { ScoutSecrets } from "./constructs/scout-secrets.ts";
+import { ScoutTables } from "./constructs/scout-tables.ts";
+import { targetWatches } from "./monitoring/target-watch.ts";
+import { acknowledgeArnWildcard } from "./nag-findings.ts";
+import { readLoginPasswords, readSecret, sendEvents, sendProbes, tableAccess } from "./scout-permissions.ts";
+
+export interface EmailScoutStackProps extends StackProps {
+  readonly config: DeployConfig;
+}
+
+/** Defaults of the optional `aws` block (kept in step with lambdas/core/config/schema.ts). */
+const AWS_DEFAULTS = { natGateways: 1, retentionDays: 30, logRetentionDays: 30 } as const;
+
+const COMMON_ENV = {
+  POWERTOOLS_METRICS_NAMESPACE: "EmailScout",
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+};
+
+/** Email Scout on AWS: see the "Shape on AWS" in the design and docs/aws.md. */
+export class EmailScoutStack extends Stack {
+  constructor(scope: Construct, id: string, props: EmailScoutStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const aws = { ...AWS_DEFAULTS, ...config.aws };
+    const from = probeFromAddress(config);
+
+    const tables = new ScoutTables(this, "Tables");
+    const secrets = new ScoutSecrets(this, "Secrets");
+    const returns = new ReturnsBucket(this, "Returns", { retentionDays: aws.retentionDays });
+    const inbound = new InboundMail(this, "InboundMail", {
+      domain: config.inbound.domain,
+      bucket: returns.bucket,
+      objectKeyPrefix: RETURNS_PREFIX,
+      ruleSetName: `${this.stackName}-returns`,
+    });
+    const network = new ProberNetwork(this, "Network", {
+      natGateways: aws.natGateways,
+      mailPorts: proberMailPorts(config),
+      awsApiPort: AWS_API_PORT,
+      logRetentionDays: aws.logRetentionDays,
+    });
+
+    // The notifier posts to webhook URLs anywhere on the internet over HTTPS: outside the VPC it
+    // needs no NAT, and it opens no mail ports.
+    const notifierTimeout = Duration.minutes(1);
+    const eventsQueue = new EventsQueue(this, "EventsQueue", { consumerTimeout: notifierTimeout });
+    const notifier = new ScoutFunction(this, "Notifier", {
+      entry: "lambdas/handlers/notifier.ts",
+      description: "Email Scout notifier: signed webhook deliveries of events",
+      config,
+      timeout: notifierTimeout,
+      logRetentionDays: aws.logRetentionDays,
+      environment: {
+        WEBHOOK_SECRET_ARN: secrets.webhookSecrets.secretArn,
+        POWERTOOLS_SERVICE_NAME: "email-scout-notifier",
+        ...COMMON_ENV,
+      },
+    });
+    notifier.addToRolePolicy(readSecret("ReadWebhookSecrets", secrets.webhookSecrets.secretArn));
+    notifier.function.addEventSource(
+      new SqsEventSource(eventsQueue.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+
+    // Each check ends within its overall deadline (30 s by default) and they run
+    // schedule.checkConcurrency at a time; 5 minutes leaves room for ten such waves, the sweep
+    // of overdue probes and the SES sends. The probe's own deadline is not waited for here.
+    const prober = new ScoutFunction(this, "Prober", {
+      entry: "lambdas/handlers/prober.ts",
+      description: "Email Scout prober: service checks, round-trip probes, sweep of overdue probes",
+      config,
+      timeout: Duration.minutes(5),
+      logRetentionDays: aws.logRetentionDays,
+      asyncDeadLetterQueue: true,
+      // A failed run is not repeated at once (it would send its probes again): the next tick of
+      // the schedule is the retry. No reserved concurrency: new accounts have too little
+      // concurrency to reserve any, and a run overlaps the next only if it outlasts the interval.
+      asyncRetryAttempts: 0,
+      vpc: {
+        vpc: network.vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        securityGroups: [network.securityGroup],
+      },
+      environment: {
+        PROBES_TABLE: tables.probes.tableName,
+        RESULTS_TABLE: tables.results.tableName,
+        PROBE_KEY_SECRET_ARN: secrets.probeKey.secretArn,
+        EVENTS_QUEUE_URL: eventsQueue.queue.queueUrl,
+        SES_FROM: from,
+        POWERTOOLS_SERVICE_NAME: "email-scout-prober",
+        ...COMMON_ENV,
+      },
+    });
+    prober.addToRolePolicy(tableAccess(tables.arnsWithIndexes));
+    prober.addToRolePolicy(sendProbes(inbound.identity.emailIdentityArn, from, config.inbound.domain));
+    prober.addToRolePolicy(readSecret("ReadProbeKey", secrets.probeKey.secretArn));
+    prober.addToRolePolicy(sendEvents(eventsQueue.queue.queueArn));
+    const loginSecrets = loginPasswordSecretArns(config);
+    if (loginSecrets.length > 0) prober.addToRolePolicy(readLoginPasswords(loginSecrets));
+
+    const rate = scheduleRate(config.schedule.intervalSeconds);
+    new events.Rule(this, "ProberSchedule", {
+      description: `Runs the Email Scout prober every ${rate.minutes} minute(s)`,
+      schedule: events.Schedule.rate(Duration.minutes(rate.minutes)),
+      targets: [new targets.LambdaFunction(prober.function, { retryAttempts: 0 })],
+    });
+    new CfnOutput(this, "ProberScheduleRate", {
+      value: `rate(${rate.minutes} minute${rate.minutes === 1 ? "" : "s"})`,
+      description:
+        rate.roundedFrom === undefined
+          ? "How often the prober runs (schedule.intervalSeconds)"
+          : `schedule.intervalSeconds ${rate.roundedFrom} rounded up to whole minutes (EventBridge's unit)`,
+    });
+    if (rate.roundedFrom !== undefined) {
+      Annotations.of(this).addWarningV2(
+        "email-scout:schedule-rounded",
+        `schedule.intervalSeconds ${rate.roundedFrom} is not a whole number of minutes: the prober runs every ${rate.minutes} minute(s) on AWS`,
+      );
+    }
+
+    // The correlator only reads S3 and DynamoDB and queues events, all through AWS APIs: outside
+    // the VPC it opens no mail ports and costs no NAT traffic.
+    const correlator = new ScoutFunction(this, "Correlator", {
+      entry: "lambdas/handlers/correlator.ts",
+      description: "Email Scout correlator: matches returned mail in S3 to its probe",
+      config,
+      timeout: Duration.minutes(1),
+      logRetentionDays: aws.logRetentionDays,
+      asyncDeadLetterQueue: true,
+      environment: {
+        PROBES_TABLE: tables.probes.tableName,
+        RESULTS_TABLE: tables.results.tableName,
+        RETURNS_BUCKET: returns.bucket.bucketName,
+        PROBE_KEY_SECRET_ARN: secrets.probeKey.secretArn,
+        EVENTS_QUEUE_URL: eventsQueue.queue.queueUrl,
+        POWERTOOLS_SERVICE_NAME: "email-scout-correlator",
+        ...COMMON_ENV,
+      },
+    });
+    correlator.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: "ReadReturns",
+        actions: ["s3:GetObject"],
+        resources: [returns.bucket.arnForObjects(`${RETURNS_PREFIX}*`)],
+      }),
+    );
+    correlator.addToRolePolicy(tableAccess(tables.arnsWithIndexes));
+    acknowledgeArnWildcard(
+      correlator.role,
+      returns.bucket.node.defaultChild as s3.CfnBucket,
+      `/${RETURNS_PREFIX}*`,
+      "The correlator reads returned messages: any object under returns/, whose keys SES chooses.",
+    );
+    correlator.addToRolePolicy(readSecret("ReadProbeKey", secrets.probeKey.secretArn));
+    correlator.addToRolePolicy(sendEvents(eventsQueue.queue.queueArn));
+    returns.bucket.addEventNotification(
+      s3.EventType.OBJECT_CREATED,
+      new s3n.LambdaDestination(correlator.function),
+      { prefix: RETURNS_PREFIX },
+    );
+    this.acknowledgeNotificationsHandler();
+
+    for (const fn of [prober, correlator]) {
+      for (const table of [tables.probes, tables.results]) {
+        acknowledgeArnWildcard(
+          fn.role,
+          table.node.defaultChild as CfnElement,
+          "/index/*",
+          "Queries on the table's own global secondary indexes (byTarget, openByDeadline); no other table.",
+        );
+      }
+    }
+
+    const functions = {
+      Prober: prober.function,
+      Correlator: correlator.function,
+      Notifier: notifier.function,
+    };
+    const topic = new AlarmTopic(this, "Alarms", aws.alarmEmail ? { alarmEmail: aws.alarmEmail } : {});
+    const watches = targetWatches(config);
+    new ScoutAlarms(this, "AlarmSet", {
+      targets: watches,
+      functions,
+      deadLetterQueues: {
+        EventsDeadLetterQueue: eventsQueue.deadLetterQueue,
+        ...(prober.deadLetterQueue ? { ProberDeadLetterQueue: prober.deadLetterQueue } : {}),
+        ...(correlator.deadLetterQueue ? { CorrelatorDeadLetterQueue: correlator.deadLetterQueue } : {}),
+      },
+      prober: prober.function,
+      scheduleMinutes: rate.minutes,
+      topic: topic.topic,
+    });
+    new ScoutDashboard(this, "Dashboard", {
+      dashboardName: this.stackName,
+      targets: watches,
+      functions,
+      eventsDeadLetterQueue: eventsQueue.deadLetterQueue,
+    });
+
+    new CfnOutput(this, "ProbeKeySecretArn", {
+      value: secrets.probeKey.secretArn,
+      description: "Set to the text of an `email-scout key new` file (docs/aws.md)",
+    });
+    new CfnOutput(this, "WebhookSecretsArn", {
+      value: secrets.webhookSecrets.secretArn,
+      description: 'Set to {"<webhook endpoint id>": "whsec_..."} (docs/aws.md)',
+    });
+    new CfnOutput(this, "ReturnsBucketName", { value: returns.bucket.bucketName });
+    new CfnOutput(this, "EventsDeadLetterQueueUrl", {
+      value: eventsQueue.deadLetterQueue.queueUrl,
+      description: "Events the notifier could not deliver: inspect, then redrive to the events queue",
+    });
+  }
+
+  /**
+   * Two zones without a lookup: Fn::GetAZs resolves at deploy time, so an environment-specific
+   * stack needs no credentials at synth either.
+   */
+  override get availabilityZones(): string[] {
+    return [Fn.select(0, Fn.getAzs()), Fn.select(1, Fn.getAzs())];
+  }
+
+  /** The singleton Lambda that CDK uses to configure S3 notifications; its code and role are CDK's. */
+  private acknowledgeNotificationsHandler(): void {
+    const handler = this.node.tryFindChild("BucketNotificationsHandler050a0587b7544547bf325f094a3db834");
+    if (!handler) return;
+    Validations.of(handler).acknowledge({
+      id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      reason:
+        "CDK's bucket-notifications handler runs only during deployment; its role uses AWSLambdaBasicExecutionRole as CDK defines it.",
+    });
+  }
+}
