@@ -4,18 +4,27 @@ import { join } from "node:path";
 import { startInboundListener } from "../adapters/local/inbound-listener.ts";
 import { SmtpSender } from "../adapters/local/smtp-sender.ts";
 import { Spool } from "../adapters/local/spool.ts";
+import { SqliteOutbox } from "../adapters/local/sqlite-outbox.ts";
+import { SqliteStatusStore } from "../adapters/local/sqlite-status-store.ts";
 import { SqliteStore } from "../adapters/local/sqlite-store.ts";
 import { checkMany } from "../checks/check-many.ts";
+import type { CheckResult } from "../checks/result.ts";
 import { readPasswordFile } from "../cli/read-password.ts";
 import { type PlannedCheck, planChecks } from "../core/check-plan.ts";
 import type { ScoutConfig } from "../core/config/schema.ts";
 import type { CorrelationOutcome } from "../core/correlate.ts";
+import type { ScoutEvent } from "../core/events/event.ts";
+import { ResultEvents } from "../core/events/result-events.ts";
 import { readProbeKeyFile } from "../core/probe-key-file.ts";
 import { sendProbe } from "../core/send-probe.ts";
 import { sweepOverdue } from "../core/sweep.ts";
+import { retryPolicyFor } from "../core/webhook/retry-policy.ts";
 import { type Clock, systemClock } from "../ports/clock.ts";
 import type { Logger } from "../ports/logger.ts";
+import type { ProbeRecord } from "../ports/probe-store.ts";
 import { correlateSpooled } from "./correlate-spooled.ts";
+import { WebhookDispatcher } from "./webhook-dispatcher.ts";
+import { resolveWebhookEndpoints } from "./webhook-endpoints.ts";
 
 export const DATABASE_FILE = "scout.db";
 export const SPOOL_DIR = "spool";
@@ -27,8 +36,12 @@ const PRUNE_EVERY_MS = 3_600_000;
  * round-trip target, and a sweep of overdue probes; cycles never overlap.
  */
 export class LocalMonitor {
-  /** Emits "outcome" (CorrelationOutcome) for every inbound message processed: the hook for events. */
-  readonly events = new EventEmitter<{ outcome: [CorrelationOutcome] }>();
+  /**
+   * "outcome" (CorrelationOutcome) for every inbound message processed; "event" (ScoutEvent)
+   * for every event once it is in the outbox.
+   */
+  readonly events = new EventEmitter<{ outcome: [CorrelationOutcome]; event: [ScoutEvent] }>();
+  private readonly resultEvents: ResultEvents;
   private timer: NodeJS.Timeout | undefined;
   private cycleRunning: Promise<void> | undefined;
   private spoolDraining: Promise<void> | undefined;
@@ -44,9 +57,20 @@ export class LocalMonitor {
     private readonly sender: SmtpSender,
     private readonly key: Buffer,
     private readonly checks: PlannedCheck[],
+    readonly outbox: SqliteOutbox,
+    private readonly dispatcher: WebhookDispatcher,
     private readonly log: Logger,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.resultEvents = new ResultEvents({
+      config,
+      statuses: new SqliteStatusStore(store.db),
+      clock,
+      sink: outbox,
+      log,
+      onEvent: (event) => this.events.emit("event", event),
+    });
+  }
 
   /** Opens everything the config names; any problem stops start-up with a message that names it. */
   static async open(config: ScoutConfig, log: Logger, clock: Clock = systemClock): Promise<LocalMonitor> {
@@ -60,6 +84,8 @@ export class LocalMonitor {
       throw new Error(`${(error as Error).message}${hint}`, { cause: error });
     }
     const checks = planChecks(config, readPasswordFile);
+    // Webhook secrets are read now, so a missing or unreadable one stops start-up with its name.
+    const endpoints = resolveWebhookEndpoints(config.webhooks);
     const store = await SqliteStore.open(join(config.dataDir, DATABASE_FILE));
     const spool = await Spool.open(join(config.dataDir, SPOOL_DIR));
     const relay = config.outbound.relay;
@@ -76,7 +102,15 @@ export class LocalMonitor {
         : {}),
       ...(config.outbound.heloName ? { name: config.outbound.heloName } : {}),
     });
-    return new LocalMonitor(config, store, spool, sender, key, checks, log, clock);
+    const outbox = new SqliteOutbox(store.db, endpoints, clock);
+    const dispatcher = new WebhookDispatcher({
+      outbox,
+      endpoints,
+      policy: retryPolicyFor(config.webhooks.maxAgeSeconds),
+      log,
+      clock,
+    });
+    return new LocalMonitor(config, store, spool, sender, key, checks, outbox, dispatcher, log, clock);
   }
 
   /** Starts the listener, processes mail left in the spool by an earlier run, and starts the schedule. */
@@ -105,6 +139,8 @@ export class LocalMonitor {
       returns: inbound.returnAddress,
     });
     await this.drainSpool();
+    // Delivers what an earlier run left undelivered at once, then whatever new comes.
+    this.dispatcher.start();
     if (options.schedule !== false) this.scheduleNext(0);
     return { listenPort: this.listener.port };
   }
@@ -115,6 +151,7 @@ export class LocalMonitor {
     await this.listener?.close();
     await this.cycleRunning;
     await this.spoolDraining;
+    await this.dispatcher.stop();
     this.store.close();
   }
 
@@ -137,13 +174,7 @@ export class LocalMonitor {
   async runCycle(): Promise<void> {
     const started = this.clock.now();
     const [checkResults] = await Promise.all([this.runChecks(), this.sendProbes()]);
-    const lost = await sweepOverdue(this.store, this.clock);
-    for (const probe of lost)
-      this.log.warn("probe lost", {
-        target: probe.targetId,
-        probe: probe.probeId,
-        sentAt: new Date(probe.sentAtMs).toISOString(),
-      });
+    const lost = await this.sweep();
     const bad = checkResults.filter((r) => r.status !== "OK").length;
     this.log.info("cycle done", {
       checks: checkResults.length,
@@ -161,8 +192,12 @@ export class LocalMonitor {
     if (now - this.lastPruneMs < PRUNE_EVERY_MS) return;
     this.lastPruneMs = now;
     try {
-      const removed = this.store.pruneOlderThan(now - this.config.retentionDays * 86_400_000);
-      if (removed.probes + removed.checkResults + removed.rejections > 0)
+      const cutoff = now - this.config.retentionDays * 86_400_000;
+      const removed = {
+        ...this.store.pruneOlderThan(cutoff),
+        deliveredEvents: this.outbox.pruneDelivered(cutoff),
+      };
+      if (Object.values(removed).some((count) => count > 0))
         this.log.info("pruned old results", { ...removed, retentionDays: this.config.retentionDays });
     } catch (error) {
       this.log.error("cannot prune old results", { error: String(error) });
@@ -196,7 +231,47 @@ export class LocalMonitor {
         });
       }),
     );
+    const byTarget = new Map<string, CheckResult[]>();
+    results.forEach((result, index) => {
+      const targetId = (this.checks[index] as PlannedCheck).targetId;
+      byTarget.set(targetId, [...(byTarget.get(targetId) ?? []), result]);
+    });
+    for (const [targetId, targetResults] of byTarget) {
+      await this.publishEvents(`checks of ${targetId}`, () =>
+        this.resultEvents.forChecks(targetId, targetResults),
+      );
+    }
     return results;
+  }
+
+  /** Sweeps overdue probes to lost, logs and publishes each. */
+  private async sweep(): Promise<ProbeRecord[]> {
+    const lost = await sweepOverdue(this.store, this.clock);
+    for (const probe of lost) {
+      this.log.warn("probe lost", {
+        target: probe.targetId,
+        probe: probe.probeId,
+        sentAt: new Date(probe.sentAtMs).toISOString(),
+      });
+      await this.publishRoundTrip(probe);
+    }
+    return lost;
+  }
+
+  private publishRoundTrip(probe: ProbeRecord): Promise<void> {
+    return this.publishEvents(`round trip ${probe.probeId}`, () => this.resultEvents.forRoundTrip(probe));
+  }
+
+  /**
+   * Builds and queues events. The results are stored already; a failure here is logged with
+   * what it concerned and never stops the cycle or the spool.
+   */
+  private async publishEvents(what: string, build: () => Promise<ScoutEvent[]>): Promise<void> {
+    try {
+      await this.resultEvents.publish(await build());
+    } catch (error) {
+      this.log.error("cannot build or queue events", { concerning: what, error: String(error) });
+    }
   }
 
   private async sendProbes(): Promise<void> {
@@ -206,7 +281,7 @@ export class LocalMonitor {
         .filter((target) => target.probe)
         .map(async (target) => {
           try {
-            await sendProbe(
+            const probe = await sendProbe(
               {
                 targetId: target.id,
                 to: target.probe?.to as string,
@@ -216,6 +291,7 @@ export class LocalMonitor {
               },
               { store: this.store, sender: this.sender, key: this.key, clock: this.clock, log: this.log },
             );
+            if (probe.state === "send-failed") await this.publishRoundTrip(probe);
           } catch (error) {
             this.log.error("cannot send or record a probe", { target: target.id, error: String(error) });
           }
@@ -235,9 +311,7 @@ export class LocalMonitor {
       if (open.length === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 250));
       await this.drainSpool();
-      for (const probe of await sweepOverdue(this.store, this.clock)) {
-        this.log.warn("probe lost", { target: probe.targetId, probe: probe.probeId });
-      }
+      await this.sweep();
     }
   }
 
@@ -299,6 +373,9 @@ export class LocalMonitor {
           });
           await this.spool.reject(id, outcome.reason);
           continue;
+        }
+        if (outcome.kind === "returned" || outcome.kind === "late" || outcome.kind === "bounced") {
+          await this.publishRoundTrip(outcome.probe);
         }
         if (outcome.kind === "returned" || outcome.kind === "late") {
           this.log.info(`probe ${outcome.kind}`, {

@@ -1,0 +1,83 @@
+import type { CheckResult } from "../../checks/result.ts";
+import type { Clock } from "../../ports/clock.ts";
+import type { EventSink } from "../../ports/event-sink.ts";
+import type { Logger } from "../../ports/logger.ts";
+import type { ProbeRecord } from "../../ports/probe-store.ts";
+import type { StatusStore } from "../../ports/status-store.ts";
+import type { DeployConfig, TargetConfig } from "../config/schema.ts";
+import type { ScoutEvent } from "./event.ts";
+import { eventsForCheckResults } from "./events-for-checks.ts";
+import { eventsForRoundTrip } from "./events-for-roundtrip.ts";
+import { customerOf } from "./make-event.ts";
+import { roundTripThresholdsOf } from "./roundtrip-status.ts";
+import { StatusTracker } from "./status-tracker.ts";
+
+export interface ResultEventsDeps {
+  readonly config: Pick<DeployConfig, "targets" | "roundTrip" | "webhooks">;
+  readonly statuses: StatusStore;
+  readonly clock: Clock;
+  /** Where events go (the outbox locally, SQS on AWS); without one each is only logged. */
+  readonly sink: EventSink | undefined;
+  readonly log: Logger;
+  /** Sees every event as it is published (the monitor re-emits them for its own listeners). */
+  readonly onEvent?: (event: ScoutEvent) => void;
+}
+
+/**
+ * Turns results into events (check.completed, roundtrip.completed, status.changed with flap
+ * control, certificate.expiring) and publishes them: one object for local mode and the
+ * Lambdas alike. Results are already stored when they get here, so a failure to build or
+ * publish events is the caller's to log; it never undoes a measurement.
+ */
+export class ResultEvents {
+  private readonly tracker: StatusTracker;
+
+  constructor(private readonly deps: ResultEventsDeps) {
+    this.tracker = new StatusTracker(deps.statuses);
+  }
+
+  /** The events of one cycle's check results of one target. */
+  async forChecks(targetId: string, results: readonly CheckResult[]): Promise<ScoutEvent[]> {
+    const target = this.target(targetId);
+    if (target === undefined || results.length === 0) return [];
+    return eventsForCheckResults({
+      tracker: this.tracker,
+      targetId,
+      customer: customerOf(target, this.deps.config.webhooks.defaultCustomer),
+      confirmAfter: target.confirmAfter,
+      results,
+      now: this.deps.clock.now(),
+    });
+  }
+
+  /** The events of a probe after its final transition (returned, late, lost, bounced, send-failed). */
+  async forRoundTrip(probe: ProbeRecord): Promise<ScoutEvent[]> {
+    const target = this.target(probe.targetId);
+    // A probe of a target since removed from the config concerns no one now.
+    if (target === undefined) return [];
+    return eventsForRoundTrip({
+      tracker: this.tracker,
+      customer: customerOf(target, this.deps.config.webhooks.defaultCustomer),
+      confirmAfter: target.confirmAfter,
+      probe,
+      thresholds: roundTripThresholdsOf(this.deps.config.roundTrip, target.probe),
+      now: this.deps.clock.now(),
+    });
+  }
+
+  /** Publishes events; resolves once the sink holds them durably. */
+  async publish(events: readonly ScoutEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    if (this.deps.sink === undefined) {
+      for (const event of events)
+        this.deps.log.info("event", { type: event.type, id: event.id, target: event.target, sink: "none" });
+    } else {
+      await this.deps.sink.publish(events);
+    }
+    for (const event of events) this.deps.onEvent?.(event);
+  }
+
+  private target(targetId: string): TargetConfig | undefined {
+    return this.deps.config.targets.find((target) => target.id === targetId);
+  }
+}

@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfigText } from "../../../lambdas/core/config/parse-config.ts";
+import { formatProbeKeyFile, newProbeKey } from "../../../lambdas/core/probe-key.ts";
+import { LocalMonitor } from "../../../lambdas/local/monitor.ts";
+import type { Logger } from "../../../lambdas/ports/logger.ts";
+import { newWebhookSecret, WebhookReceiver } from "../../support/webhook-receiver.ts";
+
+/*
+ * serve's results reach webhook consumers: a cycle's check results become check.completed
+ * events, and a status change (after flap control) a status.changed, each signed per the
+ * Standard Webhooks spec and POSTed through the outbox and the dispatcher.
+ */
+let dir: string;
+let closedPort: number;
+let receiver: WebhookReceiver;
+const secret = newWebhookSecret();
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "scout-monitor-events-"));
+  writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+  writeFileSync(join(dir, "hook.secret"), `${secret}\n`, { mode: 0o600 });
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+  closedPort = (holder.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => holder.close(() => resolve()));
+  receiver = await WebhookReceiver.start();
+});
+afterAll(async () => {
+  await receiver.close();
+});
+
+const quiet: Logger = { info() {}, warn() {}, error() {} };
+
+function bodies(type: string): Record<string, unknown>[] {
+  return receiver.requests
+    .map((request) => JSON.parse(request.body) as Record<string, unknown>)
+    .filter((event) => event.type === type);
+}
+
+describe("LocalMonitor events", () => {
+  it("delivers check.completed every cycle and status.changed once confirmAfter results agree", async () => {
+    const config = parseConfigText(
+      JSON.stringify({
+        dataDir: join(dir, "data"),
+        probeKeyFile: join(dir, "probe.key"),
+        dashboard: { enabled: false },
+        inbound: {
+          domain: "scout-returns.example.com",
+          returnAddress: "returns@scout-returns.example.com",
+          listen: { port: 0 },
+        },
+        webhooks: {
+          endpoints: [{ id: "sentinel", url: receiver.url, secretFile: join(dir, "hook.secret") }],
+        },
+        targets: [
+          {
+            id: "mx1",
+            customer: "acme",
+            confirmAfter: 2,
+            endpoints: [{ url: `smtp://127.0.0.1:${closedPort}` }],
+          },
+        ],
+      }),
+      "monitor-events-test",
+    );
+    const monitor = await LocalMonitor.open(config, quiet);
+    try {
+      await monitor.start({ schedule: false });
+      await monitor.runCycle();
+      await receiver.until(() => bodies("check.completed").length >= 1, 30_000, "first check.completed");
+      // One refused connection is not enough to page anyone.
+      expect(bodies("status.changed")).toHaveLength(0);
+      await monitor.runCycle();
+      await receiver.until(
+        () => receiver.ids().size >= 3,
+        30_000,
+        "two check.completed and one status.changed",
+      );
+
+      const completed = bodies("check.completed");
+      expect(completed).toHaveLength(2);
+      expect(completed[0]).toMatchObject({ customer: "acme", target: "mx1", version: 1 });
+      expect(completed[0]?.data).toMatchObject({ status: "CRITICAL", reason: "refused" });
+      const [changed] = bodies("status.changed");
+      expect(changed?.data).toMatchObject({ to: "CRITICAL", from: "OK", reason: "refused" });
+
+      const verifier = new Webhook(secret);
+      for (const request of receiver.requests) {
+        expect(() => verifier.verify(request.body, request.headers as Record<string, string>)).not.toThrow();
+      }
+    } finally {
+      await monitor.stop();
+    }
+  });
+});
