@@ -105,7 +105,7 @@ async function run(values: ReturnType<typeof parseOptions>["values"], io: Comman
 async function openDashboard(monitor: LocalMonitor, log: Logger): Promise<Dashboard | undefined> {
   const board = monitor.config.dashboard;
   if (!board.enabled) return undefined;
-  const dashboard = await startDashboard({
+  return startDashboard({
     host: board.host,
     port: board.port,
     ...(board.tokenFile ? { token: readFileSync(board.tokenFile, "utf8").trim() } : {}),
@@ -114,6 +114,4 @@ async function openDashboard(monitor: LocalMonitor, log: Logger): Promise<Dashbo
     config: monitor.config,
     log,
   });
-  log.info("dashboard ready", { url: dashboard.url });
-  return dashboard;
 }
