@@ -1,8 +1,8 @@
 /*
  * Returns processed per second, from the spool to the SQLite store, and the latency of each:
  * 1,000 probes recorded as sent, 1,000 returns made with email_return's own functions and
- * written to a real spool, then processed one by one exactly as the monitor does
- * (read, correlate, remove).
+ * written to a real spool, then processed as the monitor does (read, correlate, remove;
+ * SPOOL_CONCURRENCY at a time).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,10 +10,12 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Spool } from "../../lambdas/adapters/local/spool.ts";
 import { SqliteStore } from "../../lambdas/adapters/local/sqlite-store.ts";
+import { mapBounded } from "../../lambdas/core/map-bounded.ts";
 import { newProbeKey } from "../../lambdas/core/probe-key.ts";
 import { buildProbe } from "../../lambdas/core/probe-message.ts";
 import { newProbeId } from "../../lambdas/core/probe-token.ts";
 import { correlateSpooled } from "../../lambdas/local/correlate-spooled.ts";
+import { SPOOL_CONCURRENCY } from "../../lambdas/local/monitor.ts";
 import { systemClock } from "../../lambdas/ports/clock.ts";
 import { emailReturnReply } from "../../test/support/email-return-reply.ts";
 import { percentile } from "../stats.ts";
@@ -72,7 +74,7 @@ export async function benchReturns(count = 1000): Promise<ReturnsResult> {
     const latencies: number[] = [];
     let returned = 0;
     const started = performance.now();
-    for (const id of await spool.pending()) {
+    await mapBounded(await spool.pending(), SPOOL_CONCURRENCY, async (id) => {
       const began = performance.now();
       const outcome = await correlateSpooled(spool, id, {
         store,
@@ -85,7 +87,7 @@ export async function benchReturns(count = 1000): Promise<ReturnsResult> {
       if (outcome.kind === "returned") returned++;
       await spool.remove(id);
       latencies.push(performance.now() - began);
-    }
+    });
     const seconds = (performance.now() - started) / 1000;
     store.close();
     return {

@@ -30,6 +30,10 @@ export interface LoopResult {
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly maxMs: number;
+  /** Send -> email_return started (Postfix in, local delivery, the pipe, Node start-up), sleep removed: p50 / p95. */
+  readonly outboundMs: readonly [number, number];
+  /** email_return started -> spooled at the monitor (sendmail, Postfix out, the relay to the listener): p50 / p95. */
+  readonly returnMs: readonly [number, number];
 }
 
 function forwardOf(user: string): string {
@@ -87,9 +91,14 @@ export async function benchThroughPostfix(script: string, runs = 20): Promise<Lo
         }
         const probes = await monitor.store.recent(user, 0, runs + 10);
         const sleep = user === "probe-slow" ? SLEEP_MS : 0;
-        const overheadMs = probes
-          .filter((p) => p.state === "returned" && p.rttMs !== undefined)
-          .map((p) => (p.rttMs as number) - sleep);
+        const returned = probes.filter((p) => p.state === "returned" && p.rttMs !== undefined);
+        const overheadMs = returned.map((p) => (p.rttMs as number) - sleep);
+        // email_return stamps the probe's arrival (same machine, same clock): it splits the loop in two legs.
+        const stamped = returned.filter((p) => p.remoteArrivedAtMs !== undefined);
+        const outbound = stamped.map((p) => (p.remoteArrivedAtMs as number) - p.sentAtMs - sleep);
+        const back = stamped.map((p) => (p.returnedAtMs as number) - (p.remoteArrivedAtMs as number));
+        const p50p95 = (values: number[]) =>
+          [percentile(values, 50) ?? Number.NaN, percentile(values, 95) ?? Number.NaN] as const;
         results.push({
           user,
           probes: probes.length,
@@ -98,6 +107,8 @@ export async function benchThroughPostfix(script: string, runs = 20): Promise<Lo
           p50Ms: percentile(overheadMs, 50) ?? Number.NaN,
           p95Ms: percentile(overheadMs, 95) ?? Number.NaN,
           maxMs: Math.max(...overheadMs),
+          outboundMs: p50p95(outbound),
+          returnMs: p50p95(back),
         });
       } finally {
         await monitor.stop();

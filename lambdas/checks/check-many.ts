@@ -1,3 +1,4 @@
+import { mapBounded } from "../core/map-bounded.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { CheckResult } from "./result.ts";
 import { type CheckOptions, checkEndpoint } from "./run-check.ts";
@@ -20,18 +21,9 @@ export async function checkMany(
     onResult,
   }: { concurrency?: number; onResult?: (result: CheckResult, index: number) => void } = {},
 ): Promise<CheckResult[]> {
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new RangeError(`concurrency must be a positive integer, not ${concurrency}`);
-  const results = new Array<CheckResult>(requests.length);
-  let next = 0;
-  async function worker(): Promise<void> {
-    for (let index = next++; index < requests.length; index = next++) {
-      const request = requests[index] as CheckRequest;
-      const result = await checkEndpoint(request.endpoint, request.options);
-      results[index] = result;
-      onResult?.(result, index);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, worker));
-  return results;
+  return mapBounded(requests, concurrency, async (request, index) => {
+    const result = await checkEndpoint(request.endpoint, request.options);
+    onResult?.(result, index);
+    return result;
+  });
 }
