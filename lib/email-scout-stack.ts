@@ -20,8 +20,9 @@ import type { DeployConfig } from "../lambdas/core/config/schema.ts";
 import { loginPasswordSecretArns, probeFromAddress } from "./config/load-deploy-config.ts";
 import { AWS_API_PORT, proberMailPorts } from "./config/prober-ports.ts";
 import { scheduleRate } from "./config/schedule-rate.ts";
+import { expectedReceives, notifierTimeoutSeconds } from "./config/webhook-delivery.ts";
 import { AlarmTopic } from "./constructs/alarm-topic.ts";
-import { EventsQueue } from "./constructs/events-queue.ts";
+import { EVENTS_MAX_RECEIVE_COUNT, EventsQueue } from "./constructs/events-queue.ts";
 import { InboundMail } from "./constructs/inbound-mail.ts";
 import { ProberNetwork } from "./constructs/prober-network.ts";
 import { RETURNS_PREFIX, ReturnsBucket } from "./constructs/returns-bucket.ts";
@@ -32,7 +33,14 @@ import { ScoutSecrets } from "./constructs/scout-secrets.ts";
 import { ScoutTables } from "./constructs/scout-tables.ts";
 import { targetWatches } from "./monitoring/target-watch.ts";
 import { acknowledgeArnWildcard } from "./nag-findings.ts";
-import { readLoginPasswords, readSecret, sendEvents, sendProbes, tableAccess } from "./scout-permissions.ts";
+import {
+  moveToDeadLetters,
+  readLoginPasswords,
+  readSecret,
+  sendEvents,
+  sendProbes,
+  tableAccess,
+} from "./scout-permissions.ts";
 
 export interface EmailScoutStackProps extends StackProps {
   readonly config: DeployConfig;
@@ -72,8 +80,9 @@ export class EmailScoutStack extends Stack {
 
     // The notifier posts to webhook URLs anywhere on the internet over HTTPS: outside the VPC it
     // needs no NAT, and it opens no mail ports.
-    const notifierTimeout = Duration.minutes(1);
+    const notifierTimeout = Duration.seconds(notifierTimeoutSeconds(config));
     const eventsQueue = new EventsQueue(this, "EventsQueue", { consumerTimeout: notifierTimeout });
+    this.warnOfShortRetries(config.webhooks.maxAgeSeconds);
     const notifier = new ScoutFunction(this, "Notifier", {
       entry: "lambdas/handlers/notifier.ts",
       description: "Email Scout notifier: signed webhook deliveries of events",
@@ -82,11 +91,14 @@ export class EmailScoutStack extends Stack {
       logRetentionDays: aws.logRetentionDays,
       environment: {
         WEBHOOK_SECRET_ARN: secrets.webhookSecrets.secretArn,
+        EVENTS_QUEUE_URL: eventsQueue.queue.queueUrl,
+        EVENTS_DLQ_URL: eventsQueue.deadLetterQueue.queueUrl,
         POWERTOOLS_SERVICE_NAME: "email-scout-notifier",
         ...COMMON_ENV,
       },
     });
     notifier.addToRolePolicy(readSecret("ReadWebhookSecrets", secrets.webhookSecrets.secretArn));
+    notifier.addToRolePolicy(moveToDeadLetters(eventsQueue.deadLetterQueue.queueArn));
     notifier.function.addEventSource(
       new SqsEventSource(eventsQueue.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
@@ -215,6 +227,12 @@ export class EmailScoutStack extends Stack {
         ...(prober.deadLetterQueue ? { ProberDeadLetterQueue: prober.deadLetterQueue } : {}),
         ...(correlator.deadLetterQueue ? { CorrelatorDeadLetterQueue: correlator.deadLetterQueue } : {}),
       },
+      deadLetterAdvice: {
+        EventsDeadLetterQueue:
+          "webhook events the notifier could not deliver (see each message's deadLetterReason, lastStatus and lastError attributes). " +
+          `Look: aws sqs receive-message --queue-url ${eventsQueue.deadLetterQueue.queueUrl} --attribute-names All --message-attribute-names All --visibility-timeout 0. ` +
+          `After fixing the cause, redrive: aws sqs start-message-move-task --source-arn ${eventsQueue.deadLetterQueue.queueArn} --destination-arn ${eventsQueue.queue.queueArn}`,
+      },
       prober: prober.function,
       scheduleMinutes: rate.minutes,
       topic: topic.topic,
@@ -239,6 +257,28 @@ export class EmailScoutStack extends Stack {
       value: eventsQueue.deadLetterQueue.queueUrl,
       description: "Events the notifier could not deliver: inspect, then redrive to the events queue",
     });
+    new CfnOutput(this, "EventsDeadLetterQueueArn", {
+      value: eventsQueue.deadLetterQueue.queueArn,
+      description: "The --source-arn of a redrive (aws sqs start-message-move-task; docs/webhooks.md)",
+    });
+    new CfnOutput(this, "EventsQueueArn", {
+      value: eventsQueue.queue.queueArn,
+      description: "The --destination-arn of a redrive of the events dead-letter queue",
+    });
+  }
+
+  /**
+   * SQS parks a message after EVENTS_MAX_RECEIVE_COUNT receives whatever its age: a maxAgeSeconds
+   * needing more attempts than that (with room for jitter) would end retries early.
+   */
+  private warnOfShortRetries(maxAgeSeconds: number): void {
+    const needed = expectedReceives(maxAgeSeconds);
+    if (needed * 2 <= EVENTS_MAX_RECEIVE_COUNT) return;
+    Annotations.of(this).addWarningV2(
+      "email-scout:webhook-retries-capped",
+      `webhooks.maxAgeSeconds ${maxAgeSeconds} needs about ${needed} delivery attempts for a failing endpoint; ` +
+        `SQS moves an event to the dead-letter queue after ${EVENTS_MAX_RECEIVE_COUNT} receives, which may come first`,
+    );
   }
 
   /**

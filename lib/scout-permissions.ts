@@ -27,6 +27,15 @@ export function sendEvents(queueArn: string): iam.PolicyStatement {
   return new iam.PolicyStatement({ sid: "SendEvents", actions: ["sqs:SendMessage"], resources: [queueArn] });
 }
 
+/** The notifier moves what it cannot deliver to the events dead-letter queue, and nowhere else. */
+export function moveToDeadLetters(deadLetterQueueArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "MoveUndeliverableEvents",
+    actions: ["sqs:SendMessage"],
+    resources: [deadLetterQueueArn],
+  });
+}
+
 /**
  * SendRawEmail through the inbound domain's identity only, and only with the probe sender or a
  * bounces+<probeId> address as the sender.

@@ -1,4 +1,49 @@
-/** Placeholder until the notifier handler is wired; replaced in this change. */
-export async function handler(): Promise<never> {
-  throw new Error("the notifier handler is not wired yet");
+import type { Context } from "aws-lambda";
+import { mapBounded } from "../core/map-bounded.ts";
+import { deliverRecord, type RecordResult } from "./shared/deliver-record.ts";
+import { once } from "./shared/lambda-basics.ts";
+import { NotifierMetrics } from "./shared/notifier-metrics.ts";
+import { createNotifierRuntime, type NotifierOptions } from "./shared/notifier-runtime.ts";
+import { parseSqsEvent, type SqsBatchResponse } from "./shared/sqs-event.ts";
+
+/**
+ * Deliveries in flight at once within one batch. The event source's batch size (10) is the
+ * usual bound; this one holds should the batch size grow.
+ */
+export const DELIVERY_CONCURRENCY = 10;
+
+/**
+ * The notifier Lambda, fed by the events queue (batches of 10, ReportBatchItemFailures): one
+ * signed POST per message, each message being one event for one endpoint (SqsEventSink fans out
+ * when it publishes). Messages to retry are reported as batch item failures after their
+ * visibility timeout was set to the backoff; those that cannot be delivered are moved to the
+ * events dead-letter queue and reported as done. See docs/webhooks.md, "On AWS".
+ */
+export function createNotifierHandler(options: NotifierOptions = {}) {
+  const runtime = once(() => createNotifierRuntime(options));
+  return async (event: unknown, context?: Context): Promise<SqsBatchResponse> => {
+    const { Records } = parseSqsEvent(event);
+    const rt = await runtime();
+    rt.useLambdaContext(context);
+    const metrics = new NotifierMetrics();
+    let results: RecordResult[];
+    try {
+      results = await mapBounded(Records, DELIVERY_CONCURRENCY, (record) =>
+        deliverRecord(rt, metrics, record),
+      );
+    } finally {
+      metrics.flush();
+    }
+    const counts: Record<string, number> = { records: Records.length };
+    for (const result of results) counts[result.kind] = (counts[result.kind] ?? 0) + 1;
+    rt.log.info("notifier run done", counts);
+    return {
+      batchItemFailures: Records.flatMap((record, index) =>
+        results[index]?.kind === "retry-later" ? [{ itemIdentifier: record.messageId }] : [],
+      ),
+    };
+  };
 }
+
+/** The Lambda entry point (NOTIFIER handler "notifier.handler"). */
+export const handler = createNotifierHandler();

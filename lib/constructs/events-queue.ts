@@ -8,12 +8,18 @@ export interface EventsQueueProps {
   readonly consumerTimeout: Duration;
 }
 
-/** Receives up to this many times before an event is parked in the dead-letter queue. */
-export const EVENTS_MAX_RECEIVE_COUNT = 10;
+/**
+ * SQS parks a message in the dead-letter queue after this many receives: SQS's maximum. The
+ * notifier itself moves an event there once webhooks.maxAgeSeconds has passed (a day by
+ * default, about 300 attempts at the backoff's ceiling), with the reason; this limit is only the
+ * backstop for a message that makes every invocation fail.
+ */
+export const EVENTS_MAX_RECEIVE_COUNT = 1000;
 
 /**
- * The queue between the prober/correlator and the notifier. What the notifier cannot deliver after
- * its retries lands in the dead-letter queue and is kept for 14 days (never dropped; redrive it).
+ * The queue between the prober/correlator and the notifier: one message per event and webhook
+ * endpoint. What the notifier cannot deliver (retries ran out, a 4xx, a 410, a malformed message)
+ * it moves to the dead-letter queue, where it is kept for 14 days (never dropped; redrive it).
  */
 export class EventsQueue extends Construct {
   readonly queue: sqs.Queue;

@@ -18,6 +18,8 @@ export interface ScoutAlarmsProps {
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   /** Queues whose messages mean something could not be processed: any message is an alarm. */
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
+  /** How to look at and redrive a dead-letter queue's messages, by the same names; a generic hint otherwise. */
+  readonly deadLetterAdvice?: Readonly<Record<string, string>>;
   readonly prober: lambda.IFunction;
   readonly scheduleMinutes: number;
   readonly topic: sns.ITopic;
@@ -52,7 +54,9 @@ export class ScoutAlarms extends Construct {
     }
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
       this.add(`${name}Depth`, {
-        alarmDescription: `${name} holds messages that could not be processed: inspect and redrive them`,
+        alarmDescription: `${name} holds messages that could not be processed: ${
+          props.deadLetterAdvice?.[name] ?? "inspect and redrive them"
+        }`,
         metric: queue.metricApproximateNumberOfMessagesVisible({
           period: Duration.minutes(5),
           statistic: "Maximum",

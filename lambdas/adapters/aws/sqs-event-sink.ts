@@ -1,63 +1,121 @@
 import { setTimeout as delay } from "node:timers/promises";
 import {
+  type MessageAttributeValue,
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { ScoutEvent } from "../../core/events/event.ts";
+import { type EndpointFilter, routeEvent } from "../../core/webhook/routing.ts";
 import type { EventSink } from "../../ports/event-sink.ts";
+import type { Logger } from "../../ports/logger.ts";
 
 /** SQS takes at most 10 messages per SendMessageBatch. */
 const BATCH_SIZE = 10;
 const ATTEMPTS = 3;
 const RETRY_PAUSE_MS = 100;
 
-/** Some events could not be queued; `failed` names them and what SQS said. */
+/**
+ * The message attributes of one delivery message; the body is the event's JSON, byte for byte
+ * what the notifier posts. `endpointId` says where it goes; the other two are for people
+ * looking at the queue or its dead-letter queue.
+ */
+export const DELIVERY_ATTRIBUTES = {
+  endpointId: "endpointId",
+  eventId: "eventId",
+  eventType: "eventType",
+} as const;
+
+/** One (event, endpoint) message SQS did not take, and what it said. */
+export interface UnqueuedDelivery {
+  readonly eventId: string;
+  readonly endpointId: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Some deliveries could not be queued; `failed` names them and what SQS said. */
 export class EventQueueError extends Error {
   override readonly name = "EventQueueError";
   constructor(
-    readonly failed: readonly { eventId: string; code: string; message: string }[],
+    readonly failed: readonly UnqueuedDelivery[],
     readonly queueUrl: string,
   ) {
     const first = failed[0];
     super(
-      `${failed.length} event(s) could not be queued on ${queueUrl} after ${ATTEMPTS} attempts` +
-        (first === undefined ? "" : `; first: ${first.eventId}: ${first.code} ${first.message}`),
+      `${failed.length} event delivery message(s) could not be queued on ${queueUrl} after ${ATTEMPTS} attempts` +
+        (first === undefined
+          ? ""
+          : `; first: ${first.eventId} for endpoint ${first.endpointId}: ${first.code} ${first.message}`),
     );
   }
 }
 
+interface Delivery {
+  readonly event: ScoutEvent;
+  readonly body: string;
+  readonly endpointId: string;
+}
+
+const silent: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
 /**
- * EventSink on an SQS queue: one message per event, the event's JSON as the body, the event id
- * and type as attributes (the notifier dedupes on the id). A batch may be partly accepted: the
- * entries SQS did not take are sent again, and whatever is still unsent after the last attempt
- * makes `publish` throw, so the caller never believes an event is kept when it is not.
+ * EventSink on the events queue, fanning out at publish time as local mode's outbox does: one
+ * message per (event, endpoint that wants it), so each endpoint's retries, backoff and
+ * dead-lettering are its own. An event no endpoint wants is not queued.
+ *
+ * A batch may be partly accepted: the entries SQS did not take are sent again, and whatever is
+ * still unsent after the last attempt makes `publish` throw, so the caller never believes an
+ * event is kept when it is not.
  */
 export class SqsEventSink implements EventSink {
+  /** (type, customer) pairs already reported as wanted by no endpoint: said once per container. */
+  private readonly unwantedSeen = new Set<string>();
+
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
+    private readonly endpoints: readonly EndpointFilter[],
+    private readonly log: Logger = silent,
   ) {}
 
   async publish(events: readonly ScoutEvent[]): Promise<void> {
-    const failed: { eventId: string; code: string; message: string }[] = [];
-    for (let start = 0; start < events.length; start += BATCH_SIZE) {
-      failed.push(...(await this.sendBatch(events.slice(start, start + BATCH_SIZE))));
+    const deliveries = events.flatMap((event) => this.deliveriesOf(event));
+    const failed: UnqueuedDelivery[] = [];
+    for (let start = 0; start < deliveries.length; start += BATCH_SIZE) {
+      failed.push(...(await this.sendBatch(deliveries.slice(start, start + BATCH_SIZE))));
     }
     if (failed.length > 0) throw new EventQueueError(failed, this.queueUrl);
   }
 
+  private deliveriesOf(event: ScoutEvent): Delivery[] {
+    const wanting = routeEvent(event, this.endpoints);
+    if (wanting.length === 0) {
+      const key = `${event.type}\u0000${event.customer}`;
+      if (!this.unwantedSeen.has(key)) {
+        this.unwantedSeen.add(key);
+        this.log.info("no webhook endpoint wants these events; they are not queued", {
+          type: event.type,
+          customer: event.customer,
+          endpoints: this.endpoints.length,
+        });
+      }
+      return [];
+    }
+    const body = JSON.stringify(event);
+    return wanting.map((endpoint) => ({ event, body, endpointId: endpoint.id }));
+  }
+
   /** Sends one batch, retrying the entries SQS did not take; returns what stayed unsent. */
-  private async sendBatch(
-    batch: readonly ScoutEvent[],
-  ): Promise<{ eventId: string; code: string; message: string }[]> {
+  private async sendBatch(batch: readonly Delivery[]): Promise<UnqueuedDelivery[]> {
     // Entry ids are batch positions: an event id may be longer than SQS allows (80 characters).
-    let pending: SendMessageBatchRequestEntry[] = batch.map((event, index) => ({
+    let pending: SendMessageBatchRequestEntry[] = batch.map((delivery, index) => ({
       Id: String(index),
-      MessageBody: JSON.stringify(event),
+      MessageBody: delivery.body,
       MessageAttributes: {
-        eventId: { DataType: "String", StringValue: event.id },
-        eventType: { DataType: "String", StringValue: event.type },
+        [DELIVERY_ATTRIBUTES.endpointId]: text(delivery.endpointId),
+        [DELIVERY_ATTRIBUTES.eventId]: text(delivery.event.id),
+        [DELIVERY_ATTRIBUTES.eventType]: text(delivery.event.type),
       },
     }));
     let lastFailures = new Map<string, { code: string; message: string }>();
@@ -80,7 +138,15 @@ export class SqsEventSink implements EventSink {
     return pending.map((entry) => {
       const index = Number(entry.Id);
       const failure = lastFailures.get(entry.Id ?? "") ?? { code: "unknown", message: "" };
-      return { eventId: batch[index]?.id ?? `#${index}`, ...failure };
+      return {
+        eventId: batch[index]?.event.id ?? `#${index}`,
+        endpointId: batch[index]?.endpointId ?? "?",
+        ...failure,
+      };
     });
   }
+}
+
+function text(value: string): MessageAttributeValue {
+  return { DataType: "String", StringValue: value };
 }

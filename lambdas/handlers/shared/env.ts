@@ -26,6 +26,10 @@ export const ENV = {
   returnsBucket: "RETURNS_BUCKET",
   probeKeySecretArn: "PROBE_KEY_SECRET_ARN",
   eventsQueueUrl: "EVENTS_QUEUE_URL",
+  /** The events queue's dead-letter queue: where the notifier moves what it cannot deliver. */
+  eventsDlqUrl: "EVENTS_DLQ_URL",
+  /** The webhook signing secrets, a JSON map {"<endpoint id>": "whsec_..."}. */
+  webhookSecretArn: "WEBHOOK_SECRET_ARN",
   sesFrom: "SES_FROM",
   configFile: "SCOUT_CONFIG_FILE",
 } as const;

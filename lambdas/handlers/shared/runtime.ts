@@ -1,5 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context } from "aws-lambda";
@@ -8,7 +8,7 @@ import { documentClient } from "../../adapters/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../adapters/aws/dynamo-probe-store.ts";
 import { DynamoStatusStore } from "../../adapters/aws/dynamo-status-store.ts";
 import { powertoolsLogger } from "../../adapters/aws/powertools-logger.ts";
-import { SecretCache } from "../../adapters/aws/secret-cache.ts";
+import type { SecretCache } from "../../adapters/aws/secret-cache.ts";
 import { SqsEventSink } from "../../adapters/aws/sqs-event-sink.ts";
 import type { DeployConfig } from "../../core/config/schema.ts";
 import { parseProbeKeyFile } from "../../core/probe-key.ts";
@@ -16,13 +16,11 @@ import { type Clock, systemClock } from "../../ports/clock.ts";
 import type { EventSink } from "../../ports/event-sink.ts";
 import type { Logger } from "../../ports/logger.ts";
 import { ENV, optionalEnv, requiredEnv } from "./env.ts";
+import { AWS_CLIENT_DEFAULTS, secretCache } from "./lambda-basics.ts";
 import { configPath, loadDeployConfig } from "./load-config.ts";
 
-/** Every AWS call has a deadline: one slow endpoint must not eat the whole Lambda timeout. */
-export const AWS_CLIENT_DEFAULTS = {
-  maxAttempts: 3,
-  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
-} as const;
+// Kept importable from here, where the prober and the correlator take them.
+export { AWS_CLIENT_DEFAULTS, once } from "./lambda-basics.ts";
 
 /** Days results and probes are kept when the config's aws block does not say. */
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -73,13 +71,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const log = options.log ?? (powertools as Logger);
 
   const doc = documentClient(options.dynamodb ?? new DynamoDBClient(AWS_CLIENT_DEFAULTS));
-  const secrets = new SecretCache(
-    options.secretsManager ?? new SecretsManagerClient(AWS_CLIENT_DEFAULTS),
-    undefined,
-    clock,
-    (secretId, error) =>
-      log.warn("cannot refresh a secret; using the value held", { secret: secretId, error: String(error) }),
-  );
+  const secrets = secretCache(options.secretsManager, clock, log);
   let parsedKey: { text: string; key: Buffer } | undefined;
   const probeKey = async (): Promise<Buffer> => {
     const text = await secrets.get(keySecretId);
@@ -110,28 +102,16 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     events:
       queueUrl === undefined
         ? undefined
-        : new SqsEventSink(options.sqs ?? new SQSClient(AWS_CLIENT_DEFAULTS), queueUrl),
+        : new SqsEventSink(
+            options.sqs ?? new SQSClient(AWS_CLIENT_DEFAULTS),
+            queueUrl,
+            config.webhooks.endpoints,
+            log,
+          ),
     probeKey,
     useLambdaContext: (context) => {
       if (context !== undefined) powertools?.powertools.addContext(context);
     },
     env,
-  };
-}
-
-/**
- * Builds once and shares the result; a failed build is not kept, so the next invocation tries
- * again (and reports the same clear error if nothing changed).
- */
-export function once<T>(build: () => T | Promise<T>): () => Promise<T> {
-  let built: Promise<T> | undefined;
-  return () => {
-    built ??= Promise.resolve()
-      .then(build)
-      .catch((error: unknown) => {
-        built = undefined;
-        throw error;
-      });
-    return built;
   };
 }

@@ -129,6 +129,8 @@ async function deployment(options: { clock?: Clock } = {}) {
           probe: { to: "probe@mx1.example.com" },
         },
       ],
+      // One endpoint that wants every event: the event sink queues one message per endpoint.
+      webhooks: { endpoints: [{ id: "sentinel3g", url: "https://sentinel.example.com/hooks" }] },
       aws: { retentionDays: 7 },
     }),
   );

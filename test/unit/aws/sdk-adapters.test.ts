@@ -1,22 +1,17 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SESClient, SendRawEmailCommand } from "@aws-sdk/client-ses";
-import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { SecretCache, SecretReadError } from "../../../lambdas/adapters/aws/secret-cache.ts";
 import { SesMailSender } from "../../../lambdas/adapters/aws/ses-mail-sender.ts";
-import { EventQueueError, SqsEventSink } from "../../../lambdas/adapters/aws/sqs-event-sink.ts";
-import type { ScoutEvent } from "../../../lambdas/core/events/event.ts";
 import { buildProbe } from "../../../lambdas/core/probe-message.ts";
 import { REGION, useFakeAwsEnvironment } from "../../support/aws-standins.ts";
 
 useFakeAwsEnvironment();
 const ses = mockClient(SESClient);
-const sqs = mockClient(SQSClient);
 const secrets = mockClient(SecretsManagerClient);
 afterEach(() => {
   ses.reset();
-  sqs.reset();
   secrets.reset();
 });
 
@@ -56,70 +51,6 @@ describe("SesMailSender", () => {
         raw: Buffer.from("Subject: x\r\n\r\nbody\r\n"),
       }),
     ).rejects.toThrow("Email address is not verified.");
-  });
-});
-
-function event(n: number): ScoutEvent {
-  return {
-    id: `evt_${String(n).padStart(26, "0")}`,
-    type: "check.completed",
-    version: 1,
-    time: "2026-06-01T00:00:00.000Z",
-    customer: "default",
-    target: "mx1",
-    data: { n },
-  };
-}
-
-describe("SqsEventSink", () => {
-  const queueUrl = "https://sqs.eu-west-1.amazonaws.com/123456789012/scout-events";
-
-  it("sends events in batches of 10, the event JSON as the body", async () => {
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    await new SqsEventSink(new SQSClient({ region: REGION }), queueUrl).publish(
-      Array.from({ length: 23 }, (_, i) => event(i)),
-    );
-    const calls = sqs.commandCalls(SendMessageBatchCommand);
-    expect(calls.map((c) => c.args[0].input.Entries?.length)).toEqual([10, 10, 3]);
-    const first = calls[0]?.args[0].input.Entries?.[0];
-    expect(JSON.parse(first?.MessageBody ?? "")).toEqual(event(0));
-    expect(first?.MessageAttributes?.eventId?.StringValue).toBe(event(0).id);
-    expect(calls[0]?.args[0].input.QueueUrl).toBe(queueUrl);
-  });
-
-  it("sends again only the entries SQS did not take", async () => {
-    sqs
-      .on(SendMessageBatchCommand)
-      .resolvesOnce({
-        Failed: [{ Id: "1", Code: "InternalError", SenderFault: false, Message: "try again" }],
-      })
-      .resolves({ Failed: [] });
-    await new SqsEventSink(new SQSClient({ region: REGION }), queueUrl).publish([
-      event(0),
-      event(1),
-      event(2),
-    ]);
-    const calls = sqs.commandCalls(SendMessageBatchCommand);
-    expect(calls).toHaveLength(2);
-    expect(calls[1]?.args[0].input.Entries?.map((e) => JSON.parse(e.MessageBody ?? "").id)).toEqual([
-      event(1).id,
-    ]);
-  });
-
-  it("throws, naming the events, when some stay unsent", async () => {
-    sqs.on(SendMessageBatchCommand).resolves({
-      Failed: [{ Id: "0", Code: "InvalidParameterValue", SenderFault: true, Message: "too long" }],
-    });
-    const publishing = new SqsEventSink(new SQSClient({ region: REGION }), queueUrl).publish([
-      event(0),
-      event(1),
-    ]);
-    await expect(publishing).rejects.toBeInstanceOf(EventQueueError);
-    await expect(publishing).rejects.toThrow(
-      `1 event(s) could not be queued on ${queueUrl} after 3 attempts; first: ${event(0).id}: InvalidParameterValue too long`,
-    );
-    // A sender fault is not retried: it would fail the same way.
-    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
   });
 });
 

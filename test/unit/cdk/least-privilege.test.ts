@@ -134,12 +134,13 @@ describe("least privilege", () => {
     });
   });
 
-  it("notifier: consumes the events queue and reads the webhook secrets, nothing else", () => {
+  it("notifier: consumes the events queue, moves to its dead-letter queue, reads the webhook secrets, nothing else", () => {
     const actual = grants(statementsOf("Notifier"));
     expect(actual).toEqual({
       "logs:CreateLogStream": [arn(/NotifierLogs\w+/)],
       "logs:PutLogEvents": [arn(/NotifierLogs\w+/)],
       "secretsmanager:GetSecretValue": [ref(/SecretsWebhookSecrets\w+/)],
+      "sqs:SendMessage": [arn(/EventsQueueDeadLetters\w+/)],
       "sqs:ChangeMessageVisibility": [arn(/EventsQueueEventsQueue\w+/)],
       "sqs:DeleteMessage": [arn(/EventsQueueEventsQueue\w+/)],
       "sqs:GetQueueAttributes": [arn(/EventsQueueEventsQueue\w+/)],

@@ -115,6 +115,14 @@ describe("alarms", () => {
     expect(queues.join()).toMatch(/EventsQueueDeadLetters.*/);
     expect(queues.join()).toMatch(/ProberAsyncDeadLetterQueue/);
     expect(queues.join()).toMatch(/CorrelatorAsyncDeadLetterQueue/);
+    // The events DLQ's alarm says how to look at the undelivered events and redrive them.
+    const events = depth.find((a) => JSON.stringify(a.Dimensions).includes("EventsQueueDeadLetters"));
+    const description = JSON.stringify(events?.AlarmDescription);
+    expect(description).toContain("webhook events the notifier could not deliver");
+    expect(description).toContain("aws sqs receive-message --queue-url ");
+    expect(description).toMatch(
+      /aws sqs start-message-move-task --source-arn ",\{"Fn::GetAtt":\["EventsQueueDeadLetters\w+","Arn"\]\}," --destination-arn ",\{"Fn::GetAtt":\["EventsQueueEvents\w+","Arn"\]\}/,
+    );
     const notRunning = alarms.find((a) => a.MetricName === "Invocations");
     expect(notRunning).toMatchObject({
       ComparisonOperator: "LessThanThreshold",

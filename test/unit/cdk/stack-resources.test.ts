@@ -133,6 +133,8 @@ describe("correlator and notifier", () => {
     expect(Object.keys(notifier).sort()).toEqual(
       [
         "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
+        "EVENTS_DLQ_URL",
+        "EVENTS_QUEUE_URL",
         "NODE_OPTIONS",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_SERVICE_NAME",
@@ -142,6 +144,9 @@ describe("correlator and notifier", () => {
     expect(notifier).toMatchObject({
       POWERTOOLS_SERVICE_NAME: "email-scout-notifier",
       WEBHOOK_SECRET_ARN: { Ref: expect.stringMatching(/WebhookSecrets/) },
+      // ChangeMessageVisibility of a retried message needs the queue's URL; undeliverable ones go to the DLQ.
+      EVENTS_QUEUE_URL: { Ref: expect.stringMatching(/^EventsQueueEventsQueue/) },
+      EVENTS_DLQ_URL: { Ref: expect.stringMatching(/^EventsQueueDeadLetters/) },
     });
     for (const name of ["correlator", "notifier"]) {
       expect(scoutFunction(template, name).Properties.VpcConfig).toBeUndefined();
@@ -167,6 +172,7 @@ describe("correlator and notifier", () => {
       EventSourceArn: { "Fn::GetAtt": [Match.stringLikeRegexp("EventsQueueEvents"), "Arn"] },
       FunctionName: { Ref: Match.stringLikeRegexp("NotifierFunction") },
       FunctionResponseTypes: ["ReportBatchItemFailures"],
+      BatchSize: 10,
     });
   });
 });
@@ -179,19 +185,31 @@ describe("queues", () => {
       VisibilityTimeout: Match.anyValue(),
       RedrivePolicy: {
         deadLetterTargetArn: { "Fn::GetAtt": [Match.stringLikeRegexp("EventsQueueDeadLetters"), "Arn"] },
-        maxReceiveCount: 10,
+        // SQS's maximum: the notifier moves events itself after webhooks.maxAgeSeconds; this is the backstop.
+        maxReceiveCount: 1000,
       },
     });
     const events = Object.values(template.findResources("AWS::SQS::Queue")).find(
       (queue) => queue.Properties.RedrivePolicy,
     );
     expect(events?.Properties.VisibilityTimeout).toBeGreaterThan(notifierTimeout);
+    // A day of retries (the default maxAgeSeconds) fits well within the receive limit.
+    Annotations.fromStack(stack).hasNoWarning("/ScoutTest", Match.stringLikeRegexp("webhooks.maxAgeSeconds"));
     for (const queue of Object.values(template.findResources("AWS::SQS::Queue"))) {
       expect(queue.Properties).toMatchObject({
         SqsManagedSseEnabled: true,
         MessageRetentionPeriod: 1_209_600,
       });
     }
+  });
+
+  it("gives the operator both ARNs a redrive of the events dead-letter queue needs", () => {
+    template.hasOutput("EventsDeadLetterQueueArn", {
+      Value: { "Fn::GetAtt": [Match.stringLikeRegexp("^EventsQueueDeadLetters"), "Arn"] },
+    });
+    template.hasOutput("EventsQueueArn", {
+      Value: { "Fn::GetAtt": [Match.stringLikeRegexp("^EventsQueueEventsQueue"), "Arn"] },
+    });
   });
 
   it("refuses plain-HTTP access to every queue", () => {

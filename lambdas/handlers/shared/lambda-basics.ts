@@ -1,0 +1,47 @@
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SecretCache } from "../../adapters/aws/secret-cache.ts";
+import type { Clock } from "../../ports/clock.ts";
+import type { Logger } from "../../ports/logger.ts";
+
+/*
+ * What every handler's wiring uses, apart from the prober's and correlator's runtime: the
+ * notifier imports this alone, so its cold start loads no DynamoDB client.
+ */
+
+/** Every AWS call has a deadline: one slow endpoint must not eat the whole Lambda timeout. */
+export const AWS_CLIENT_DEFAULTS = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+} as const;
+
+/** The container's secret cache; a refresh that fails falls back to the value held, with a warning. */
+export function secretCache(
+  client: SecretsManagerClient | undefined,
+  clock: Clock,
+  log: Logger,
+): SecretCache {
+  return new SecretCache(
+    client ?? new SecretsManagerClient(AWS_CLIENT_DEFAULTS),
+    undefined,
+    clock,
+    (secretId, error) =>
+      log.warn("cannot refresh a secret; using the value held", { secret: secretId, error: String(error) }),
+  );
+}
+
+/**
+ * Builds once and shares the result; a failed build is not kept, so the next invocation tries
+ * again (and reports the same clear error if nothing changed).
+ */
+export function once<T>(build: () => T | Promise<T>): () => Promise<T> {
+  let built: Promise<T> | undefined;
+  return () => {
+    built ??= Promise.resolve()
+      .then(build)
+      .catch((error: unknown) => {
+        built = undefined;
+        throw error;
+      });
+    return built;
+  };
+}
