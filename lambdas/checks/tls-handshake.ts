@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import { isIP } from "node:net";
 import { type SecureContext, type TLSSocket, connect as tlsConnect } from "node:tls";
 import { CheckFailure } from "./errors.ts";
+import { rememberPeerCertificate } from "./tls-facts.ts";
 
 /**
  * Runs a TLS client handshake over an already connected socket (implicit TLS right after
@@ -20,8 +21,12 @@ export function tlsHandshake(
       socket,
       secureContext: options.trust,
       rejectUnauthorized: false,
-      // The name is checked apart (tls-facts.ts); left to Node, a mismatch would also mark the chain untrusted.
-      checkServerIdentity: () => undefined,
+      // The name is checked apart (tls-facts.ts); left to Node, a mismatch would also mark the
+      // chain untrusted. Node fetched the certificate to call this: keep it for the facts.
+      checkServerIdentity: (_name, certificate) => {
+        rememberPeerCertificate(secure, certificate);
+        return undefined;
+      },
       ...(servername ? { servername } : {}),
     });
     const timer = setTimeout(
