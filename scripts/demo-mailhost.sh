@@ -6,6 +6,11 @@
 #   bash scripts/demo-mailhost.sh status what runs on which port (exit 0 = all up, 1 = not)
 #   bash scripts/demo-mailhost.sh env    `export` lines describing the host, for tests:
 #                                        eval "$(bash scripts/demo-mailhost.sh env)"
+# Fault hooks (tools/faults; `up` undoes every one of them):
+#   bash scripts/demo-mailhost.sh stop-dovecot | stop-postfix    stop one daemon only
+#   bash scripts/demo-mailhost.sh cert-install CERT KEY   serve another certificate (the demo
+#                                        one is kept aside), reload both daemons
+#   bash scripts/demo-mailhost.sh cert-restore            put the demo certificate back, reload
 #
 # Runs as root, never reads stdin, never prompts. Debian 12 (bookworm), no systemd needed.
 # State (CA, certificate, password files, Dovecot config) lives in $SCOUT_DEMO_DIR
@@ -18,6 +23,7 @@
 # mode 0600, the bare password without a trailing newline):
 #   scout / scout-demo-password    the login used by checks
 #   probe / probe-demo-password    gets a ~/.forward for round-trip probes
+#   probe-faults / probe-faults-demo-password   the fault-injection harness's probe mailbox (tools/faults)
 #
 # Gotchas found while writing this (Debian 12, Postfix 3.7, Dovecot 2.3, no systemd):
 #  - Debian's master.cf chroots most Postfix daemons and only the init script fills the chroot;
@@ -82,9 +88,11 @@ POSTFIX_PORTS=(25 587 465)
 DOVECOT_PORTS=(143 993 110 995)
 # probe-slow and probe-void are round-trip test mailboxes: the integration tests give them
 # a pipe that sleeps first, and one that discards mail.
-DEMO_USERS=(scout probe probe-slow probe-void)
+# probe-faults belongs to tools/faults and tools/soak, which break and mend its ~/.forward.
+DEMO_USERS=(scout probe probe-slow probe-void probe-faults)
 declare -A DEMO_PASSWORDS=([scout]="scout-demo-password" [probe]="probe-demo-password"
-  [probe-slow]="probe-slow-demo-password" [probe-void]="probe-void-demo-password")
+  [probe-slow]="probe-slow-demo-password" [probe-void]="probe-void-demo-password"
+  [probe-faults]="probe-faults-demo-password")
 PACKAGES=(postfix dovecot-imapd dovecot-pop3d openssl)
 
 DOVECOT_CONF="$DEMO_DIR/dovecot.conf"
@@ -301,6 +309,56 @@ EOF
   # notAfter = now + 90 days exactly: within the same second "days left" is still 90. Let one
   # second pass so everything computed from here on (env, tests) sees 89.
   sleep 1
+}
+
+# ---------------------------------------------------------------- certificate swap (fault hooks)
+# cert-install keeps the demo pair as server.{pem,key}.kept; cert-restore (and every `up`) puts
+# it back. A second cert-install keeps the first kept pair: the demo one is never overwritten.
+KEPT_CERT="$DEMO_DIR/server.pem.kept"
+KEPT_KEY="$DEMO_DIR/server.key.kept"
+
+reload_daemons() {
+  if dovecot_running; then
+    dovecot -c "$DOVECOT_CONF" reload </dev/null >>"$START_LOG" 2>&1 9>&- || die "dovecot reload failed (see $START_LOG)"
+  fi
+  if postfix_running; then
+    postfix reload </dev/null >>"$START_LOG" 2>&1 9>&- || die "postfix reload failed (see $START_LOG)"
+  fi
+}
+
+# Puts the kept demo pair back; true when it did (the daemons then need a reload).
+restore_kept_cert() {
+  [ -f "$KEPT_CERT" ] && [ -f "$KEPT_KEY" ] || return 1
+  mv -f "$KEPT_KEY" "$DEMO_DIR/server.key"
+  mv -f "$KEPT_CERT" "$DEMO_DIR/server.pem"
+  log "demo certificate restored"
+}
+
+cmd_cert_install() {
+  local cert="${1:-}" key="${2:-}"
+  [ -n "$cert" ] && [ -n "$key" ] || die "usage: $0 cert-install CERT.pem KEY.pem"
+  [ -s "$cert" ] || die "certificate file $cert is missing or empty"
+  [ -s "$key" ] || die "key file $key is missing or empty"
+  [ "$(openssl x509 -in "$cert" -noout -pubkey 2>/dev/null)" = "$(openssl pkey -in "$key" -pubout 2>/dev/null)" ] ||
+    die "$cert and $key do not belong together (public keys differ)"
+  require_root
+  prepare_state_dir
+  take_lock
+  if [ ! -f "$KEPT_CERT" ]; then
+    cp -p "$DEMO_DIR/server.pem" "$KEPT_CERT"
+    cp -p "$DEMO_DIR/server.key" "$KEPT_KEY"
+  fi
+  install -m 0644 "$cert" "$DEMO_DIR/server.pem"
+  install -m 0600 "$key" "$DEMO_DIR/server.key"
+  reload_daemons
+  log "serving $(openssl x509 -in "$cert" -noout -subject 2>/dev/null); undo with: $0 cert-restore (or up)"
+}
+
+cmd_cert_restore() {
+  require_root
+  prepare_state_dir
+  take_lock
+  if restore_kept_cert; then reload_daemons; else log "no swapped certificate to restore"; fi
 }
 
 cert_not_after_epoch() {
@@ -597,6 +655,8 @@ postfix_transport() {
 # integration tests' own listener (2526).
 scout-returns.test      smtp:[127.0.0.1]:2525
 scout-test.test         smtp:[127.0.0.1]:2526
+# The fault-injection harness and the soak (tools/faults, tools/soak) listen on 2527.
+scout-faults.test       smtp:[127.0.0.1]:2527
 EOF
 }
 
@@ -734,6 +794,9 @@ cmd_up() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   install_packages
+  # A certificate left swapped by a fault hook: back to the demo one, and make the running
+  # daemons serve it (their recorded state already names it, so *_up would not restart them).
+  if restore_kept_cert; then reload_daemons; fi
   ensure_certs
   ensure_users
   dovecot_up
@@ -752,6 +815,20 @@ cmd_down() {
   if command -v dovecot >/dev/null 2>&1; then dovecot_stop; fi
   if command -v postfix >/dev/null 2>&1; then postfix_stop; fi
   log "demo mail host is down"
+}
+
+cmd_stop_dovecot() {
+  require_root
+  prepare_state_dir
+  take_lock
+  dovecot_stop
+}
+
+cmd_stop_postfix() {
+  require_root
+  prepare_state_dir
+  take_lock
+  postfix_stop
 }
 
 cmd_status() {
@@ -815,8 +892,12 @@ main() {
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  -h | --help | help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) die "unknown command '$cmd' (use: up | down | status | env)" ;;
+  stop-dovecot) cmd_stop_dovecot ;;
+  stop-postfix) cmd_stop_postfix ;;
+  cert-install) cmd_cert_install "${2:-}" "${3:-}" ;;
+  cert-restore) cmd_cert_restore ;;
+  -h | --help | help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command '$cmd' (use: up | down | status | env | stop-dovecot | stop-postfix | cert-install | cert-restore)" ;;
   esac
 }
 

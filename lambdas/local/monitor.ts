@@ -52,6 +52,7 @@ export class LocalMonitor {
   private stopped = false;
   private listener: { port: number; close(): Promise<void> } | undefined;
   private lastPruneMs = Number.NEGATIVE_INFINITY;
+  private pausedPort: number | undefined;
 
   private constructor(
     readonly config: ScoutConfig,
@@ -118,10 +119,19 @@ export class LocalMonitor {
 
   /** Starts the listener, processes mail left in the spool by an earlier run, and starts the schedule. */
   async start(options: { schedule?: boolean } = {}): Promise<{ listenPort: number }> {
+    const port = await this.openListener(this.config.inbound.listen.port);
+    await this.drainSpool();
+    // Delivers what an earlier run left undelivered at once, then whatever new comes.
+    this.dispatcher.start();
+    if (options.schedule !== false) this.scheduleNext(0);
+    return { listenPort: port };
+  }
+
+  private async openListener(port: number): Promise<number> {
     const inbound = this.config.inbound;
     this.listener = await startInboundListener({
       host: inbound.listen.host,
-      port: inbound.listen.port,
+      port,
       returnAddress: inbound.returnAddress,
       inboundDomain: inbound.domain,
       spool: this.spool,
@@ -141,11 +151,27 @@ export class LocalMonitor {
       address: `${inbound.listen.host}:${this.listener.port}`,
       returns: inbound.returnAddress,
     });
-    await this.drainSpool();
-    // Delivers what an earlier run left undelivered at once, then whatever new comes.
-    this.dispatcher.start();
-    if (options.schedule !== false) this.scheduleNext(0);
-    return { listenPort: this.listener.port };
+    return this.listener.port;
+  }
+
+  /**
+   * Closes the inbound listener while everything else goes on (maintenance, fault drills):
+   * delivering MTAs get "connection refused" and keep the returns queued.
+   */
+  async pauseInbound(): Promise<void> {
+    const listener = this.listener;
+    if (!listener) return;
+    this.pausedPort = listener.port;
+    this.listener = undefined;
+    await listener.close();
+    this.log.warn("inbound listener paused", { port: listener.port });
+  }
+
+  /** Listens again on the port it had. */
+  async resumeInbound(): Promise<void> {
+    if (this.listener || this.pausedPort === undefined || this.stopped) return;
+    await this.openListener(this.pausedPort);
+    this.pausedPort = undefined;
   }
 
   async stop(): Promise<void> {
