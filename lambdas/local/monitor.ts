@@ -24,6 +24,7 @@ import { type Clock, systemClock } from "../ports/clock.ts";
 import type { Logger } from "../ports/logger.ts";
 import type { ProbeRecord } from "../ports/probe-store.ts";
 import { correlateSpooled } from "./correlate-spooled.ts";
+import { progressReporter } from "./progress.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 import { resolveWebhookEndpoints } from "./webhook-endpoints.ts";
 
@@ -236,7 +237,10 @@ export class LocalMonitor {
   private async runChecks() {
     const results = await checkMany(
       this.checks.map((check) => ({ endpoint: check.endpoint, options: check.options })),
-      { concurrency: this.config.schedule.checkConcurrency },
+      {
+        concurrency: this.config.schedule.checkConcurrency,
+        onResult: progressReporter(this.log, "checks", this.checks.length),
+      },
     );
     await Promise.all(
       results.map(async (result, index) => {
