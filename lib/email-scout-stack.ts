@@ -34,6 +34,7 @@ import { ScoutTables } from "./constructs/scout-tables.ts";
 import { targetWatches } from "./monitoring/target-watch.ts";
 import { acknowledgeArnWildcard } from "./nag-findings.ts";
 import {
+  batchWriteResults,
   moveToDeadLetters,
   readLoginPasswords,
   readSecret,
@@ -47,12 +48,23 @@ export interface EmailScoutStackProps extends StackProps {
 }
 
 /** Defaults of the optional `aws` block (kept in step with lambdas/core/config/schema.ts). */
-const AWS_DEFAULTS = { natGateways: 1, retentionDays: 30, logRetentionDays: 30 } as const;
+const AWS_DEFAULTS = {
+  natGateways: 1,
+  retentionDays: 30,
+  logRetentionDays: 30,
+  proberMemoryMb: 512,
+} as const;
 
 const COMMON_ENV = {
   POWERTOOLS_METRICS_NAMESPACE: "EmailScout",
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
 };
+
+/**
+ * The correlator parses mail with mailparser, behind a dynamic import: kept out of its main
+ * bundle (more than half of it), a cold start that has no mail to parse yet does not load it.
+ */
+export const CORRELATOR_LAZY_MODULES = ["mailparser"] as const;
 
 /** Email Scout on AWS: see the "Shape on AWS" in the design and docs/aws.md. */
 export class EmailScoutStack extends Stack {
@@ -111,6 +123,8 @@ export class EmailScoutStack extends Stack {
       description: "Email Scout prober: service checks, round-trip probes, sweep of overdue probes",
       config,
       timeout: Duration.minutes(5),
+      // CPU comes with memory: see aws.proberMemoryMb in docs/aws.md.
+      memorySize: aws.proberMemoryMb,
       logRetentionDays: aws.logRetentionDays,
       asyncDeadLetterQueue: true,
       // A failed run is not repeated at once (it would send its probes again): the next tick of
@@ -133,6 +147,7 @@ export class EmailScoutStack extends Stack {
       },
     });
     prober.addToRolePolicy(tableAccess(tables.arnsWithIndexes));
+    prober.addToRolePolicy(batchWriteResults(tables.results.tableArn));
     prober.addToRolePolicy(sendProbes(inbound.identity.emailIdentityArn, from, config.inbound.domain));
     prober.addToRolePolicy(readSecret("ReadProbeKey", secrets.probeKey.secretArn));
     prober.addToRolePolicy(sendEvents(eventsQueue.queue.queueArn));
@@ -168,6 +183,7 @@ export class EmailScoutStack extends Stack {
       timeout: Duration.minutes(1),
       logRetentionDays: aws.logRetentionDays,
       asyncDeadLetterQueue: true,
+      lazyModules: CORRELATOR_LAZY_MODULES,
       environment: {
         PROBES_TABLE: tables.probes.tableName,
         RESULTS_TABLE: tables.results.tableName,

@@ -1,8 +1,9 @@
 import * as iam from "aws-cdk-lib/aws-iam";
 
 /**
- * The only DynamoDB actions the functions need: conditional writes and reads of single items, and
- * queries on the indexes. No Scan, BatchWrite or Delete (grantReadWriteData would give all three).
+ * The DynamoDB actions both functions need: conditional writes and reads of single items, and
+ * queries on the indexes. No Scan, BatchWrite or Delete (grantReadWriteData would give all three);
+ * the prober alone batch-writes, to the results table only (batchWriteResults).
  */
 export const TABLE_ACTIONS = [
   "dynamodb:PutItem",
@@ -16,6 +17,18 @@ export function tableAccess(arnsWithIndexes: string[]): iam.PolicyStatement {
     sid: "ProbeAndResultTables",
     actions: TABLE_ACTIONS,
     resources: arnsWithIndexes,
+  });
+}
+
+/**
+ * The prober stores a run's check results (history and latest items) in BatchWriteItem calls: on
+ * the results table alone, whose indexes take no writes of their own.
+ */
+export function batchWriteResults(resultsTableArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "BatchWriteCheckResults",
+    actions: ["dynamodb:BatchWriteItem"],
+    resources: [resultsTableArn],
   });
 }
 

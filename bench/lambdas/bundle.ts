@@ -1,38 +1,28 @@
 /*
- * Bundles a Lambda handler the way lib/constructs/scout-function.ts has the CDK bundle it.
- *
- * The construct passes its bundling options inline to NodejsFunction and exports none of them,
- * so they are replicated here, and translated to the esbuild arguments NodejsFunction builds
- * from them (aws-cdk-lib/aws-lambda-nodejs: --bundle --platform=node --target --format
- * --outfile=index.mjs --minify --sourcemap --external:... --banner:js --main-fields).
- * `settingsDrift` reads the construct's source at run time and names any replicated value it no
- * longer contains, so a change there shows up in the report instead of silently skewing it.
+ * Bundles a Lambda handler the way lib/constructs/scout-function.ts has the CDK bundle it: the
+ * settings are the construct's own SCOUT_BUNDLING, translated to the esbuild arguments
+ * NodejsFunction builds from them (aws-cdk-lib/aws-lambda-nodejs: --bundle --platform=node
+ * --target --format --outfile=index.mjs --minify --sourcemap --sources-content --external:... --banner:js
+ * --main-fields).
  */
-import { readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
+import { lazyModuleFiles, SCOUT_BUNDLING } from "../../lib/constructs/scout-function.ts";
+import { CORRELATOR_LAZY_MODULES } from "../../lib/email-scout-stack.ts";
 
 const REPO = join(import.meta.dirname, "../..");
-const CONSTRUCT = join(REPO, "lib/constructs/scout-function.ts");
 
-/** Copied from ScoutFunction's `bundling` block and BUNDLE_TARGET. */
-export const CDK_BUNDLING = {
-  format: "esm",
-  target: "node24",
-  mainFields: ["module", "main"],
-  banner:
-    "import { createRequire as __scoutCreateRequire } from 'node:module'; const require = __scoutCreateRequire(import.meta.url);",
-  minify: true,
-  sourceMap: true,
-  externalModules: ["@aws-sdk/*", "better-sqlite3"],
-} as const;
-
-/** The three handlers the stack deploys, by the entry it gives each ScoutFunction. */
-export const LAMBDAS = [
-  { name: "prober", entry: "lambdas/handlers/prober.ts" },
-  { name: "correlator", entry: "lambdas/handlers/correlator.ts" },
-  { name: "notifier", entry: "lambdas/handlers/notifier.ts" },
-] as const;
+/** The three handlers the stack deploys, by the entry and lazy modules it gives each ScoutFunction. */
+export const LAMBDAS: readonly {
+  readonly name: "prober" | "correlator" | "notifier";
+  readonly entry: string;
+  readonly lazyModules: readonly string[];
+}[] = [
+  { name: "prober", entry: "lambdas/handlers/prober.ts", lazyModules: [] },
+  { name: "correlator", entry: "lambdas/handlers/correlator.ts", lazyModules: CORRELATOR_LAZY_MODULES },
+  { name: "notifier", entry: "lambdas/handlers/notifier.ts", lazyModules: [] },
+];
 
 export type LambdaName = (typeof LAMBDAS)[number]["name"];
 
@@ -45,59 +35,50 @@ export interface Bundle {
   readonly sourceMapBytes: number;
   /** Bytes each package (or "(project)" for our own code) contributes to index.mjs, largest first. */
   readonly packages: [string, number][];
-  /** The AWS SDK packages the bundle leaves to the runtime, as it imports them. */
+  /** The AWS SDK packages the bundle leaves to the runtime, as it imports them (none as deployed). */
   readonly externalImports: string[];
-}
-
-/** Replicated values the construct's source no longer contains (empty when they agree). */
-export function settingsDrift(): string[] {
-  const source = readFileSync(CONSTRUCT, "utf8");
-  const expected = [
-    `const BUNDLE_TARGET = "${CDK_BUNDLING.target}"`,
-    "format: OutputFormat.ESM",
-    `mainFields: ${JSON.stringify(CDK_BUNDLING.mainFields).replace(",", ", ")}`,
-    CDK_BUNDLING.banner,
-    "minify: true",
-    "sourceMap: true",
-    `externalModules: ${JSON.stringify(CDK_BUNDLING.externalModules).replace(",", ", ")}`,
-  ];
-  // The banner is split over lines in the source: compare with whitespace runs collapsed.
-  const flat = source.replace(/\s+/g, " ");
-  return expected.filter((text) => !flat.includes(text.replace(/\s+/g, " ")));
+  /** Lazy modules bundled beside index.mjs (node_modules/<name>/index.mjs): name and bytes. */
+  readonly lazyModules: [string, number][];
 }
 
 /**
- * Bundles one handler into `directory`/<name>/index.mjs. The runtime provides the AWS SDK on
- * Lambda; here a node_modules link beside the bundle lets Node's ESM resolver find the repo's
- * copy (NODE_PATH does not apply to ESM imports).
+ * Bundles one handler into `directory`/<name>/index.mjs as deployed (the AWS SDK inside).
+ * `sdkExternal` builds the what-if of the runtime's SDK instead (as deployed before): the SDK is
+ * then left out and a node_modules link beside the bundle lets Node's ESM resolver find the
+ * repo's copy (NODE_PATH does not apply to ESM imports). The prober at scale runs that variant,
+ * because its harness stands in for SES, SQS and Secrets Manager by patching the SDK classes
+ * it shares with the bundle; the SDK code that runs is the same either way.
  */
 export async function bundleLambda(
   directory: string,
   lambda: (typeof LAMBDAS)[number],
-  options: { readonly bundleSdk?: boolean } = {},
+  options: { readonly sdkExternal?: boolean } = {},
 ): Promise<Bundle> {
-  // bundleSdk is a what-if, not the deployed build: the SDK inside the bundle instead of the runtime's.
-  const outDir = join(directory, options.bundleSdk ? `${lambda.name}-sdk-bundled` : lambda.name);
-  const external = CDK_BUNDLING.externalModules.filter(
-    (name) => !(options.bundleSdk && name === "@aws-sdk/*"),
-  );
+  const outDir = join(directory, options.sdkExternal ? `${lambda.name}-sdk-external` : lambda.name);
+  // The what-if of the runtime's SDK is the build as it was before: lazy modules inside too.
+  const lazyModules = options.sdkExternal ? [] : lambda.lazyModules;
+  const external = [
+    ...SCOUT_BUNDLING.externalModules,
+    ...lazyModules,
+    ...(options.sdkExternal ? ["@aws-sdk/*"] : []),
+  ];
   const file = join(outDir, "index.mjs");
   const { metafile } = await build({
+    ...commonOptions(),
     entryPoints: [join(REPO, lambda.entry)],
     metafile: true,
     outfile: file,
-    bundle: true,
-    platform: "node",
-    format: CDK_BUNDLING.format,
-    target: CDK_BUNDLING.target,
-    mainFields: [...CDK_BUNDLING.mainFields],
-    banner: { js: CDK_BUNDLING.banner },
-    minify: CDK_BUNDLING.minify,
-    sourcemap: CDK_BUNDLING.sourceMap,
     external,
-    logLevel: "error",
   });
-  symlinkSync(join(REPO, "node_modules"), join(outDir, "node_modules"), "dir");
+  const lazy: [string, number][] = [];
+  for (const name of lazyModules) {
+    const { file: lazyFile, packageJson } = lazyModuleFiles(name);
+    const out = join(outDir, lazyFile);
+    await build({ ...commonOptions(), entryPoints: [name], absWorkingDir: REPO, outfile: out });
+    writeFileSync(join(outDir, "node_modules", name, "package.json"), packageJson);
+    lazy.push([name, statSync(out).size]);
+  }
+  if (options.sdkExternal) symlinkSync(join(REPO, "node_modules"), join(outDir, "node_modules"), "dir");
   const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith(".mjs"))?.[1];
   return {
     name: lambda.name,
@@ -109,6 +90,24 @@ export async function bundleLambda(
     externalImports: [
       ...new Set((output?.imports ?? []).filter((entry) => entry.external).map((entry) => entry.path)),
     ].filter((path) => path.startsWith("@aws-sdk/")),
+    lazyModules: lazy,
+  };
+}
+
+/** SCOUT_BUNDLING as esbuild's own options (what NodejsFunction makes of it). */
+function commonOptions(): BuildOptions {
+  return {
+    bundle: true,
+    platform: "node",
+    format: SCOUT_BUNDLING.format,
+    target: SCOUT_BUNDLING.target,
+    mainFields: [...SCOUT_BUNDLING.mainFields],
+    banner: { js: SCOUT_BUNDLING.banner },
+    minify: SCOUT_BUNDLING.minify,
+    sourcemap: SCOUT_BUNDLING.sourceMap,
+    sourcesContent: SCOUT_BUNDLING.sourcesContent,
+    external: [...SCOUT_BUNDLING.externalModules],
+    logLevel: "error",
   };
 }
 

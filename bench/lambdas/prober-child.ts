@@ -12,15 +12,16 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SESClient } from "@aws-sdk/client-ses";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { INVOCATION_MARK } from "./invocation-mark.ts";
 
 export interface StoreCall {
   readonly command: string;
-  /** "check history", "latest check", "status", "probe" or "other". */
+  /** "check history", "latest check", "status", "probe", "check results" (a batch) or "other". */
   readonly kind: string;
   readonly startMs: number;
   readonly endMs: number;
-  /** PutItem only: the item's size by DynamoDB's rules, approximately. */
-  readonly itemBytes?: number;
+  /** The items a PutItem or BatchWriteItem writes: kind and size by DynamoDB's rules, approximately. */
+  readonly writes: { readonly kind: string; readonly bytes: number }[];
 }
 
 export interface ProberRun {
@@ -76,13 +77,12 @@ const documentSend = (DynamoDBDocumentClient as unknown as Patchable).prototype.
 (DynamoDBDocumentClient as unknown as Patchable).prototype.send = async function timedSend(command) {
   const startMs = performance.now();
   const answer = stubStore ? stubAnswer(command) : await documentSend.call(this, command);
-  const item = command.input.Item as Record<string, unknown> | undefined;
   calls.push({
     command: command.constructor.name,
     kind: kindOf(command),
     startMs,
     endMs: performance.now(),
-    ...(item ? { itemBytes: itemBytes(item) } : {}),
+    writes: itemsWritten(command).map((item) => ({ kind: kindOfItem(item), bytes: itemBytes(item) })),
   });
   return answer;
 };
@@ -95,12 +95,32 @@ function stubAnswer(command: Command): unknown {
 
 function kindOf(command: Command): string {
   if (command.input.TableName === probesTable) return "probe";
-  const key = (command.input.Item ?? command.input.Key ?? {}) as { pk?: unknown };
-  const pk = String(key.pk ?? "");
+  if (command.input.RequestItems !== undefined) return "check results";
+  const values = command.input.ExpressionAttributeValues as Record<string, unknown> | undefined;
+  const key = (command.input.Item ?? command.input.Key ?? { pk: values?.[":pk"] }) as Record<string, unknown>;
+  return kindOfItem(key);
+}
+
+function kindOfItem(item: Record<string, unknown>): string {
+  const pk = String(item.pk ?? "");
   if (pk.startsWith("check#")) return "check history";
   if (pk === "latest") return "latest check";
   if (pk === "status") return "status";
+  if ("probeId" in item) return "probe";
   return "other";
+}
+
+/** The items a put or a batch write stores. */
+function itemsWritten(command: Command): Record<string, unknown>[] {
+  const item = command.input.Item as Record<string, unknown> | undefined;
+  if (item !== undefined) return [item];
+  const requests = Object.values(
+    (command.input.RequestItems ?? {}) as Record<
+      string,
+      { PutRequest?: { Item?: Record<string, unknown> } }[]
+    >,
+  ).flat();
+  return requests.flatMap((request) => (request.PutRequest?.Item ? [request.PutRequest.Item] : []));
 }
 
 /** DynamoDB's item size: attribute names plus values (strings in UTF-8, numbers ~1 byte per 2 digits). */
@@ -134,13 +154,41 @@ async function main(): Promise<void> {
       errors: { step: string; error: string }[];
     }>;
   };
+  // The first invocation meets empty tables (every status is new); the next ones are the
+  // steady state of a warm container, as a schedule every minute keeps it.
+  const invocations = Number(process.env.SCOUT_INVOCATIONS ?? "1");
+  const runs: ProberRun[] = [];
+  for (let invocation = 0; invocation < invocations; invocation++) {
+    if (invocation > 0) {
+      await new Promise((resolve) => process.stdout.write(`${INVOCATION_MARK}\n`, resolve));
+    }
+    runs.push(await invokeOnce(handler, event));
+  }
+  process.send?.(runs, () => process.exit(0));
+}
+
+async function invokeOnce(
+  handler: (event: unknown) => Promise<{
+    checks: number;
+    notOk: number;
+    probesSent: number;
+    events: number;
+    errors: { step: string; error: string }[];
+  }>,
+  event: unknown,
+): Promise<ProberRun> {
+  calls.length = 0;
+  sqsMessages = 0;
+  sqsRequests = 0;
+  sqsBodyBytes = 0;
+  sesSends = 0;
   const rssBeforeInvokeMb = process.memoryUsage().rss / 2 ** 20;
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
   const summary = await handler(event);
   const end = performance.now();
   const cpu = process.cpuUsage(cpuBefore);
-  const run: ProberRun = {
+  return {
     wallMs: end - start,
     summary: { ...summary, errors: summary.errors.length },
     firstErrors: summary.errors.slice(0, 3).map((error) => `${error.step}: ${error.error}`),
@@ -153,7 +201,6 @@ async function main(): Promise<void> {
     sqsBodyBytes,
     sesSends,
   };
-  process.send?.(run, () => process.exit(0));
 }
 
 main().catch((error: unknown) => {

@@ -11,6 +11,7 @@ import { build } from "esbuild";
 import { formatProbeKeyFile, newProbeKey } from "../../lambdas/core/probe-key.ts";
 import { FAKE_CREDENTIALS, REGION } from "../../test/support/aws-standins.ts";
 import type { Bundle } from "./bundle.ts";
+import { INVOCATION_MARK } from "./invocation-mark.ts";
 import type { ProberRun, StoreCall } from "./prober-child.ts";
 import { INBOUND_DOMAIN, scaleConfig } from "./scale-config.ts";
 import type { StandInCounts, StandInMessage, StandIns } from "./standins.ts";
@@ -100,6 +101,8 @@ export async function buildHarness(prober: Bundle): Promise<string> {
 }
 
 export interface ScaleRun {
+  /** "first": empty tables, every status new; "next": the same container again, the steady state. */
+  readonly invocation: "first" | "next";
   readonly concurrency: number;
   readonly store: "dynalite" | "stub";
   readonly endpoints: number;
@@ -110,8 +113,10 @@ export interface ScaleRun {
   readonly storeBusyMs: number;
   /** Calls per command and kind of item, e.g. "PutCommand check history" -> 1000. */
   readonly callCounts: Record<string, number>;
-  /** Mean item size of PutItem per kind of item. */
+  /** Mean size of the items written (PutItem, BatchWriteItem), per kind of item. */
   readonly meanItemBytes: Record<string, number>;
+  /** Items written per kind of item, by either call. */
+  readonly itemsWritten: Record<string, number>;
   readonly logBytes: number;
   readonly logLines: number;
   readonly metricBytes: number;
@@ -120,7 +125,10 @@ export interface ScaleRun {
   readonly notOkReasons: Record<string, number>;
 }
 
-/** One invocation of the prober with `endpoints` endpoints at `concurrency`. */
+/**
+ * Two invocations of the prober, one after the other in one process, with `endpoints`
+ * endpoints at `concurrency`: the first on empty tables, the next as every later one runs.
+ */
 export async function runProberAtScale(options: {
   readonly prober: Bundle;
   readonly harness: string;
@@ -130,7 +138,7 @@ export async function runProberAtScale(options: {
   readonly concurrency: number;
   readonly intervalSeconds: number;
   readonly store: "dynalite" | "stub";
-}): Promise<ScaleRun> {
+}): Promise<ScaleRun[]> {
   const tables = await options.standIns.freshTables();
   const config = scaleConfig({
     standIns: options.standIns.standIns,
@@ -159,6 +167,7 @@ export async function runProberAtScale(options: {
       POWERTOOLS_SERVICE_NAME: "email-scout-prober",
       POWERTOOLS_METRICS_NAMESPACE: "EmailScout",
       SCOUT_STORE: options.store,
+      SCOUT_INVOCATIONS: "2",
       SCOUT_BUNDLE_URL: pathToFileURL(options.prober.file).href,
       SCOUT_SCHEDULED_EVENT: SCHEDULED_EVENT,
       SCOUT_PROBE_KEY_TEXT: formatProbeKeyFile(newProbeKey()),
@@ -170,12 +179,12 @@ export async function runProberAtScale(options: {
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const run = await new Promise<ProberRun>((resolve, reject) => {
+  const runs = await new Promise<ProberRun[]>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`the prober did not finish within ${RUN_DEADLINE_MS} ms`));
     }, RUN_DEADLINE_MS);
-    child.once("message", (message: ProberRun) => {
+    child.once("message", (message: ProberRun[]) => {
       clearTimeout(timer);
       resolve(message);
     });
@@ -185,28 +194,43 @@ export async function runProberAtScale(options: {
     });
   });
   await new Promise((resolve) => child.once("close", resolve));
-  if (run.summary.checks !== options.endpoints) {
-    throw new Error(
-      `the prober ran ${run.summary.checks} checks, not ${options.endpoints}: ${run.firstErrors.join("; ") || stderr.slice(-2000)}`,
-    );
-  }
-  return {
-    concurrency: options.concurrency,
-    store: options.store,
-    endpoints: options.endpoints,
-    run,
-    ...analyse(run.calls),
-    ...output.totals(),
-  };
+  const outputs = output.totals();
+  return runs.map((run, index) => {
+    if (run.summary.checks !== options.endpoints) {
+      throw new Error(
+        `the prober ran ${run.summary.checks} checks, not ${options.endpoints}: ${run.firstErrors.join("; ") || stderr.slice(-2000)}`,
+      );
+    }
+    return {
+      invocation: index === 0 ? "first" : "next",
+      concurrency: options.concurrency,
+      store: options.store,
+      endpoints: options.endpoints,
+      run,
+      ...analyse(run.calls),
+      ...(outputs[index] ?? outputs[0]),
+    } as ScaleRun;
+  });
 }
 
 /** Reads the child's stdout as CloudWatch Logs would get it: JSON log lines and EMF lines. */
 function collectOutput(child: ChildProcess) {
   let pending = "";
-  const totals = { logBytes: 0, logLines: 0, metricBytes: 0, metricLines: 0 };
-  const notOkReasons: Record<string, number> = {};
+  const fresh = () => ({
+    logBytes: 0,
+    logLines: 0,
+    metricBytes: 0,
+    metricLines: 0,
+    notOkReasons: {} as Record<string, number>,
+  });
+  const segments = [fresh()];
   const take = (line: string) => {
     if (line.trim() === "") return;
+    if (line.trim() === INVOCATION_MARK) {
+      segments.push(fresh());
+      return;
+    }
+    const totals = segments[segments.length - 1] as ReturnType<typeof fresh>;
     const bytes = Buffer.byteLength(line) + 1;
     let entry: Record<string, unknown> = {};
     try {
@@ -223,7 +247,7 @@ function collectOutput(child: ChildProcess) {
     totals.logLines += 1;
     if (entry.message === "check" && entry.status !== "OK") {
       const reason = String(entry.reason);
-      notOkReasons[reason] = (notOkReasons[reason] ?? 0) + 1;
+      totals.notOkReasons[reason] = (totals.notOkReasons[reason] ?? 0) + 1;
     }
   };
   child.stdout?.on("data", (chunk: Buffer) => {
@@ -233,10 +257,11 @@ function collectOutput(child: ChildProcess) {
     for (const line of lines) take(line);
   });
   return {
+    /** Per invocation, in order. */
     totals: () => {
       take(pending);
       pending = "";
-      return { ...totals, notOkReasons };
+      return segments;
     },
   };
 }
@@ -247,15 +272,24 @@ function analyse(calls: readonly StoreCall[]) {
   for (const call of calls) {
     const name = `${call.command.replace(/Command$/, "")} ${call.kind}`;
     callCounts[name] = (callCounts[name] ?? 0) + 1;
-    if (call.itemBytes !== undefined) bytes[call.kind] = [...(bytes[call.kind] ?? []), call.itemBytes];
+    for (const write of call.writes) bytes[write.kind] = [...(bytes[write.kind] ?? []), write.bytes];
   }
   const meanItemBytes = Object.fromEntries(
     Object.entries(bytes).map(([kind, sizes]) => [kind, sizes.reduce((a, b) => a + b, 0) / sizes.length]),
   );
+  const itemsWritten = Object.fromEntries(Object.entries(bytes).map(([kind, sizes]) => [kind, sizes.length]));
   const firstResultWrite = Math.min(
-    ...calls.filter((call) => call.kind === "check history").map((call) => call.startMs),
+    ...calls
+      .filter((call) => call.writes.some((write) => write.kind === "check history"))
+      .map((call) => call.startMs),
   );
-  return { checksPhaseMs: firstResultWrite, storeBusyMs: busyTime(calls), callCounts, meanItemBytes };
+  return {
+    checksPhaseMs: firstResultWrite,
+    storeBusyMs: busyTime(calls),
+    callCounts,
+    meanItemBytes,
+    itemsWritten,
+  };
 }
 
 /** Length of the union of the calls' [start, end] intervals. */

@@ -1,10 +1,13 @@
 import { SESClient } from "@aws-sdk/client-ses";
 import type { Context } from "aws-lambda";
+import { DynamoStatusSnapshot } from "../adapters/aws/dynamo-status-snapshot.ts";
 import { ScoutMetrics } from "../adapters/aws/scout-metrics.ts";
 import { SesMailSender } from "../adapters/aws/ses-mail-sender.ts";
 import { checkMany } from "../checks/check-many.ts";
 import type { CheckResult } from "../checks/result.ts";
 import { type PlannedCheck, planChecks } from "../core/check-plan.ts";
+import { ROUND_TRIP_SUBJECT } from "../core/events/status-changed.ts";
+import { mapBounded } from "../core/map-bounded.ts";
 import { sendProbe } from "../core/send-probe.ts";
 import { sweepOverdue } from "../core/sweep.ts";
 import type { MailSender } from "../ports/mail-sender.ts";
@@ -14,11 +17,19 @@ import { readLoginPasswords } from "./shared/login-passwords.ts";
 import {
   AWS_CLIENT_DEFAULTS,
   createRuntime,
+  DEFAULT_RETENTION_DAYS,
   once,
   type Runtime,
   type RuntimeOptions,
 } from "./shared/runtime.ts";
 import { ScoutEvents } from "./shared/scout-events.ts";
+
+/**
+ * DynamoDB calls (and target event builds) in flight at once: enough to hide the calls' latency,
+ * few enough that none waits for one of the SDK's 50 sockets long enough for its connection
+ * timeout to fire (which lost results when all of a cycle's writes were sent at once).
+ */
+export const STORE_CONCURRENCY = 32;
 
 /** What one run did; also logged. A failure of one target is in `errors`, never a thrown error. */
 export interface ProberSummary {
@@ -32,7 +43,7 @@ export interface ProberSummary {
   /** Events queued (or, without EVENTS_QUEUE_URL, logged). */
   events: number;
   errors: {
-    step: "plan" | "store-check" | "probe" | "sweep" | "key" | "events";
+    step: "plan" | "store-check" | "probe" | "sweep" | "key" | "statuses" | "events";
     target?: string;
     error: string;
   }[];
@@ -79,6 +90,8 @@ export const handler = createProberHandler();
 
 interface Cycle {
   readonly rt: ProberRuntime;
+  /** When the run began (the runtime's clock). */
+  readonly startMs: number;
   readonly metrics: ScoutMetrics;
   readonly events: ScoutEvents;
   readonly summary: ProberSummary;
@@ -94,9 +107,27 @@ async function runProberCycle(rt: ProberRuntime, metrics: ScoutMetrics): Promise
     events: 0,
     errors: [],
   };
-  const cycle: Cycle = { rt, metrics, events: new ScoutEvents(rt), summary };
+  // One Query for every status, while the checks run; changed statuses only are written back.
+  const statuses = new DynamoStatusSnapshot({
+    store: rt.statuses,
+    retentionDays: rt.config.aws?.retentionDays ?? DEFAULT_RETENTION_DAYS,
+    sharedSubject: (subject) => subject === ROUND_TRIP_SUBJECT,
+  });
+  statuses.preload();
+  const cycle: Cycle = {
+    rt,
+    startMs: rt.clock.now(),
+    metrics,
+    events: new ScoutEvents(rt, statuses),
+    summary,
+  };
   await Promise.all([runChecks(cycle), sendProbes(cycle)]);
   await sweep(cycle);
+  if (statuses.loadError !== undefined) {
+    // The run went on reading and writing each status on its own, as before the snapshot.
+    summary.errors.push({ step: "statuses", error: describe(statuses.loadError) });
+    rt.log.error("cannot read the statuses in one query", { error: describe(statuses.loadError) });
+  }
   try {
     summary.events = await cycle.events.publish();
   } catch (error) {
@@ -134,27 +165,24 @@ async function runChecks(cycle: Cycle): Promise<void> {
   );
   summary.checks = results.length;
   summary.notOk = results.filter((result) => result.status !== "OK").length;
+  const entries = results.map((result, index) => ({
+    targetId: (planned[index] as PlannedCheck).targetId,
+    result,
+  }));
+  for (const { targetId, result } of entries) reportCheck(rt, metrics, targetId, result);
   const byTarget = new Map<string, CheckResult[]>();
-  await Promise.all(
-    results.map((result, index) => {
-      const { targetId } = planned[index] as PlannedCheck;
-      byTarget.set(targetId, [...(byTarget.get(targetId) ?? []), result]);
-      return recordCheck(rt, metrics, summary, targetId, result);
-    }),
-  );
-  // One target at a time: status bookkeeping of a target's endpoints reads and writes its rows.
-  for (const [targetId, targetResults] of byTarget) {
-    await buildEvents(cycle, targetId, () => cycle.events.checks(targetId, targetResults));
-  }
+  for (const { targetId, result } of entries)
+    byTarget.set(targetId, [...(byTarget.get(targetId) ?? []), result]);
+  await Promise.all([
+    storeChecks(cycle, entries),
+    // Targets in parallel: each has its own subjects, and one target's results go in order.
+    mapBounded([...byTarget], STORE_CONCURRENCY, ([targetId, targetResults]) =>
+      buildEvents(cycle, targetId, () => cycle.events.checks(targetId, targetResults)),
+    ),
+  ]);
 }
 
-async function recordCheck(
-  rt: ProberRuntime,
-  metrics: ScoutMetrics,
-  summary: ProberSummary,
-  targetId: string,
-  result: CheckResult,
-): Promise<void> {
+function reportCheck(rt: ProberRuntime, metrics: ScoutMetrics, targetId: string, result: CheckResult): void {
   metrics.checkResult(targetId, result);
   const level = result.status === "OK" ? "info" : "warn";
   rt.log[level]("check", {
@@ -164,16 +192,33 @@ async function recordCheck(
     reason: result.reason,
     ms: result.responseMs,
   });
-  try {
-    await rt.checks.saveCheckResult(targetId, result);
-  } catch (error) {
+}
+
+/**
+ * Stores the results in batch writes. The latest-result items go in the batches too (which
+ * cannot be conditional) only while no later run can have stored newer ones: a run starts
+ * once per interval, so during the first half of this run's interval none has.
+ */
+async function storeChecks(
+  cycle: Cycle,
+  entries: readonly { targetId: string; result: CheckResult }[],
+): Promise<void> {
+  const { rt, summary } = cycle;
+  const intervalMs = rt.config.schedule.intervalSeconds * 1000;
+  const errors = await rt.checks.saveCheckResults(entries, {
+    concurrency: STORE_CONCURRENCY,
+    latestUnconditionally: () => rt.clock.now() - cycle.startMs < intervalMs / 2,
+  });
+  errors.forEach((error, index) => {
+    if (error === undefined) return;
+    const { targetId, result } = entries[index] as { targetId: string; result: CheckResult };
     summary.errors.push({ step: "store-check", target: targetId, error: describe(error) });
     rt.log.error("cannot store a check result", {
       target: targetId,
       endpoint: result.endpoint,
       error: describe(error),
     });
-  }
+  });
 }
 
 async function sendProbes(cycle: Cycle): Promise<void> {
@@ -188,33 +233,33 @@ async function sendProbes(cycle: Cycle): Promise<void> {
     rt.log.error("cannot read the probe key; no probes this run", { error: describe(error) });
     return;
   }
-  await Promise.all(
-    targets.map(async (target) => {
-      try {
-        const probe = await sendProbe(
-          {
-            targetId: target.id,
-            to: target.probe?.to as string,
-            from: rt.from,
-            inboundDomain: rt.config.inbound.domain,
-            deadlineMs: rt.config.roundTrip.deadlineSeconds * 1000,
-          },
-          { store: rt.probes, sender: rt.sender, key, clock: rt.clock, log: rt.log },
-        );
-        const failed = probe.state === "send-failed";
-        if (failed) {
-          summary.sendFailed += 1;
-          await buildEvents(cycle, target.id, () => cycle.events.roundTrip(probe));
-        } else summary.probesSent += 1;
-        // Every probe target reports 0 or 1 each run, so an alarm sees data, not silence.
-        metrics.probeCount("ProbeSendFailed", target.id, failed ? 1 : 0);
-      } catch (error) {
-        // The store refused the probe: nothing was sent.
-        summary.errors.push({ step: "probe", target: target.id, error: describe(error) });
-        rt.log.error("cannot send or record a probe", { target: target.id, error: describe(error) });
-      }
-    }),
-  );
+  // Bounded too: each probe is a PutItem and an SES call, and a thousand targets would queue
+  // them on the sockets past their connection timeout.
+  await mapBounded(targets, STORE_CONCURRENCY, async (target) => {
+    try {
+      const probe = await sendProbe(
+        {
+          targetId: target.id,
+          to: target.probe?.to as string,
+          from: rt.from,
+          inboundDomain: rt.config.inbound.domain,
+          deadlineMs: rt.config.roundTrip.deadlineSeconds * 1000,
+        },
+        { store: rt.probes, sender: rt.sender, key, clock: rt.clock, log: rt.log },
+      );
+      const failed = probe.state === "send-failed";
+      if (failed) {
+        summary.sendFailed += 1;
+        await buildEvents(cycle, target.id, () => cycle.events.roundTrip(probe));
+      } else summary.probesSent += 1;
+      // Every probe target reports 0 or 1 each run, so an alarm sees data, not silence.
+      metrics.probeCount("ProbeSendFailed", target.id, failed ? 1 : 0);
+    } catch (error) {
+      // The store refused the probe: nothing was sent.
+      summary.errors.push({ step: "probe", target: target.id, error: describe(error) });
+      rt.log.error("cannot send or record a probe", { target: target.id, error: describe(error) });
+    }
+  });
 }
 
 async function sweep(cycle: Cycle): Promise<void> {

@@ -15,12 +15,18 @@ export interface ProberNetworkProps {
 /**
  * The prober's network: a VPC over two zones whose NAT gateways have Elastic IPs made here, so the
  * prober's public addresses are known before the first check (customers allowlist them; AWS lifts
- * the port-25 restriction for them), and a security group that lets out only mail and HTTPS.
+ * the port-25 restriction for them), a DynamoDB gateway endpoint, and a security group that lets
+ * out only mail and HTTPS.
  */
 export class ProberNetwork extends Construct {
   readonly vpc: ec2.Vpc;
   readonly securityGroup: ec2.SecurityGroup;
   readonly elasticIps: ec2.CfnEIP[];
+  /**
+   * DynamoDB from the private subnets without the NAT gateway: a gateway endpoint costs nothing,
+   * while NAT charges for every GB the prober's result writes would send through it.
+   */
+  readonly dynamoDbEndpoint: ec2.GatewayVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: ProberNetworkProps) {
     super(scope, id);
@@ -53,6 +59,11 @@ export class ProberNetwork extends Construct {
       },
     });
 
+    this.dynamoDbEndpoint = this.vpc.addGatewayEndpoint("DynamoDbEndpoint", {
+      service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+      subnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
+    });
+
     this.securityGroup = new ec2.SecurityGroup(this, "ProberSecurityGroup", {
       vpc: this.vpc,
       description: "Email Scout prober: outbound mail ports and HTTPS only, nothing inbound",
@@ -65,10 +76,13 @@ export class ProberNetwork extends Construct {
         `mail checks and probes (TCP ${port})`,
       );
     }
+    // DynamoDB's addresses (its regional prefix list, which the gateway endpoint routes) are
+    // public IPv4 addresses, so this one rule lets out both paths. A rule naming the prefix list
+    // itself would need its id, which only a lookup with credentials can find at synth.
     this.securityGroup.addEgressRule(
       ec2.Peer.anyIpv4(),
       ec2.Port.tcp(props.awsApiPort),
-      "HTTPS to the AWS APIs (DynamoDB, SES, Secrets Manager, SQS, X-Ray)",
+      "HTTPS to the AWS APIs: DynamoDB by the gateway endpoint, SES, Secrets Manager, SQS and X-Ray by NAT",
     );
     // No rule for DNS (53): the VPC's Amazon-provided resolver (VPC base + 2, 169.254.169.253)
     // is reached through the VPC and security groups do not filter traffic to it.

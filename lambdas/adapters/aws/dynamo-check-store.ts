@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { CheckResult } from "../../checks/result.ts";
+import { mapBounded } from "../../core/map-bounded.ts";
 import type { CheckStore } from "../../ports/check-store.ts";
+import { type BatchRetry, writeBatches } from "./dynamo-batch-write.ts";
 import { isConditionalCheckFailed } from "./dynamo-errors.ts";
 import { queryItems } from "./dynamo-query.ts";
 import {
@@ -33,6 +35,73 @@ export class DynamoCheckStore implements CheckStore {
   }
 
   async saveCheckResult(targetId: string, result: CheckResult): Promise<void> {
+    const { history, latest } = this.itemsOf(targetId, result);
+    await this.options.doc.send(new PutCommand({ TableName: this.options.table, Item: history }));
+    await this.putLatest(latest);
+  }
+
+  /**
+   * Stores many results at once: the history items in BatchWriteItem calls of 25, and the latest
+   * items the same way while `latestUnconditionally()` is true. A batch write cannot carry a
+   * condition, so the caller says when no newer result of the same endpoints can be stored yet
+   * (the prober: while no later run can have started); otherwise each latest item is one
+   * conditional PutItem, as in saveCheckResult. At most `concurrency` calls are in flight.
+   * Returns, for each entry, the error that kept it from being stored, or undefined.
+   */
+  async saveCheckResults(
+    entries: readonly StoredCheck[],
+    options: {
+      readonly concurrency: number;
+      readonly latestUnconditionally: () => boolean;
+      readonly retry?: BatchRetry;
+    },
+  ): Promise<(Error | undefined)[]> {
+    const errors = new Array<Error | undefined>(entries.length).fill(undefined);
+    const items = entries.map((entry) => {
+      try {
+        return this.itemsOf(entry.targetId, entry.result);
+      } catch (error) {
+        return error as Error;
+      }
+    });
+    const requests: { entry: number; item: Record<string, unknown> }[] = [];
+    const latestIndex = new Map<string, number>();
+    items.forEach((built, entry) => {
+      if (built instanceof Error) {
+        errors[entry] = built;
+        return;
+      }
+      requests.push({ entry, item: built.history });
+      // One batch may not name a key twice: of two results of one endpoint only the newer is latest.
+      const key = built.latest.sk as string;
+      const seen = latestIndex.get(key);
+      const seenItem = seen === undefined ? undefined : (items[seen] as StoreItems).latest;
+      if (
+        seenItem === undefined ||
+        (seenItem.startedAtMs as number) <= (built.latest.startedAtMs as number)
+      ) {
+        latestIndex.set(key, entry);
+      }
+    });
+    const latest = [...latestIndex.values()].map((entry) => ({
+      entry,
+      item: (items[entry] as StoreItems).latest,
+    }));
+    const { doc, table } = this.options;
+    if (options.latestUnconditionally()) requests.push(...latest);
+    else {
+      await mapBounded(latest, options.concurrency, async ({ entry, item }) => {
+        await this.putLatest(item).catch((error: unknown) => {
+          errors[entry] ??= asError(error);
+        });
+      });
+    }
+    const failures = await writeBatches(doc, table, requests, options);
+    for (const { entry, error } of failures) errors[entry] ??= error;
+    return errors;
+  }
+
+  private itemsOf(targetId: string, result: CheckResult): StoreItems {
     const startedAtMs = Date.parse(result.startedAt);
     if (Number.isNaN(startedAtMs))
       throw new Error(`check result of ${result.endpoint} has no valid startedAt`);
@@ -47,24 +116,25 @@ export class DynamoCheckStore implements CheckStore {
     };
     this.sequence = (this.sequence + 1) % 1_000_000;
     const unique = `${String(this.sequence).padStart(6, "0")}${randomBytes(4).toString("hex")}`;
-    const { doc, table } = this.options;
-    await doc.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          pk: checkHistoryPk(targetId, result.endpoint),
-          sk: `${paddedMs(startedAtMs)}#${unique}`,
-          ...attributes,
-        },
-      }),
-    );
+    return {
+      history: {
+        pk: checkHistoryPk(targetId, result.endpoint),
+        sk: `${paddedMs(startedAtMs)}#${unique}`,
+        ...attributes,
+      },
+      latest: { pk: LATEST_CHECKS_PK, sk: `${targetId}#${result.endpoint}`, ...attributes },
+    };
+  }
+
+  /** Replaces the latest item unless a newer result is already there. */
+  private async putLatest(item: Record<string, unknown>): Promise<void> {
     try {
-      await doc.send(
+      await this.options.doc.send(
         new PutCommand({
-          TableName: table,
-          Item: { pk: LATEST_CHECKS_PK, sk: `${targetId}#${result.endpoint}`, ...attributes },
+          TableName: this.options.table,
+          Item: item,
           ConditionExpression: "attribute_not_exists(pk) OR startedAtMs <= :started",
-          ExpressionAttributeValues: { ":started": startedAtMs },
+          ExpressionAttributeValues: { ":started": item.startedAtMs },
         }),
       );
     } catch (error) {
@@ -103,6 +173,21 @@ export class DynamoCheckStore implements CheckStore {
     );
     return items.reverse().map(parseResult);
   }
+}
+
+/** One result to store, of one target. */
+export interface StoredCheck {
+  readonly targetId: string;
+  readonly result: CheckResult;
+}
+
+interface StoreItems {
+  readonly history: Record<string, unknown>;
+  readonly latest: Record<string, unknown>;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function parseResult(item: Record<string, unknown>): CheckResult {

@@ -38,37 +38,70 @@ export class DynamoStatusStore implements StatusStore {
 
   async putStatus(status: TrackedStatus): Promise<void> {
     try {
-      await this.options.doc.send(
-        new PutCommand({
-          TableName: this.options.table,
-          Item: {
-            pk: STATUS_PK,
-            sk: `${status.targetId}#${status.subject}`,
-            targetId: status.targetId,
-            subject: status.subject,
-            status: status.status,
-            reason: status.reason,
-            sinceMs: status.sinceMs,
-            pendingStatus: status.pendingStatus,
-            pendingReason: status.pendingReason,
-            pendingCount: status.pendingCount,
-            updatedAtMs: status.updatedAtMs,
-            expiresAt: expiresAtSeconds(status.updatedAtMs, this.retentionDays),
-          },
-          ConditionExpression: "attribute_not_exists(pk) OR updatedAtMs <= :updated",
-          ExpressionAttributeValues: { ":updated": status.updatedAtMs },
-        }),
-      );
+      await this.put(status, {
+        ConditionExpression: "attribute_not_exists(pk) OR updatedAtMs <= :updated",
+        ExpressionAttributeValues: { ":updated": status.updatedAtMs },
+      });
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 
-  async listStatuses(): Promise<TrackedStatus[]> {
+  /**
+   * Puts `status` only if the stored item is still the one read before: none (`read` undefined)
+   * or the one last updated at `read.updatedAtMs`. False when another writer came in between.
+   */
+  async replaceStatus(status: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean> {
+    try {
+      await this.put(
+        status,
+        read === undefined
+          ? { ConditionExpression: "attribute_not_exists(pk)" }
+          : {
+              ConditionExpression: "updatedAtMs = :read",
+              ExpressionAttributeValues: { ":read": read.updatedAtMs },
+            },
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  private async put(
+    status: TrackedStatus,
+    condition: { ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown> },
+  ): Promise<void> {
+    await this.options.doc.send(
+      new PutCommand({
+        TableName: this.options.table,
+        Item: {
+          pk: STATUS_PK,
+          sk: `${status.targetId}#${status.subject}`,
+          targetId: status.targetId,
+          subject: status.subject,
+          status: status.status,
+          reason: status.reason,
+          sinceMs: status.sinceMs,
+          pendingStatus: status.pendingStatus,
+          pendingReason: status.pendingReason,
+          pendingCount: status.pendingCount,
+          updatedAtMs: status.updatedAtMs,
+          expiresAt: expiresAtSeconds(status.updatedAtMs, this.retentionDays),
+        },
+        ...condition,
+      }),
+    );
+  }
+
+  /** Every status, read strongly consistent when `consistent` (a snapshot to work from). */
+  async listStatuses(options: { readonly consistent?: boolean } = {}): Promise<TrackedStatus[]> {
     const items = await queryItems(this.options.doc, {
       TableName: this.options.table,
       KeyConditionExpression: "pk = :pk",
       ExpressionAttributeValues: { ":pk": STATUS_PK },
+      ...(options.consistent ? { ConsistentRead: true } : {}),
     });
     return items
       .map(toStatus)

@@ -156,6 +156,12 @@ const awsSchema = z.strictObject({
   /** Days a returned message stays in S3, and results in DynamoDB. */
   retentionDays: z.number().int().min(1).max(3650).default(30),
   logRetentionDays: z.number().int().min(1).max(3650).default(30),
+  /**
+   * The prober's memory in MB (Lambda's 128-10240). Lambda gives CPU in proportion to memory (one
+   * vCPU at 1,769 MB) at one price per GB-second, so the CPU-bound checks cost about the same at
+   * any size and more memory finishes a large run sooner (docs/aws.md, "Prober memory").
+   */
+  proberMemoryMb: z.number().int().min(128).max(10240).default(512),
 });
 
 const configFields = {

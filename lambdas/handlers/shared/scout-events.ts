@@ -2,6 +2,7 @@ import type { CheckResult } from "../../checks/result.ts";
 import type { ScoutEvent } from "../../core/events/event.ts";
 import { ResultEvents } from "../../core/events/result-events.ts";
 import type { ProbeRecord } from "../../ports/probe-store.ts";
+import type { StatusStore } from "../../ports/status-store.ts";
 import type { Runtime } from "./runtime.ts";
 
 /**
@@ -14,10 +15,11 @@ export class ScoutEvents {
   private readonly results: ResultEvents;
   private readonly pending: ScoutEvent[] = [];
 
-  constructor(rt: Runtime) {
+  /** `statuses` replaces the runtime's status store (the prober's snapshot of one run). */
+  constructor(rt: Runtime, statuses: StatusStore = rt.statuses) {
     this.results = new ResultEvents({
       config: rt.config,
-      statuses: rt.statuses,
+      statuses,
       clock: rt.clock,
       sink: rt.events,
       log: rt.log,

@@ -347,6 +347,53 @@ describe("prober and correlator on the stand-ins", () => {
     );
   });
 
+  it("reads the statuses with one Query a run, writes check results in batches, and a status only when it changes", async () => {
+    const { prober, checks } = await deployment();
+    const calls: { command: string; pk: unknown }[] = [];
+    dynamo.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        // Plain or marshalled ({ S: ... }): the document client converts at the same step.
+        const text = (value: unknown) => (value as { S?: string } | undefined)?.S ?? value;
+        const input = args.input as {
+          Key?: { pk?: unknown };
+          Item?: { pk?: unknown };
+          ExpressionAttributeValues?: Record<string, unknown>;
+        };
+        const pk = text(input.Key?.pk ?? input.Item?.pk ?? input.ExpressionAttributeValues?.[":pk"]);
+        calls.push({ command: String(context.commandName).replace(/Command$/, ""), pk });
+        return next(args);
+      },
+      { step: "initialize", name: "countProberCalls" },
+    );
+    try {
+      // The endpoint refuses every run: pending (1 of 2), then confirmed CRITICAL, then stable.
+      const runs = [];
+      for (let run = 0; run < 3; run++) {
+        calls.length = 0;
+        runs.push((await captureEmf(() => prober(scheduledEvent))).result);
+        const statusCalls = calls.filter((call) => call.pk === "status").map((call) => call.command);
+        expect(statusCalls, `run ${run + 1}`).toEqual(run < 2 ? ["Query", "PutItem"] : ["Query"]);
+        expect(
+          calls.filter((call) => call.command === "BatchWriteItem"),
+          `run ${run + 1}`,
+        ).toHaveLength(1);
+      }
+      expect(runs.map((run) => (run as { errors: unknown[] }).errors)).toEqual([[], [], []]);
+      // One confirmed change over the three runs (OK -> CRITICAL on the second).
+      expect(
+        queuedEvents()
+          .filter(([type]) => type === "status.changed")
+          .map(([type, target]) => [type, target]),
+      ).toEqual([["status.changed", "mx1"]]);
+      expect(await checks.latestCheckResults()).toEqual([
+        { targetId: "mx1", result: expect.objectContaining({ status: "CRITICAL" }) },
+      ]);
+      expect(await checks.checkHistory("mx1", `smtp://127.0.0.1:${refusedPort}`, 0, 10)).toHaveLength(3);
+    } finally {
+      dynamo.client.middlewareStack.remove("countProberCalls");
+    }
+  });
+
   it("sweeps a probe past its deadline to lost on a later run", async () => {
     let nowMs = Date.now();
     const { prober, probes } = await deployment({ clock: { now: () => nowMs } });

@@ -66,6 +66,7 @@ describe("least privilege", () => {
     const actual = grants(statements);
     expect(Object.keys(actual).sort()).toEqual(
       [
+        "dynamodb:BatchWriteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
@@ -87,6 +88,8 @@ describe("least privilege", () => {
     );
     expect(actual).toMatchObject({
       ...tableGrants(tableResources.map(() => expect.any(String))),
+      // Batch writes of check results: the results table itself, not its indexes nor the probes table.
+      "dynamodb:BatchWriteItem": [arn(/TablesResultsTable\w+/)],
       "secretsmanager:GetSecretValue": [
         '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout/submission"',
         '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout/submission-??????"',
