@@ -79,8 +79,9 @@ export class WebhookReceiver {
     await once(server, "close");
   }
 
-  /** Listens again on the port it had. */
+  /** Listens again on the port it had (nothing to do when it is listening). */
   async reopen(): Promise<void> {
+    if (this.server) return;
     await this.listen(this.port);
   }
 

@@ -8,9 +8,9 @@ import { formatProbeKeyFile, newProbeKey } from "../../lambdas/core/probe-key.ts
 import { consoleLogger } from "../../lambdas/local/console-logger.ts";
 import { LocalMonitor } from "../../lambdas/local/monitor.ts";
 import { installReturn } from "../../lambdas/local/return-install.ts";
+import { WebhookReceiver } from "../../test/support/webhook-receiver.ts";
 import { DEMO, mailHostIsUp, ROOT } from "./mail-host.ts";
 import { Recorder } from "./recorder.ts";
-import { WebhookSink } from "./webhook-sink.ts";
 
 /** The inbound domain the demo host routes to 127.0.0.1:2527 (scripts/demo-mailhost.sh). */
 export const FAULTS_DOMAIN = "scout-faults.test";
@@ -51,7 +51,7 @@ export interface CycleResult {
 /**
  * A LocalMonitor watching the whole demo host (7 endpoints and a round trip through
  * probe-faults@scout.test), in-process with its schedule off, its inbound listener on 2527
- * (scout-faults.test's route in the demo host) and events going to a local WebhookSink. One cycle = runCycle(), then
+ * (scout-faults.test's route in the demo host) and events going to a local WebhookReceiver (the one the tests use). One cycle = runCycle(), then
  * wait until that cycle's probe has an outcome (returned, bounced, send-failed, or lost at
  * its deadline).
  */
@@ -62,7 +62,7 @@ export class Harness {
     /** Every line the monitor logged. */
     readonly logLines: string[],
     readonly monitor: LocalMonitor,
-    readonly sink: WebhookSink,
+    readonly sink: WebhookReceiver,
     readonly dir: string,
     readonly keyFile: string,
     readonly config: ScoutConfig,
@@ -79,7 +79,7 @@ export class Harness {
     const keyFile = join(dir, "probe.key");
     writeFileSync(keyFile, formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
     installProbeReturn(keyFile);
-    const sink = await WebhookSink.start();
+    const sink = await WebhookReceiver.start();
     const secretFile = join(dir, "webhook.secret");
     writeFileSync(secretFile, `whsec_${Buffer.from(newProbeKey()).toString("base64")}`, { mode: 0o600 });
     const config = harnessConfig({

@@ -63,13 +63,16 @@ export async function runSoak(harness: Harness, options: SoakOptions): Promise<S
     roundTrips: harness.recorder.roundTrips.slice(fromRoundTrip),
     checks: harness.recorder.checks.slice(fromCheck),
     events: harness.recorder.eventIds.size,
-    eventsDelivered: [...harness.recorder.eventIds].filter((id) => harness.sink.receivedIds.has(id)).length,
+    eventsDelivered: [...harness.recorder.eventIds].filter((id) => harness.sink.ids().has(id)).length,
   };
 }
 
 /** Waits (polling, bounded) until the receiver has every event published so far. */
 async function allDelivered(harness: Harness, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const missing = () => [...harness.recorder.eventIds].some((id) => !harness.sink.receivedIds.has(id));
+  const missing = () => {
+    const received = harness.sink.ids();
+    return [...harness.recorder.eventIds].some((id) => !received.has(id));
+  };
   while (missing() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
 }
