@@ -329,9 +329,13 @@ function rawHeader(parsed: ParsedMail, name: string): string | undefined {
     .trim();
 }
 
+// Loaded on first use: mailparser takes ~180 ms to load, which a cold Lambda pays once. The
+// promise is kept: a dynamic import() per message still costs a trip through the module loader.
+let mailparser: Promise<typeof import("mailparser")> | undefined;
+
 async function parseMime(raw: Buffer): Promise<ParsedMail> {
-  // Loaded on first use: mailparser takes ~180 ms to load, which a cold Lambda pays once.
-  const { simpleParser } = await import("mailparser");
+  mailparser ??= import("mailparser");
+  const { simpleParser } = await mailparser;
   return simpleParser(raw, {
     keepDeliveryStatus: true,
     ignoreEmbedded: true,

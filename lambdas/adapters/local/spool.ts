@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import {
   chmod,
   type FileHandle,
@@ -147,10 +148,11 @@ export class Spool {
   /** One message from incoming/ (or rejected/ when `from` says so). */
   async read(id: string, from: "incoming" | "rejected" = "incoming"): Promise<SpoolEntry> {
     const entry = this.#path(from, checkId(id));
-    const [raw, metaText] = await Promise.all([
-      readFile(join(entry, MESSAGE)),
-      readFile(join(entry, META), "utf8"),
-    ]);
+    // Sync reads of two small local files (a return is a few KB; maxBytes caps the rest): the
+    // async ones cost eight thread-pool round trips per message, and measured, capped the
+    // returns the monitor could process per second at about two thirds of this.
+    const raw = readFileSync(join(entry, MESSAGE));
+    const metaText = readFileSync(join(entry, META), "utf8");
     return { id, raw, meta: JSON.parse(metaText) as StoredMeta };
   }
 
