@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from "smtp-server";
 import { type Clock, systemClock } from "../../ports/clock.ts";
 import type { Logger } from "../../ports/logger.ts";
+import { greetPromptly } from "./prompt-greeting.ts";
 import { type Spool, SpoolSizeError } from "./spool.ts";
 
 /** What the listener needs of a spool (a Spool; tests may wrap one). */
@@ -93,6 +94,9 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
     closeTimeout: options.closeTimeoutMs ?? 10_000,
     maxClients: options.maxClients ?? 100,
     logger: false,
+    // The client's name is never used (the spool keeps the address), and a reverse lookup
+    // is one more network step that can stall before the banner.
+    disableReverseLookup: true,
 
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback) {
       if (isAcceptedRecipient(address.address, options.returnAddress, options.inboundDomain)) {
@@ -150,6 +154,9 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
     },
   });
   server.on("error", (error: Error) => log.error("inbound listener error", { error: errorText(error) }));
+  // Delivering MTAs get the banner at once: the library's 100 ms early-talker pause would be
+  // part of every measured round trip (prompt-greeting.ts).
+  if (!greetPromptly(server)) log.warn("smtp-server internals changed: greeting with its 100 ms pause");
 
   const listening = once(server.server, "listening");
   server.listen(options.port, options.host ?? "127.0.0.1");
