@@ -11,8 +11,9 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { PROBES_TABLE_DESIGN, RESULTS_TABLE_DESIGN } from "../../lambdas/adapters/aws/table-design.ts";
 
 // Neither package ships type declarations: the little used here is typed at the one place it is loaded.
 const require = createRequire(import.meta.url);
@@ -81,50 +82,20 @@ export async function createScoutTables(
   tableCounter += 1;
   const probesTable = `scout-probes-${tableCounter}`;
   const resultsTable = `scout-results-${tableCounter}`;
+  // Mutable copies: the SDK's input types do not take the design's readonly arrays.
+  const copy = (design: object) => structuredClone(design) as Omit<CreateTableCommandInput, "TableName">;
   await client.send(
     new CreateTableCommand({
       TableName: probesTable,
       BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "probeId", AttributeType: "S" },
-        { AttributeName: "targetId", AttributeType: "S" },
-        { AttributeName: "sentAtMs", AttributeType: "N" },
-        { AttributeName: "openState", AttributeType: "S" },
-        { AttributeName: "deadlineMs", AttributeType: "N" },
-      ],
-      KeySchema: [{ AttributeName: "probeId", KeyType: "HASH" }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: "byTarget",
-          KeySchema: [
-            { AttributeName: "targetId", KeyType: "HASH" },
-            { AttributeName: "sentAtMs", KeyType: "RANGE" },
-          ],
-          Projection: { ProjectionType: "ALL" },
-        },
-        {
-          IndexName: "openByDeadline",
-          KeySchema: [
-            { AttributeName: "openState", KeyType: "HASH" },
-            { AttributeName: "deadlineMs", KeyType: "RANGE" },
-          ],
-          Projection: { ProjectionType: "ALL" },
-        },
-      ],
+      ...copy(PROBES_TABLE_DESIGN),
     }),
   );
   await client.send(
     new CreateTableCommand({
       TableName: resultsTable,
       BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "sk", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
+      ...copy(RESULTS_TABLE_DESIGN),
     }),
   );
   return { probesTable, resultsTable };

@@ -1,5 +1,10 @@
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import {
+  PROBES_TABLE_DESIGN,
+  RESULTS_TABLE_DESIGN,
+  TTL_ATTRIBUTE,
+} from "../../../lambdas/adapters/aws/table-design.ts";
 import { synthStack } from "./synth-stack.ts";
 
 let template: Template;
@@ -10,54 +15,28 @@ beforeAll(() => {
 describe("DynamoDB", () => {
   const common = {
     BillingMode: "PAY_PER_REQUEST",
-    TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+    TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
     Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
   };
 
-  it("keys probes by probeId with the byTarget and openByDeadline indexes", () => {
+  it("keys probes as the adapters expect (probeId; byTarget and openByDeadline indexes)", () => {
     template.hasResource("AWS::DynamoDB::GlobalTable", {
       DeletionPolicy: "Retain",
       Properties: Match.objectLike({
         ...common,
-        KeySchema: [{ AttributeName: "probeId", KeyType: "HASH" }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: "byTarget",
-            KeySchema: [
-              { AttributeName: "targetId", KeyType: "HASH" },
-              { AttributeName: "sentAtMs", KeyType: "RANGE" },
-            ],
-            Projection: { ProjectionType: "ALL" },
-          },
-          {
-            IndexName: "openByDeadline",
-            KeySchema: [
-              { AttributeName: "openState", KeyType: "HASH" },
-              { AttributeName: "deadlineMs", KeyType: "RANGE" },
-            ],
-            Projection: { ProjectionType: "ALL" },
-          },
-        ],
-        AttributeDefinitions: Match.arrayWith([
-          { AttributeName: "probeId", AttributeType: "S" },
-          { AttributeName: "targetId", AttributeType: "S" },
-          { AttributeName: "sentAtMs", AttributeType: "N" },
-          { AttributeName: "openState", AttributeType: "S" },
-          { AttributeName: "deadlineMs", AttributeType: "N" },
-        ]),
+        KeySchema: PROBES_TABLE_DESIGN.KeySchema,
+        GlobalSecondaryIndexes: PROBES_TABLE_DESIGN.GlobalSecondaryIndexes,
+        AttributeDefinitions: Match.arrayWith([...PROBES_TABLE_DESIGN.AttributeDefinitions]),
       }),
     });
   });
 
-  it("keys results by pk and sk", () => {
+  it("keys results by pk and sk as the adapters expect", () => {
     template.hasResource("AWS::DynamoDB::GlobalTable", {
       DeletionPolicy: "Retain",
       Properties: Match.objectLike({
         ...common,
-        KeySchema: [
-          { AttributeName: "pk", KeyType: "HASH" },
-          { AttributeName: "sk", KeyType: "RANGE" },
-        ],
+        KeySchema: RESULTS_TABLE_DESIGN.KeySchema,
       }),
     });
   });

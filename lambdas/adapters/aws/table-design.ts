@@ -1,0 +1,50 @@
+/**
+ * The key design of the two DynamoDB tables the AWS adapters are written against, in
+ * CloudFormation / CreateTable terms. The CDK stack must produce exactly this (its template
+ * tests compare against it) and the local stand-ins create their tables from it, so the
+ * adapters, the stand-ins and the deployed stack cannot drift apart.
+ */
+export const PROBES_TABLE_DESIGN = {
+  AttributeDefinitions: [
+    { AttributeName: "probeId", AttributeType: "S" },
+    { AttributeName: "targetId", AttributeType: "S" },
+    { AttributeName: "sentAtMs", AttributeType: "N" },
+    { AttributeName: "openState", AttributeType: "S" },
+    { AttributeName: "deadlineMs", AttributeType: "N" },
+  ],
+  KeySchema: [{ AttributeName: "probeId", KeyType: "HASH" }],
+  GlobalSecondaryIndexes: [
+    {
+      // A target's probes by send time (status, dashboards).
+      IndexName: "byTarget",
+      KeySchema: [
+        { AttributeName: "targetId", KeyType: "HASH" },
+        { AttributeName: "sentAtMs", KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "ALL" },
+    },
+    {
+      // Sparse: openState is set only while a probe is "sent", so overdue probes are one Query.
+      IndexName: "openByDeadline",
+      KeySchema: [
+        { AttributeName: "openState", KeyType: "HASH" },
+        { AttributeName: "deadlineMs", KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "ALL" },
+    },
+  ],
+} as const;
+
+export const RESULTS_TABLE_DESIGN = {
+  AttributeDefinitions: [
+    { AttributeName: "pk", AttributeType: "S" },
+    { AttributeName: "sk", AttributeType: "S" },
+  ],
+  KeySchema: [
+    { AttributeName: "pk", KeyType: "HASH" },
+    { AttributeName: "sk", KeyType: "RANGE" },
+  ],
+} as const;
+
+/** Both tables expire items by this attribute (epoch seconds). */
+export const TTL_ATTRIBUTE = "expiresAt";
