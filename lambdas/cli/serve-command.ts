@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { SqliteStatusStore } from "../adapters/local/sqlite-status-store.ts";
 import { ConfigError } from "../core/config/parse-config.ts";
@@ -6,6 +5,7 @@ import { consoleLogger } from "../local/console-logger.ts";
 import { type Dashboard, startDashboard } from "../local/dashboard/start-dashboard.ts";
 import { loadConfigFile } from "../local/load-config.ts";
 import { LocalMonitor } from "../local/monitor.ts";
+import { readPrivateFile } from "../local/private-file.ts";
 import type { Logger } from "../ports/logger.ts";
 import type { CommandIo } from "./io.ts";
 
@@ -108,7 +108,7 @@ async function openDashboard(monitor: LocalMonitor, log: Logger): Promise<Dashbo
   return startDashboard({
     host: board.host,
     port: board.port,
-    ...(board.tokenFile ? { token: readFileSync(board.tokenFile, "utf8").trim() } : {}),
+    ...(board.tokenFile ? { token: readPrivateFile(board.tokenFile, "dashboard.tokenFile").trim() } : {}),
     store: monitor.store,
     statuses: new SqliteStatusStore(monitor.store.db),
     config: monitor.config,

@@ -173,12 +173,14 @@ export class LocalMonitor {
     if (this.listener || this.pausedPort === undefined || this.stopped) return;
     await this.openListener(this.pausedPort);
     this.pausedPort = undefined;
+    // stop() may have run while the listener was opening: it closed nothing, so close this one.
+    if (this.isStopped()) await this.closeListener();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.listener?.close();
+    await this.closeListener();
     await this.cycleRunning;
     await this.spoolDraining;
     await this.dispatcher.stop();
@@ -189,14 +191,20 @@ export class LocalMonitor {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       const started = this.clock.now();
-      this.cycleRunning = this.runCycle().finally(() => {
-        this.cycleRunning = undefined;
-        const elapsed = this.clock.now() - started;
-        const interval = this.config.schedule.intervalSeconds * 1000;
-        if (elapsed > interval)
-          this.log.warn("cycle took longer than the interval", { elapsedMs: elapsed, intervalMs: interval });
-        this.scheduleNext(Math.max(0, interval - elapsed));
-      });
+      this.cycleRunning = this.runCycle()
+        // Whatever a cycle throws (a store that cannot be read, say) is logged; the schedule goes on.
+        .catch((error: unknown) => this.log.error("cycle failed", { error: String(error) }))
+        .finally(() => {
+          this.cycleRunning = undefined;
+          const elapsed = this.clock.now() - started;
+          const interval = this.config.schedule.intervalSeconds * 1000;
+          if (elapsed > interval)
+            this.log.warn("cycle took longer than the interval", {
+              elapsedMs: elapsed,
+              intervalMs: interval,
+            });
+          this.scheduleNext(Math.max(0, interval - elapsed));
+        });
     }, delayMs);
   }
 
@@ -368,6 +376,26 @@ export class LocalMonitor {
     });
   }
 
+  private async closeListener(): Promise<void> {
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.close();
+  }
+
+  /** A method, so the compiler does not assume `stopped` unchanged across an await. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Tells "outcome" listeners, once the message is dealt with; a listener's failure is only logged. */
+  private announce(outcome: CorrelationOutcome): void {
+    try {
+      this.events.emit("outcome", outcome);
+    } catch (error) {
+      this.log.error("an outcome listener failed", { error: String(error) });
+    }
+  }
+
   /** Processes every spooled message; concurrent calls coalesce into one more pass. */
   drainSpool(): Promise<void> {
     if (this.spoolDraining) {
@@ -401,7 +429,6 @@ export class LocalMonitor {
         maxAgeMs: this.config.roundTrip.maxAgeSeconds * 1000,
         clock: this.clock,
       });
-      this.events.emit("outcome", outcome);
       if (outcome.kind === "rejected") {
         this.log.warn("return rejected", {
           reason: outcome.reason,
@@ -410,6 +437,7 @@ export class LocalMonitor {
           spool: id,
         });
         await this.spool.reject(id, outcome.reason);
+        this.announce(outcome);
         return;
       }
       if (outcome.kind === "returned" || outcome.kind === "late" || outcome.kind === "bounced") {
@@ -434,6 +462,7 @@ export class LocalMonitor {
         });
       }
       await this.spool.remove(id);
+      this.announce(outcome);
     } catch (error) {
       // A store failure: keep the spooled file; the next pass retries it. Nothing is lost.
       this.log.error("cannot process a spooled message; kept for retry", {

@@ -1,9 +1,9 @@
-import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { ScoutConfig } from "../core/config/schema.ts";
 import type { EventType } from "../core/events/event.ts";
 import type { Secret } from "../core/secret.ts";
 import { parseWebhookSecret, WebhookSecretError } from "../core/webhook/signature.ts";
+import { readPrivateFile } from "./private-file.ts";
 
 /** A configured endpoint, ready to deliver to: its secret read and checked. */
 export interface WebhookEndpoint {
@@ -60,32 +60,18 @@ export function configBaseDir(configPath: string): string {
  * read is refused: whoever holds the secret can forge events.
  */
 export function readWebhookSecretFile(path: string, where = "webhook secret"): Secret {
-  let fd: number;
+  let text: string;
   try {
-    fd = openSync(path, "r");
+    text = readPrivateFile(path, where);
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const what = code === "ENOENT" ? "does not exist" : `cannot be opened (${code})`;
-    throw new WebhookEndpointError(`${where}: secret file ${path} ${what}`, { cause });
+    throw new WebhookEndpointError((cause as Error).message, { cause });
   }
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new WebhookEndpointError(`${where}: secret file ${path} is not a regular file`);
-    if ((stat.mode & 0o077) !== 0) {
-      const mode = (stat.mode & 0o777).toString(8).padStart(4, "0");
-      throw new WebhookEndpointError(
-        `${where}: secret file ${path} has mode ${mode}: group or others may read it; run: chmod 600 ${path}`,
-      );
+    return parseWebhookSecret(text);
+  } catch (cause) {
+    if (cause instanceof WebhookSecretError) {
+      throw new WebhookEndpointError(`${where}: secret file ${path}: ${cause.message}`, { cause });
     }
-    try {
-      return parseWebhookSecret(readFileSync(fd, "utf8"));
-    } catch (cause) {
-      if (cause instanceof WebhookSecretError) {
-        throw new WebhookEndpointError(`${where}: secret file ${path}: ${cause.message}`, { cause });
-      }
-      throw cause;
-    }
-  } finally {
-    closeSync(fd);
+    throw cause;
   }
 }

@@ -18,7 +18,12 @@ export function presentedToken(request: IncomingMessage): string | undefined {
   if (bearer) return bearer;
   for (const part of (request.headers.cookie ?? "").split(";")) {
     const [name, ...value] = part.trim().split("=");
-    if (name === TOKEN_COOKIE) return decodeURIComponent(value.join("="));
+    if (name !== TOKEN_COOKIE) continue;
+    try {
+      return decodeURIComponent(value.join("="));
+    } catch {
+      return undefined; // a malformed cookie presents no token: 401, not 500
+    }
   }
   return undefined;
 }

@@ -96,6 +96,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return send(request, response, 414, { error: `URL longer than ${MAX_URL_LENGTH} characters` });
     }
     const url = new URL(request.url ?? "/", "http://dashboard.invalid");
+    if (options.token === undefined && !isLoopbackHostHeader(request.headers.host)) {
+      // Without a token, only loopback names: a web page that rebinds its own DNS name to
+      // 127.0.0.1 must not be able to read the board through the browser (DNS rebinding).
+      return send(request, response, 421, {
+        error:
+          "this dashboard answers only to localhost, 127.0.0.1 or [::1] (set a token to serve other names)",
+      });
+    }
     if (options.token !== undefined) {
       const fromQuery = url.pathname === "/" ? url.searchParams.get("token") : null;
       if (fromQuery !== null && tokenMatches(fromQuery, options.token)) {
@@ -187,4 +195,11 @@ function sendText(
     "Cache-Control": "no-store",
   });
   response.end(request.method === "HEAD" ? undefined : body);
+}
+
+/** The Host header names a loopback address (any port): localhost, 127.x.x.x or [::1]. */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
+  return isLoopbackHost(name.toLowerCase());
 }

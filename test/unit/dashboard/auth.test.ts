@@ -1,3 +1,4 @@
+import { get } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dashboard, DashboardConfigError } from "../../../lambdas/local/dashboard/start-dashboard.ts";
 import { type DashboardFixture, makeDashboardFixture } from "../../support/dashboard-fixture.ts";
@@ -60,9 +61,37 @@ describe("the dashboard with a token", () => {
     expect((await at("/api/status", { headers: { Cookie: "email_scout_token=nope" } })).status).toBe(401);
   });
 
+  it("answers 401, not an error, to a malformed token cookie", async () => {
+    expect((await at("/api/status", { headers: { Cookie: "email_scout_token=%E0%A4%A" } })).status).toBe(401);
+  });
+
   it("never logs the token", () => {
     expect(log.lines.join("\n")).toContain("dashboard ready");
     expect(log.lines.join("\n")).not.toContain(TOKEN);
+  });
+});
+
+describe("the dashboard without a token", () => {
+  it("answers only to loopback names: a rebound DNS name gets 421", async () => {
+    const open = await startFixtureDashboard(fixture, { log: memoryLogger() });
+    try {
+      const statusFor = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          get(
+            { host: "127.0.0.1", port: open.port, path: "/api/status", headers: { Host: host } },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+            },
+          ).on("error", reject);
+        });
+      expect(await statusFor("attacker.example:8025")).toBe(421);
+      expect(await statusFor(`127.0.0.1:${open.port}`)).toBe(200);
+      expect(await statusFor(`localhost:${open.port}`)).toBe(200);
+      expect(await statusFor(`[::1]:${open.port}`)).toBe(200);
+    } finally {
+      await open.close();
+    }
   });
 });
 
