@@ -8,8 +8,12 @@ import type { MailSender, OutgoingMessage, SendReceipt } from "../../ports/mail-
 
 /*
  * Local mode's outbound mail (SES on AWS): nodemailer to a relay, or straight to the recipient
- * domain's MX hosts when no relay is configured. One connection per message, no pool: probes
- * are few, and a fresh connection each time measures the path as it is now.
+ * domain's MX hosts when no relay is configured. MX deliveries use one connection per message.
+ * A relay connection may be kept open between messages (keepRelayConnection, what serve does):
+ * a fresh STARTTLS session to a Postfix relay costs ~50 ms more than the message itself (the TLS
+ * 1.3 session ticket / delayed ACK stall, see the checks' tls-handshake.ts), and that time would
+ * be part of every measured round trip. A kept connection that turns out dead is replaced by a
+ * fresh one for the same message, so a relay outage still shows as a failed send.
  */
 
 /**
@@ -39,6 +43,8 @@ export interface SmtpSenderOptions {
   mxPort?: number;
   resolveMx?: MxResolver;
   mxLookupTimeoutMs?: number;
+  /** Keep one connection to the relay open between messages (call close() when done). */
+  keepRelayConnection?: boolean;
 }
 
 /** Why a message was not sent; `temporary` when trying again later may work (4xx, network). */
@@ -90,6 +96,7 @@ const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT|DECODE
 export class SmtpSender implements MailSender {
   readonly #options: SmtpSenderOptions;
   readonly #ca: string | undefined;
+  #kept: ReturnType<typeof createTransport> | undefined;
 
   constructor(options: SmtpSenderOptions = {}) {
     const mode = options.tls ?? "starttls";
@@ -104,7 +111,18 @@ export class SmtpSender implements MailSender {
   /** Sends to the relay, or per recipient domain to its MX hosts. Throws SendError. */
   async send(message: OutgoingMessage): Promise<SendReceipt> {
     const relay = this.#options.relay;
-    if (relay !== undefined) return this.#sendVia(relay.host, relay.port, message, true);
+    if (relay !== undefined) {
+      if (!this.#options.keepRelayConnection) return this.#sendVia(relay.host, relay.port, message, true);
+      try {
+        return await this.#sendOn(this.#keptTransport(relay.host, relay.port), relay.host, message);
+      } catch (error) {
+        // A server's answer stands; a connection-level failure may only mean the kept
+        // connection went stale (the relay closed it while idle): one fresh try decides.
+        if (!(error instanceof SendError) || error.responseCode !== undefined) throw error;
+        this.#dropKept();
+        return this.#sendVia(relay.host, relay.port, message, true);
+      }
+    }
     const responses: string[] = [];
     for (const [domain, to] of byDomain(message.envelope.to)) {
       const hosts = await mxHostsFor(domain, {
@@ -133,8 +151,40 @@ export class SmtpSender implements MailSender {
     throw last ?? new SendError("no MX host to try", { temporary: true, code: "EMX" });
   }
 
+  /** Closes a kept relay connection (nothing to do otherwise). */
+  close(): void {
+    this.#dropKept();
+  }
+
+  #keptTransport(host: string, port: number | undefined) {
+    this.#kept ??= createTransport({
+      ...this.#transportOptions(host, port, true),
+      pool: true,
+      maxConnections: 1,
+      maxMessages: Number.POSITIVE_INFINITY,
+    });
+    return this.#kept;
+  }
+
+  #dropKept(): void {
+    this.#kept?.close();
+    this.#kept = undefined;
+  }
+
   async #sendVia(host: string, port: number | undefined, message: OutgoingMessage, isRelay: boolean) {
     const transport = createTransport(this.#transportOptions(host, port, isRelay));
+    try {
+      return await this.#sendOn(transport, host, message);
+    } finally {
+      transport.close();
+    }
+  }
+
+  async #sendOn(
+    transport: ReturnType<typeof createTransport>,
+    host: string,
+    message: OutgoingMessage,
+  ): Promise<SendReceipt> {
     try {
       const info = await transport.sendMail({
         envelope: { from: message.envelope.from, to: [...message.envelope.to] },
@@ -148,8 +198,6 @@ export class SmtpSender implements MailSender {
       return { response: info.response } satisfies SendReceipt;
     } catch (error) {
       throw error instanceof SendError ? error : toSendError(error, host);
-    } finally {
-      transport.close();
     }
   }
 

@@ -20,6 +20,8 @@ interface Received {
   raw: Buffer;
   secure: boolean;
   user: unknown;
+  /** smtp-server's id of the connection (session) that carried the message. */
+  connection: string;
 }
 
 /** A real smtp-server peer: STARTTLS, AUTH, and scripted refusals by recipient local part. */
@@ -62,6 +64,7 @@ async function startPeer(pki: TestPki, options: { hideStartTls?: boolean; host?:
           raw: Buffer.concat(chunks),
           secure: session.secure,
           user: session.user,
+          connection: session.id,
         });
         callback(null, "Ok: queued as TEST1");
       });
@@ -70,7 +73,16 @@ async function startPeer(pki: TestPki, options: { hideStartTls?: boolean; host?:
   server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, options.host ?? "127.0.0.1", resolve));
   const { port } = server.server.address() as AddressInfo;
-  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    port,
+    received,
+    /** Ends every open connection, as a relay does with idle clients. */
+    dropConnections: () => {
+      for (const connection of (server as unknown as { connections: Set<{ close(): void }> }).connections)
+        connection.close();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 async function closedPort(): Promise<number> {
@@ -116,6 +128,47 @@ afterAll(async () => {
 
 const relayed = (extra: ConstructorParameters<typeof SmtpSender>[0] = {}) =>
   new SmtpSender({ relay: { host: "127.0.0.1", port: peer.port }, caFile, name: "scout.test", ...extra });
+
+describe("SmtpSender with keepRelayConnection", () => {
+  it("sends consecutive messages over one kept connection", async () => {
+    const sender = relayed({ keepRelayConnection: true });
+    try {
+      await sender.send(message());
+      await sender.send(message());
+      const [first, second] = peer.received.slice(-2);
+      expect(second?.connection).toBe(first?.connection);
+      expect(second?.secure).toBe(true);
+    } finally {
+      sender.close();
+    }
+  });
+
+  it("replaces a kept connection the relay closed, and the message still goes", async () => {
+    const sender = relayed({ keepRelayConnection: true });
+    try {
+      await sender.send(message());
+      const before = peer.received.at(-1)?.connection;
+      peer.dropConnections();
+      const receipt = await sender.send(message());
+      expect(receipt.response).toMatch(/^250 /);
+      expect(peer.received.at(-1)?.connection).not.toBe(before);
+    } finally {
+      sender.close();
+    }
+  });
+
+  it("does not retry a server's refusal on a fresh connection", async () => {
+    const sender = relayed({ keepRelayConnection: true });
+    try {
+      const count = peer.received.length;
+      const error = await sendError(sender.send(message("unknown@mx1.example.com")));
+      expect(error.responseCode).toBe(550);
+      expect(peer.received.length).toBe(count);
+    } finally {
+      sender.close();
+    }
+  });
+});
 
 describe("SmtpSender through a relay", () => {
   it("sends the raw message over STARTTLS with auth; the receipt has the relay's reply", async () => {
