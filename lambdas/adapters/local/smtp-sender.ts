@@ -45,6 +45,11 @@ export interface SmtpSenderOptions {
   mxLookupTimeoutMs?: number;
   /** Keep one connection to the relay open between messages (call close() when done). */
   keepRelayConnection?: boolean;
+  /**
+   * A kept connection this old is replaced before the next message (default 5 min), so
+   * the relay's certificate and STARTTLS are checked again by a real send now and then.
+   */
+  keptConnectionMaxAgeMs?: number;
 }
 
 /** Why a message was not sent; `temporary` when trying again later may work (4xx, network). */
@@ -74,6 +79,7 @@ export class SendError extends Error {
 
 export type MxResolver = (domain: string) => Promise<ReadonlyArray<{ exchange: string; priority: number }>>;
 
+const KEPT_CONNECTION_MAX_AGE_MS = 5 * 60_000;
 const DEFAULTS = { connectionTimeoutMs: 10_000, greetingTimeoutMs: 10_000, socketTimeoutMs: 30_000 };
 const MX_LOOKUP_TIMEOUT_MS = 10_000;
 /** No SMTP reply at all: the network or TLS failed, another host or a later try may work. */
@@ -97,6 +103,7 @@ export class SmtpSender implements MailSender {
   readonly #options: SmtpSenderOptions;
   readonly #ca: string | undefined;
   #kept: ReturnType<typeof createTransport> | undefined;
+  #keptSinceMs = 0;
 
   constructor(options: SmtpSenderOptions = {}) {
     const mode = options.tls ?? "starttls";
@@ -157,6 +164,9 @@ export class SmtpSender implements MailSender {
   }
 
   #keptTransport(host: string, port: number | undefined) {
+    const maxAgeMs = this.#options.keptConnectionMaxAgeMs ?? KEPT_CONNECTION_MAX_AGE_MS;
+    if (this.#kept !== undefined && Date.now() - this.#keptSinceMs >= maxAgeMs) this.#dropKept();
+    if (this.#kept === undefined) this.#keptSinceMs = Date.now();
     this.#kept ??= createTransport({
       ...this.#transportOptions(host, port, true),
       pool: true,

@@ -157,6 +157,19 @@ describe("SmtpSender with keepRelayConnection", () => {
     }
   });
 
+  it("replaces a kept connection older than keptConnectionMaxAgeMs", async () => {
+    const sender = relayed({ keepRelayConnection: true, keptConnectionMaxAgeMs: 0 });
+    try {
+      await sender.send(message());
+      const before = peer.received.at(-1)?.connection;
+      // Age 0: every kept connection is too old by the next message, whatever the clock says.
+      await sender.send(message());
+      expect(peer.received.at(-1)?.connection).not.toBe(before);
+    } finally {
+      sender.close();
+    }
+  });
+
   it("does not retry a server's refusal on a fresh connection", async () => {
     const sender = relayed({ keepRelayConnection: true });
     try {
