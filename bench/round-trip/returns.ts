@@ -15,7 +15,7 @@ import { newProbeKey } from "../../lambdas/core/probe-key.ts";
 import { buildProbe } from "../../lambdas/core/probe-message.ts";
 import { newProbeId } from "../../lambdas/core/probe-token.ts";
 import { correlateSpooled } from "../../lambdas/local/correlate-spooled.ts";
-import { SPOOL_CONCURRENCY } from "../../lambdas/local/monitor.ts";
+import { SPOOL_CONCURRENCY } from "../../lambdas/local/spool-drainer.ts";
 import { systemClock } from "../../lambdas/ports/clock.ts";
 import { emailReturnReply } from "../../test/support/email-return-reply.ts";
 import { percentile } from "../stats.ts";

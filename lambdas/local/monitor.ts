@@ -1,7 +1,6 @@
 import { EventEmitter } from "node:events";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { startInboundListener } from "../adapters/local/inbound-listener.ts";
 import { SmtpSender } from "../adapters/local/smtp-sender.ts";
 import { Spool } from "../adapters/local/spool.ts";
 import { SqliteOutbox } from "../adapters/local/sqlite-outbox.ts";
@@ -15,7 +14,6 @@ import type { ScoutConfig } from "../core/config/schema.ts";
 import type { CorrelationOutcome } from "../core/correlate.ts";
 import type { ScoutEvent } from "../core/events/event.ts";
 import { ResultEvents } from "../core/events/result-events.ts";
-import { mapBounded } from "../core/map-bounded.ts";
 import { readProbeKeyFile } from "../core/probe-key-file.ts";
 import { sendProbe } from "../core/send-probe.ts";
 import { sweepOverdue } from "../core/sweep.ts";
@@ -23,16 +21,15 @@ import { retryPolicyFor } from "../core/webhook/retry-policy.ts";
 import { type Clock, systemClock } from "../ports/clock.ts";
 import type { Logger } from "../ports/logger.ts";
 import type { ProbeRecord } from "../ports/probe-store.ts";
-import { correlateSpooled } from "./correlate-spooled.ts";
+import { InboundPort } from "./inbound-port.ts";
 import { progressReporter } from "./progress.ts";
+import { SpoolDrainer } from "./spool-drainer.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 import { resolveWebhookEndpoints } from "./webhook-endpoints.ts";
 
 export const DATABASE_FILE = "scout.db";
 export const SPOOL_DIR = "spool";
 const PRUNE_EVERY_MS = 3_600_000;
-/** Spooled messages correlated side by side (the bench uses the same figure). */
-export const SPOOL_CONCURRENCY = 8;
 
 /**
  * Local mode: the same core as on AWS, wired to SQLite, a spool directory, an SMTP
@@ -48,17 +45,15 @@ export class LocalMonitor {
   private readonly resultEvents: ResultEvents;
   private timer: NodeJS.Timeout | undefined;
   private cycleRunning: Promise<void> | undefined;
-  private spoolDraining: Promise<void> | undefined;
-  private spoolAgain = false;
+  private readonly drainer: SpoolDrainer;
   private stopped = false;
-  private listener: { port: number; close(): Promise<void> } | undefined;
+  private readonly inbound: InboundPort;
   private lastPruneMs = Number.NEGATIVE_INFINITY;
-  private pausedPort: number | undefined;
 
   private constructor(
     readonly config: ScoutConfig,
     readonly store: SqliteStore,
-    private readonly spool: Spool,
+    spool: Spool,
     private readonly sender: SmtpSender,
     private readonly key: Buffer,
     private readonly checks: PlannedCheck[],
@@ -74,6 +69,21 @@ export class LocalMonitor {
       sink: outbox,
       log,
       onEvent: (event) => this.events.emit("event", event),
+    });
+    this.inbound = new InboundPort(config.inbound, spool, () => void this.drainSpool(), log);
+    this.drainer = new SpoolDrainer({
+      spool,
+      correlate: {
+        store,
+        key,
+        returnAddress: config.inbound.returnAddress,
+        inboundDomain: config.inbound.domain,
+        maxAgeMs: config.roundTrip.maxAgeSeconds * 1000,
+        clock,
+      },
+      log,
+      publishRoundTrip: (probe) => this.publishRoundTrip(probe),
+      onOutcome: (outcome) => this.events.emit("outcome", outcome),
     });
   }
 
@@ -123,7 +133,7 @@ export class LocalMonitor {
 
   /** Starts the listener, processes mail left in the spool by an earlier run, and starts the schedule. */
   async start(options: { schedule?: boolean } = {}): Promise<{ listenPort: number }> {
-    const port = await this.openListener(this.config.inbound.listen.port);
+    const port = await this.inbound.open();
     await this.drainSpool();
     // Delivers what an earlier run left undelivered at once, then whatever new comes.
     this.dispatcher.start();
@@ -131,61 +141,22 @@ export class LocalMonitor {
     return { listenPort: port };
   }
 
-  private async openListener(port: number): Promise<number> {
-    const inbound = this.config.inbound;
-    this.listener = await startInboundListener({
-      host: inbound.listen.host,
-      port,
-      returnAddress: inbound.returnAddress,
-      inboundDomain: inbound.domain,
-      spool: this.spool,
-      maxBytes: inbound.maxBytes,
-      ...(inbound.tls
-        ? {
-            tls: {
-              cert: readFileSync(inbound.tls.certFile, "utf8"),
-              key: readFileSync(inbound.tls.keyFile, "utf8"),
-            },
-          }
-        : {}),
-      onSpooled: () => this.drainSpool(),
-      log: this.log,
-    });
-    this.log.info("inbound listener ready", {
-      address: `${inbound.listen.host}:${this.listener.port}`,
-      returns: inbound.returnAddress,
-    });
-    return this.listener.port;
-  }
-
-  /**
-   * Closes the inbound listener while everything else goes on (maintenance, fault drills):
-   * delivering MTAs get "connection refused" and keep the returns queued.
-   */
-  async pauseInbound(): Promise<void> {
-    const listener = this.listener;
-    if (!listener) return;
-    this.pausedPort = listener.port;
-    this.listener = undefined;
-    await listener.close();
-    this.log.warn("inbound listener paused", { port: listener.port });
+  /** Closes the inbound listener while everything else goes on; see InboundPort. */
+  pauseInbound(): Promise<void> {
+    return this.inbound.pause();
   }
 
   /** Listens again on the port it had. */
-  async resumeInbound(): Promise<void> {
-    if (this.listener || this.pausedPort === undefined || this.stopped) return;
-    await this.openListener(this.pausedPort);
-    this.pausedPort = undefined;
-    // stop() may have run while the listener was opening: it closed nothing, so close this one.
-    if (this.isStopped()) await this.closeListener();
+  resumeInbound(): Promise<void> {
+    return this.inbound.resume();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.closeListener();
+    await this.inbound.close();
     await this.cycleRunning;
-    await this.spoolDraining;
+    await this.drainer.idle();
     await this.dispatcher.stop();
     this.sender.close();
     this.store.close();
@@ -380,99 +351,8 @@ export class LocalMonitor {
     });
   }
 
-  private async closeListener(): Promise<void> {
-    const listener = this.listener;
-    this.listener = undefined;
-    await listener?.close();
-  }
-
-  /** A method, so the compiler does not assume `stopped` unchanged across an await. */
-  private isStopped(): boolean {
-    return this.stopped;
-  }
-
-  /** Tells "outcome" listeners, once the message is dealt with; a listener's failure is only logged. */
-  private announce(outcome: CorrelationOutcome): void {
-    try {
-      this.events.emit("outcome", outcome);
-    } catch (error) {
-      this.log.error("an outcome listener failed", { error: String(error) });
-    }
-  }
-
   /** Processes every spooled message; concurrent calls coalesce into one more pass. */
   drainSpool(): Promise<void> {
-    if (this.spoolDraining) {
-      this.spoolAgain = true;
-      return this.spoolDraining;
-    }
-    this.spoolDraining = (async () => {
-      do {
-        this.spoolAgain = false;
-        await this.processPending();
-      } while (this.spoolAgain);
-    })().finally(() => {
-      this.spoolDraining = undefined;
-    });
-    return this.spoolDraining;
-  }
-
-  private async processPending(): Promise<void> {
-    // A few at a time: a burst (a relay flushing its queue after an outage) drains faster,
-    // and each message's correlation is one conditional change, safe to run side by side.
-    await mapBounded(await this.spool.pending(), SPOOL_CONCURRENCY, (id) => this.processSpooled(id));
-  }
-
-  private async processSpooled(id: string): Promise<void> {
-    try {
-      const outcome = await correlateSpooled(this.spool, id, {
-        store: this.store,
-        key: this.key,
-        returnAddress: this.config.inbound.returnAddress,
-        inboundDomain: this.config.inbound.domain,
-        maxAgeMs: this.config.roundTrip.maxAgeSeconds * 1000,
-        clock: this.clock,
-      });
-      if (outcome.kind === "rejected") {
-        this.log.warn("return rejected", {
-          reason: outcome.reason,
-          detail: outcome.detail,
-          probe: outcome.probeId,
-          spool: id,
-        });
-        await this.spool.reject(id, outcome.reason);
-        this.announce(outcome);
-        return;
-      }
-      if (outcome.kind === "returned" || outcome.kind === "late" || outcome.kind === "bounced") {
-        await this.publishRoundTrip(outcome.probe);
-      }
-      if (outcome.kind === "returned" || outcome.kind === "late") {
-        this.log.info(`probe ${outcome.kind}`, {
-          target: outcome.probe.targetId,
-          probe: outcome.probe.probeId,
-          rttMs: outcome.probe.rttMs,
-        });
-      } else if (outcome.kind === "bounced") {
-        this.log.warn("probe bounced", {
-          target: outcome.probe.targetId,
-          probe: outcome.probe.probeId,
-          status: outcome.probe.bounce?.status,
-          diagnostic: outcome.probe.bounce?.diagnostic,
-        });
-      } else {
-        this.log.info(`inbound ${outcome.kind}`, {
-          probe: "probeId" in outcome ? outcome.probeId : undefined,
-        });
-      }
-      await this.spool.remove(id);
-      this.announce(outcome);
-    } catch (error) {
-      // A store failure: keep the spooled file; the next pass retries it. Nothing is lost.
-      this.log.error("cannot process a spooled message; kept for retry", {
-        spool: id,
-        error: String(error),
-      });
-    }
+    return this.drainer.drain();
   }
 }

@@ -11,6 +11,8 @@ export interface Asset {
 const OWN_FILES = {
   "/": { file: "index.html", contentType: "text/html; charset=utf-8" },
   "/static/dashboard.js": { file: "dashboard.js", contentType: "text/javascript; charset=utf-8" },
+  "/static/charts.js": { file: "charts.js", contentType: "text/javascript; charset=utf-8" },
+  "/static/dom.js": { file: "dom.js", contentType: "text/javascript; charset=utf-8" },
   "/static/dashboard.css": { file: "dashboard.css", contentType: "text/css; charset=utf-8" },
 } as const;
 

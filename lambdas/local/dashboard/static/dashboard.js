@@ -1,44 +1,12 @@
 // The dashboard page: reads the JSON API and draws the board, the charts and probe details.
 // Plain script, no framework; every value from the API goes in with textContent, never as HTML,
 // because banners, diagnostics and hop names come from mail servers.
+
 (() => {
+  const { $, el, getJson, seconds } = window.scoutDom;
+  const { renderChecks, renderRoundTrip } = window.scoutCharts;
   const REFRESH_MS = 15_000;
-  /** The lowest value the round-trip chart's log axis shows. */
-  const FLOOR_S = 0.1;
-  const MARK_COLOURS = { late: "#9a6700", lost: "#cf222e", bounced: "#8250df", "send-failed": "#57606a" };
-  const LINE_COLOURS = ["#0969da", "#1a7f37", "#bf3989", "#9a6700", "#57606a", "#cf222e"];
   const state = { range: "1h", timer: undefined, charts: [], nowMs: Date.now() };
-
-  const $ = (id) => document.getElementById(id);
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (key === "class") node.className = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value);
-    }
-    for (const child of children) {
-      if (child === undefined || child === null) continue;
-      node.append(child instanceof Node ? child : String(child));
-    }
-    return node;
-  }
-
-  async function getJson(path) {
-    const response = await fetch(path, {
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(`${path}: ${body.error || response.status}`);
-    return body;
-  }
-
-  function seconds(ms) {
-    if (ms === undefined || ms === null) return "–";
-    return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
-  }
 
   /** Ages are measured against the server's clock, so the page agrees with the terminal. */
   function ago(atMs) {
@@ -103,145 +71,6 @@
     const rejected = Object.entries(board.rejections).map(([reason, n]) => `${reason} ${n}`);
     $("rejections").textContent =
       `Rejected returns (${board.windowHours} h): ${rejected.length ? rejected.join(", ") : "none"}`;
-  }
-
-  function chartBox(title) {
-    const box = el("div", { class: "chart" }, el("h3", {}, title));
-    return box;
-  }
-
-  function chartWidth() {
-    return Math.max(320, Math.min(640, Math.floor((document.body.clientWidth - 80) / 2)));
-  }
-
-  function isPowerOfTen(value) {
-    const exponent = Math.log10(value);
-    return Math.abs(exponent - Math.round(exponent)) < 1e-9;
-  }
-
-  function renderRoundTrip(container, series) {
-    const box = chartBox(`${series.targetId} · round trip`);
-    box.setAttribute("data-target", series.targetId);
-    container.append(box);
-    // One x axis for lines and points: bucket midpoints plus the marks' send times.
-    const half = series.bucketMs / 2;
-    const rows = series.buckets.map((b) => ({ x: (b.startMs + half) / 1000, p50: b.p50Ms, p95: b.p95Ms }));
-    for (const mark of series.marks) rows.push({ x: mark.sentAtMs / 1000, mark });
-    rows.sort((a, b) => a.x - b.x);
-    const states = ["late", "lost", "bounced", "send-failed"];
-    // uPlot breaks a line at null (an empty bucket) but joins across undefined (a row that
-    // only exists for a point of another series).
-    const toSeconds = (ms) => (ms === undefined ? undefined : ms === null ? null : ms / 1000);
-    const data = [
-      rows.map((r) => r.x),
-      rows.map((r) => toSeconds(r.p50)),
-      rows.map((r) => toSeconds(r.p95)),
-      // A log axis has no zero: send failures (no time at all) sit at its floor.
-      ...states.map((s) =>
-        rows.map((r) => (r.mark && r.mark.state === s ? Math.max(FLOOR_S, r.mark.valueMs / 1000) : null)),
-      ),
-    ];
-    const probeAt = rows.map((r) => (r.mark ? r.mark.probeId : null));
-    const plot = new uPlot(
-      {
-        width: chartWidth(),
-        height: 220,
-        // Log scale: a 3 s p50 and a 400 s late probe both stay readable on one chart.
-        scales: {
-          x: { time: true, range: [series.sinceMs / 1000, series.untilMs / 1000] },
-          y: { distr: 3, log: 10 },
-        },
-        // Label the powers of ten only; the minor ticks stay as grid lines.
-        axes: [
-          {},
-          {
-            label: "seconds (log)",
-            values: (_u, ticks) => ticks.map((t) => (isPowerOfTen(t) ? `${t}` : "")),
-          },
-        ],
-        series: [
-          {},
-          {
-            label: "p50",
-            stroke: LINE_COLOURS[0],
-            width: 2,
-            spanGaps: false,
-            value: (_u, v) => (v === null ? "–" : `${v.toFixed(2)} s`),
-          },
-          {
-            label: "p95",
-            stroke: LINE_COLOURS[1],
-            width: 1.5,
-            dash: [6, 4],
-            value: (_u, v) => (v === null ? "–" : `${v.toFixed(2)} s`),
-          },
-          ...states.map((s) => ({
-            label: s,
-            stroke: MARK_COLOURS[s],
-            fill: MARK_COLOURS[s],
-            paths: () => null,
-            points: { show: true, size: 9, stroke: MARK_COLOURS[s], fill: MARK_COLOURS[s] },
-            value: (_u, v) => (v === null ? "–" : `${v.toFixed(1)} s`),
-          })),
-        ],
-      },
-      data,
-      box,
-    );
-    plot.over.addEventListener("click", () => {
-      const idx = plot.cursor.idx;
-      if (idx !== null && idx !== undefined && probeAt[idx]) showProbe(probeAt[idx]);
-    });
-    state.charts.push(plot);
-    const s = series.summary;
-    box.append(
-      el(
-        "p",
-        { class: "caption", "data-role": "summary" },
-        `p50 ${seconds(s.p50Ms)} · p95 ${seconds(s.p95Ms)} · ${s.returned} returned · ${s.late} late · ${s.lost} lost · ${s.bounced} bounced · ${s.sendFailed} send-failed`,
-      ),
-    );
-  }
-
-  function renderChecks(container, series) {
-    const byProtocol = new Map();
-    for (const endpoint of series.endpoints) {
-      if (!byProtocol.has(endpoint.protocol)) byProtocol.set(endpoint.protocol, []);
-      byProtocol.get(endpoint.protocol).push(endpoint);
-    }
-    for (const [protocol, endpoints] of byProtocol) {
-      const box = chartBox(`${series.targetId} · ${protocol}`);
-      box.setAttribute("data-target", series.targetId);
-      box.setAttribute("data-protocol", protocol);
-      container.append(box);
-      const half = series.bucketMs / 2;
-      const x = (endpoints[0]?.buckets || []).map((b) => (b.startMs + half) / 1000);
-      const data = [x, ...endpoints.map((e) => e.buckets.map((b) => b.p50Ms))];
-      const plot = new uPlot(
-        {
-          width: chartWidth(),
-          height: 200,
-          scales: {
-            x: { time: true, range: [series.sinceMs / 1000, series.untilMs / 1000] },
-            y: { range: (_u, _min, max) => [0, Math.max(10, max || 10) * 1.1] },
-          },
-          axes: [{}, { label: "ms" }],
-          series: [
-            {},
-            ...endpoints.map((e, i) => ({
-              label: e.endpoint,
-              stroke: LINE_COLOURS[i % LINE_COLOURS.length],
-              width: 2,
-              points: { show: true, size: 5 },
-              value: (_u, v) => (v === null ? "–" : `${Math.round(v)} ms`),
-            })),
-          ],
-        },
-        data,
-        box,
-      );
-      state.charts.push(plot);
-    }
   }
 
   function renderRecent(allSeries) {
@@ -390,9 +219,10 @@
       state.charts = [];
       renderBoard(board);
       $("roundtrip-charts").replaceChildren();
-      for (const series of roundTrips) renderRoundTrip($("roundtrip-charts"), series);
+      for (const series of roundTrips)
+        state.charts.push(renderRoundTrip($("roundtrip-charts"), series, showProbe));
       $("check-charts").replaceChildren();
-      for (const series of checks) renderChecks($("check-charts"), series);
+      for (const series of checks) state.charts.push(...renderChecks($("check-charts"), series));
       renderRecent(roundTrips);
       $("error").hidden = true;
       $("updated").textContent = `updated ${new Date(board.generatedAtMs).toLocaleTimeString()}`;
