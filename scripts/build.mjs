@@ -5,6 +5,7 @@
 //    one self-contained CommonJS file that runs from a ~/.forward pipe.
 import { existsSync } from "node:fs";
 import { chmod } from "node:fs/promises";
+import { resolve } from "node:path";
 import { build } from "esbuild";
 
 const common = { bundle: true, platform: "node", target: "node20", sourcemap: false, logLevel: "warning" };
@@ -24,6 +25,7 @@ await build({
 await chmod("dist/email-scout.mjs", 0o755);
 
 const returnEntry = "lambdas/return/email-return.ts";
+const leanCrypto = resolve("lambdas/return/lean-crypto/index.ts");
 if (existsSync(returnEntry)) {
   await build({
     ...common,
@@ -37,6 +39,8 @@ if (existsSync(returnEntry)) {
         name: "stdlib-only",
         setup(b) {
           b.onResolve({ filter: /^[^./]/ }, (args) => {
+            // node:crypto would initialise OpenSSL at every start (see lambdas/return/lean-crypto).
+            if (args.path === "node:crypto" || args.path === "crypto") return { path: leanCrypto };
             if (!args.path.startsWith("node:")) {
               return {
                 errors: [{ text: `email_return may use the Node standard library only, not ${args.path}` }],

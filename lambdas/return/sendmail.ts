@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawnSync } from "node:child_process";
 
 export interface SendmailRequest {
   /** Absolute path of the server's sendmail. */
@@ -11,6 +11,8 @@ export interface SendmailRequest {
 export type SendmailResult = { ok: true } | { ok: false; reason: string };
 
 const STDERR_KEPT = 500;
+/** A sendmail that writes more than this to stderr is stopped (and reported as failed). */
+const STDERR_LIMIT_BYTES = 1024 * 1024;
 
 /**
  * Hands the reply to the server's own sendmail: `sendmail -oi -- <recipient>`. `-oi` so a
@@ -18,41 +20,35 @@ const STDERR_KEPT = 500;
  * be read as an option. The envelope sender is left to the MTA (the local user), so a bounce of
  * the reply comes back here with a null sender and is ignored: no loop.
  *
+ * Synchronous on purpose: email_return has nothing else to do meanwhile, and spawnSync feeds
+ * stdin and collects stderr in C++, where spawn() would load Node's stream and socket code
+ * (~5 ms of a start-up that is measured in every round trip).
+ *
  * sendmail's stdout and stderr never reach ours (they would end up in a bounce); a little of
- * its stderr is kept for the log. Never rejects.
+ * its stderr is kept for the log. Never throws.
  */
-export function sendWithSendmail(request: SendmailRequest): Promise<SendmailResult> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let stderr = "";
-    const finish = (result: SendmailResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(result);
-    };
-    const child = spawn(request.sendmail, ["-oi", "--", request.recipient], {
-      stdio: ["pipe", "ignore", "pipe"],
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      finish({ ok: false, reason: `sendmail timed out after ${request.timeoutMs} ms` });
-    }, request.timeoutMs);
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      finish({ ok: false, reason: `cannot run ${request.sendmail}: ${error.code ?? error.message}` });
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      if (stderr.length < STDERR_KEPT) stderr = (stderr + chunk.toString("utf8")).slice(0, STDERR_KEPT);
-    });
-    child.on("close", (code, signal) => {
-      if (code === 0) return finish({ ok: true });
-      const how = signal !== null ? `was killed by ${signal}` : `exited ${code}`;
-      const said = stderr.trim() === "" ? "" : `: ${stderr.trim()}`;
-      finish({ ok: false, reason: `sendmail ${how}${said}` });
-    });
-    // A sendmail that exits without reading all of stdin gives EPIPE here; its exit status
-    // (reported by "close") is what counts.
-    child.stdin.on("error", () => {});
-    child.stdin.end(request.message);
+export function sendWithSendmail(request: SendmailRequest): SendmailResult {
+  const result = spawnSync(request.sendmail, ["-oi", "--", request.recipient], {
+    input: request.message,
+    stdio: ["pipe", "ignore", "pipe"],
+    timeout: request.timeoutMs,
+    killSignal: "SIGKILL",
+    maxBuffer: STDERR_LIMIT_BYTES,
   });
+  // A sendmail that exits without reading all of stdin gives EPIPE, which spawnSync ignores:
+  // its exit status is what counts.
+  const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ETIMEDOUT") return { ok: false, reason: `sendmail timed out after ${request.timeoutMs} ms` };
+  if (result.error !== undefined && result.pid === 0) {
+    return { ok: false, reason: `cannot run ${request.sendmail}: ${code ?? result.error.message}` };
+  }
+  if (result.error === undefined && result.status === 0) return { ok: true };
+  const stderr = (result.stderr?.toString("utf8") ?? "").slice(0, STDERR_KEPT).trim();
+  const how =
+    code === "ENOBUFS"
+      ? `was stopped after writing over ${STDERR_LIMIT_BYTES} bytes to stderr`
+      : result.signal !== null
+        ? `was killed by ${result.signal}`
+        : `exited ${result.status}`;
+  return { ok: false, reason: `sendmail ${how}${stderr === "" ? "" : `: ${stderr}`}` };
 }

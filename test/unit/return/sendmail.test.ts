@@ -17,38 +17,38 @@ function script(name: string, body: string): string {
 const request = { recipient: "returns@x.example", message: "Subject: hi\n\nbody\n", timeoutMs: 30_000 };
 
 describe("sendWithSendmail", () => {
-  it("runs sendmail -oi -- <recipient> with the message on stdin", async () => {
+  it("runs sendmail -oi -- <recipient> with the message on stdin", () => {
     const sendmail = script("ok", `printf '%s\\n' "$@" > "${dir}/argv"; cat > "${dir}/stdin"`);
-    expect(await sendWithSendmail({ ...request, sendmail })).toEqual({ ok: true });
+    expect(sendWithSendmail({ ...request, sendmail })).toEqual({ ok: true });
     expect(readFileSync(join(dir, "argv"), "utf8")).toBe("-oi\n--\nreturns@x.example\n");
     expect(readFileSync(join(dir, "stdin"), "utf8")).toBe(request.message);
   });
 
-  it("reports a non-zero exit with a little of its stderr", async () => {
+  it("reports a non-zero exit with a little of its stderr", () => {
     const sendmail = script("fails", "cat >/dev/null; echo 'queue file write error' >&2; exit 75");
-    expect(await sendWithSendmail({ ...request, sendmail })).toEqual({
+    expect(sendWithSendmail({ ...request, sendmail })).toEqual({
       ok: false,
       reason: "sendmail exited 75: queue file write error",
     });
   });
 
-  it("reports a sendmail that exits without reading its input", async () => {
+  it("reports a sendmail that exits without reading its input", () => {
     const sendmail = script("early", "exit 1");
-    const result = await sendWithSendmail({ ...request, sendmail, message: "x".repeat(1_000_000) });
+    const result = sendWithSendmail({ ...request, sendmail, message: "x".repeat(1_000_000) });
     expect(result).toEqual({ ok: false, reason: "sendmail exited 1" });
   });
 
-  it("reports a missing sendmail", async () => {
+  it("reports a missing sendmail", () => {
     const sendmail = join(dir, "absent");
-    expect(await sendWithSendmail({ ...request, sendmail })).toEqual({
+    expect(sendWithSendmail({ ...request, sendmail })).toEqual({
       ok: false,
       reason: `cannot run ${sendmail}: ENOENT`,
     });
   });
 
-  it("kills a sendmail that hangs", async () => {
+  it("kills a sendmail that hangs", () => {
     const sendmail = script("hangs", "exec sleep 60");
-    expect(await sendWithSendmail({ ...request, sendmail, timeoutMs: 300 })).toEqual({
+    expect(sendWithSendmail({ ...request, sendmail, timeoutMs: 300 })).toEqual({
       ok: false,
       reason: "sendmail timed out after 300 ms",
     });
