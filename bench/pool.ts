@@ -34,3 +34,30 @@ export async function runPool(
   const seconds = (performance.now() - start) / 1000;
   return { concurrency, checks: total, seconds, perSecond: total / seconds, errors };
 }
+
+/**
+ * One figure from several rounds of the same batch: all checks over all the wall time, CPU
+ * weighted by checks. Rounds of the tools are interleaved by the caller, so a slow spell of the
+ * machine falls on every tool alike instead of on whichever ran then.
+ */
+export function pooled(rounds: readonly Throughput[]): Throughput {
+  const first = rounds[0];
+  if (first === undefined) throw new Error("pooled() needs at least one round");
+  const checks = rounds.reduce((sum, r) => sum + r.checks, 0);
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  const withCpu = rounds.filter((r) => r.cpuMsPerCheck !== undefined);
+  const cpuChecks = withCpu.reduce((sum, r) => sum + r.checks, 0);
+  return {
+    concurrency: first.concurrency,
+    checks,
+    seconds,
+    perSecond: checks / seconds,
+    errors: rounds.flatMap((r) => r.errors),
+    ...(withCpu.length === rounds.length && cpuChecks > 0
+      ? {
+          cpuMsPerCheck:
+            withCpu.reduce((sum, r) => sum + (r.cpuMsPerCheck as number) * r.checks, 0) / cpuChecks,
+        }
+      : {}),
+  };
+}

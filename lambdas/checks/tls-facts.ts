@@ -1,5 +1,5 @@
-import { X509Certificate } from "node:crypto";
-import { checkServerIdentity, type PeerCertificate, type TLSSocket } from "node:tls";
+import type { X509Certificate } from "node:crypto";
+import { checkServerIdentity, type TLSSocket } from "node:tls";
 
 const DAY_MS = 86_400_000;
 
@@ -33,65 +33,107 @@ export interface TlsFacts {
 const DATE_ERRORS = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"]);
 
 /*
- * Certificate facts cost CPU (the certificate crosses from OpenSSL into JavaScript, then is
- * parsed again as an X509Certificate): about a quarter of a check's CPU, measured. Two savings:
- * Node itself fetches the peer certificate for checkServerIdentity when the chain verifies,
- * so the handshake hands us that object instead of us asking again; and the parsed facts are
- * kept per certificate fingerprint, since every check of one server sees the same certificate.
+ * Certificate facts cost CPU: the certificate crosses from OpenSSL into JavaScript as an
+ * object, then its fields are parsed. Every check of one server sees the same certificate,
+ * so the facts, and the name check per checked name, are kept per SHA-256 fingerprint; a
+ * check then costs one fingerprint of the peer's X509Certificate (well under a microsecond).
  */
-const peerSeenInHandshake = new WeakMap<TLSSocket, PeerCertificate>();
-const factsByFingerprint = new Map<string, Omit<CertificateFacts, "daysLeft">>();
-const MAX_CACHED_CERTIFICATES = 256;
-
-/** Called from the handshake's checkServerIdentity hook with the certificate Node already fetched. */
-export function rememberPeerCertificate(socket: TLSSocket, certificate: PeerCertificate): void {
-  peerSeenInHandshake.set(socket, certificate);
+interface KnownCertificate {
+  readonly facts: Omit<CertificateFacts, "daysLeft">;
+  /** checkServerIdentity's answer per checked name: undefined when the name matches. */
+  readonly identityErrors: Map<string, string | undefined>;
 }
 
-function certificateFacts(peer: PeerCertificate): Omit<CertificateFacts, "daysLeft"> {
-  const cached = peer.fingerprint256 ? factsByFingerprint.get(peer.fingerprint256) : undefined;
-  if (cached) return cached;
-  const cert = new X509Certificate(peer.raw);
-  const facts = {
-    subject: cert.subject.split("\n").join(", "),
-    subjectAltNames: (cert.subjectAltName ?? "").split(", ").filter(Boolean),
-    issuer: cert.issuer.split("\n").join(", "),
-    serialNumber: cert.serialNumber,
-    fingerprintSha256: cert.fingerprint256,
-    notBefore: new Date(cert.validFrom).toISOString(),
-    notAfter: new Date(cert.validTo).toISOString(),
+/** What the handshake negotiated, read the moment it finished (a server may close right after). */
+interface Negotiated {
+  readonly protocol: string | null;
+  readonly cipher: string | undefined;
+  readonly peer: X509Certificate | undefined;
+}
+const negotiatedBySocket = new WeakMap<TLSSocket, Negotiated>();
+
+/** Called by the handshake on 'secureConnect': cheap reads (the certificate is not parsed here). */
+export function rememberNegotiated(socket: TLSSocket): void {
+  negotiatedBySocket.set(socket, negotiatedOf(socket));
+}
+
+function negotiatedOf(socket: TLSSocket): Negotiated {
+  return {
+    protocol: socket.getProtocol(),
+    cipher: socket.getCipher()?.name,
+    peer: socket.getPeerX509Certificate(),
   };
-  if (factsByFingerprint.size >= MAX_CACHED_CERTIFICATES) {
-    const oldest = factsByFingerprint.keys().next().value;
-    if (oldest !== undefined) factsByFingerprint.delete(oldest);
+}
+
+const knownCertificates = new Map<string, KnownCertificate>();
+const MAX_CACHED_CERTIFICATES = 256;
+const MAX_NAMES_PER_CERTIFICATE = 32;
+
+function knownCertificate(cert: X509Certificate): KnownCertificate {
+  const fingerprint = cert.fingerprint256;
+  const known = knownCertificates.get(fingerprint);
+  if (known) return known;
+  const entry: KnownCertificate = {
+    facts: {
+      subject: cert.subject.split("\n").join(", "),
+      subjectAltNames: (cert.subjectAltName ?? "").split(", ").filter(Boolean),
+      issuer: cert.issuer.split("\n").join(", "),
+      serialNumber: cert.serialNumber,
+      fingerprintSha256: fingerprint,
+      notBefore: new Date(cert.validFrom).toISOString(),
+      notAfter: new Date(cert.validTo).toISOString(),
+    },
+    identityErrors: new Map(),
+  };
+  if (knownCertificates.size >= MAX_CACHED_CERTIFICATES) {
+    const oldest = knownCertificates.keys().next().value;
+    if (oldest !== undefined) knownCertificates.delete(oldest);
   }
-  factsByFingerprint.set(cert.fingerprint256, facts);
-  return facts;
+  knownCertificates.set(fingerprint, entry);
+  return entry;
+}
+
+/**
+ * Node's own checkServerIdentity (RFC 6125 rules: SANs, wildcards, IP addresses, CN only
+ * without DNS SANs), asked once per certificate and name. Its input comes from the
+ * X509Certificate: after a TLS 1.3 session ticket the socket's getPeerCertificate() may come
+ * back empty (OpenSSL replaced the session and its peer chain); the X509Certificate does not.
+ */
+function identityError(
+  cert: X509Certificate,
+  known: KnownCertificate,
+  checkedName: string,
+): string | undefined {
+  if (known.identityErrors.has(checkedName)) return known.identityErrors.get(checkedName);
+  const error = checkServerIdentity(checkedName, cert.toLegacyObject())?.message;
+  if (known.identityErrors.size < MAX_NAMES_PER_CERTIFICATE) known.identityErrors.set(checkedName, error);
+  return error;
 }
 
 /** Reads the negotiated protocol, cipher and the peer certificate's facts from a finished handshake. */
 export function tlsFactsOf(socket: TLSSocket, checkedName: string, now = Date.now()): TlsFacts {
-  const peer = peerSeenInHandshake.get(socket) ?? socket.getPeerCertificate(false);
+  const { protocol, cipher, peer } = negotiatedBySocket.get(socket) ?? negotiatedOf(socket);
   const verifyError = socket.authorized ? undefined : String(socket.authorizationError ?? "UNKNOWN");
   const chainTrusted = socket.authorized || (verifyError !== undefined && DATE_ERRORS.has(verifyError));
   const base = {
-    protocol: socket.getProtocol() ?? "unknown",
-    cipher: socket.getCipher()?.name ?? "unknown",
+    protocol: protocol ?? "unknown",
+    cipher: cipher ?? "unknown",
     checkedName,
     chainTrusted,
     ...(verifyError ? { verifyError } : {}),
   };
-  if (!peer?.raw) return { ...base, hostnameMatch: false, hostnameError: "the server sent no certificate" };
+  if (peer === undefined)
+    return { ...base, hostnameMatch: false, hostnameError: "the server sent no certificate" };
 
-  const facts = certificateFacts(peer);
-  const identityError = checkServerIdentity(checkedName, peer);
+  const known = knownCertificate(peer);
+  const hostnameError = identityError(peer, known, checkedName);
   return {
     ...base,
     certificate: {
-      ...facts,
-      daysLeft: Math.floor((new Date(facts.notAfter).getTime() - now) / DAY_MS),
+      ...known.facts,
+      daysLeft: Math.floor((new Date(known.facts.notAfter).getTime() - now) / DAY_MS),
     },
-    hostnameMatch: identityError === undefined,
-    ...(identityError ? { hostnameError: identityError.message } : {}),
+    hostnameMatch: hostnameError === undefined,
+    ...(hostnameError ? { hostnameError } : {}),
   };
 }

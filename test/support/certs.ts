@@ -39,7 +39,7 @@ async function newKeys(): Promise<CryptoKeyPair> {
   return (await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
 }
 
-type SanEntry = { type: "dns" | "ip"; value: string };
+export type SanEntry = { type: "dns" | "ip"; value: string };
 const LOCAL_NAMES: SanEntry[] = [
   { type: "dns", value: "localhost" },
   { type: "ip", value: "127.0.0.1" },
@@ -125,4 +125,20 @@ export async function makeTestPki(expiringDays = 5): Promise<TestPki> {
       to: now + 90 * DAY_MS,
     }),
   };
+}
+
+/** A self-signed certificate with any subject and SANs (none when `names` is empty), valid 90 days. */
+export async function makeSelfSigned(subject: string, names: SanEntry[]): Promise<TestCert> {
+  const now = Date.now();
+  const keys = await newKeys();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: (serial++).toString(16).padStart(2, "0"),
+    name: subject,
+    notBefore: new Date(now - DAY_MS),
+    notAfter: new Date(now + 90 * DAY_MS),
+    signingAlgorithm: ALGORITHM,
+    keys,
+    extensions: names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : [],
+  });
+  return { cert: cert.toString("pem"), key: await keyPem(keys.privateKey) };
 }
