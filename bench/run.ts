@@ -20,7 +20,7 @@ import { CLI, cliSequential, type OursSequential, oursSequential, oursThroughput
 import { Blackbox } from "./peers/blackbox.ts";
 import { certCheck, describePlugin, pluginSequential, pluginThroughput } from "./peers/monitoring-plugins.ts";
 import { pooled, runPool, type Throughput } from "./pool.ts";
-import type { Sequential, ToolResult } from "./result.ts";
+import { mergeSequential, type Sequential, type ToolResult } from "./result.ts";
 import { HOST, SERVICES, type Service } from "./services.ts";
 import { fmt, median } from "./stats.ts";
 import { type Format, renderPhases, renderService, type ServiceReport } from "./table.ts";
@@ -29,6 +29,8 @@ const CONCURRENCIES = [1, 16, 64] as const;
 const WARMUP = 3;
 /** Timed throughput batches per tool and concurrency, interleaved between the tools. */
 const THROUGHPUT_ROUNDS = 3;
+/** Sequential runs are split into this many chunks per tool, interleaved between the tools. */
+const SEQUENTIAL_CHUNKS = 5;
 const RESULTS = "bench/results/latest.md";
 
 const { values: args } = parseArgs({
@@ -77,12 +79,28 @@ async function benchService(
   await pluginSequential(plugin, WARMUP);
   for (let i = 0; i < WARMUP; i++) await exporter.probe(service.module, target);
 
-  const ours: OursSequential = await oursSequential(service.url, options, RUNS);
+  // The tools take turns in chunks (see mergeSequential).
+  const chunks: Record<"ours" | "plain" | "plugin" | "exporter", Sequential[]> = {
+    ours: [],
+    plain: [],
+    plugin: [],
+    exporter: [],
+  };
+  const ourChunks: OursSequential[] = [];
+  const chunkRuns = Math.max(1, Math.round(RUNS / SEQUENTIAL_CHUNKS));
+  for (let done = 0; done < RUNS; done += chunkRuns) {
+    const runs = Math.min(chunkRuns, RUNS - done);
+    ourChunks.push(await oursSequential(service.url, options, runs));
+    if (service.plainUrl) chunks.plain.push(await oursSequential(service.plainUrl, options, runs));
+    chunks.plugin.push(await pluginSequential(plugin, runs));
+    chunks.exporter.push(await exporterSequential(exporter, service.module, target, runs));
+  }
+  const ours = mergeOurs(ourChunks);
   const cli: Sequential | undefined =
     CLI_RUNS > 0 && existsSync(CLI) ? await cliSequential(service.url, caFile, CLI_RUNS) : undefined;
   const certNote = await certCheck(plugin);
-  const pluginSeq = await pluginSequential(plugin, RUNS);
-  const exporterSeq = await exporterSequential(exporter, service.module, target);
+  const pluginSeq = mergeSequential(chunks.plugin);
+  const exporterSeq = mergeSequential(chunks.exporter);
 
   const through: Record<"ours" | "plugin" | "exporter", Throughput[]> = {
     ours: [],
@@ -127,6 +145,17 @@ async function benchService(
       ],
     },
   ];
+  if (service.plainUrl) {
+    tools.push({
+      tool: "email-scout, no TLS (as the plugin)",
+      role: "plain",
+      sequential: mergeSequential(chunks.plain),
+      throughput: [],
+      notes: [
+        `${service.plainUrl}: greeting, capabilities, ${service.name === "imap" ? "LOGOUT" : "QUIT"}; the same work as ${plugin.plugin}`,
+      ],
+    });
+  }
   if (cli) {
     tools.push({
       tool: "email-scout CLI (process per check)",
@@ -164,11 +193,26 @@ async function benchService(
   };
 }
 
-async function exporterSequential(exporter: Blackbox, module: string, target: string): Promise<Sequential> {
+/** Our chunks as one: all times; per phase and totalMs, the median of the chunks' medians. */
+function mergeOurs(chunks: readonly OursSequential[]): OursSequential {
+  const phases: Record<string, number> = {};
+  for (const name of Object.keys(chunks[0]?.phases ?? {})) {
+    phases[name] = median(chunks.map((c) => c.phases[name] ?? 0)) ?? 0;
+  }
+  const totals = chunks.flatMap((c) => (c.totalMs === undefined ? [] : [c.totalMs]));
+  return { ...mergeSequential(chunks), phases, totalMs: median(totals) };
+}
+
+async function exporterSequential(
+  exporter: Blackbox,
+  module: string,
+  target: string,
+  runs: number,
+): Promise<Sequential> {
   const timesMs: number[] = [];
   const errors: string[] = [];
   const cpuBefore = exporter.cpuMs();
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     const probe = await exporter.probe(module, target).catch((error: unknown) => ({
       ok: false,
       durationMs: undefined,
@@ -177,7 +221,7 @@ async function exporterSequential(exporter: Blackbox, module: string, target: st
     if (probe.ok && probe.durationMs !== undefined) timesMs.push(probe.durationMs);
     else errors.push(probe.error ?? "no probe_duration_seconds");
   }
-  return { timesMs, cpuMsPerCheck: (exporter.cpuMs() - cpuBefore) / RUNS, runs: RUNS, errors };
+  return { timesMs, cpuMsPerCheck: (exporter.cpuMs() - cpuBefore) / runs, runs, errors };
 }
 
 function report(reports: ServiceReport[], phases: PhaseRow[], machine: string[], format: Format): string {
@@ -186,7 +230,7 @@ function report(reports: ServiceReport[], phases: PhaseRow[], machine: string[],
   const heading = (text: string) => (md ? [`## ${text}`, ""] : [`##### ${text}`]);
   const item = (line: string) => (md ? `- ${line}` : line);
   const parameters =
-    `${RUNS} sequential runs per tool and service for the times and CPU (after ${WARMUP} warm-up runs); ` +
+    `${RUNS} sequential runs per tool and service for the times and CPU (after ${WARMUP} warm-up runs), in ${SEQUENTIAL_CHUNKS} chunks, the tools taking turns; ` +
     `checks/s from ${THROUGHPUT_ROUNDS} rounds of ${THROUGHPUT_CHECKS} checks per tool and concurrency level, the tools taking turns, pooled; everything against 127.0.0.1.`;
   return [
     ...(md ? ["# Email Scout vs monitoring-plugins and blackbox_exporter (demo mail host)", ""] : []),

@@ -20,6 +20,11 @@ export interface Service {
   readonly plugin: PluginCommand;
   /** blackbox_exporter module (see peers/blackbox.ts). */
   readonly module: string;
+  /**
+   * When the plugin cannot do TLS here (it reads the banner only): our check doing that same
+   * work (no STARTTLS), to compare like with like.
+   */
+  readonly plainUrl?: string;
 }
 
 const CERT = ["-D", "30,14"];
@@ -64,6 +69,7 @@ export const SERVICES: readonly Service[] = [
     name: "imap",
     port: 143,
     url: `imap://${HOST}:143`,
+    plainUrl: `imap://${HOST}:143?starttls=off`,
     plugin: {
       plugin: "check_imap",
       args: ["-H", HOST, "-p", "143"],
@@ -86,6 +92,7 @@ export const SERVICES: readonly Service[] = [
     name: "pop3",
     port: 110,
     url: `pop3://${HOST}:110`,
+    plainUrl: `pop3://${HOST}:110?starttls=off`,
     plugin: {
       plugin: "check_pop",
       args: ["-H", HOST, "-p", "110"],
