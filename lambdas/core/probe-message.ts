@@ -1,5 +1,5 @@
 import MailComposer from "nodemailer/lib/mail-composer";
-import { createProbeToken } from "./probe-token.ts";
+import { checkProbeIdentity, createProbeToken } from "./probe-token.ts";
 
 /** Everything a probe is made of; the key signs the token and is never written into the message. */
 export interface ProbeSpec {
@@ -41,8 +41,33 @@ const BODY = [
   "",
 ].join("\r\n");
 
-/** Builds a probe message (pure: composes MIME in memory, no network). Throws RangeError on bad input. */
+/** A probe composed but not signed yet: everything except the token and its send time. */
+export interface ComposedProbe {
+  readonly probeId: string;
+  readonly targetId: string;
+  readonly envelope: { from: string; to: string[] };
+  /** The message without X-Scout-Probe (signProbe puts it first). */
+  readonly raw: Buffer;
+  readonly messageId: string;
+}
+
+/**
+ * Builds a probe message (pure: composes MIME in memory, no network). Throws RangeError on bad
+ * input. Its Date header is `sentAtMs`.
+ */
 export async function buildProbe(spec: ProbeSpec): Promise<BuiltProbe> {
+  const { sentAtMs, key, ...rest } = spec;
+  return signProbe(await composeProbe({ ...rest, dateMs: sentAtMs }), { sentAtMs, key });
+}
+
+/**
+ * The slow half of building a probe (nodemailer's composer takes a few milliseconds): done
+ * before the send time is taken, so the measured round trip starts when the probe is ready to
+ * leave, not while it is being written. Throws RangeError on bad input.
+ */
+export async function composeProbe(
+  spec: Omit<ProbeSpec, "sentAtMs" | "key"> & { dateMs: number },
+): Promise<ComposedProbe> {
   checkHostname("inboundDomain", spec.inboundDomain);
   const messageIdDomain = spec.messageIdDomain ?? spec.inboundDomain;
   checkHostname("messageIdDomain", messageIdDomain);
@@ -50,12 +75,8 @@ export async function buildProbe(spec: ProbeSpec): Promise<BuiltProbe> {
   if (spec.from.length === 0 || withoutControls(spec.from) !== spec.from) {
     throw new RangeError("from must be a non-empty header value without control characters");
   }
-  // Checks probeId (its characters are all an address's local part and a Message-ID allow),
-  // targetId and sentAtMs.
-  const token = createProbeToken(
-    { probeId: spec.probeId, targetId: spec.targetId, sentAtMs: spec.sentAtMs },
-    spec.key,
-  );
+  // Its characters are all an address's local part and a Message-ID allow.
+  checkProbeIdentity(spec);
   const messageId = `<probe.${spec.probeId}@${messageIdDomain}>`;
   const envelope = { from: `bounces+${spec.probeId}@${spec.inboundDomain}`, to: [spec.to] };
 
@@ -63,13 +84,11 @@ export async function buildProbe(spec: ProbeSpec): Promise<BuiltProbe> {
     from: spec.from,
     to: spec.to,
     subject: `Email Scout probe ${spec.probeId}`,
-    date: new Date(spec.sentAtMs),
+    date: new Date(spec.dateMs),
     messageId,
     headers: {
       // RFC 3834 §5: automatic, but not a reply to anything (email_return accepts exactly this).
       "Auto-Submitted": "auto-generated",
-      // The token is [A-Za-z0-9_.-] and under 200 characters: one unfolded line.
-      "X-Scout-Probe": { prepared: true, value: token },
       // Informational only (the token carries the target id that counts); encoded if not ASCII.
       "X-Scout-Target": withoutControls(spec.targetId),
     },
@@ -77,7 +96,21 @@ export async function buildProbe(spec: ProbeSpec): Promise<BuiltProbe> {
   })
     .compile()
     .build();
-  return { envelope, raw, messageId, token };
+  return { probeId: spec.probeId, targetId: spec.targetId, envelope, raw, messageId };
+}
+
+/**
+ * Signs a composed probe: the token (probe id, target id, send time, HMAC) goes into an
+ * X-Scout-Probe header in front of the others. The token is [A-Za-z0-9_.-] and under 200
+ * characters: one unfolded line.
+ */
+export function signProbe(composed: ComposedProbe, signing: { sentAtMs: number; key: Buffer }): BuiltProbe {
+  const token = createProbeToken(
+    { probeId: composed.probeId, targetId: composed.targetId, sentAtMs: signing.sentAtMs },
+    signing.key,
+  );
+  const raw = Buffer.concat([Buffer.from(`X-Scout-Probe: ${token}\r\n`, "ascii"), composed.raw]);
+  return { envelope: composed.envelope, raw, messageId: composed.messageId, token };
 }
 
 /** Control characters (C0 and DEL) become spaces: they could end a header line or smuggle in another. */

@@ -76,18 +76,24 @@ export function newProbeId(): string {
 /** Writes a signed token. Throws RangeError for fields that could not be parsed back. */
 export function createProbeToken(fields: ProbeTokenFields, key: Buffer): string {
   checkKey(key);
-  if (!PROBE_ID.test(fields.probeId)) {
-    throw new RangeError("probeId must be 16-32 characters of [A-Za-z0-9_-]");
-  }
-  const targetBytes = Buffer.from(fields.targetId, "utf8");
-  if (fields.targetId.length === 0 || targetBytes.length > MAX_TARGET_ID_BYTES) {
-    throw new RangeError(`targetId must be 1-${MAX_TARGET_ID_BYTES} bytes of UTF-8`);
-  }
+  checkProbeIdentity(fields);
   if (!Number.isSafeInteger(fields.sentAtMs) || fields.sentAtMs < 0) {
     throw new RangeError("sentAtMs must be a non-negative integer");
   }
+  const targetBytes = Buffer.from(fields.targetId, "utf8");
   const signed = `${VERSION}.${fields.probeId}.${targetBytes.toString("base64url")}.${fields.sentAtMs}`;
   return `${signed}.${mac(key, signed).toString("base64url")}`;
+}
+
+/** Throws RangeError unless the probe id and target id can go into a token and parse back. */
+export function checkProbeIdentity(fields: Pick<ProbeTokenFields, "probeId" | "targetId">): void {
+  if (!PROBE_ID.test(fields.probeId)) {
+    throw new RangeError("probeId must be 16-32 characters of [A-Za-z0-9_-]");
+  }
+  const targetBytes = Buffer.byteLength(fields.targetId, "utf8");
+  if (fields.targetId.length === 0 || targetBytes > MAX_TARGET_ID_BYTES) {
+    throw new RangeError(`targetId must be 1-${MAX_TARGET_ID_BYTES} bytes of UTF-8`);
+  }
 }
 
 /** Reads a token's fields without checking its MAC. Throws ProbeTokenError. */

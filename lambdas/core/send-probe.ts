@@ -2,7 +2,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { Logger } from "../ports/logger.ts";
 import type { MailSender } from "../ports/mail-sender.ts";
 import type { ProbeRecord, ProbeStore } from "../ports/probe-store.ts";
-import { buildProbe } from "./probe-message.ts";
+import { composeProbe, signProbe } from "./probe-message.ts";
 import { newProbeId } from "./probe-token.ts";
 
 export interface SendProbeDeps {
@@ -28,16 +28,17 @@ export interface ProbeRequest {
  */
 export async function sendProbe(request: ProbeRequest, deps: SendProbeDeps): Promise<ProbeRecord> {
   const probeId = newProbeId();
-  const sentAtMs = deps.clock.now();
-  const built = await buildProbe({
+  const composed = await composeProbe({
     probeId,
     targetId: request.targetId,
     to: request.to,
     from: request.from,
     inboundDomain: request.inboundDomain,
-    sentAtMs,
-    key: deps.key,
+    dateMs: deps.clock.now(),
   });
+  // The round trip starts here: composing is done, signing is microseconds.
+  const sentAtMs = deps.clock.now();
+  const built = signProbe(composed, { sentAtMs, key: deps.key });
   const probe = {
     probeId,
     targetId: request.targetId,

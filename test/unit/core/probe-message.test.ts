@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildProbe, type ProbeSpec } from "../../../lambdas/core/probe-message.ts";
+import { buildProbe, composeProbe, type ProbeSpec, signProbe } from "../../../lambdas/core/probe-message.ts";
 import { parseProbeToken } from "../../../lambdas/core/probe-token.ts";
 import { decide, envelopeSenderOf } from "../../../lambdas/return/decide.ts";
 import { headerValue, parseMessage } from "../../../lambdas/return/parse-headers.ts";
@@ -84,5 +84,26 @@ describe("buildProbe", () => {
     ["a short key", { key: Buffer.alloc(8) }],
   ])("refuses %s", async (_name, change) => {
     await expect(buildProbe({ ...spec, ...change })).rejects.toThrow(RangeError);
+  });
+});
+
+describe("composeProbe + signProbe", () => {
+  it("sign a composed probe with the send time taken after composing, token header first", async () => {
+    const { sentAtMs: _sent, key: _key, ...rest } = spec;
+    const composed = await composeProbe({ ...rest, dateMs: sentAtMs - 5 });
+    expect(composed.raw.toString("latin1")).not.toContain("X-Scout-Probe");
+    const signed = signProbe(composed, { sentAtMs, key });
+    const text = signed.raw.toString("latin1");
+    expect(text.startsWith(`X-Scout-Probe: ${signed.token}\r\n`)).toBe(true);
+    expect(parseProbeToken(signed.token)).toMatchObject({ probeId: spec.probeId, sentAtMs });
+    // The same token as buildProbe's: only the send time and the key go into it.
+    expect(signed.token).toBe((await buildProbe(spec)).token);
+    const message = parseMessage(signed.raw);
+    expect(headerValue(message.fields, "X-Scout-Probe")).toBe(signed.token);
+  });
+
+  it("refuses a probe id that could not go into a token before composing anything", async () => {
+    const { sentAtMs: _sent, key: _key, ...rest } = spec;
+    await expect(composeProbe({ ...rest, probeId: "bad id\r\n", dateMs: 0 })).rejects.toThrow(/probeId/);
   });
 });
