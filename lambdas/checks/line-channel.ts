@@ -46,6 +46,9 @@ export class LineChannel {
     socket.on("end", this.onEnd);
     socket.on("error", this.onError);
     socket.on("close", this.onEnd);
+    // Closed before this channel existed (e.g. reset right after a TLS handshake): its
+    // 'close' has been emitted already, and a read would otherwise wait for its deadline.
+    if (socket.destroyed) this.onEnd();
   }
 
   /** Next complete line (without its line end), or a ChannelError at the deadline. */

@@ -36,7 +36,7 @@ const DATE_ERRORS = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"]);
  * Certificate facts cost CPU: the certificate crosses from OpenSSL into JavaScript as an
  * object, then its fields are parsed. Every check of one server sees the same certificate,
  * so the facts, and the name check per checked name, are kept per SHA-256 fingerprint; a
- * check then costs one fingerprint of the peer's X509Certificate (well under a microsecond).
+ * check then costs one fingerprint of the peer's X509Certificate (a few microseconds).
  */
 interface KnownCertificate {
   readonly facts: Omit<CertificateFacts, "daysLeft">;
@@ -76,7 +76,8 @@ function knownCertificate(cert: X509Certificate): KnownCertificate {
   const entry: KnownCertificate = {
     facts: {
       subject: cert.subject.split("\n").join(", "),
-      subjectAltNames: (cert.subjectAltName ?? "").split(", ").filter(Boolean),
+      // Frozen: every result of this certificate shares the array.
+      subjectAltNames: Object.freeze((cert.subjectAltName ?? "").split(", ").filter(Boolean)) as string[],
       issuer: cert.issuer.split("\n").join(", "),
       serialNumber: cert.serialNumber,
       fingerprintSha256: fingerprint,

@@ -68,11 +68,17 @@ export function tlsHandshake(
       const done = () => {
         clearTimeout(fallback);
         secure.off("session", onSession);
+        secure.off("error", done);
+        secure.off("close", done);
         resolve(secure);
       };
       const onSession = () => setImmediate(done);
       const fallback = setTimeout(done, wait);
       secure.once("session", onSession);
+      // A server that resets the connection now must not crash the process (an 'error' with no
+      // listener would): the wait ends, and the next read reports the closed connection.
+      secure.once("error", done);
+      secure.once("close", done);
     };
     function cleanup() {
       restorePeerCertificate();
@@ -88,14 +94,15 @@ export function tlsHandshake(
 }
 
 /**
- * Node's handshake converts the whole peer chain into objects (getPeerCertificate(true): every
- * issuer, each with three fingerprints) only to hand it to checkServerIdentity, and ours above
- * ignores it: the facts are read afterwards from the X509Certificate, once per certificate
- * (tls-facts.ts). That conversion was the largest single part of a check's CPU (426 µs a
- * call on the demo host's two-certificate chain; 30 µs for the leaf alone; about 0.3 ms per
- * check under load, measured). So, until the handshake is over, this socket's
- * getPeerCertificate() answers with an empty certificate; the returned function restores the
- * normal method before anyone else can ask.
+ * When the chain verifies (and the session is not a resumed one), Node's handshake converts
+ * the whole peer chain into objects (getPeerCertificate(true): every issuer, each with three
+ * fingerprints) only to hand it to checkServerIdentity, and ours above ignores it: the facts
+ * are read afterwards from the X509Certificate, once per certificate (tls-facts.ts). That
+ * conversion was the largest single part of a trusted check's CPU (426 µs a call on the demo
+ * host's two-certificate chain; 30 µs for the leaf alone; about 0.3 ms per check under load,
+ * measured). So, until the handshake is over, this socket's getPeerCertificate() answers with
+ * an empty certificate; the returned function restores the normal method before anyone else
+ * can ask (every way out of tlsHandshake calls it).
  */
 function skipPeerCertificateDuringHandshake(secure: TLSSocket): () => void {
   Object.defineProperty(secure, "getPeerCertificate", {

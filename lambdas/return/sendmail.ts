@@ -35,14 +35,16 @@ export function sendWithSendmail(request: SendmailRequest): SendmailResult {
     killSignal: "SIGKILL",
     maxBuffer: STDERR_LIMIT_BYTES,
   });
-  // A sendmail that exits without reading all of stdin gives EPIPE, which spawnSync ignores:
-  // its exit status is what counts.
+  // The exit status is what counts: spawnSync also reports EPIPE (a sendmail that exits
+  // without reading all of its input) and ETIMEDOUT / ENOBUFS for a sendmail that already
+  // exited 0 while a child of its kept stderr open. Retrying those (exit 75) would send the
+  // reply again.
+  if (result.status === 0 && result.signal === null) return { ok: true };
   const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
   if (code === "ETIMEDOUT") return { ok: false, reason: `sendmail timed out after ${request.timeoutMs} ms` };
   if (result.error !== undefined && result.pid === 0) {
     return { ok: false, reason: `cannot run ${request.sendmail}: ${code ?? result.error.message}` };
   }
-  if (result.error === undefined && result.status === 0) return { ok: true };
   const stderr = (result.stderr?.toString("utf8") ?? "").slice(0, STDERR_KEPT).trim();
   const how =
     code === "ENOBUFS"

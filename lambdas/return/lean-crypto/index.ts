@@ -24,7 +24,8 @@ export function hmacSha256(key: Uint8Array, message: Uint8Array): Buffer {
 
 export interface LeanHmac {
   update(data: string | Uint8Array, encoding?: BufferEncoding): LeanHmac;
-  digest(): Buffer;
+  /** Bytes only: an encoding (which node:crypto would honour) is refused, not ignored. */
+  digest(encoding?: never): Buffer;
 }
 
 /** node:crypto's createHmac for "sha256" only; digest() returns bytes (no encodings). */
@@ -38,7 +39,10 @@ export function createHmac(algorithm: string, key: Uint8Array): LeanHmac {
       parts.push(typeof data === "string" ? Buffer.from(data, encoding) : Buffer.from(data));
       return hmac;
     },
-    digest: () => hmacSha256(key, Buffer.concat(parts)),
+    digest: (encoding?: unknown) => {
+      if (encoding !== undefined) throw new Error("email_return's crypto returns HMAC digests as bytes only");
+      return hmacSha256(key, Buffer.concat(parts));
+    },
   };
   return hmac;
 }

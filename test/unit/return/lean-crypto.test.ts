@@ -85,6 +85,13 @@ describe("createHmac (the part of node:crypto's API the token code uses)", () =>
     expect(ours.equals(theirs)).toBe(true);
   });
 
+  it("refuses to encode a digest rather than ignore the encoding", () => {
+    const hmac = createHmac("sha256", Buffer.alloc(32)).update("x") as unknown as {
+      digest(e: string): unknown;
+    };
+    expect(() => hmac.digest("base64url")).toThrow(/bytes only/);
+  });
+
   it("refuses any other algorithm by name", () => {
     expect(() => createHmac("sha1", Buffer.alloc(32))).toThrow(/HMAC-SHA256 only, not sha1/);
   });

@@ -53,4 +53,23 @@ describe("sendWithSendmail", () => {
       reason: "sendmail timed out after 300 ms",
     });
   });
+
+  it("takes a zero exit as sent even when the input was not all read (EPIPE)", () => {
+    const sendmail = script("closes-stdin", "exec 0<&-; exit 0");
+    expect(sendWithSendmail({ ...request, sendmail, message: "x".repeat(1_000_000) })).toEqual({ ok: true });
+  });
+
+  it("takes a zero exit as sent when a child of sendmail keeps its stderr open", () => {
+    const sendmail = script("leaves-child", "cat >/dev/null; sleep 5 & exit 0");
+    expect(sendWithSendmail({ ...request, sendmail, timeoutMs: 500 })).toEqual({ ok: true });
+  });
+
+  it("stops a sendmail that floods its stderr", () => {
+    const sendmail = script("floods", "cat >/dev/null; yes 'queue trouble' >&2");
+    const result = sendWithSendmail({ ...request, sendmail });
+    expect(result).toMatchObject({ ok: false });
+    expect(result.ok === false && result.reason).toMatch(
+      /^sendmail was stopped after writing over 1048576 bytes to stderr: queue trouble/,
+    );
+  });
 });
