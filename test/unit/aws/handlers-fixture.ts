@@ -15,7 +15,6 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,6 +42,7 @@ import {
   startS3rver,
   useFakeAwsEnvironment,
 } from "../../support/aws-standins.ts";
+import { closedPort } from "../../support/line-server.ts";
 
 useFakeAwsEnvironment();
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
@@ -91,15 +91,6 @@ export function useHandlerStandIns(): void {
       .resolves({ SecretString: formatProbeKeyFile(key) });
     ses.on(SendRawEmailCommand).resolves({ MessageId: "0100018f-standin" });
   });
-}
-
-/** A port nothing listens on: bound, then let go. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export class RecordingLogger implements Logger {

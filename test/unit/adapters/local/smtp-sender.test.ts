@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
@@ -13,6 +13,7 @@ import {
 } from "../../../../lambdas/adapters/local/smtp-sender.ts";
 import { Secret } from "../../../../lambdas/core/secret.ts";
 import { makeTestPki, type TestPki } from "../../../support/certs.ts";
+import { closedPort } from "../../../support/line-server.ts";
 
 interface Received {
   from: string;
@@ -83,14 +84,6 @@ async function startPeer(pki: TestPki, options: { hideStartTls?: boolean; host?:
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const raw = Buffer.from(
