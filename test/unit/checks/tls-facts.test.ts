@@ -4,12 +4,13 @@ import {
   createSecureContext,
   createServer,
   type Server,
+  TLSSocket,
   connect as tlsConnect,
 } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tlsFactsOf } from "../../../lambdas/checks/tls-facts.ts";
 import { tlsHandshake } from "../../../lambdas/checks/tls-handshake.ts";
-import { makeSelfSigned, type TestCert } from "../../support/certs.ts";
+import { makeSelfSigned, makeTestPki, type TestCert } from "../../support/certs.ts";
 
 /*
  * The checks read certificate facts from the X509Certificate and skip Node's detailed
@@ -49,12 +50,12 @@ async function nodeIdentityError(port: number, name: string): Promise<string | u
 }
 
 /** Ours: tlsHandshake (as the checks run it), then tlsFactsOf. */
-async function ourFacts(port: number, name: string) {
+async function ourFacts(port: number, name: string, trust = createSecureContext({})) {
   const plain = netConnect({ host: "127.0.0.1", port });
   await new Promise((resolve, reject) => plain.once("connect", resolve).once("error", reject));
   const secure = await tlsHandshake(plain, {
     serverName: name,
-    trust: createSecureContext({}),
+    trust,
     deadline: Date.now() + 20_000,
     awaitTicketMs: 1_000,
   });
@@ -128,5 +129,30 @@ describe("tlsFactsOf hostname check", () => {
     const { facts } = await ourFacts(port, "gone.example.test");
     expect(facts).toMatchObject({ protocol: "TLSv1.3", hostnameMatch: true });
     expect(facts.certificate?.subject).toBe("CN=gone.example.test");
+  });
+
+  it("spares Node's detailed chain conversion when the chain verifies, and still matches", async () => {
+    const pki = await makeTestPki();
+    const port = await tlsServer(pki.valid);
+    const prototype = TLSSocket.prototype as unknown as { getPeerCertificate(detailed?: boolean): unknown };
+    const original = prototype.getPeerCertificate;
+    let detailedCalls = 0;
+    prototype.getPeerCertificate = function (this: TLSSocket, detailed?: boolean) {
+      if (detailed) detailedCalls++;
+      return original.call(this, detailed);
+    };
+    try {
+      const { facts, restored } = await ourFacts(port, "localhost", createSecureContext({ ca: pki.caPem }));
+      expect(facts).toMatchObject({ chainTrusted: true, hostnameMatch: true, checkedName: "localhost" });
+      expect(restored).toBe(true);
+      expect(detailedCalls).toBe(0);
+      // The same handshake without the check's handshake code does ask for it (so this test can fail).
+      const plain = tlsConnect({ host: "127.0.0.1", port, ca: pki.caPem, servername: "localhost" });
+      await new Promise((resolve, reject) => plain.once("secureConnect", resolve).once("error", reject));
+      plain.destroy();
+      expect(detailedCalls).toBe(1);
+    } finally {
+      prototype.getPeerCertificate = original;
+    }
   });
 });
