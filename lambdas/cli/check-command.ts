@@ -10,7 +10,7 @@ import {
   DEFAULT_OVERALL_TIMEOUT_MS,
   type PhaseTimeouts,
 } from "../checks/run-check.ts";
-import { type CommandIo, UsageError } from "./io.ts";
+import { type CommandIo, nonEmptyPath, UsageError } from "./io.ts";
 import { formatNagios } from "./nagios-format.ts";
 import { PasswordSourceError, readPasswordEnv, readPasswordFile } from "./read-password.ts";
 
@@ -202,7 +202,7 @@ function checkOptionsFrom(values: Values, io: CommandIo): CheckOptions {
     timeouts,
     ...optional("overallTimeoutMs", secondsOption(values, "timeout")),
     ...optional("credentials", credentialsFrom(values, io)),
-    ...optional("caFile", values["ca-file"]),
+    ...optional("caFile", nonEmptyPath(values["ca-file"], "--ca-file")),
     ...optional("sourceAddress", values["source-address"]),
     ...optional("clientName", values.helo),
   };

@@ -15,3 +15,11 @@ export const processIo: CommandIo = {
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
+
+/** An empty path would quietly mean "the default" (system CAs): refuse it instead. */
+export function nonEmptyPath(value: string | undefined, option: string): string | undefined {
+  if (value !== undefined && value.trim() === "") {
+    throw new UsageError(`${option} needs a file path (it was empty)`);
+  }
+  return value;
+}

@@ -3,7 +3,7 @@ import { SmtpSender } from "../adapters/local/smtp-sender.ts";
 import { readProbeKeyFile } from "../core/probe-key-file.ts";
 import { consoleLogger } from "../local/console-logger.ts";
 import { type OneRoundTripResult, oneRoundTrip } from "../local/one-round-trip.ts";
-import { type CommandIo, UsageError } from "./io.ts";
+import { type CommandIo, nonEmptyPath, UsageError } from "./io.ts";
 
 export const PROBE_HELP = `Usage: email-scout probe --to ADDR --return-address ADDR --key-file FILE [options]
 
@@ -64,7 +64,7 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
     const sender = new SmtpSender({
       ...(relay ? { relay } : {}),
       tls: tls as "starttls",
-      ...(values["ca-file"] ? { caFile: values["ca-file"] } : {}),
+      ...(nonEmptyPath(values["ca-file"], "--ca-file") ? { caFile: values["ca-file"] } : {}),
     });
     const returnAddress = values["return-address"] as string;
     const result = await oneRoundTrip({

@@ -163,6 +163,10 @@ describe("email-scout check", () => {
       "SMTP UNKNOWN - config-error: environment variable EMAIL_SCOUT_PASSWORD is not set or empty",
     ],
     [["check", "smtp://h", "-4", "-6"], "SMTP UNKNOWN - config-error: -4 and -6 exclude each other"],
+    [
+      ["check", "smtp://h", "--ca-file", ""],
+      "SMTP UNKNOWN - config-error: --ca-file needs a file path (it was empty)",
+    ],
     [["check", "ftp://h"], 'FTP UNKNOWN - config-error: endpoint "ftp://h": unknown scheme "ftp:"'],
   ])("bad usage %j exits 3", async (args, message) => {
     const { code, stdout } = await run(args);
