@@ -17,6 +17,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3n from "aws-cdk-lib/aws-s3-notifications";
 import type { Construct } from "constructs";
 import type { DeployConfig } from "../lambdas/core/config/schema.ts";
+import { AWS_DEFAULTS } from "./config/aws-defaults.ts";
 import { loginPasswordSecretArns, probeFromAddress } from "./config/load-deploy-config.ts";
 import { AWS_API_PORT, proberMailPorts } from "./config/prober-ports.ts";
 import { scheduleRate } from "./config/schedule-rate.ts";
@@ -31,6 +32,7 @@ import { ScoutDashboard } from "./constructs/scout-dashboard.ts";
 import { ScoutFunction } from "./constructs/scout-function.ts";
 import { ScoutSecrets } from "./constructs/scout-secrets.ts";
 import { ScoutTables } from "./constructs/scout-tables.ts";
+import { METRICS_NAMESPACE } from "./monitoring/scout-metrics.ts";
 import { targetWatches } from "./monitoring/target-watch.ts";
 import { acknowledgeArnWildcard } from "./nag-findings.ts";
 import {
@@ -47,16 +49,8 @@ export interface EmailScoutStackProps extends StackProps {
   readonly config: DeployConfig;
 }
 
-/** Defaults of the optional `aws` block (kept in step with lambdas/core/config/schema.ts). */
-const AWS_DEFAULTS = {
-  natGateways: 1,
-  retentionDays: 30,
-  logRetentionDays: 30,
-  proberMemoryMb: 512,
-} as const;
-
 const COMMON_ENV = {
-  POWERTOOLS_METRICS_NAMESPACE: "EmailScout",
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
 };
 

@@ -1,6 +1,7 @@
 import { type App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { DeployConfig } from "../lambdas/core/config/schema.ts";
+import { AWS_DEFAULTS } from "./config/aws-defaults.ts";
 import { EmailScoutStack } from "./email-scout-stack.ts";
 
 export interface ScoutAppOptions {
@@ -23,7 +24,7 @@ export function addScoutStack(
     ...(aws?.account ? { account: aws.account } : {}),
     ...(aws?.region ? { region: aws.region } : {}),
   };
-  const stack = new EmailScoutStack(app, aws?.stackName ?? "EmailScout", {
+  const stack = new EmailScoutStack(app, aws?.stackName ?? AWS_DEFAULTS.stackName, {
     config,
     description: "Email Scout: mail-server checks and round-trip probes",
     ...(Object.keys(env).length > 0 ? { env } : {}),

@@ -1,14 +1,10 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg, release, totalmem } from "node:os";
+import { renderTable } from "../table.ts";
 
-/** A Markdown table with its columns padded, so it reads as well in a terminal as rendered. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((title, column) =>
-    Math.max(3, title.length, ...rows.map((row) => (row[column] ?? "").length)),
-  );
-  const line = (cells: readonly string[]) =>
-    `| ${widths.map((width, column) => (cells[column] ?? "").padEnd(width)).join(" | ")} |`;
-  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)];
+/** A Markdown table as lines, padded so it reads as well in a terminal as rendered. */
+export function table(header: readonly string[], rows: readonly string[][]): string[] {
+  return renderTable(header, rows, "md").split("\n");
 }
 
 export function verdict(met: boolean): string {

@@ -12,6 +12,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SESClient } from "@aws-sdk/client-ses";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { ProberSummary } from "../../lambdas/handlers/prober.ts";
 import { INVOCATION_MARK } from "./invocation-mark.ts";
 
 export interface StoreCall {
@@ -44,6 +45,8 @@ interface Command {
   readonly constructor: { name: string };
   readonly input: Record<string, unknown>;
 }
+
+type ProberHandler = (event: unknown) => Promise<ProberSummary>;
 
 // The prototypes are patched at run time; typed loosely on purpose.
 type Patchable = { prototype: { send: (command: Command) => Promise<unknown> } };
@@ -145,15 +148,7 @@ async function main(): Promise<void> {
   const event = JSON.parse(process.env.SCOUT_SCHEDULED_EVENT ?? "null") as unknown;
   if (bundleUrl === undefined || event === null)
     throw new Error("SCOUT_BUNDLE_URL and SCOUT_SCHEDULED_EVENT");
-  const { handler } = (await import(bundleUrl)) as {
-    handler: (event: unknown) => Promise<{
-      checks: number;
-      notOk: number;
-      probesSent: number;
-      events: number;
-      errors: { step: string; error: string }[];
-    }>;
-  };
+  const { handler } = (await import(bundleUrl)) as { handler: ProberHandler };
   // The first invocation meets empty tables (every status is new); the next ones are the
   // steady state of a warm container, as a schedule every minute keeps it.
   const invocations = Number(process.env.SCOUT_INVOCATIONS ?? "1");
@@ -167,16 +162,7 @@ async function main(): Promise<void> {
   process.send?.(runs, () => process.exit(0));
 }
 
-async function invokeOnce(
-  handler: (event: unknown) => Promise<{
-    checks: number;
-    notOk: number;
-    probesSent: number;
-    events: number;
-    errors: { step: string; error: string }[];
-  }>,
-  event: unknown,
-): Promise<ProberRun> {
+async function invokeOnce(handler: ProberHandler, event: unknown): Promise<ProberRun> {
   calls.length = 0;
   sqsMessages = 0;
   sqsRequests = 0;

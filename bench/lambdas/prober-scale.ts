@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { formatProbeKeyFile, newProbeKey } from "../../lambdas/core/probe-key.ts";
+import { CONFIG_FILE_NAME } from "../../lambdas/handlers/shared/load-config.ts";
+import { METRICS_NAMESPACE } from "../../lib/monitoring/scout-metrics.ts";
 import { FAKE_CREDENTIALS, REGION } from "../../test/support/aws-standins.ts";
 import type { Bundle } from "./bundle.ts";
 import { INVOCATION_MARK } from "./invocation-mark.ts";
@@ -147,8 +149,8 @@ export async function runProberAtScale(options: {
     intervalSeconds: options.intervalSeconds,
     caFile: options.caFile,
   });
-  // Where the stack's bundling hook puts it: scout-config.json at the bundle's root.
-  writeFileSync(join(options.prober.directory, "scout-config.json"), JSON.stringify(config));
+  // Where the stack's bundling hook puts it: at the bundle's root.
+  writeFileSync(join(options.prober.directory, CONFIG_FILE_NAME), JSON.stringify(config));
   const child = spawn(process.execPath, ["--enable-source-maps", options.harness], {
     cwd: options.prober.directory,
     env: {
@@ -165,7 +167,7 @@ export async function runProberAtScale(options: {
       EVENTS_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/scout-events",
       SES_FROM: `Email Scout <scout@${INBOUND_DOMAIN}>`,
       POWERTOOLS_SERVICE_NAME: "email-scout-prober",
-      POWERTOOLS_METRICS_NAMESPACE: "EmailScout",
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       SCOUT_STORE: options.store,
       SCOUT_INVOCATIONS: "2",
       SCOUT_BUNDLE_URL: pathToFileURL(options.prober.file).href,

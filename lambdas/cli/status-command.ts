@@ -1,14 +1,11 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { SqliteStore } from "../adapters/local/sqlite-store.ts";
+import { SqliteStatusStore } from "../adapters/local/sqlite-status-store.ts";
 import { ConfigError } from "../core/config/parse-config.ts";
 import { buildBoard } from "../local/dashboard/board.ts";
-import { readOnlyStatuses } from "../local/dashboard/queries.ts";
 import { loadConfigFile } from "../local/load-config.ts";
-import { DATABASE_FILE } from "../local/monitor.ts";
 import { type Clock, systemClock } from "../ports/clock.ts";
 import type { CommandIo } from "./io.ts";
+import { withMonitorDatabase } from "./monitor-database.ts";
 import { renderStatusBoard } from "./status-board.ts";
 
 export const STATUS_HELP = `Usage: email-scout status --config FILE [--json] [--no-color] [--hours N]
@@ -82,30 +79,26 @@ async function run(
     io.stderr(error instanceof ConfigError ? error.message : String(error));
     return 2;
   }
-  const dbPath = join(config.dataDir, DATABASE_FILE);
-  if (!existsSync(dbPath)) {
-    io.stderr(
-      `email-scout status: no results yet (${dbPath} does not exist); start the monitor with: email-scout serve --config ${values.config}`,
-    );
-    return 1;
-  }
-  const store = await SqliteStore.open(dbPath);
-  try {
-    const board = await buildBoard(
-      { config, store, statuses: readOnlyStatuses(store.db) },
-      clock.now(),
-      hours,
-    );
-    if (values.json) {
-      io.stdout(JSON.stringify(board, null, 2));
+  return withMonitorDatabase(
+    config,
+    values.config,
+    io,
+    "email-scout status: no results yet",
+    async (store) => {
+      const board = await buildBoard(
+        { config, store, statuses: new SqliteStatusStore(store.db) },
+        clock.now(),
+        { windowHours: hours },
+      );
+      if (values.json) {
+        io.stdout(JSON.stringify(board, null, 2));
+        return 0;
+      }
+      // https://no-color.org: a set, non-empty NO_COLOR turns colour off unless --color asks for it.
+      const noColorEnv = Boolean(io.env.NO_COLOR);
+      const colour = values["no-color"] ? false : (values.color ?? (isTty && !noColorEnv));
+      io.stdout(renderStatusBoard(board, { colour }));
       return 0;
-    }
-    // https://no-color.org: a set, non-empty NO_COLOR turns colour off unless --color asks for it.
-    const noColorEnv = Boolean(io.env.NO_COLOR);
-    const colour = values["no-color"] ? false : (values.color ?? (isTty && !noColorEnv));
-    io.stdout(renderStatusBoard(board, { colour }));
-    return 0;
-  } finally {
-    store.close();
-  }
+    },
+  );
 }

@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   OUTBOX_STATES,
@@ -7,19 +5,17 @@ import {
   type OutboxState,
   SqliteOutbox,
 } from "../adapters/local/sqlite-outbox.ts";
-import { SqliteStore } from "../adapters/local/sqlite-store.ts";
 import { ConfigError } from "../core/config/parse-config.ts";
 import type { ScoutConfig } from "../core/config/schema.ts";
-import { EVENT_SCHEMA_VERSION, type ScoutEvent } from "../core/events/event.ts";
-import { newEventId } from "../core/events/event-id.ts";
+import { webhookTestEvent } from "../core/events/webhook-test.ts";
 import type { Secret } from "../core/secret.ts";
 import { attemptDelivery } from "../core/webhook/attempt.ts";
 import { decideRetry, retryPolicyFor } from "../core/webhook/retry-policy.ts";
 import { loadConfigFile } from "../local/load-config.ts";
-import { DATABASE_FILE } from "../local/monitor.ts";
 import { readWebhookSecretFile, WebhookEndpointError } from "../local/webhook-endpoints.ts";
 import type { CommandIo } from "./io.ts";
 import { UsageError } from "./io.ts";
+import { withMonitorDatabase } from "./monitor-database.ts";
 
 export const WEBHOOK_HELP = `Usage: email-scout webhook <test|list|redrive> [options]
 
@@ -107,15 +103,11 @@ async function testEndpoint(values: Values, io: CommandIo): Promise<number> {
   const deadlineMs = positiveSeconds(values.deadline, "--deadline", 30, 3600) * 1000;
   const secret: Secret = readWebhookSecretFile(values["secret-file"], "--secret-file");
   const startedMs = Date.now();
-  const event: ScoutEvent<"webhook.test"> = {
-    id: newEventId(startedMs),
-    type: "webhook.test",
-    version: EVENT_SCHEMA_VERSION,
-    time: new Date(startedMs).toISOString(),
+  const event = webhookTestEvent({
+    now: startedMs,
     customer: values.customer ?? "default",
-    target: "",
-    data: { message: values.message ?? "Test event from email-scout webhook test" },
-  };
+    message: values.message ?? "Test event from email-scout webhook test",
+  });
   const policy = retryPolicyFor(deadlineMs / 1000);
   io.stdout(`sending ${event.type} ${event.id} to ${values.url}`);
   for (let attempt = 1; ; attempt++) {
@@ -207,20 +199,10 @@ async function withOutbox(
 ): Promise<number> {
   if (!values.config) throw new UsageError("--config FILE is required");
   const config = loadConfigFile(values.config);
-  const dbPath = join(config.dataDir, DATABASE_FILE);
-  if (!existsSync(dbPath)) {
-    io.stderr(
-      `email-scout webhook: no outbox yet (${dbPath} does not exist); start the monitor with: email-scout serve --config ${values.config}`,
-    );
-    return 1;
-  }
-  const store = await SqliteStore.open(dbPath);
-  try {
+  return withMonitorDatabase(config, values.config, io, "email-scout webhook: no outbox yet", (store) =>
     // No endpoints: this outbox only reads and redrives, it never publishes.
-    return use(new SqliteOutbox(store.db, [], { now: () => Date.now() }), config);
-  } finally {
-    store.close();
-  }
+    use(new SqliteOutbox(store.db, [], { now: () => Date.now() }), config),
+  );
 }
 
 function parseStates(text: string | undefined): OutboxState[] {

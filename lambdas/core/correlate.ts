@@ -11,6 +11,7 @@ import type {
 } from "../ports/probe-store.ts";
 import { decodeHeaderBlock } from "../return/header-block.ts";
 import { headerValue, parseMessage } from "../return/parse-headers.ts";
+import { describeError } from "./describe-error.ts";
 import { dsnPartsOf, isDeliveryStatusReport, type RecipientStatus, recipientWithAction } from "./dsn.ts";
 import { ProbeTokenError, parseProbeToken, type VerifiedToken, verifyProbeToken } from "./probe-token.ts";
 import { hopsFromHeaderLines } from "./received-hops.ts";
@@ -87,7 +88,7 @@ export async function correlateInbound(mail: InboundMail, deps: CorrelateDeps): 
   try {
     verdict = await judge(mail, deps);
   } catch (error) {
-    verdict = reject("malformed-mail", `cannot parse: ${describe(error)}`);
+    verdict = reject("malformed-mail", `cannot parse: ${describeError(error)}`);
   }
   if (verdict.kind === "reject") return recordRejection(verdict, mail, deps);
 
@@ -390,8 +391,4 @@ function reject(reason: RejectReason, detail: string, probeId?: string): Rejecti
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -4,15 +4,11 @@ import { decodeS3EventKey, S3ReturnSource } from "../adapters/aws/s3-return-sour
 import { ScoutMetrics } from "../adapters/aws/scout-metrics.ts";
 import { storedMailEnvelope } from "../adapters/aws/ses-stored-envelope.ts";
 import { type CorrelationOutcome, correlateInbound } from "../core/correlate.ts";
+import { describeError } from "../core/describe-error.ts";
 import { parseS3Event, type S3EventRecord } from "./events/s3-event.ts";
 import { ENV, requiredEnv } from "./shared/env.ts";
-import {
-  AWS_CLIENT_DEFAULTS,
-  createRuntime,
-  once,
-  type Runtime,
-  type RuntimeOptions,
-} from "./shared/runtime.ts";
+import { AWS_CLIENT_DEFAULTS, once } from "./shared/lambda-basics.ts";
+import { createRuntime, type Runtime, type RuntimeOptions } from "./shared/runtime.ts";
 import { ScoutEvents } from "./shared/scout-events.ts";
 
 /** Where the SES receipt rule stores inbound mail in RETURNS_BUCKET. */
@@ -76,10 +72,10 @@ export function createCorrelatorHandler(options: RuntimeOptions & { readonly s3?
           const result = await correlateRecord(rt, metrics, events, record, key);
           summary[result] = (summary[result] ?? 0) + 1;
         } catch (error) {
-          failures.push({ key, error: describe(error) });
+          failures.push({ key, error: describeError(error) });
           rt.log.error("cannot process a stored message; the event will be retried", {
             key,
-            error: describe(error),
+            error: describeError(error),
           });
         }
       }
@@ -110,7 +106,9 @@ async function publishEvents(
     if (queued > 0) summary.events = queued;
   } catch (error) {
     summary.eventsFailed = 1;
-    rt.log.error("cannot queue the events of stored outcomes; they are lost", { error: describe(error) });
+    rt.log.error("cannot queue the events of stored outcomes; they are lost", {
+      error: describeError(error),
+    });
   }
 }
 
@@ -175,7 +173,7 @@ async function correlateRecord(
       // The outcome is stored: a retry would be a duplicate. The status bookkeeping catches up next time.
       rt.log.error("cannot build the events of an outcome", {
         probe: outcome.probe.probeId,
-        error: describe(error),
+        error: describeError(error),
       });
     }
   }
@@ -191,25 +189,19 @@ function report(
 ): void {
   switch (outcome.kind) {
     case "returned":
-      metrics.roundTripTime(outcome.probe.targetId, outcome.probe.rttMs ?? 0);
-      metrics.probeCount("ProbeReturned", outcome.probe.targetId);
-      rt.log.info("probe returned", {
-        target: outcome.probe.targetId,
-        probe: outcome.probe.probeId,
-        rttMs: outcome.probe.rttMs,
+    case "late": {
+      const { probe } = outcome;
+      // A late return is not a RoundTripTime sample: the probe already counted as lost at its deadline.
+      if (outcome.kind === "returned") metrics.roundTripTime(probe.targetId, probe.rttMs ?? 0);
+      metrics.probeCount(outcome.kind === "returned" ? "ProbeReturned" : "ProbeLate", probe.targetId);
+      rt.log.info(`probe ${outcome.kind}`, {
+        target: probe.targetId,
+        probe: probe.probeId,
+        rttMs: probe.rttMs,
         key,
       });
       return;
-    case "late":
-      // Not a RoundTripTime sample: the probe already counted as lost at its deadline.
-      metrics.probeCount("ProbeLate", outcome.probe.targetId);
-      rt.log.info("probe late", {
-        target: outcome.probe.targetId,
-        probe: outcome.probe.probeId,
-        rttMs: outcome.probe.rttMs,
-        key,
-      });
-      return;
+    }
     case "bounced":
       metrics.probeCount("ProbeBounced", outcome.probe.targetId);
       rt.log.warn("probe bounced", {
@@ -232,8 +224,4 @@ function report(
     default:
       rt.log.info(`inbound ${outcome.kind}`, { probe: outcome.probeId, key });
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

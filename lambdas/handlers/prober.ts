@@ -6,22 +6,18 @@ import { SesMailSender } from "../adapters/aws/ses-mail-sender.ts";
 import { checkMany } from "../checks/check-many.ts";
 import type { CheckResult } from "../checks/result.ts";
 import { type PlannedCheck, planChecks } from "../core/check-plan.ts";
+import { describeError } from "../core/describe-error.ts";
 import { ROUND_TRIP_SUBJECT } from "../core/events/status-changed.ts";
 import { mapBounded } from "../core/map-bounded.ts";
 import { sendProbe } from "../core/send-probe.ts";
 import { sweepOverdue } from "../core/sweep.ts";
+import type { LogFields } from "../ports/logger.ts";
 import type { MailSender } from "../ports/mail-sender.ts";
 import { parseScheduledEvent } from "./events/scheduled-event.ts";
 import { ENV, optionalEnv } from "./shared/env.ts";
+import { AWS_CLIENT_DEFAULTS, once } from "./shared/lambda-basics.ts";
 import { readLoginPasswords } from "./shared/login-passwords.ts";
-import {
-  AWS_CLIENT_DEFAULTS,
-  createRuntime,
-  DEFAULT_RETENTION_DAYS,
-  once,
-  type Runtime,
-  type RuntimeOptions,
-} from "./shared/runtime.ts";
+import { createRuntime, type Runtime, type RuntimeOptions } from "./shared/runtime.ts";
 import { ScoutEvents } from "./shared/scout-events.ts";
 
 /**
@@ -42,11 +38,13 @@ export interface ProberSummary {
   lost: number;
   /** Events queued (or, without EVENTS_QUEUE_URL, logged). */
   events: number;
-  errors: {
-    step: "plan" | "store-check" | "probe" | "sweep" | "key" | "statuses" | "events";
-    target?: string;
-    error: string;
-  }[];
+  errors: ProberError[];
+}
+
+export interface ProberError {
+  step: "plan" | "store-check" | "probe" | "sweep" | "key" | "statuses" | "events";
+  target?: string;
+  error: string;
 }
 
 interface ProberRuntime extends Runtime {
@@ -110,7 +108,7 @@ async function runProberCycle(rt: ProberRuntime, metrics: ScoutMetrics): Promise
   // One Query for every status, while the checks run; changed statuses only are written back.
   const statuses = new DynamoStatusSnapshot({
     store: rt.statuses,
-    retentionDays: rt.config.aws?.retentionDays ?? DEFAULT_RETENTION_DAYS,
+    retentionDays: rt.retentionDays,
     sharedSubject: (subject) => subject === ROUND_TRIP_SUBJECT,
   });
   statuses.preload();
@@ -125,16 +123,28 @@ async function runProberCycle(rt: ProberRuntime, metrics: ScoutMetrics): Promise
   await sweep(cycle);
   if (statuses.loadError !== undefined) {
     // The run went on reading and writing each status on its own, as before the snapshot.
-    summary.errors.push({ step: "statuses", error: describe(statuses.loadError) });
-    rt.log.error("cannot read the statuses in one query", { error: describe(statuses.loadError) });
+    recordError(cycle, { step: "statuses" }, "cannot read the statuses in one query", statuses.loadError);
   }
   try {
     summary.events = await cycle.events.publish();
   } catch (error) {
-    summary.errors.push({ step: "events", error: describe(error) });
-    rt.log.error("cannot queue events", { error: describe(error) });
+    recordError(cycle, { step: "events" }, "cannot queue events", error);
   }
   return summary;
+}
+
+/** A step's failure: kept in the summary and logged (with `logFields`); the run goes on. */
+function recordError(
+  cycle: Cycle,
+  where: Omit<ProberError, "error">,
+  message: string,
+  error: unknown,
+  logFields: LogFields = {},
+): void {
+  const text = describeError(error);
+  cycle.summary.errors.push({ ...where, error: text });
+  const target = where.target === undefined ? {} : { target: where.target };
+  cycle.rt.log.error(message, { ...target, ...logFields, error: text });
 }
 
 /** Builds a step's events; a failure (the status store) is reported and the run goes on. */
@@ -142,8 +152,7 @@ async function buildEvents(cycle: Cycle, target: string, build: () => Promise<vo
   try {
     await build();
   } catch (error) {
-    cycle.summary.errors.push({ step: "events", target, error: describe(error) });
-    cycle.rt.log.error("cannot build events", { target, error: describe(error) });
+    recordError(cycle, { step: "events", target }, "cannot build events", error);
   }
 }
 
@@ -155,8 +164,7 @@ async function runChecks(cycle: Cycle): Promise<void> {
     // planChecks reads only `targets` and `outbound`, which the deploy config has in full.
     planned = planChecks(rt.config, readPassword);
   } catch (error) {
-    summary.errors.push({ step: "plan", error: describe(error) });
-    rt.log.error("cannot plan the service checks", { error: describe(error) });
+    recordError(cycle, { step: "plan" }, "cannot plan the service checks", error);
     return;
   }
   const results = await checkMany(
@@ -169,10 +177,13 @@ async function runChecks(cycle: Cycle): Promise<void> {
     targetId: (planned[index] as PlannedCheck).targetId,
     result,
   }));
-  for (const { targetId, result } of entries) reportCheck(rt, metrics, targetId, result);
   const byTarget = new Map<string, CheckResult[]>();
-  for (const { targetId, result } of entries)
-    byTarget.set(targetId, [...(byTarget.get(targetId) ?? []), result]);
+  for (const { targetId, result } of entries) {
+    reportCheck(rt, metrics, targetId, result);
+    const targetResults = byTarget.get(targetId);
+    if (targetResults === undefined) byTarget.set(targetId, [result]);
+    else targetResults.push(result);
+  }
   await Promise.all([
     storeChecks(cycle, entries),
     // Targets in parallel: each has its own subjects, and one target's results go in order.
@@ -203,7 +214,7 @@ async function storeChecks(
   cycle: Cycle,
   entries: readonly { targetId: string; result: CheckResult }[],
 ): Promise<void> {
-  const { rt, summary } = cycle;
+  const { rt } = cycle;
   const intervalMs = rt.config.schedule.intervalSeconds * 1000;
   const errors = await rt.checks.saveCheckResults(entries, {
     concurrency: STORE_CONCURRENCY,
@@ -212,11 +223,8 @@ async function storeChecks(
   errors.forEach((error, index) => {
     if (error === undefined) return;
     const { targetId, result } = entries[index] as { targetId: string; result: CheckResult };
-    summary.errors.push({ step: "store-check", target: targetId, error: describe(error) });
-    rt.log.error("cannot store a check result", {
-      target: targetId,
+    recordError(cycle, { step: "store-check", target: targetId }, "cannot store a check result", error, {
       endpoint: result.endpoint,
-      error: describe(error),
     });
   });
 }
@@ -229,8 +237,7 @@ async function sendProbes(cycle: Cycle): Promise<void> {
   try {
     key = await rt.probeKey();
   } catch (error) {
-    summary.errors.push({ step: "key", error: describe(error) });
-    rt.log.error("cannot read the probe key; no probes this run", { error: describe(error) });
+    recordError(cycle, { step: "key" }, "cannot read the probe key; no probes this run", error);
     return;
   }
   // Bounded too: each probe is a PutItem and an SES call, and a thousand targets would queue
@@ -256,8 +263,7 @@ async function sendProbes(cycle: Cycle): Promise<void> {
       metrics.probeCount("ProbeSendFailed", target.id, failed ? 1 : 0);
     } catch (error) {
       // The store refused the probe: nothing was sent.
-      summary.errors.push({ step: "probe", target: target.id, error: describe(error) });
-      rt.log.error("cannot send or record a probe", { target: target.id, error: describe(error) });
+      recordError(cycle, { step: "probe", target: target.id }, "cannot send or record a probe", error);
     }
   });
 }
@@ -279,8 +285,7 @@ async function sweep(cycle: Cycle): Promise<void> {
       await buildEvents(cycle, probe.targetId, () => cycle.events.roundTrip(probe));
     }
   } catch (error) {
-    summary.errors.push({ step: "sweep", error: describe(error) });
-    rt.log.error("cannot sweep overdue probes", { error: describe(error) });
+    recordError(cycle, { step: "sweep" }, "cannot sweep overdue probes", error);
   }
   for (const [target, lost] of lostByTarget) metrics.probeCount("ProbeLost", target, lost);
 }
@@ -288,8 +293,4 @@ async function sweep(cycle: Cycle): Promise<void> {
 function countsOf(summary: ProberSummary): Record<string, number> {
   const { errors, ...counts } = summary;
   return { ...counts, errors: errors.length };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

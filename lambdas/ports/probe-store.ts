@@ -105,6 +105,9 @@ export type RejectReason =
   | "probe-mismatch"
   | "unparseable-bounce";
 
+/** A rejection's detail is kept to this many characters (a forged mail may carry anything). */
+export const MAX_REJECTION_DETAIL = 500;
+
 export interface RejectionLog {
   countRejection(reason: RejectReason, detail: string, atMs: number): Promise<void>;
   /** Counts by reason since `sinceMs`. */

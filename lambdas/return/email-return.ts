@@ -11,6 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { describeError } from "../core/describe-error.ts";
 import { readProbeKeyFile } from "../core/probe-key-file.ts";
 import { composeReply, replyFromAddress } from "./compose-reply.ts";
 import { ConfigError, loadConfig, type ReturnConfig } from "./config.ts";
@@ -36,7 +37,7 @@ run().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    log({ decision: "tempfail", reason: "internal-error", detail: describe(error) });
+    log({ decision: "tempfail", reason: "internal-error", detail: describeError(error) });
     process.exitCode = EX_TEMPFAIL;
   },
 );
@@ -49,7 +50,7 @@ async function run(): Promise<number> {
     config = loadConfig(configPath);
   } catch (error) {
     if (error instanceof ConfigError) logFile = error.logFile;
-    log({ decision: "tempfail", reason: "bad-config", detail: describe(error) });
+    log({ decision: "tempfail", reason: "bad-config", detail: describeError(error) });
     return EX_TEMPFAIL;
   }
   logFile = config.logFile;
@@ -58,7 +59,7 @@ async function run(): Promise<number> {
   try {
     key = readProbeKeyFile(config.keyFile);
   } catch (error) {
-    log({ decision: "tempfail", reason: "bad-key-file", detail: describe(error) });
+    log({ decision: "tempfail", reason: "bad-key-file", detail: describeError(error) });
     return EX_TEMPFAIL;
   }
 
@@ -140,13 +141,9 @@ function silenceOutput(): void {
     });
   }
   const fail = (error: unknown) => {
-    log({ decision: "tempfail", reason: "internal-error", detail: describe(error) });
+    log({ decision: "tempfail", reason: "internal-error", detail: describeError(error) });
     process.exit(EX_TEMPFAIL);
   };
   process.on("uncaughtException", fail);
   process.on("unhandledRejection", fail);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -9,6 +9,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { DeployConfig } from "../../lambdas/core/config/schema.ts";
+import { CONFIG_FILE_NAME } from "../../lambdas/handlers/shared/load-config.ts";
 import { SecureQueue } from "./secure-queue.ts";
 
 /**
@@ -55,9 +56,6 @@ export function lazyModuleFiles(name: string): { readonly file: string; readonly
     packageJson: JSON.stringify({ name, type: "module", main: "index.mjs" }),
   };
 }
-
-/** The file name handlers look for next to themselves (overridable with SCOUT_CONFIG_FILE). */
-export const SCOUT_CONFIG_FILE_NAME = "scout-config.json";
 
 export interface ScoutFunctionProps {
   /** The handler's source, e.g. lambdas/handlers/prober.ts; it must export `handler`. */
@@ -153,9 +151,9 @@ export class ScoutFunction extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (inputDir: string, outputDir: string) => [
-            `cp ${shellQuote(configFile)} ${shellQuote(join(outputDir, SCOUT_CONFIG_FILE_NAME))}`,
+            `cp ${shellQuote(configFile)} ${shellQuote(join(outputDir, CONFIG_FILE_NAME))}`,
             // Lambda runs the code as another user than the files' owner: they must be world-readable.
-            `chmod 644 ${shellQuote(join(outputDir, SCOUT_CONFIG_FILE_NAME))}`,
+            `chmod 644 ${shellQuote(join(outputDir, CONFIG_FILE_NAME))}`,
             ...lazyModules.flatMap((name) => lazyModuleCommands(name, inputDir, outputDir)),
           ],
         },
@@ -227,7 +225,7 @@ function lazyModuleCommands(name: string, inputDir: string, outputDir: string): 
 function writeConfigFile(config: DeployConfig): string {
   const folder = mkdtempSync(join(tmpdir(), "scout-config-"));
   process.once("exit", () => rmSync(folder, { recursive: true, force: true }));
-  const file = join(folder, SCOUT_CONFIG_FILE_NAME);
+  const file = join(folder, CONFIG_FILE_NAME);
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   return file;
 }

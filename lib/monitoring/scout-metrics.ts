@@ -1,5 +1,6 @@
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import type { ProbeCountMetric } from "../../lambdas/adapters/aws/scout-metrics.ts";
 import type { Protocol } from "../../lambdas/checks/endpoint-kinds.ts";
 
 /**
@@ -8,13 +9,6 @@ import type { Protocol } from "../../lambdas/checks/endpoint-kinds.ts";
  * Times are in milliseconds.
  */
 export const METRICS_NAMESPACE = "EmailScout";
-
-export type ProbeOutcomeMetric =
-  | "ProbeReturned"
-  | "ProbeLost"
-  | "ProbeLate"
-  | "ProbeBounced"
-  | "ProbeSendFailed";
 
 function metric(
   metricName: string,
@@ -37,7 +31,7 @@ export function roundTripTime(target: string, statistic: "p50" | "p95", period =
 }
 
 /** Count of probes that ended in this outcome; dimension Target. */
-export function probeOutcome(name: ProbeOutcomeMetric, target: string, period = Duration.minutes(5)) {
+export function probeOutcome(name: ProbeCountMetric, target: string, period = Duration.minutes(5)) {
   return metric(name, { Target: target }, "Sum", period);
 }
 

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SqliteStatusStore } from "../../lambdas/adapters/local/sqlite-status-store.ts";
 import { SqliteStore } from "../../lambdas/adapters/local/sqlite-store.ts";
 import type { Status } from "../../lambdas/checks/reasons.ts";
 import type { CheckResult } from "../../lambdas/checks/result.ts";
 import { configSchema, type ScoutConfig } from "../../lambdas/core/config/schema.ts";
-import { readOnlyStatuses } from "../../lambdas/local/dashboard/queries.ts";
 import { DATABASE_FILE } from "../../lambdas/local/monitor.ts";
 import type { Clock } from "../../lambdas/ports/clock.ts";
 import type { StatusStore, TrackedStatus } from "../../lambdas/ports/status-store.ts";
@@ -66,31 +66,9 @@ export function fixtureConfigInput(dataDir: string) {
   };
 }
 
-/** StatusStore over the `statuses` table, enough for the fixture (the real adapter lives elsewhere). */
+/** The monitor's own StatusStore over the fixture database's `statuses` table. */
 export function tableStatusStore(store: SqliteStore): StatusStore {
-  const reader = readOnlyStatuses(store.db);
-  const put = store.db.prepare(
-    `INSERT OR REPLACE INTO statuses (target_id, subject, status, reason, since_ms, pending_status,
-       pending_reason, pending_count, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  return {
-    listStatuses: () => reader.listStatuses(),
-    getStatus: async (targetId, subject) =>
-      (await reader.listStatuses()).find((s) => s.targetId === targetId && s.subject === subject),
-    putStatus: async (s: TrackedStatus) => {
-      put.run(
-        s.targetId,
-        s.subject,
-        s.status,
-        s.reason,
-        s.sinceMs,
-        s.pendingStatus ?? null,
-        s.pendingReason ?? null,
-        s.pendingCount,
-        s.updatedAtMs,
-      );
-    },
-  };
+  return new SqliteStatusStore(store.db);
 }
 
 function checkResult(

@@ -18,6 +18,8 @@ export const FAULTS_PORT = 2527;
 export const RETURN_TO = `returns@${FAULTS_DOMAIN}`;
 /** The demo host's mailbox that belongs to this harness: its ~/.forward is ours to break. */
 export const PROBE_USER = "probe-faults";
+/** Where the monitor sends its probes: PROBE_USER's mailbox on the demo host. */
+export const PROBE_TO = `${PROBE_USER}@${DEMO.domain}`;
 export const TARGET_ID = "demo-host";
 
 /** The endpoints watched, as written in the configuration: they name the status subjects. */
@@ -194,7 +196,7 @@ function harnessConfig(input: {
             { url: ENDPOINTS.pop3, caFile: ca },
             { url: ENDPOINTS.pop3s, caFile: ca },
           ],
-          probe: { to: `${PROBE_USER}@${DEMO.domain}` },
+          probe: { to: PROBE_TO },
         },
       ],
     }),

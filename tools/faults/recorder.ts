@@ -1,5 +1,7 @@
 import type { Status } from "../../lambdas/checks/reasons.ts";
+import type { CheckCompletedData } from "../../lambdas/core/events/check-completed.ts";
 import type { ScoutEvent } from "../../lambdas/core/events/event.ts";
+import type { RoundTripCompletedData } from "../../lambdas/core/events/roundtrip-completed.ts";
 import type { StatusChangedData } from "../../lambdas/core/events/status-changed.ts";
 
 /** One confirmed status change, as the monitor published it. */
@@ -69,7 +71,7 @@ export class Recorder {
       });
       this.statuses.set(data.subject, { status: data.to, reason: data.reason });
     } else if (event.type === "check.completed") {
-      const data = event.data as { endpoint: string; status: Status; reason: string; responseMs?: number };
+      const data = event.data as unknown as CheckCompletedData;
       this.checks.push({
         cycle: this.cycle,
         endpoint: data.endpoint,
@@ -78,14 +80,7 @@ export class Recorder {
         ...(data.responseMs === undefined ? {} : { responseMs: data.responseMs }),
       });
     } else if (event.type === "roundtrip.completed") {
-      const data = event.data as {
-        probeId: string;
-        outcome: string;
-        status: Status;
-        rttMs?: number;
-        error?: string;
-        bounce?: { status?: string; diagnostic?: string };
-      };
+      const data = event.data as unknown as RoundTripCompletedData;
       this.roundTrips.push({
         atMs,
         cycle: this.cycle,

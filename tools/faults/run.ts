@@ -9,6 +9,7 @@ import { Harness } from "./harness.ts";
 import { machineLine } from "./machine.ts";
 import { mailHost } from "./mail-host.ts";
 import { faultReportTable } from "./report.ts";
+import { runCli } from "./run-cli.ts";
 import { type FaultReport, runFault } from "./run-fault.ts";
 
 async function main(): Promise<number> {
@@ -60,12 +61,4 @@ function selectFaults(only: string | undefined) {
   return ALL_FAULTS.filter((f) => wanted.includes(f.id));
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`faults: ${(error as Error).message}\n`);
-    process.exitCode = 2;
-  },
-);
+runCli("faults", main);

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { Harness } from "../faults/harness.ts";
 import { machineLine } from "../faults/machine.ts";
+import { runCli } from "../faults/run-cli.ts";
 import { soakReport } from "./report.ts";
 import { runSoak, soakProblems } from "./soak.ts";
 
@@ -50,12 +51,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`soak: ${(error as Error).message}\n`);
-    process.exitCode = 2;
-  },
-);
+runCli("soak", main);

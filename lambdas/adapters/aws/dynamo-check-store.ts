@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { CheckResult } from "../../checks/result.ts";
+import { compareCodeUnits } from "../../core/code-unit-order.ts";
 import { mapBounded } from "../../core/map-bounded.ts";
 import type { CheckStore } from "../../ports/check-store.ts";
-import { type BatchRetry, writeBatches } from "./dynamo-batch-write.ts";
+import { type BatchPut, type BatchRetry, writeBatches } from "./dynamo-batch-write.ts";
 import { isConditionalCheckFailed } from "./dynamo-errors.ts";
 import { queryItems } from "./dynamo-query.ts";
 import {
@@ -12,6 +13,7 @@ import {
   expiresAtSeconds,
   LATEST_CHECKS_PK,
   paddedMs,
+  type ResultsTableOptions,
 } from "./results-table.ts";
 
 /**
@@ -24,13 +26,7 @@ export class DynamoCheckStore implements CheckStore {
   /** Breaks ties between results of one endpoint that started in the same millisecond. */
   private sequence = 0;
 
-  constructor(
-    private readonly options: {
-      readonly doc: DynamoDBDocumentClient;
-      readonly table: string;
-      readonly retentionDays: number;
-    },
-  ) {
+  constructor(private readonly options: ResultsTableOptions) {
     this.retentionDays = checkRetentionDays(options.retentionDays);
   }
 
@@ -64,8 +60,8 @@ export class DynamoCheckStore implements CheckStore {
         return error as Error;
       }
     });
-    const requests: { entry: number; item: Record<string, unknown> }[] = [];
-    const latestIndex = new Map<string, number>();
+    const requests: BatchPut[] = [];
+    const latestByKey = new Map<string, BatchPut>();
     items.forEach((built, entry) => {
       if (built instanceof Error) {
         errors[entry] = built;
@@ -74,19 +70,12 @@ export class DynamoCheckStore implements CheckStore {
       requests.push({ entry, item: built.history });
       // One batch may not name a key twice: of two results of one endpoint only the newer is latest.
       const key = built.latest.sk as string;
-      const seen = latestIndex.get(key);
-      const seenItem = seen === undefined ? undefined : (items[seen] as StoreItems).latest;
-      if (
-        seenItem === undefined ||
-        (seenItem.startedAtMs as number) <= (built.latest.startedAtMs as number)
-      ) {
-        latestIndex.set(key, entry);
+      const seen = latestByKey.get(key)?.item;
+      if (seen === undefined || (seen.startedAtMs as number) <= (built.latest.startedAtMs as number)) {
+        latestByKey.set(key, { entry, item: built.latest });
       }
     });
-    const latest = [...latestIndex.values()].map((entry) => ({
-      entry,
-      item: (items[entry] as StoreItems).latest,
-    }));
+    const latest = [...latestByKey.values()];
     const { doc, table } = this.options;
     if (options.latestUnconditionally()) requests.push(...latest);
     else {
@@ -151,7 +140,10 @@ export class DynamoCheckStore implements CheckStore {
     });
     return items
       .map((item) => ({ targetId: item.targetId as string, result: parseResult(item) }))
-      .sort((a, b) => compare(a.targetId, b.targetId) || compare(a.result.endpoint, b.result.endpoint));
+      .sort(
+        (a, b) =>
+          compareCodeUnits(a.targetId, b.targetId) || compareCodeUnits(a.result.endpoint, b.result.endpoint),
+      );
   }
 
   /** The newest `limit` results since `sinceMs`, oldest first. */
@@ -192,9 +184,4 @@ function asError(error: unknown): Error {
 
 function parseResult(item: Record<string, unknown>): CheckResult {
   return JSON.parse(item.resultJson as string) as CheckResult;
-}
-
-/** Code-unit order, as the local stores order ids. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

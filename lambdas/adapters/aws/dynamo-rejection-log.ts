@@ -1,12 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Clock } from "../../ports/clock.ts";
-import type { RejectionLog, RejectReason } from "../../ports/probe-store.ts";
+import { MAX_REJECTION_DETAIL, type RejectionLog, type RejectReason } from "../../ports/probe-store.ts";
 import { queryItems } from "./dynamo-query.ts";
-import { checkRetentionDays, expiresAtSeconds, paddedMs, rejectionPk } from "./results-table.ts";
+import {
+  checkRetentionDays,
+  expiresAtSeconds,
+  paddedMs,
+  type ResultsTableOptions,
+  rejectionPk,
+} from "./results-table.ts";
 
-/** Rejection details quote hostile mail: keep only this much of each (as the local stores do). */
-export const MAX_REJECTION_DETAIL = 500;
 const DAY_MS = 86_400_000;
 
 /**
@@ -17,14 +21,7 @@ const DAY_MS = 86_400_000;
 export class DynamoRejectionLog implements RejectionLog {
   private readonly retentionDays: number;
 
-  constructor(
-    private readonly options: {
-      readonly doc: DynamoDBDocumentClient;
-      readonly table: string;
-      readonly retentionDays: number;
-      readonly clock: Clock;
-    },
-  ) {
+  constructor(private readonly options: ResultsTableOptions & { readonly clock: Clock }) {
     this.retentionDays = checkRetentionDays(options.retentionDays);
   }
 

@@ -1,9 +1,15 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { STATUSES, type Status } from "../../checks/reasons.ts";
+import { compareCodeUnits } from "../../core/code-unit-order.ts";
 import type { StatusStore, TrackedStatus } from "../../ports/status-store.ts";
 import { isConditionalCheckFailed } from "./dynamo-errors.ts";
 import { queryItems } from "./dynamo-query.ts";
-import { checkRetentionDays, expiresAtSeconds, STATUS_PK } from "./results-table.ts";
+import {
+  checkRetentionDays,
+  expiresAtSeconds,
+  type ResultsTableOptions,
+  STATUS_PK,
+} from "./results-table.ts";
 
 /**
  * StatusStore in RESULTS_TABLE: pk "status", sk "<targetId>#<subject>" (layout in
@@ -15,13 +21,7 @@ import { checkRetentionDays, expiresAtSeconds, STATUS_PK } from "./results-table
 export class DynamoStatusStore implements StatusStore {
   private readonly retentionDays: number;
 
-  constructor(
-    private readonly options: {
-      readonly doc: DynamoDBDocumentClient;
-      readonly table: string;
-      readonly retentionDays: number;
-    },
-  ) {
+  constructor(private readonly options: ResultsTableOptions) {
     this.retentionDays = checkRetentionDays(options.retentionDays);
   }
 
@@ -105,7 +105,7 @@ export class DynamoStatusStore implements StatusStore {
     });
     return items
       .map(toStatus)
-      .sort((a, b) => compare(a.targetId, b.targetId) || compare(a.subject, b.subject));
+      .sort((a, b) => compareCodeUnits(a.targetId, b.targetId) || compareCodeUnits(a.subject, b.subject));
   }
 }
 
@@ -126,8 +126,4 @@ function toStatus(item: Record<string, unknown>): TrackedStatus {
 function asStatus(value: unknown): Status {
   if (typeof value === "string" && (STATUSES as readonly string[]).includes(value)) return value as Status;
   throw new Error(`status item holds ${JSON.stringify(value)}, not one of ${STATUSES.join(", ")}`);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,3 +1,5 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
 /*
  * The layout of RESULTS_TABLE (partition key `pk`, sort key `sk`, both strings; TTL attribute
  * `expiresAt`, epoch seconds; no secondary index). Each kind of item has its own partition
@@ -18,6 +20,14 @@
  * far below a partition's 1,000 writes a second. Rejections are spread by day; a flood of
  * forged mail fills one day's partition, which costs throughput on that day only.
  */
+
+/** What each store in RESULTS_TABLE is built with. */
+export interface ResultsTableOptions {
+  readonly doc: DynamoDBDocumentClient;
+  readonly table: string;
+  /** Days an item is kept after its last change; see checkRetentionDays. */
+  readonly retentionDays: number;
+}
 
 /** Milliseconds since the epoch, 15 digits: string order is number order until the year 33658. */
 export function paddedMs(ms: number): string {

@@ -37,7 +37,8 @@ interface Group {
  * what it measured.
  */
 export class ScoutMetrics {
-  private groups: Group[] = [];
+  /** By the JSON of their dimensions: a run adds thousands of metrics, each found in one lookup. */
+  private groups = new Map<string, Group>();
 
   constructor(
     private readonly namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
@@ -68,8 +69,8 @@ export class ScoutMetrics {
   /** Writes everything collected so far and starts empty. */
   flush(): void {
     const groups = this.groups;
-    this.groups = [];
-    for (const group of groups) {
+    this.groups = new Map();
+    for (const group of groups.values()) {
       const metrics = new Metrics({ namespace: this.namespace });
       metrics.clearDefaultDimensions();
       for (const [name, value] of Object.entries(group.dimensions)) metrics.addDimension(name, value);
@@ -84,10 +85,10 @@ export class ScoutMetrics {
    */
   private add(dimensions: Record<string, string>, name: string, unit: Unit, value: number): void {
     const key = JSON.stringify(dimensions);
-    let group = this.groups.find((g) => JSON.stringify(g.dimensions) === key);
+    let group = this.groups.get(key);
     if (group === undefined) {
       group = { dimensions, metrics: [] };
-      this.groups.push(group);
+      this.groups.set(key, group);
     }
     group.metrics.push({ name, unit, value });
   }

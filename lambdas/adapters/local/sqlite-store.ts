@@ -3,21 +3,19 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { CheckResult } from "../../checks/result.ts";
 import type { CheckStore } from "../../ports/check-store.ts";
-import type {
-  BounceFacts,
-  Hop,
-  NewProbe,
-  ProbeOutcome,
-  ProbeRecord,
-  ProbeState,
-  ProbeStore,
-  RejectionLog,
-  RejectReason,
+import {
+  type BounceFacts,
+  type Hop,
+  MAX_REJECTION_DETAIL,
+  type NewProbe,
+  type ProbeOutcome,
+  type ProbeRecord,
+  type ProbeState,
+  type ProbeStore,
+  type RejectionLog,
+  type RejectReason,
 } from "../../ports/probe-store.ts";
 import { migrate } from "./sqlite-migrations.ts";
-
-/** Rejection details come from hostile mail: keep only this much of each. */
-export const MAX_REJECTION_DETAIL = 500;
 
 interface ProbeRow {
   probe_id: string;

@@ -1,3 +1,4 @@
+import { compareCodeUnits } from "../../core/code-unit-order.ts";
 import type { StatusStore, TrackedStatus } from "../../ports/status-store.ts";
 
 /** Tracked statuses in memory: for one-shot commands and tests. Same semantics as SqliteStatusStore. */
@@ -16,16 +17,11 @@ export class MemoryStatusStore implements StatusStore {
   /** Ordered by target, then subject, as SQLite orders them. */
   async listStatuses(): Promise<TrackedStatus[]> {
     return [...this.statuses.values()].sort(
-      (a, b) => compare(a.targetId, b.targetId) || compare(a.subject, b.subject),
+      (a, b) => compareCodeUnits(a.targetId, b.targetId) || compareCodeUnits(a.subject, b.subject),
     );
   }
 }
 
 function keyOf(targetId: string, subject: string): string {
   return JSON.stringify([targetId, subject]);
-}
-
-/** Code-unit order, like SQLite's default BINARY collation. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,17 +1,16 @@
 import type { CheckResult } from "../../checks/result.ts";
+import { compareCodeUnits } from "../../core/code-unit-order.ts";
 import type { CheckStore } from "../../ports/check-store.ts";
-import type {
-  NewProbe,
-  ProbeOutcome,
-  ProbeRecord,
-  ProbeState,
-  ProbeStore,
-  RejectionLog,
-  RejectReason,
+import {
+  MAX_REJECTION_DETAIL,
+  type NewProbe,
+  type ProbeOutcome,
+  type ProbeRecord,
+  type ProbeState,
+  type ProbeStore,
+  type RejectionLog,
+  type RejectReason,
 } from "../../ports/probe-store.ts";
-
-/** Rejection details come from hostile mail: keep only this much of each (as SQLite does). */
-const MAX_REJECTION_DETAIL = 500;
 
 interface SavedCheck {
   readonly targetId: string;
@@ -62,14 +61,14 @@ export class MemoryStore implements ProbeStore, RejectionLog, CheckStore {
   async overdue(nowMs: number, limit: number): Promise<ProbeRecord[]> {
     return [...this.probes.values()]
       .filter((p) => p.state === "sent" && p.deadlineMs < nowMs)
-      .sort((a, b) => a.deadlineMs - b.deadlineMs || compare(a.probeId, b.probeId))
+      .sort((a, b) => a.deadlineMs - b.deadlineMs || compareCodeUnits(a.probeId, b.probeId))
       .slice(0, limit);
   }
 
   async recent(targetId: string, sinceMs: number, limit: number): Promise<ProbeRecord[]> {
     return [...this.probes.values()]
       .filter((p) => p.targetId === targetId && p.sentAtMs >= sinceMs)
-      .sort((a, b) => b.sentAtMs - a.sentAtMs || compare(b.probeId, a.probeId))
+      .sort((a, b) => b.sentAtMs - a.sentAtMs || compareCodeUnits(b.probeId, a.probeId))
       .slice(0, limit);
   }
 
@@ -100,7 +99,10 @@ export class MemoryStore implements ProbeStore, RejectionLog, CheckStore {
       if (seen === undefined || byTime(check, seen) > 0) newest.set(key, check);
     }
     return [...newest.values()]
-      .sort((a, b) => compare(a.targetId, b.targetId) || compare(a.result.endpoint, b.result.endpoint))
+      .sort(
+        (a, b) =>
+          compareCodeUnits(a.targetId, b.targetId) || compareCodeUnits(a.result.endpoint, b.result.endpoint),
+      )
       .map(({ targetId, result }) => ({ targetId, result }));
   }
 
@@ -130,9 +132,4 @@ function newProbe({ probeId, targetId, toAddress, messageId, sentAtMs, deadlineM
 
 function byTime(a: SavedCheck, b: SavedCheck): number {
   return a.startedAtMs - b.startedAtMs || a.seq - b.seq;
-}
-
-/** Code-unit order, as SQLite's default BINARY collation orders ASCII ids. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -38,7 +38,12 @@ export function certificateExpiringEvent(
     daysLeft: certificate.daysLeft,
     expired: certificate.daysLeft < 0,
     thresholdDays: input.warningDays,
-    status: certificate.daysLeft <= input.criticalDays ? "CRITICAL" : "WARNING",
+    status: certificateReminderStatus(certificate.daysLeft, input.criticalDays),
     fingerprintSha256: certificate.fingerprintSha256,
   });
+}
+
+/** A reminder's severity: CRITICAL at or below certCriticalDays, WARNING above. */
+export function certificateReminderStatus(daysLeft: number, criticalDays: number): Status {
+  return daysLeft <= criticalDays ? "CRITICAL" : "WARNING";
 }

@@ -1,5 +1,5 @@
 import type { CheckResult } from "../../checks/result.ts";
-import { certificateExpiringEvent } from "./certificate-expiring.ts";
+import { certificateExpiringEvent, certificateReminderStatus } from "./certificate-expiring.ts";
 import { checkCompletedEvent } from "./check-completed.ts";
 import type { ScoutEvent } from "./event.ts";
 import { statusChangedEvent } from "./status-changed.ts";
@@ -40,7 +40,7 @@ export async function eventsForCheckResults(input: CheckCycleInput): Promise<Sco
     const certificate = result.tls?.certificate;
     const { certWarningDays, certCriticalDays } = result.thresholds;
     if (certificate === undefined || certificate.daysLeft > certWarningDays) continue;
-    const status = certificate.daysLeft <= certCriticalDays ? "CRITICAL" : "WARNING";
+    const status = certificateReminderStatus(certificate.daysLeft, certCriticalDays);
     if (await tracker.claimCertificateReminder({ targetId, endpoint: result.endpoint, status, atMs })) {
       events.push(
         certificateExpiringEvent({

@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import { DELIVERY_ATTRIBUTES } from "../../adapters/aws/sqs-event-sink.ts";
+import { describeError } from "../../core/describe-error.ts";
 import type { Secret } from "../../core/secret.ts";
 import { attemptDelivery } from "../../core/webhook/attempt.ts";
 import type { AttemptOutcome } from "../../core/webhook/outcome.ts";
@@ -45,7 +46,7 @@ export async function deliverRecord(
   try {
     message = parseDeliveryMessage(record);
   } catch (error) {
-    const lastError = describe(error);
+    const lastError = describeError(error);
     rt.log.error("malformed message on the events queue; moved to the dead-letter queue", {
       messageId: record.messageId,
       error: lastError,
@@ -70,7 +71,7 @@ export async function deliverRecord(
   } catch (error) {
     // Retried like a failing receiver, so a secret set late still delivers; past the age limit
     // the event is kept in the dead-letter queue rather than retried for as long as SQS keeps it.
-    const lastError = describe(error);
+    const lastError = describeError(error);
     if (rt.clock.now() >= queuedAtMs + rt.policy.maxAgeMs) {
       rt.log.error("webhook event expired without a usable secret; moved to the dead-letter queue", {
         ...fields,
@@ -94,7 +95,7 @@ export async function deliverRecord(
     (error: unknown): AttemptOutcome => ({
       kind: "retry",
       durationMs: 0,
-      error: `internal error: ${describe(error)}`,
+      error: `internal error: ${describeError(error)}`,
     }),
   );
   const attempted = { ...fields, status: outcome.status, ms: outcome.durationMs, error: outcome.error };
@@ -178,7 +179,7 @@ async function retryLater(
     // The message still comes back, after the queue's own visibility timeout.
     rt.log.warn("cannot set the retry delay; the event comes back after the queue's visibility timeout", {
       ...fields,
-      error: describe(changeError),
+      error: describeError(changeError),
     });
     return { kind: "retry-later", error };
   }
@@ -200,14 +201,10 @@ async function deadLetter(
       endpoint: endpointId,
       messageId: record.messageId,
       reason: letter.reason,
-      error: describe(error),
+      error: describeError(error),
     });
-    return { kind: "retry-later", error: describe(error) };
+    return { kind: "retry-later", error: describeError(error) };
   }
   metrics.count("WebhookFailed", endpointId);
   return { kind: "dead-lettered", reason: letter.reason };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,15 +1,16 @@
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import type { Context } from "aws-lambda";
-import { powertoolsLogger } from "../../adapters/aws/powertools-logger.ts";
-import type { DeployConfig, WebhookEndpointConfig } from "../../core/config/schema.ts";
+import type { WebhookEndpointConfig } from "../../core/config/schema.ts";
 import { type RetryPolicy, retryPolicyFor } from "../../core/webhook/retry-policy.ts";
-import { type Clock, systemClock } from "../../ports/clock.ts";
-import type { Logger } from "../../ports/logger.ts";
 import { DeadLetterQueue } from "./dead-letters.ts";
 import { ENV, requiredEnv } from "./env.ts";
-import { AWS_CLIENT_DEFAULTS, secretCache } from "./lambda-basics.ts";
-import { configPath, loadDeployConfig } from "./load-config.ts";
+import {
+  AWS_CLIENT_DEFAULTS,
+  type BaseRuntime,
+  type BaseRuntimeOptions,
+  createBaseRuntime,
+  secretCache,
+} from "./lambda-basics.ts";
 import { WebhookSecrets } from "./webhook-secrets.ts";
 
 /**
@@ -20,10 +21,7 @@ import { WebhookSecrets } from "./webhook-secrets.ts";
 export const MAX_QUEUED_AGE_SECONDS = 14 * 86_400 - 2 * 3_600;
 
 /** What the notifier needs, built once per container. Unlike the prober's, no tables or probe key. */
-export interface NotifierRuntime {
-  readonly config: DeployConfig;
-  readonly log: Logger;
-  readonly clock: Clock;
+export interface NotifierRuntime extends BaseRuntime {
   readonly sqs: SQSClient;
   /** The events queue: ChangeMessageVisibility of a retried message goes there. */
   readonly queueUrl: string;
@@ -33,29 +31,22 @@ export interface NotifierRuntime {
   /** Backoff jitter source, in [0, 1). */
   readonly random: () => number;
   endpoint(id: string): WebhookEndpointConfig | undefined;
-  useLambdaContext(context: Context | undefined): void;
 }
 
 /** Stand-ins for tests; in Lambda every client comes from the environment. */
-export interface NotifierOptions {
+export interface NotifierOptions extends BaseRuntimeOptions {
   readonly secretsManager?: SecretsManagerClient;
   readonly sqs?: SQSClient;
-  readonly clock?: Clock;
-  readonly log?: Logger;
-  readonly env?: NodeJS.ProcessEnv;
   readonly random?: () => number;
 }
 
 /** Reads the environment and the config; throws naming the variable or key at fault. */
 export function createNotifierRuntime(options: NotifierOptions = {}): NotifierRuntime {
-  const env = options.env ?? process.env;
-  const config = loadDeployConfig(configPath(env));
+  const base = createBaseRuntime(options);
+  const { env, config, clock, log } = base;
   const secretArn = requiredEnv(ENV.webhookSecretArn, env);
   const queueUrl = requiredEnv(ENV.eventsQueueUrl, env);
   const deadLetterUrl = requiredEnv(ENV.eventsDlqUrl, env);
-  const clock = options.clock ?? systemClock;
-  const powertools = options.log === undefined ? powertoolsLogger() : undefined;
-  const log = options.log ?? (powertools as Logger);
   const sqs = options.sqs ?? new SQSClient(AWS_CLIENT_DEFAULTS);
   const maxAgeSeconds = Math.min(config.webhooks.maxAgeSeconds, MAX_QUEUED_AGE_SECONDS);
   if (maxAgeSeconds < config.webhooks.maxAgeSeconds) {
@@ -66,9 +57,7 @@ export function createNotifierRuntime(options: NotifierOptions = {}): NotifierRu
   }
   const endpoints = new Map(config.webhooks.endpoints.map((endpoint) => [endpoint.id, endpoint]));
   return {
-    config,
-    log,
-    clock,
+    ...base,
     sqs,
     queueUrl,
     deadLetters: new DeadLetterQueue(sqs, deadLetterUrl),
@@ -76,8 +65,5 @@ export function createNotifierRuntime(options: NotifierOptions = {}): NotifierRu
     policy: retryPolicyFor(maxAgeSeconds),
     random: options.random ?? Math.random,
     endpoint: (id) => endpoints.get(id),
-    useLambdaContext: (context) => {
-      if (context !== undefined) powertools?.powertools.addContext(context);
-    },
   };
 }

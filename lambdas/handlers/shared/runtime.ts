@@ -1,36 +1,30 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { Context } from "aws-lambda";
 import { DynamoCheckStore } from "../../adapters/aws/dynamo-check-store.ts";
 import { documentClient } from "../../adapters/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../adapters/aws/dynamo-probe-store.ts";
 import { DynamoStatusStore } from "../../adapters/aws/dynamo-status-store.ts";
-import { powertoolsLogger } from "../../adapters/aws/powertools-logger.ts";
 import type { SecretCache } from "../../adapters/aws/secret-cache.ts";
 import { SqsEventSink } from "../../adapters/aws/sqs-event-sink.ts";
-import type { DeployConfig } from "../../core/config/schema.ts";
 import { parseProbeKeyFile } from "../../core/probe-key.ts";
-import { type Clock, systemClock } from "../../ports/clock.ts";
 import type { EventSink } from "../../ports/event-sink.ts";
-import type { Logger } from "../../ports/logger.ts";
 import { ENV, optionalEnv, requiredEnv } from "./env.ts";
-import { AWS_CLIENT_DEFAULTS, secretCache } from "./lambda-basics.ts";
-import { configPath, loadDeployConfig } from "./load-config.ts";
-
-// Kept importable from here, where the prober and the correlator take them.
-export { AWS_CLIENT_DEFAULTS, once } from "./lambda-basics.ts";
+import {
+  AWS_CLIENT_DEFAULTS,
+  type BaseRuntime,
+  type BaseRuntimeOptions,
+  createBaseRuntime,
+  secretCache,
+} from "./lambda-basics.ts";
 
 /** Days results and probes are kept when the config's aws block does not say. */
 export const DEFAULT_RETENTION_DAYS = 30;
 
 /** What both handlers share, built once per container (cold start) and reused. */
-export interface Runtime {
-  readonly config: DeployConfig;
-  readonly log: Logger;
-  readonly clock: Clock;
-  readonly doc: DynamoDBDocumentClient;
+export interface Runtime extends BaseRuntime {
+  /** The config's aws.retentionDays, or DEFAULT_RETENTION_DAYS. */
+  readonly retentionDays: number;
   readonly probes: DynamoProbeStore;
   readonly checks: DynamoCheckStore;
   readonly statuses: DynamoStatusStore;
@@ -39,19 +33,13 @@ export interface Runtime {
   readonly events: EventSink | undefined;
   /** The probe key from PROBE_KEY_SECRET_ARN (cached; refreshed after the cache's TTL). */
   probeKey(): Promise<Buffer>;
-  /** Stamps the invocation's request id and function name on the log lines that follow. */
-  useLambdaContext(context: Context | undefined): void;
-  readonly env: NodeJS.ProcessEnv;
 }
 
 /** Stand-ins for tests; in Lambda every client comes from the environment (region, credentials). */
-export interface RuntimeOptions {
+export interface RuntimeOptions extends BaseRuntimeOptions {
   readonly dynamodb?: DynamoDBClient;
   readonly secretsManager?: SecretsManagerClient;
   readonly sqs?: SQSClient;
-  readonly clock?: Clock;
-  readonly log?: Logger;
-  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -59,16 +47,13 @@ export interface RuntimeOptions {
  * naming the variable or config key at fault, which fails the cold start where it is seen.
  */
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
-  const env = options.env ?? process.env;
-  const config = loadDeployConfig(configPath(env));
+  const base = createBaseRuntime(options);
+  const { env, config, clock, log } = base;
   const probesTable = requiredEnv(ENV.probesTable, env);
   const resultsTable = requiredEnv(ENV.resultsTable, env);
   const keySecretId = requiredEnv(ENV.probeKeySecretArn, env);
   const queueUrl = optionalEnv(ENV.eventsQueueUrl, env);
   const retentionDays = config.aws?.retentionDays ?? DEFAULT_RETENTION_DAYS;
-  const clock = options.clock ?? systemClock;
-  const powertools = options.log === undefined ? powertoolsLogger() : undefined;
-  const log = options.log ?? (powertools as Logger);
 
   const doc = documentClient(options.dynamodb ?? new DynamoDBClient(AWS_CLIENT_DEFAULTS));
   const secrets = secretCache(options.secretsManager, clock, log);
@@ -91,10 +76,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     return parsedKey.key;
   };
   return {
-    config,
-    log,
-    clock,
-    doc,
+    ...base,
+    retentionDays,
     probes: new DynamoProbeStore({ doc, probesTable, resultsTable, retentionDays, clock }),
     checks: new DynamoCheckStore({ doc, table: resultsTable, retentionDays }),
     statuses: new DynamoStatusStore({ doc, table: resultsTable, retentionDays }),
@@ -109,9 +92,5 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
             log,
           ),
     probeKey,
-    useLambdaContext: (context) => {
-      if (context !== undefined) powertools?.powertools.addContext(context);
-    },
-    env,
   };
 }

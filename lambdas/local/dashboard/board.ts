@@ -1,13 +1,17 @@
 import type { Status } from "../../checks/reasons.ts";
 import type { CheckResult } from "../../checks/result.ts";
 import type { ScoutConfig, TargetConfig } from "../../core/config/schema.ts";
+import {
+  type RoundTripThresholds,
+  roundTripStatus,
+  roundTripThresholdsOf,
+} from "../../core/events/roundtrip-status.ts";
+import { ROUND_TRIP_SUBJECT } from "../../core/events/status-changed.ts";
 import { percentile } from "../../core/percentiles.ts";
 import type { CheckStore } from "../../ports/check-store.ts";
 import type { ProbeRecord, ProbeState, ProbeStore, RejectionLog } from "../../ports/probe-store.ts";
 import type { StatusStore, TrackedStatus } from "../../ports/status-store.ts";
 
-/** The subject name of a target's round trip in the status store. */
-export const ROUNDTRIP_SUBJECT = "roundtrip";
 /** Probes read per target for the summary window; a week of one-minute probes fits. */
 const MAX_SUMMARY_PROBES = 20_000;
 
@@ -69,11 +73,25 @@ export interface BoardSources {
   readonly statuses: Pick<StatusStore, "listStatuses">;
 }
 
+/** The newest result of every endpoint, as CheckStore.latestCheckResults hands them out. */
+export type LatestCheckResults = Awaited<ReturnType<CheckStore["latestCheckResults"]>>;
+
+export interface BoardOptions {
+  /** The window of the round-trip summary (default 24). */
+  readonly windowHours?: number;
+  /** The latest check results when the caller has read them already (/metrics needs them too). */
+  readonly latest?: LatestCheckResults;
+}
+
 /** Builds the board: every configured target and endpoint, in config order. */
-export async function buildBoard(sources: BoardSources, nowMs: number, windowHours = 24): Promise<Board> {
+export async function buildBoard(
+  sources: BoardSources,
+  nowMs: number,
+  { windowHours = 24, latest: readAlready }: BoardOptions = {},
+): Promise<Board> {
   const sinceMs = nowMs - windowHours * 3_600_000;
   const [latest, tracked, rejections] = await Promise.all([
-    sources.store.latestCheckResults(),
+    readAlready ?? sources.store.latestCheckResults(),
     sources.statuses.listStatuses(),
     sources.store.rejectionCounts(sinceMs),
   ]);
@@ -93,8 +111,8 @@ export async function buildBoard(sources: BoardSources, nowMs: number, windowHou
       rows.push(
         roundTripRow(
           probes,
-          trackedBy.get(`${target.id}\n${ROUNDTRIP_SUBJECT}`),
-          roundTripThresholds(sources.config, target),
+          trackedBy.get(`${target.id}\n${ROUND_TRIP_SUBJECT}`),
+          roundTripThresholdsOf(sources.config.roundTrip, target.probe),
         ),
       );
       return { id: target.id, ...customerOf(target), rows, roundTrip: summarise(probes) };
@@ -147,18 +165,6 @@ function endpointRow(
   return { subject: url, kind: "endpoint", ...state, ...facts } as BoardRow;
 }
 
-interface RoundTripThresholds {
-  readonly warningMs: number;
-  readonly criticalMs: number;
-}
-
-function roundTripThresholds(config: ScoutConfig, target: TargetConfig): RoundTripThresholds {
-  return {
-    warningMs: (target.probe?.warningSeconds ?? config.roundTrip.warningSeconds) * 1000,
-    criticalMs: (target.probe?.criticalSeconds ?? config.roundTrip.criticalSeconds) * 1000,
-  };
-}
-
 function roundTripRow(
   probes: ProbeRecord[],
   tracked: TrackedStatus | undefined,
@@ -178,7 +184,7 @@ function roundTripRow(
   // A probe still in flight says nothing yet: judge by the newest one that has an outcome.
   const decided = probes.find((probe) => probe.state !== "sent");
   const state = fromTracked(tracked) ?? { ...judgeProbe(decided, thresholds), source: "latest" as const };
-  return { subject: ROUNDTRIP_SUBJECT, kind: "roundtrip", ...state, ...lastProbe } as BoardRow;
+  return { subject: ROUND_TRIP_SUBJECT, kind: "roundtrip", ...state, ...lastProbe } as BoardRow;
 }
 
 /** The status a single probe outcome implies, for targets whose round trip is not tracked yet. */
@@ -187,20 +193,8 @@ export function judgeProbe(
   thresholds: RoundTripThresholds,
 ): { status: Status; reason: string } {
   if (!probe) return { status: "UNKNOWN", reason: "no-probe-yet" };
-  switch (probe.state) {
-    case "returned": {
-      const rtt = probe.rttMs ?? 0;
-      if (rtt >= thresholds.criticalMs) return { status: "CRITICAL", reason: "slow" };
-      if (rtt >= thresholds.warningMs) return { status: "WARNING", reason: "slow" };
-      return { status: "OK", reason: "ok" };
-    }
-    case "late":
-      return { status: "WARNING", reason: "late" };
-    case "sent":
-      return { status: "UNKNOWN", reason: "in-flight" };
-    default:
-      return { status: "CRITICAL", reason: probe.state };
-  }
+  if (probe.state === "sent") return { status: "UNKNOWN", reason: "in-flight" };
+  return roundTripStatus(probe, thresholds);
 }
 
 /** p50/p95 over returned probes (late ones have missed their deadline: they are counted apart). */

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { SqliteStore } from "../../adapters/local/sqlite-store.ts";
 import { EXIT_CODES } from "../../checks/reasons.ts";
 import type { CheckResult } from "../../checks/result.ts";
-import type { Board } from "./board.ts";
+import { type BoardSources, buildBoard } from "./board.ts";
 import { probeStateCounts, rejectionTotals, returnedRtts } from "./queries.ts";
 
 /** Round-trip buckets in seconds: mail takes seconds to minutes, and a lost probe 5 min or more. */
@@ -17,10 +17,13 @@ export const ROUNDTRIP_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 
  * to Prometheus (which rate()/increase() handle).
  */
 export async function renderMetrics(
-  store: SqliteStore,
-  board: Board,
+  sources: BoardSources & { readonly store: SqliteStore },
   nowMs: number,
 ): Promise<{ contentType: string; body: string }> {
+  const { store } = sources;
+  // One read of the latest results (a scan of every stored check) serves the board and the gauges.
+  const latest = await store.latestCheckResults();
+  const board = await buildBoard(sources, nowMs, { latest });
   const registry = new Registry();
   const registers = [registry];
 
@@ -83,7 +86,7 @@ export async function renderMetrics(
     labelNames: ["target", "endpoint"],
     registers,
   });
-  for (const { targetId, result } of await store.latestCheckResults()) {
+  for (const { targetId, result } of latest) {
     for (const [phase, seconds] of phaseSeconds(result)) {
       checkDuration.set(
         { target: targetId, endpoint: result.endpoint, protocol: result.protocol, phase },

@@ -1,7 +1,6 @@
 import type { Database } from "better-sqlite3";
 import type { Status } from "../../checks/reasons.ts";
 import type { ProbeState, RejectReason } from "../../ports/probe-store.ts";
-import type { StatusStore, TrackedStatus } from "../../ports/status-store.ts";
 
 /**
  * Read-only queries the dashboard needs beyond the store's ports. They run on the store's
@@ -63,41 +62,4 @@ export function rejectionTotals(db: Database): { reason: RejectReason; count: nu
       "SELECT reason, COUNT(*) AS count FROM rejections GROUP BY reason ORDER BY reason",
     )
     .all();
-}
-
-interface StatusRow {
-  target_id: string;
-  subject: string;
-  status: Status;
-  reason: string;
-  since_ms: number;
-  pending_status: Status | null;
-  pending_reason: string | null;
-  pending_count: number;
-  updated_at_ms: number;
-}
-
-/**
- * The tracked statuses, read straight from the `statuses` table: lets `email-scout status`
- * read them without the writer's adapter. Only `listStatuses` is offered; the rest throws.
- */
-export function readOnlyStatuses(db: Database): Pick<StatusStore, "listStatuses"> {
-  const select = db.prepare<[], StatusRow>(
-    `SELECT target_id, subject, status, reason, since_ms, pending_status, pending_reason,
-       pending_count, updated_at_ms FROM statuses ORDER BY target_id, subject`,
-  );
-  return {
-    listStatuses: async (): Promise<TrackedStatus[]> =>
-      select.all().map((row) => ({
-        targetId: row.target_id,
-        subject: row.subject,
-        status: row.status,
-        reason: row.reason,
-        sinceMs: row.since_ms,
-        ...(row.pending_status !== null && { pendingStatus: row.pending_status }),
-        ...(row.pending_reason !== null && { pendingReason: row.pending_reason }),
-        pendingCount: row.pending_count,
-        updatedAtMs: row.updated_at_ms,
-      })),
-  };
 }

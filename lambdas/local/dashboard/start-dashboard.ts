@@ -7,7 +7,6 @@ import type { Logger } from "../../ports/logger.ts";
 import type { StatusStore } from "../../ports/status-store.ts";
 import { type ApiContext, handleApi } from "./api.ts";
 import { presentedToken, tokenCookie, tokenMatches } from "./auth.ts";
-import { buildBoard } from "./board.ts";
 import { renderMetrics } from "./metrics.ts";
 import { loadAssets } from "./static-assets.ts";
 
@@ -136,8 +135,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     if (url.pathname === "/metrics") {
       if (url.search) return send(request, response, 400, { error: "/metrics takes no parameters" });
-      const nowMs = context.clock.now();
-      const metrics = await renderMetrics(options.store, await buildBoard(context, nowMs), nowMs);
+      const metrics = await renderMetrics(context, context.clock.now());
       return sendText(request, response, 200, metrics.contentType, metrics.body);
     }
     if (url.pathname.startsWith("/api/")) {

@@ -6,22 +6,10 @@ import { SqliteStatusStore } from "../../../lambdas/adapters/local/sqlite-status
 import { SqliteStore } from "../../../lambdas/adapters/local/sqlite-store.ts";
 import { MemoryStatusStore } from "../../../lambdas/adapters/memory/memory-status-store.ts";
 import { StatusTracker } from "../../../lambdas/core/events/status-tracker.ts";
-import type { StatusStore, TrackedStatus } from "../../../lambdas/ports/status-store.ts";
+import type { StatusStore } from "../../../lambdas/ports/status-store.ts";
+import { trackedStatus } from "./tracked-status.ts";
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");
-
-function tracked(overrides: Partial<TrackedStatus> = {}): TrackedStatus {
-  return {
-    targetId: "mx1",
-    subject: "smtp://mx1.example.com",
-    status: "OK",
-    reason: "ok",
-    sinceMs: T0,
-    pendingCount: 0,
-    updatedAtMs: T0,
-    ...overrides,
-  };
-}
 
 let dir: string;
 const opened: SqliteStore[] = [];
@@ -57,8 +45,8 @@ describe.each(makers)("%s (status store contract)", (_name, makeStore) => {
   });
 
   it("reads back what it stored, with and without a pending candidate", async () => {
-    const settled = tracked();
-    const pending = tracked({
+    const settled = trackedStatus();
+    const pending = trackedStatus({
       subject: "roundtrip",
       pendingStatus: "CRITICAL",
       pendingReason: "lost",
@@ -72,8 +60,10 @@ describe.each(makers)("%s (status store contract)", (_name, makeStore) => {
   });
 
   it("replaces a subject's row, clearing a candidate that is gone", async () => {
-    await store.putStatus(tracked({ pendingStatus: "WARNING", pendingReason: "slow", pendingCount: 1 }));
-    const replaced = tracked({
+    await store.putStatus(
+      trackedStatus({ pendingStatus: "WARNING", pendingReason: "slow", pendingCount: 1 }),
+    );
+    const replaced = trackedStatus({
       status: "WARNING",
       reason: "slow",
       sinceMs: T0 + 120_000,
@@ -85,10 +75,10 @@ describe.each(makers)("%s (status store contract)", (_name, makeStore) => {
   });
 
   it("lists every subject of every target, ordered by target then subject", async () => {
-    await store.putStatus(tracked({ targetId: "mx2", subject: "roundtrip" }));
-    await store.putStatus(tracked({ targetId: "mx1", subject: "smtp://b.example.com" }));
-    await store.putStatus(tracked({ targetId: "mx1", subject: "roundtrip" }));
-    await store.putStatus(tracked({ targetId: "mx1", subject: "imaps://a.example.com" }));
+    await store.putStatus(trackedStatus({ targetId: "mx2", subject: "roundtrip" }));
+    await store.putStatus(trackedStatus({ targetId: "mx1", subject: "smtp://b.example.com" }));
+    await store.putStatus(trackedStatus({ targetId: "mx1", subject: "roundtrip" }));
+    await store.putStatus(trackedStatus({ targetId: "mx1", subject: "imaps://a.example.com" }));
     const keys = (await store.listStatuses()).map((s) => `${s.targetId} ${s.subject}`);
     expect(keys).toEqual([
       "mx1 imaps://a.example.com",
@@ -99,8 +89,8 @@ describe.each(makers)("%s (status store contract)", (_name, makeStore) => {
   });
 
   it("keeps the same subject of different targets apart", async () => {
-    await store.putStatus(tracked({ targetId: "mx1", status: "CRITICAL", reason: "refused" }));
-    await store.putStatus(tracked({ targetId: "mx2" }));
+    await store.putStatus(trackedStatus({ targetId: "mx1", status: "CRITICAL", reason: "refused" }));
+    await store.putStatus(trackedStatus({ targetId: "mx2" }));
     expect(await store.getStatus("mx1", "smtp://mx1.example.com")).toMatchObject({ status: "CRITICAL" });
     expect(await store.getStatus("mx2", "smtp://mx1.example.com")).toMatchObject({ status: "OK" });
   });
@@ -110,7 +100,7 @@ describe("SqliteStatusStore", () => {
   it("keeps statuses across a reopen of the file", async () => {
     const path = join(dir, "keep.db");
     const first = await openSqlite(path);
-    const status = tracked({
+    const status = trackedStatus({
       status: "CRITICAL",
       reason: "timeout-connect",
       pendingStatus: "OK",

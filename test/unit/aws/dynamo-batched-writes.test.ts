@@ -12,7 +12,6 @@ import { DynamoCheckStore } from "../../../lambdas/adapters/aws/dynamo-check-sto
 import { documentClient } from "../../../lambdas/adapters/aws/dynamo-client.ts";
 import { DynamoStatusSnapshot } from "../../../lambdas/adapters/aws/dynamo-status-snapshot.ts";
 import { DynamoStatusStore } from "../../../lambdas/adapters/aws/dynamo-status-store.ts";
-import type { TrackedStatus } from "../../../lambdas/ports/status-store.ts";
 import {
   createScoutTables,
   type DynamoStandIn,
@@ -22,6 +21,7 @@ import {
   useFakeAwsEnvironment,
 } from "../../support/aws-standins.ts";
 import { checkResult } from "../adapters/probe-store-contract.ts";
+import { trackedStatus } from "../adapters/tracked-status.ts";
 
 useFakeAwsEnvironment();
 const T0 = Date.parse("2026-06-01T00:00:00Z");
@@ -210,23 +210,12 @@ describe("DynamoCheckStore.saveCheckResults", () => {
 
 describe("DynamoStatusSnapshot", () => {
   const ENDPOINT = "smtp://mx1.example.com";
-  const status = (overrides: Partial<TrackedStatus> = {}): TrackedStatus => ({
-    targetId: "mx1",
-    subject: ENDPOINT,
-    status: "OK",
-    reason: "ok",
-    sinceMs: T0,
-    pendingCount: 0,
-    updatedAtMs: T0,
-    ...overrides,
-  });
-
   async function fixture(options: { refreshAfterMs?: number } = {}) {
     const { doc, table, calls } = await counted();
     const store = new DynamoStatusStore({ doc, table, retentionDays: RETENTION_DAYS });
     // Written before the run, through the plain store.
-    await store.putStatus(status());
-    await store.putStatus(status({ subject: "roundtrip" }));
+    await store.putStatus(trackedStatus());
+    await store.putStatus(trackedStatus({ subject: "roundtrip" }));
     calls.length = 0;
     const snapshot = new DynamoStatusSnapshot({
       store,
@@ -239,58 +228,60 @@ describe("DynamoStatusSnapshot", () => {
 
   it("reads every status with one Query, and writes nothing when only the time moved on", async () => {
     const { store, snapshot, calls } = await fixture();
-    expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(status());
+    expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(trackedStatus());
     expect(await snapshot.getStatus("mx2", ENDPOINT)).toBeUndefined();
-    const later = status({ updatedAtMs: T0 + MINUTE });
+    const later = trackedStatus({ updatedAtMs: T0 + MINUTE });
     await snapshot.putStatus(later);
     expect(calls).toEqual(["Query"]);
     // The run sees its own observation; the table keeps the record it had.
     expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(later);
-    expect(await store.getStatus("mx1", ENDPOINT)).toEqual(status());
+    expect(await store.getStatus("mx1", ENDPOINT)).toEqual(trackedStatus());
   });
 
   it("writes a changed record, a first record, and a stable one once it is older than the refresh age", async () => {
     const { store, snapshot, calls } = await fixture({ refreshAfterMs: 10 * MINUTE });
-    const pending = status({
+    const pending = trackedStatus({
       pendingStatus: "CRITICAL",
       pendingReason: "refused",
       pendingCount: 1,
       updatedAtMs: T0 + MINUTE,
     });
     await snapshot.putStatus(pending);
-    await snapshot.putStatus(status({ targetId: "mx2", updatedAtMs: T0 + MINUTE }));
-    const refreshed = status({
+    await snapshot.putStatus(trackedStatus({ targetId: "mx2", updatedAtMs: T0 + MINUTE }));
+    const refreshed = trackedStatus({
       updatedAtMs: T0 + 20 * MINUTE,
       targetId: "mx1",
       subject: "imap://mx1.example.com",
     });
     await snapshot.putStatus(refreshed);
-    await snapshot.putStatus(status({ updatedAtMs: T0 + 2 * MINUTE, subject: "imap://mx1.example.com" }));
+    await snapshot.putStatus(
+      trackedStatus({ updatedAtMs: T0 + 2 * MINUTE, subject: "imap://mx1.example.com" }),
+    );
     expect(calls).toEqual(["Query", "PutItem", "PutItem", "PutItem"]);
     expect(await store.getStatus("mx1", ENDPOINT)).toEqual(pending);
     expect(await store.getStatus("mx2", ENDPOINT)).toEqual(
-      status({ targetId: "mx2", updatedAtMs: T0 + MINUTE }),
+      trackedStatus({ targetId: "mx2", updatedAtMs: T0 + MINUTE }),
     );
 
     const stale = await fixture({ refreshAfterMs: 10 * MINUTE });
-    await stale.snapshot.putStatus(status({ updatedAtMs: T0 + 10 * MINUTE }));
+    await stale.snapshot.putStatus(trackedStatus({ updatedAtMs: T0 + 10 * MINUTE }));
     expect(stale.calls).toEqual(["Query", "PutItem"]);
   });
 
   it("keeps the newer record when another writer changed the item after the Query", async () => {
     const { store, snapshot, calls } = await fixture();
-    expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(status());
-    const theirs = status({ status: "CRITICAL", reason: "refused", updatedAtMs: T0 + 2 * MINUTE });
+    expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(trackedStatus());
+    const theirs = trackedStatus({ status: "CRITICAL", reason: "refused", updatedAtMs: T0 + 2 * MINUTE });
     await store.putStatus(theirs);
     calls.length = 0;
-    await snapshot.putStatus(status({ status: "WARNING", reason: "slow", updatedAtMs: T0 + MINUTE }));
+    await snapshot.putStatus(trackedStatus({ status: "WARNING", reason: "slow", updatedAtMs: T0 + MINUTE }));
     // The conditional put fails, a read shows a newer record: ours is dropped.
     expect(calls).toEqual(["PutItem", "GetItem"]);
     expect(await store.getStatus("mx1", ENDPOINT)).toEqual(theirs);
     expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(theirs);
 
     // An older record written in between does not stop a newer one.
-    const older = status({
+    const older = trackedStatus({
       pendingStatus: "WARNING",
       pendingReason: "slow",
       pendingCount: 1,
@@ -298,7 +289,7 @@ describe("DynamoStatusSnapshot", () => {
     });
     await store.putStatus(older);
     calls.length = 0;
-    const ours = status({ status: "CRITICAL", reason: "timeout", updatedAtMs: T0 + 4 * MINUTE });
+    const ours = trackedStatus({ status: "CRITICAL", reason: "timeout", updatedAtMs: T0 + 4 * MINUTE });
     await snapshot.putStatus(ours);
     expect(calls).toEqual(["PutItem", "GetItem", "PutItem"]);
     expect(await store.getStatus("mx1", ENDPOINT)).toEqual(ours);
@@ -306,12 +297,12 @@ describe("DynamoStatusSnapshot", () => {
 
   it("reads and writes a subject other functions share item by item", async () => {
     const { store, snapshot, calls } = await fixture();
-    const returned = status({ subject: "roundtrip", updatedAtMs: T0 + MINUTE });
+    const returned = trackedStatus({ subject: "roundtrip", updatedAtMs: T0 + MINUTE });
     await store.putStatus(returned);
     calls.length = 0;
     expect(await snapshot.getStatus("mx1", "roundtrip")).toEqual(returned);
     // The same record again is still written: late verdicts rely on the stored time.
-    await snapshot.putStatus(status({ subject: "roundtrip", updatedAtMs: T0 + 2 * MINUTE }));
+    await snapshot.putStatus(trackedStatus({ subject: "roundtrip", updatedAtMs: T0 + 2 * MINUTE }));
     expect(calls).toEqual(["GetItem", "PutItem"]);
   });
 
@@ -327,8 +318,8 @@ describe("DynamoStatusSnapshot", () => {
       retentionDays: RETENTION_DAYS,
       sharedSubject: () => false,
     });
-    expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(status());
-    await snapshot.putStatus(status({ updatedAtMs: T0 + MINUTE }));
+    expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(trackedStatus());
+    await snapshot.putStatus(trackedStatus({ updatedAtMs: T0 + MINUTE }));
     expect(snapshot.loadError?.message).toBe("Query refused");
     expect(calls).toEqual(["GetItem", "PutItem"]);
   });

@@ -4,7 +4,6 @@ import { DynamoCheckStore } from "../../../lambdas/adapters/aws/dynamo-check-sto
 import { documentClient } from "../../../lambdas/adapters/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../../lambdas/adapters/aws/dynamo-probe-store.ts";
 import { DynamoStatusStore } from "../../../lambdas/adapters/aws/dynamo-status-store.ts";
-import type { TrackedStatus } from "../../../lambdas/ports/status-store.ts";
 import {
   createScoutTables,
   type DynamoStandIn,
@@ -17,6 +16,7 @@ import {
   probe,
   type Store,
 } from "../adapters/probe-store-contract.ts";
+import { trackedStatus } from "../adapters/tracked-status.ts";
 
 useFakeAwsEnvironment();
 const T0 = Date.parse("2026-06-01T00:00:00Z");
@@ -116,28 +116,17 @@ describe("DynamoCheckStore", () => {
 });
 
 describe("DynamoStatusStore", () => {
-  const status = (overrides: Partial<TrackedStatus> = {}): TrackedStatus => ({
-    targetId: "mx1",
-    subject: "smtp://mx1.example.com",
-    status: "OK",
-    reason: "ok",
-    sinceMs: T0,
-    pendingCount: 0,
-    updatedAtMs: T0,
-    ...overrides,
-  });
-
   it("stores, reads back and lists statuses, pending fields included", async () => {
     const { statuses } = await freshStores();
     expect(await statuses.getStatus("mx1", "smtp://mx1.example.com")).toBeUndefined();
-    const pending = status({
+    const pending = trackedStatus({
       pendingStatus: "CRITICAL",
       pendingReason: "refused",
       pendingCount: 1,
       updatedAtMs: T0 + 60_000,
     });
     await statuses.putStatus(pending);
-    await statuses.putStatus(status({ targetId: "mx0", subject: "roundtrip" }));
+    await statuses.putStatus(trackedStatus({ targetId: "mx0", subject: "roundtrip" }));
     expect(await statuses.getStatus("mx1", "smtp://mx1.example.com")).toEqual(pending);
     expect((await statuses.listStatuses()).map((s) => [s.targetId, s.subject])).toEqual([
       ["mx0", "roundtrip"],
@@ -147,11 +136,11 @@ describe("DynamoStatusStore", () => {
 
   it("never rolls a status back to an older one", async () => {
     const { statuses } = await freshStores();
-    const newer = status({ status: "CRITICAL", reason: "refused", updatedAtMs: T0 + 120_000 });
+    const newer = trackedStatus({ status: "CRITICAL", reason: "refused", updatedAtMs: T0 + 120_000 });
     await statuses.putStatus(newer);
-    await statuses.putStatus(status({ updatedAtMs: T0 + 60_000 }));
+    await statuses.putStatus(trackedStatus({ updatedAtMs: T0 + 60_000 }));
     expect(await statuses.getStatus("mx1", "smtp://mx1.example.com")).toEqual(newer);
-    const newest = status({ updatedAtMs: T0 + 180_000 });
+    const newest = trackedStatus({ updatedAtMs: T0 + 180_000 });
     await statuses.putStatus(newest);
     expect(await statuses.getStatus("mx1", "smtp://mx1.example.com")).toEqual(newest);
   });

@@ -9,6 +9,16 @@ import { encodeS3EventKey } from "../../support/aws-standins.ts";
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../fixtures/aws/${name}`, import.meta.url), "utf8"));
 
+/** What `parse` throws (undefined when it accepts), for tests that look into the error. */
+function thrownBy(parse: () => unknown): unknown {
+  try {
+    parse();
+  } catch (caught) {
+    return caught;
+  }
+  return undefined;
+}
+
 describe("the EventBridge Scheduled Event schema", () => {
   it("accepts the recorded event", () => {
     expect(parseScheduledEvent(fixture("scheduled-event.json"))).toMatchObject({
@@ -38,12 +48,7 @@ describe("the EventBridge Scheduled Event schema", () => {
       "account: must be a 12-digit account id",
     ],
   ])("rejects %s, naming the field", (_name, event, problem) => {
-    let error: unknown;
-    try {
-      parseScheduledEvent(event);
-    } catch (caught) {
-      error = caught;
-    }
+    const error = thrownBy(() => parseScheduledEvent(event));
     expect(error).toBeInstanceOf(EventShapeError);
     expect((error as EventShapeError).message).toMatch(/^not an EventBridge Scheduled Event:\n/);
     expect((error as EventShapeError).problems).toContain(problem);
@@ -79,12 +84,7 @@ describe("the S3 event notification schema", () => {
       "Records[0].s3.object.key: is required",
     ],
   ])("rejects %s with a clear error", (_name, event, problem) => {
-    let error: unknown;
-    try {
-      parseS3Event(event);
-    } catch (caught) {
-      error = caught;
-    }
+    const error = thrownBy(() => parseS3Event(event));
     expect(error).toBeInstanceOf(EventShapeError);
     expect((error as Error).message).toMatch(/^not an S3 event notification \(Records\[\]\.s3\):\n/);
     expect((error as EventShapeError).problems.some((p) => p.startsWith(problem))).toBe(true);

@@ -31,7 +31,6 @@ import { formatProbeKeyFile, newProbeKey } from "../../../lambdas/core/probe-key
 import { createCorrelatorHandler } from "../../../lambdas/handlers/correlator.ts";
 import { createProberHandler } from "../../../lambdas/handlers/prober.ts";
 import type { Clock } from "../../../lambdas/ports/clock.ts";
-import type { LogFields, Logger } from "../../../lambdas/ports/logger.ts";
 import {
   asRealS3Event,
   createScoutTables,
@@ -43,6 +42,7 @@ import {
   useFakeAwsEnvironment,
 } from "../../support/aws-standins.ts";
 import { closedPort } from "../../support/line-server.ts";
+import { RecordingLogger } from "./recording-logger.ts";
 
 useFakeAwsEnvironment();
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
@@ -91,13 +91,6 @@ export function useHandlerStandIns(): void {
       .resolves({ SecretString: formatProbeKeyFile(key) });
     ses.on(SendRawEmailCommand).resolves({ MessageId: "0100018f-standin" });
   });
-}
-
-export class RecordingLogger implements Logger {
-  readonly entries: { level: string; message: string; fields: LogFields }[] = [];
-  info = (message: string, fields: LogFields = {}) => this.entries.push({ level: "info", message, fields });
-  warn = (message: string, fields: LogFields = {}) => this.entries.push({ level: "warn", message, fields });
-  error = (message: string, fields: LogFields = {}) => this.entries.push({ level: "error", message, fields });
 }
 
 let caseNumber = 0;

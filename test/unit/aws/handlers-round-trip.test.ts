@@ -109,9 +109,10 @@ describe("prober and correlator on the stand-ins", () => {
       nowMs: Date.now(),
       uniqueId: "forged",
     }).toString("latin1");
-    // The token's last character changed: its HMAC no longer matches.
+    // The token's last character changed: its HMAC no longer matches. A and E both leave the MAC's
+    // two unused low bits at zero, so the field still decodes and the token is not merely malformed.
     const forged = genuine.replace(/^(X-Scout-Probe: \S*)(\S)\r$/m, (_line, head: string, last: string) => {
-      return `${head}${last === "A" ? "B" : "A"}\r`;
+      return `${head}${last === "A" ? "E" : "A"}\r`;
     });
     expect(forged).not.toBe(genuine);
     const before = await probes.get(probeId);

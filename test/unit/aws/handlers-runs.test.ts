@@ -11,7 +11,6 @@ import {
   KEY_ARN,
   probeIdOf,
   queuedEvents,
-  RecordingLogger,
   root,
   scheduledEvent,
   sentProbes,
@@ -20,6 +19,7 @@ import {
   storeReturn,
   useHandlerStandIns,
 } from "./handlers-fixture.ts";
+import { RecordingLogger } from "./recording-logger.ts";
 
 /*
  * The prober and correlator Lambdas on the stand-ins (handlers-fixture.ts): later runs, limits,

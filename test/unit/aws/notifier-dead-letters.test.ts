@@ -10,7 +10,6 @@ import {
   deadLetters,
   notifierFor,
   QUEUE_URL,
-  RecordingLogger,
   scoutEvent,
   sqs,
   sqsEvent,
@@ -20,6 +19,7 @@ import {
   WEBHOOK_SECRET_ARN,
   writeConfig,
 } from "./notifier-fixture.ts";
+import { RecordingLogger } from "./recording-logger.ts";
 
 /* The notifier Lambda: what retrying cannot fix goes to the dead-letter queue with its reason. */
 useNotifierFixture();

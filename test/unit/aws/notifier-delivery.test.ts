@@ -1,10 +1,5 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { createNotifierHandler } from "../../../lambdas/handlers/notifier.ts";
-import { REGION } from "../../support/aws-standins.ts";
-import { WebhookReceiver } from "../../support/webhook-receiver.ts";
 import { captureEmf, metricPoints } from "./emf-capture.ts";
 
 import {
@@ -14,17 +9,12 @@ import {
   deadLetters,
   notifierFor,
   QUEUE_URL,
-  RecordingLogger,
-  receivers,
   SECRET,
   scoutEvent,
-  secretsManager,
   sqsEvent,
   sqsRecord,
   useNotifierFixture,
   visibilityChanges,
-  WEBHOOK_SECRET_ARN,
-  writeConfig,
 } from "./notifier-fixture.ts";
 
 /* The notifier Lambda: delivered events, and receivers that fail for a while (backoff, Retry-After, age limit). */
@@ -151,20 +141,7 @@ describe("a failing receiver", () => {
   });
 
   it("the age limit is the config's webhooks.maxAgeSeconds", async () => {
-    const receiver = await WebhookReceiver.start(() => ({ status: 503 }));
-    receivers.push(receiver);
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ hooks: SECRET }) });
-    const notify = createNotifierHandler({
-      env: {
-        SCOUT_CONFIG_FILE: writeConfig([{ id: "hooks", url: receiver.url }], { maxAgeSeconds: 60 }),
-        WEBHOOK_SECRET_ARN,
-        EVENTS_QUEUE_URL: QUEUE_URL,
-        EVENTS_DLQ_URL: DLQ_URL,
-      },
-      sqs: new SQSClient({ region: REGION }),
-      secretsManager: new SecretsManagerClient({ region: REGION }),
-      log: new RecordingLogger(),
-    });
+    const { notify } = await notifierFor(() => ({ status: 503 }), { webhooks: { maxAgeSeconds: 60 } });
     const fresh = sqsRecord(scoutEvent(), { sentAtMs: Date.now() - 30_000 });
     const old = sqsRecord(scoutEvent(), { sentAtMs: Date.now() - 61_000 });
     const result = await notify(sqsEvent(fresh, old));

@@ -9,15 +9,15 @@ import { afterAll, afterEach, beforeEach } from "vitest";
 import type { ScoutEvent } from "../../../lambdas/core/events/event.ts";
 import { createNotifierHandler } from "../../../lambdas/handlers/notifier.ts";
 import type { NotifierOptions } from "../../../lambdas/handlers/shared/notifier-runtime.ts";
-import type { LogFields, Logger } from "../../../lambdas/ports/logger.ts";
 import { REGION, useFakeAwsEnvironment } from "../../support/aws-standins.ts";
 import { newWebhookSecret, type Script, WebhookReceiver } from "../../support/webhook-receiver.ts";
+import { RecordingLogger } from "./recording-logger.ts";
 
 useFakeAwsEnvironment();
 export const sqs = mockClient(SQSClient);
 export const secretsManager = mockClient(SecretsManagerClient);
-export const receivers: WebhookReceiver[] = [];
-export const dirs: string[] = [];
+const receivers: WebhookReceiver[] = [];
+const dirs: string[] = [];
 
 /** Registers the per-test mock reset and the clean-up of receivers and folders in the calling file. */
 export function useNotifierFixture(): void {
@@ -44,14 +44,17 @@ export async function notifierFor(
   options: {
     secrets?: Record<string, string>;
     endpoint?: Record<string, unknown>;
+    /** Settings of the config's `webhooks` block besides the endpoints (maxAgeSeconds...). */
+    webhooks?: Record<string, unknown>;
     random?: () => number;
   } = {},
 ) {
   const receiver = await WebhookReceiver.start(script);
   receivers.push(receiver);
-  const configFile = writeConfig([
-    { id: "hooks", url: receiver.url, timeoutSeconds: 5, ...options.endpoint },
-  ]);
+  const configFile = writeConfig(
+    [{ id: "hooks", url: receiver.url, timeoutSeconds: 5, ...options.endpoint }],
+    options.webhooks,
+  );
   secretsManager
     .on(GetSecretValueCommand, { SecretId: WEBHOOK_SECRET_ARN })
     .resolves({ SecretString: JSON.stringify(options.secrets ?? { "replace-me": "x", hooks: SECRET }) });
@@ -84,8 +87,8 @@ export function attribute(input: ReturnType<typeof deadLetters>[number] | undefi
 }
 
 /*
- * What the notifier tests share: SQS records shaped as Lambda's event source delivers them, a
- * config file with webhook endpoints, and a logger that keeps what it was told.
+ * What the notifier tests share: SQS records shaped as Lambda's event source delivers them, and a
+ * config file with webhook endpoints.
  */
 
 export const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/scout-events";
@@ -94,7 +97,7 @@ export const QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:scout-events";
 export const WEBHOOK_SECRET_ARN =
   "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout-webhooks-AbCdEf";
 
-export let eventCounter = 0;
+let eventCounter = 0;
 
 /** A status.changed event of customer acme, with a fresh id. */
 export function scoutEvent(overrides: Partial<ScoutEvent> = {}): ScoutEvent {
@@ -118,7 +121,7 @@ export interface RecordOptions {
   readonly sentAtMs?: number;
 }
 
-export let recordCounter = 0;
+let recordCounter = 0;
 
 /** One SQS record as Lambda's event source hands it over. */
 export function sqsRecord(event: ScoutEvent | undefined, options: RecordOptions = {}) {
@@ -174,16 +177,4 @@ export function writeConfig(
     }),
   );
   return file;
-}
-
-export class RecordingLogger implements Logger {
-  readonly entries: { level: string; message: string; fields: LogFields }[] = [];
-  info = (message: string, fields: LogFields = {}) => this.entries.push({ level: "info", message, fields });
-  warn = (message: string, fields: LogFields = {}) => this.entries.push({ level: "warn", message, fields });
-  error = (message: string, fields: LogFields = {}) => this.entries.push({ level: "error", message, fields });
-
-  /** Everything logged, as one text: to check that no secret ever appears. */
-  text(): string {
-    return JSON.stringify(this.entries);
-  }
 }

@@ -33,57 +33,29 @@ describe("ScoutMetrics", () => {
       dimensions,
       value,
     }));
-    expect(points).toEqual([
-      {
-        name: "RoundTripTime",
-        unit: "Milliseconds",
-        dimensionSets: [["Target"]],
-        dimensions: { Target: "mx1" },
-        value: 4_200,
-      },
-      {
-        name: "ProbeReturned",
-        unit: "Count",
-        dimensionSets: [["Target"]],
-        dimensions: { Target: "mx1" },
-        value: 1,
-      },
-      {
-        name: "ProbeLost",
-        unit: "Count",
-        dimensionSets: [["Target"]],
-        dimensions: { Target: "mx2" },
-        value: 0,
-      },
-      {
-        name: "ReturnRejected",
-        unit: "Count",
-        dimensionSets: [["Reason"]],
-        dimensions: { Reason: "token-bad-signature" },
-        value: 1,
-      },
-      ...[
-        ["CheckDuration", "Milliseconds", 87],
-        ["CheckFailed", "Count", 1],
-        ["CertificateDaysLeft", "Count", -3],
-      ].map(([name, unit, value]) => ({
+    const mx1Imap = { Target: "mx1", Protocol: "imap" };
+    const mx2Smtp = { Target: "mx2", Protocol: "smtp" };
+    const expected: [string, string, Record<string, string>, number][] = [
+      ["RoundTripTime", "Milliseconds", { Target: "mx1" }, 4_200],
+      ["ProbeReturned", "Count", { Target: "mx1" }, 1],
+      ["ProbeLost", "Count", { Target: "mx2" }, 0],
+      ["ReturnRejected", "Count", { Reason: "token-bad-signature" }, 1],
+      ["CheckDuration", "Milliseconds", mx1Imap, 87],
+      ["CheckFailed", "Count", mx1Imap, 1],
+      ["CertificateDaysLeft", "Count", mx1Imap, -3],
+      ["CheckDuration", "Milliseconds", mx2Smtp, 12],
+      ["CheckFailed", "Count", mx2Smtp, 0],
+    ];
+    // One dimension set per metric, naming exactly the dimensions it carries.
+    expect(points).toEqual(
+      expected.map(([name, unit, dimensions, value]) => ({
         name,
         unit,
-        dimensionSets: [["Target", "Protocol"]],
-        dimensions: { Target: "mx1", Protocol: "imap" },
+        dimensionSets: [Object.keys(dimensions)],
+        dimensions,
         value,
       })),
-      ...[
-        ["CheckDuration", "Milliseconds", 12],
-        ["CheckFailed", "Count", 0],
-      ].map(([name, unit, value]) => ({
-        name,
-        unit,
-        dimensionSets: [["Target", "Protocol"]],
-        dimensions: { Target: "mx2", Protocol: "smtp" },
-        value,
-      })),
-    ]);
+    );
     expect(lines.every((line) => line._aws.CloudWatchMetrics[0]?.Namespace === "EmailScout")).toBe(true);
     expect(lines.some((line) => "service" in line)).toBe(false);
   });

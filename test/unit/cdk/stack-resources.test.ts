@@ -9,6 +9,15 @@ beforeAll(() => {
   ({ template, stack } = synthStack());
 });
 
+/** The variables all three functions get: runtime settings, metrics, and the events queue they feed or drain. */
+const EVERY_FUNCTION_ENV = [
+  "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
+  "EVENTS_QUEUE_URL",
+  "NODE_OPTIONS",
+  "POWERTOOLS_METRICS_NAMESPACE",
+  "POWERTOOLS_SERVICE_NAME",
+];
+
 describe("network", () => {
   it("spans two zones with public and private subnets and one NAT gateway per configured Elastic IP", () => {
     template.resourceCountIs("AWS::EC2::Subnet", 4);
@@ -83,17 +92,7 @@ describe("prober", () => {
   it("gets exactly the environment the handler reads, with ARNs rather than secrets", () => {
     const env = functionEnvironment(template, "prober");
     expect(Object.keys(env).sort()).toEqual(
-      [
-        "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
-        "EVENTS_QUEUE_URL",
-        "NODE_OPTIONS",
-        "POWERTOOLS_METRICS_NAMESPACE",
-        "POWERTOOLS_SERVICE_NAME",
-        "PROBES_TABLE",
-        "PROBE_KEY_SECRET_ARN",
-        "RESULTS_TABLE",
-        "SES_FROM",
-      ].sort(),
+      [...EVERY_FUNCTION_ENV, "PROBES_TABLE", "PROBE_KEY_SECRET_ARN", "RESULTS_TABLE", "SES_FROM"].sort(),
     );
     expect(env).toMatchObject({
       POWERTOOLS_SERVICE_NAME: "email-scout-prober",
@@ -114,11 +113,7 @@ describe("correlator and notifier", () => {
     const correlator = functionEnvironment(template, "correlator");
     expect(Object.keys(correlator).sort()).toEqual(
       [
-        "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
-        "EVENTS_QUEUE_URL",
-        "NODE_OPTIONS",
-        "POWERTOOLS_METRICS_NAMESPACE",
-        "POWERTOOLS_SERVICE_NAME",
+        ...EVERY_FUNCTION_ENV,
         "PROBES_TABLE",
         "PROBE_KEY_SECRET_ARN",
         "RESULTS_TABLE",
@@ -131,15 +126,7 @@ describe("correlator and notifier", () => {
     });
     const notifier = functionEnvironment(template, "notifier");
     expect(Object.keys(notifier).sort()).toEqual(
-      [
-        "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
-        "EVENTS_DLQ_URL",
-        "EVENTS_QUEUE_URL",
-        "NODE_OPTIONS",
-        "POWERTOOLS_METRICS_NAMESPACE",
-        "POWERTOOLS_SERVICE_NAME",
-        "WEBHOOK_SECRET_ARN",
-      ].sort(),
+      [...EVERY_FUNCTION_ENV, "EVENTS_DLQ_URL", "WEBHOOK_SECRET_ARN"].sort(),
     );
     expect(notifier).toMatchObject({
       POWERTOOLS_SERVICE_NAME: "email-scout-notifier",

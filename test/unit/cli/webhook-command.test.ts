@@ -53,6 +53,11 @@ beforeAll(() => {
   );
 });
 
+/** `email-scout webhook test` against `url`, signed with the test secret. */
+function testWebhook(url: string, ...extra: string[]) {
+  return run(["webhook", "test", "--url", url, "--secret-file", secretFile, ...extra]);
+}
+
 async function receiverAnswering(reply: (index: number) => Reply) {
   receiver = await WebhookReceiver.start((_request, index) => reply(index));
   return receiver;
@@ -61,16 +66,7 @@ async function receiverAnswering(reply: (index: number) => Reply) {
 describe("email-scout webhook test", () => {
   it("delivers a signed webhook.test event and exits 0", async () => {
     const r = await receiverAnswering(() => ({ status: 204 }));
-    const result = await run([
-      "webhook",
-      "test",
-      "--url",
-      r.url,
-      "--secret-file",
-      secretFile,
-      "--customer",
-      "acme",
-    ]);
+    const result = await testWebhook(r.url, "--customer", "acme");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/attempt 1: HTTP 204 in \d+ ms: delivered/);
     const [request] = r.requests;
@@ -83,7 +79,7 @@ describe("email-scout webhook test", () => {
     const r = await receiverAnswering((index) =>
       index === 0 ? { status: 503, body: "busy" } : { status: 200 },
     );
-    const result = await run(["webhook", "test", "--url", r.url, "--secret-file", secretFile]);
+    const result = await testWebhook(r.url);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/attempt 1: HTTP 503 in \d+ ms: HTTP 503: busy; retrying in \d\.\d s/);
     expect(result.stdout).toMatch(/attempt 2: HTTP 200 .*delivered/);
@@ -94,7 +90,7 @@ describe("email-scout webhook test", () => {
     [410, "is gone (410)"],
   ])("exits 1 at once on HTTP %i", async (status, message) => {
     const r = await receiverAnswering(() => ({ status }));
-    const result = await run(["webhook", "test", "--url", r.url, "--secret-file", secretFile]);
+    const result = await testWebhook(r.url);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(message);
     expect(r.requests).toHaveLength(1);
@@ -103,16 +99,7 @@ describe("email-scout webhook test", () => {
   it("exits 1 when the receiver refuses connections until the deadline", async () => {
     const r = await receiverAnswering(() => ({ status: 204 }));
     await r.close();
-    const result = await run([
-      "webhook",
-      "test",
-      "--url",
-      r.url,
-      "--secret-file",
-      secretFile,
-      "--deadline",
-      "1.5",
-    ]);
+    const result = await testWebhook(r.url, "--deadline", "1.5");
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("ECONNREFUSED");
     expect(result.stderr).toContain("not delivered within the 1.5 s deadline");

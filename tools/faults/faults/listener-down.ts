@@ -1,8 +1,6 @@
-import { both, statusChanges } from "../expect.ts";
-import { type Fault, healthyAgain } from "../fault.ts";
+import type { Fault } from "../fault.ts";
 import { RETURN_TO } from "../harness.ts";
-import { flushPostfixQueue, queuedRecipients } from "../mail-host.ts";
-import { lostComeBackLate } from "./return-tempfail.ts";
+import { queuedAtPostfix } from "./queued-at-postfix.ts";
 
 /**
  * The monitor's inbound port refuses connections while the monitor keeps probing: Postfix
@@ -19,17 +17,5 @@ export const listenerDown: Fault = {
   async restore(harness) {
     await harness.monitor.resumeInbound();
   },
-  async beforeRecoveryCycle() {
-    flushPostfixQueue();
-  },
-  detected(window) {
-    const queued = queuedRecipients().filter((q) => q.recipient === RETURN_TO);
-    const verdict = statusChanges(window, [{ subjects: ["roundtrip"], to: "CRITICAL", reasons: ["lost"] }]);
-    return {
-      ...verdict,
-      met: verdict.met && queued.length > 0,
-      observed: `${verdict.observed}; ${queued.length} return(s) queued at Postfix${queued[0] ? ` (${queued[0].reason})` : ""}`,
-    };
-  },
-  recovered: (after, harness, during) => both(lostComeBackLate(after, during), healthyAgain(after, harness)),
+  ...queuedAtPostfix(RETURN_TO, "return(s) queued"),
 };

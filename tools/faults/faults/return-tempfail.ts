@@ -1,11 +1,9 @@
 import { chownSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { both, statusChanges } from "../expect.ts";
-import { type Fault, healthyAgain, type Verdict } from "../fault.ts";
-import { PROBE_USER } from "../harness.ts";
-import { flushPostfixQueue, queuedRecipients } from "../mail-host.ts";
+import type { Fault } from "../fault.ts";
+import { PROBE_TO } from "../harness.ts";
 import { probeMailbox } from "../probe-mailbox.ts";
-import type { Window } from "../recorder.ts";
+import { queuedAtPostfix } from "./queued-at-postfix.ts";
 
 const FAILING_SENDMAIL = "failing-sendmail";
 
@@ -30,29 +28,5 @@ export const returnTempfail: Fault = {
     harness.reinstallReturn();
     rmSync(join(probeMailbox().installDir, FAILING_SENDMAIL), { force: true });
   },
-  async beforeRecoveryCycle() {
-    flushPostfixQueue();
-  },
-  detected(window) {
-    const deferred = queuedRecipients().filter((q) => q.recipient === `${PROBE_USER}@scout.test`);
-    const verdict = statusChanges(window, [{ subjects: ["roundtrip"], to: "CRITICAL", reasons: ["lost"] }]);
-    return {
-      ...verdict,
-      met: verdict.met && deferred.length > 0,
-      observed: `${verdict.observed}; ${deferred.length} probe(s) deferred at Postfix${deferred[0] ? ` (${deferred[0].reason})` : ""}`,
-    };
-  },
-  recovered: (after, harness, during) => both(lostComeBackLate(after, during), healthyAgain(after, harness)),
+  ...queuedAtPostfix(PROBE_TO, "probe(s) deferred"),
 };
-
-/** Every probe counted lost while the fault was in place must come back late: none stays lost. */
-export function lostComeBackLate(after: Window, during: Window): Verdict {
-  const lost = during.roundTrips.filter((r) => r.outcome === "lost").map((r) => r.probeId);
-  const late = after.roundTrips.filter((r) => r.outcome === "late" && lost.includes(r.probeId));
-  const missing = lost.filter((id) => !late.some((r) => r.probeId === id));
-  return {
-    met: missing.length === 0,
-    observed: `${late.length}/${lost.length} lost probe(s) came back late`,
-    atMs: Math.max(0, ...late.map((r) => r.atMs)),
-  };
-}
