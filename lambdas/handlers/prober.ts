@@ -5,6 +5,7 @@ import { ScoutMetrics } from "../adapters/aws/scout-metrics.ts";
 import { SesMailSender } from "../adapters/aws/ses-mail-sender.ts";
 import { checkMany } from "../checks/check-many.ts";
 import type { CheckResult } from "../checks/result.ts";
+import { logCheckResult } from "../core/check-log.ts";
 import { type PlannedCheck, planChecks } from "../core/check-plan.ts";
 import { describeError } from "../core/describe-error.ts";
 import { ROUND_TRIP_SUBJECT } from "../core/events/status-changed.ts";
@@ -195,14 +196,7 @@ async function runChecks(cycle: Cycle): Promise<void> {
 
 function reportCheck(rt: ProberRuntime, metrics: ScoutMetrics, targetId: string, result: CheckResult): void {
   metrics.checkResult(targetId, result);
-  const level = result.status === "OK" ? "info" : "warn";
-  rt.log[level]("check", {
-    target: targetId,
-    endpoint: result.endpoint,
-    status: result.status,
-    reason: result.reason,
-    ms: result.responseMs,
-  });
+  logCheckResult(rt.log, targetId, result);
 }
 
 /**

@@ -9,6 +9,7 @@ import { SqliteStore } from "../adapters/local/sqlite-store.ts";
 import { checkMany } from "../checks/check-many.ts";
 import type { CheckResult } from "../checks/result.ts";
 import { readPasswordFile } from "../cli/read-password.ts";
+import { logCheckResult } from "../core/check-log.ts";
 import { type PlannedCheck, planChecks } from "../core/check-plan.ts";
 import type { ScoutConfig } from "../core/config/schema.ts";
 import type { CorrelationOutcome } from "../core/correlate.ts";
@@ -237,20 +238,15 @@ export class LocalMonitor {
             error: String(error),
           });
         }
-        const level = result.status === "OK" ? "info" : "warn";
-        this.log[level]("check", {
-          target: targetId,
-          endpoint: result.endpoint,
-          status: result.status,
-          reason: result.reason,
-          ms: result.responseMs,
-        });
+        logCheckResult(this.log, targetId, result);
       }),
     );
     const byTarget = new Map<string, CheckResult[]>();
     results.forEach((result, index) => {
       const targetId = (this.checks[index] as PlannedCheck).targetId;
-      byTarget.set(targetId, [...(byTarget.get(targetId) ?? []), result]);
+      const list = byTarget.get(targetId);
+      if (list === undefined) byTarget.set(targetId, [result]);
+      else list.push(result);
     });
     for (const [targetId, targetResults] of byTarget) {
       await this.publishEvents(`checks of ${targetId}`, () =>
