@@ -17,6 +17,26 @@ export interface TrackedStatus {
   /** Consecutive results agreeing with pendingStatus so far. */
   readonly pendingCount: number;
   readonly updatedAtMs: number;
+  /**
+   * Confirmed changes whose status.changed event is not known to be queued yet, oldest first.
+   * Saved with the change itself, so a crash or a queue outage between the two never loses the
+   * event: it is offered again, with the same id, until its publication is confirmed.
+   */
+  readonly unannounced?: readonly UnannouncedChange[];
+}
+
+/** A confirmed change of one subject waiting for its status.changed event to be queued. */
+export interface UnannouncedChange {
+  /** The event's id, fixed when the change was confirmed (consumers dedupe with it). */
+  readonly eventId: string;
+  /** The event's time: when the change was confirmed, ms since epoch (monitor clock). */
+  readonly eventAtMs: number;
+  readonly from: Status;
+  readonly to: Status;
+  readonly reason: string;
+  readonly previousReason: string;
+  readonly sinceMs: number;
+  readonly confirmations: number;
 }
 
 /** SQLite in local mode, DynamoDB on AWS. */

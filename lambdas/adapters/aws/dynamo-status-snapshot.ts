@@ -125,6 +125,7 @@ function keyOf(targetId: string, subject: string): string {
 /** Equal in everything the tracker decides on, its time (updatedAtMs) aside. */
 function sameRecord(a: TrackedStatus, b: TrackedStatus): boolean {
   return (
+    unannouncedIds(a) === unannouncedIds(b) &&
     a.status === b.status &&
     a.reason === b.reason &&
     a.sinceMs === b.sinceMs &&
@@ -132,4 +133,8 @@ function sameRecord(a: TrackedStatus, b: TrackedStatus): boolean {
     a.pendingReason === b.pendingReason &&
     a.pendingCount === b.pendingCount
   );
+}
+
+function unannouncedIds(status: TrackedStatus): string {
+  return (status.unannounced ?? []).map((change) => change.eventId).join(",");
 }

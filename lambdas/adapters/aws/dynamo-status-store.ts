@@ -1,7 +1,8 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { STATUSES, type Status } from "../../checks/reasons.ts";
 import { compareCodeUnits } from "../../core/code-unit-order.ts";
-import type { StatusStore, TrackedStatus } from "../../ports/status-store.ts";
+import { asUnannouncedChanges } from "../../core/events/unannounced-changes.ts";
+import type { StatusStore, TrackedStatus, UnannouncedChange } from "../../ports/status-store.ts";
 import { isConditionalCheckFailed } from "./dynamo-errors.ts";
 import { queryItems } from "./dynamo-query.ts";
 import {
@@ -88,6 +89,8 @@ export class DynamoStatusStore implements StatusStore {
           pendingReason: status.pendingReason,
           pendingCount: status.pendingCount,
           updatedAtMs: status.updatedAtMs,
+          // Absent when empty (removeUndefinedValues), as SQLite keeps NULL.
+          unannounced: status.unannounced?.length ? status.unannounced : undefined,
           expiresAt: expiresAtSeconds(status.updatedAtMs, this.retentionDays),
         },
         ...condition,
@@ -120,7 +123,18 @@ function toStatus(item: Record<string, unknown>): TrackedStatus {
     ...(item.pendingReason !== undefined && { pendingReason: item.pendingReason as string }),
     pendingCount: item.pendingCount as number,
     updatedAtMs: item.updatedAtMs as number,
+    ...(item.unannounced !== undefined && { unannounced: unannouncedOf(item) }),
   };
+}
+
+function unannouncedOf(item: Record<string, unknown>): UnannouncedChange[] {
+  const changes = asUnannouncedChanges(item.unannounced);
+  if (changes === undefined) {
+    throw new Error(
+      `status item ${String(item.sk)} holds unreadable unannounced changes; remove its "unannounced" attribute (those status.changed events are then not sent)`,
+    );
+  }
+  return changes;
 }
 
 function asStatus(value: unknown): Status {

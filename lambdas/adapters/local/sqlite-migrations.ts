@@ -76,6 +76,10 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX outbox_by_state_next ON outbox (state, next_attempt_ms);
   `,
+  // 3: confirmed status changes whose event is not queued yet (JSON array), kept with the status.
+  `
+  ALTER TABLE statuses ADD COLUMN unannounced TEXT;
+  `,
 ];
 
 /** The database was written by a newer Email Scout whose schema this one does not know. */

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { STATUSES, type Status } from "../../checks/reasons.ts";
-import type { StatusStore, TrackedStatus } from "../../ports/status-store.ts";
+import { asUnannouncedChanges } from "../../core/events/unannounced-changes.ts";
+import type { StatusStore, TrackedStatus, UnannouncedChange } from "../../ports/status-store.ts";
 
 interface StatusRow {
   target_id: string;
@@ -12,6 +13,7 @@ interface StatusRow {
   pending_reason: string | null;
   pending_count: number;
   updated_at_ms: number;
+  unannounced: string | null;
 }
 
 interface StatusParams {
@@ -24,10 +26,11 @@ interface StatusParams {
   pendingReason: string | null;
   pendingCount: number;
   updatedAtMs: number;
+  unannounced: string | null;
 }
 
 const COLUMNS = `target_id, subject, status, reason, since_ms, pending_status, pending_reason,
-  pending_count, updated_at_ms`;
+  pending_count, updated_at_ms, unannounced`;
 
 /**
  * StatusStore on the `statuses` table (migration 2) of the local database. It shares the
@@ -46,7 +49,7 @@ export class SqliteStatusStore implements StatusStore {
     this.upsert = db.prepare<StatusParams>(
       `INSERT INTO statuses (${COLUMNS})
        VALUES (@targetId, @subject, @status, @reason, @sinceMs, @pendingStatus, @pendingReason,
-         @pendingCount, @updatedAtMs)
+         @pendingCount, @updatedAtMs, @unannounced)
        ON CONFLICT (target_id, subject) DO UPDATE SET
          status = excluded.status,
          reason = excluded.reason,
@@ -54,7 +57,8 @@ export class SqliteStatusStore implements StatusStore {
          pending_status = excluded.pending_status,
          pending_reason = excluded.pending_reason,
          pending_count = excluded.pending_count,
-         updated_at_ms = excluded.updated_at_ms`,
+         updated_at_ms = excluded.updated_at_ms,
+         unannounced = excluded.unannounced`,
     );
   }
 
@@ -74,6 +78,7 @@ export class SqliteStatusStore implements StatusStore {
       pendingReason: status.pendingReason ?? null,
       pendingCount: status.pendingCount,
       updatedAtMs: status.updatedAtMs,
+      unannounced: status.unannounced?.length ? JSON.stringify(status.unannounced) : null,
     });
   }
 
@@ -93,7 +98,26 @@ function toStatus(row: StatusRow): TrackedStatus {
     ...(row.pending_reason !== null && { pendingReason: row.pending_reason }),
     pendingCount: row.pending_count,
     updatedAtMs: row.updated_at_ms,
+    ...(row.unannounced !== null && { unannounced: parseUnannounced(row.unannounced, row) }),
   };
+}
+
+/** The JSON the store wrote; anything else means the file was edited by hand. */
+function parseUnannounced(text: string, row: StatusRow): UnannouncedChange[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const changes = asUnannouncedChanges(value);
+  if (changes === undefined) {
+    throw new Error(
+      `statuses row (${row.target_id}, ${row.subject}) holds unreadable unannounced changes; ` +
+        `set the column to NULL (those status.changed events are then not sent)`,
+    );
+  }
+  return changes;
 }
 
 /** The column is TEXT: anything but a known status means the file was edited by hand. */

@@ -10,8 +10,11 @@ export class MemoryStatusStore implements StatusStore {
   }
 
   async putStatus(status: TrackedStatus): Promise<void> {
-    // A copy, so a caller changing its object later cannot change what is stored.
-    this.statuses.set(keyOf(status.targetId, status.subject), { ...status });
+    // A copy, so a caller changing its object later cannot change what is stored; an empty
+    // unannounced list is stored as none, as SQLite and DynamoDB store it.
+    const { unannounced, ...rest } = status;
+    const copy = unannounced?.length ? { ...rest, unannounced: [...unannounced] } : rest;
+    this.statuses.set(keyOf(status.targetId, status.subject), copy);
   }
 
   /** Ordered by target, then subject, as SQLite orders them. */

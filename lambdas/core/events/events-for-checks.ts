@@ -2,7 +2,7 @@ import type { CheckResult } from "../../checks/result.ts";
 import { certificateExpiringEvent, certificateReminderStatus } from "./certificate-expiring.ts";
 import { checkCompletedEvent } from "./check-completed.ts";
 import type { ScoutEvent } from "./event.ts";
-import { statusChangedEvent } from "./status-changed.ts";
+import { announcementEvents, statusChangedIds } from "./status-changed.ts";
 import type { StatusTracker } from "./status-tracker.ts";
 
 export interface CheckCycleInput {
@@ -19,41 +19,51 @@ export interface CheckCycleInput {
  * The events one cycle's check results of a target give: for each result its
  * check.completed, then the status.changed it confirms (if any), then a certificate.expiring
  * reminder when the certificate's days left are at or below the endpoint's certWarningDays
- * (at most one per endpoint per UTC day). Updates the tracked statuses as it goes.
+ * (at most one per endpoint per UTC day). Updates the tracked statuses as it goes; the
+ * status.changed events are the tracker's announcements, to be settled once published (when
+ * this throws, the ones already offered are released here).
  */
 export async function eventsForCheckResults(input: CheckCycleInput): Promise<ScoutEvent[]> {
-  const { tracker, targetId, customer, now } = input;
   const events: ScoutEvent[] = [];
-  for (const result of input.results) {
-    events.push(checkCompletedEvent({ targetId, customer, now, result }));
-    const atMs = resultTimeMs(result, now);
-    const transition = await tracker.observe({
-      targetId,
-      subject: result.endpoint,
-      status: result.status,
-      reason: result.reason,
-      atMs,
-      confirmAfter: input.confirmAfter,
-    });
-    if (transition !== undefined) events.push(statusChangedEvent({ customer, now, transition }));
+  try {
+    for (const result of input.results) events.push(...(await eventsForResult(input, result)));
+  } catch (error) {
+    await input.tracker.settle(statusChangedIds(events), false);
+    throw error;
+  }
+  return events;
+}
 
-    const certificate = result.tls?.certificate;
-    const { certWarningDays, certCriticalDays } = result.thresholds;
-    if (certificate === undefined || certificate.daysLeft > certWarningDays) continue;
-    const status = certificateReminderStatus(certificate.daysLeft, certCriticalDays);
-    if (await tracker.claimCertificateReminder({ targetId, endpoint: result.endpoint, status, atMs })) {
-      events.push(
-        certificateExpiringEvent({
-          targetId,
-          customer,
-          now,
-          endpoint: result.endpoint,
-          certificate,
-          warningDays: certWarningDays,
-          criticalDays: certCriticalDays,
-        }),
-      );
-    }
+async function eventsForResult(input: CheckCycleInput, result: CheckResult): Promise<ScoutEvent[]> {
+  const { tracker, targetId, customer, now } = input;
+  const events: ScoutEvent[] = [checkCompletedEvent({ targetId, customer, now, result })];
+  const atMs = resultTimeMs(result, now);
+  const observation = {
+    targetId,
+    subject: result.endpoint,
+    status: result.status,
+    reason: result.reason,
+    atMs,
+    confirmAfter: input.confirmAfter,
+  };
+  events.push(...announcementEvents(customer, await tracker.observe(observation, now)));
+
+  const certificate = result.tls?.certificate;
+  const { certWarningDays, certCriticalDays } = result.thresholds;
+  if (certificate === undefined || certificate.daysLeft > certWarningDays) return events;
+  const status = certificateReminderStatus(certificate.daysLeft, certCriticalDays);
+  if (await tracker.claimCertificateReminder({ targetId, endpoint: result.endpoint, status, atMs })) {
+    events.push(
+      certificateExpiringEvent({
+        targetId,
+        customer,
+        now,
+        endpoint: result.endpoint,
+        certificate,
+        warningDays: certWarningDays,
+        criticalDays: certCriticalDays,
+      }),
+    );
   }
   return events;
 }

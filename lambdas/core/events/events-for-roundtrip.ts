@@ -2,7 +2,7 @@ import type { ProbeRecord } from "../../ports/probe-store.ts";
 import type { ScoutEvent } from "./event.ts";
 import { roundTripCompletedEvent } from "./roundtrip-completed.ts";
 import { type RoundTripThresholds, roundTripStatus } from "./roundtrip-status.ts";
-import { ROUND_TRIP_SUBJECT, statusChangedEvent } from "./status-changed.ts";
+import { announcementEvents, ROUND_TRIP_SUBJECT } from "./status-changed.ts";
 import type { StatusTracker } from "./status-tracker.ts";
 
 export interface RoundTripOutcomeInput {
@@ -17,7 +17,7 @@ export interface RoundTripOutcomeInput {
 
 /**
  * The events one probe outcome gives: roundtrip.completed, then the status.changed of the
- * target's "roundtrip" subject it confirms (if any). The observation is dated by the probe's
+ * target's "roundtrip" subject it confirms (if any, after any earlier one still unannounced). The observation is dated by the probe's
  * send time, so the outcome of an older probe (a late return, a lost one swept after newer
  * probes came back) never overrules a newer probe's.
  */
@@ -26,14 +26,14 @@ export async function eventsForRoundTrip(input: RoundTripOutcomeInput): Promise<
   const { targetId } = probe;
   const events: ScoutEvent[] = [roundTripCompletedEvent({ targetId, customer, now, probe, thresholds })];
   const { status, reason } = roundTripStatus(probe, thresholds);
-  const transition = await tracker.observe({
+  const observation = {
     targetId,
     subject: ROUND_TRIP_SUBJECT,
     status,
     reason,
     atMs: probe.sentAtMs,
     confirmAfter: input.confirmAfter,
-  });
-  if (transition !== undefined) events.push(statusChangedEvent({ customer, now, transition }));
+  };
+  events.push(...announcementEvents(customer, await tracker.observe(observation, now)));
   return events;
 }

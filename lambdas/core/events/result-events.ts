@@ -5,11 +5,13 @@ import type { Logger } from "../../ports/logger.ts";
 import type { ProbeRecord } from "../../ports/probe-store.ts";
 import type { StatusStore } from "../../ports/status-store.ts";
 import type { DeployConfig, TargetConfig } from "../config/schema.ts";
+import { describeError } from "../describe-error.ts";
 import type { ScoutEvent } from "./event.ts";
 import { eventsForCheckResults } from "./events-for-checks.ts";
 import { eventsForRoundTrip } from "./events-for-roundtrip.ts";
 import { customerOf } from "./make-event.ts";
 import { roundTripThresholdsOf } from "./roundtrip-status.ts";
+import { statusChangedIds } from "./status-changed.ts";
 import { StatusTracker } from "./status-tracker.ts";
 
 export interface ResultEventsDeps {
@@ -65,14 +67,33 @@ export class ResultEvents {
     });
   }
 
-  /** Publishes events; resolves once the sink holds them durably. */
+  /**
+   * Publishes events; resolves once the sink holds them durably. Then (or when the sink
+   * refused them) settles their status changes with the tracker: queued ones are struck from
+   * the status records, refused ones stay there and come again with the next observation.
+   */
   async publish(events: readonly ScoutEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const announced = statusChangedIds(events);
     if (this.deps.sink === undefined) {
       for (const event of events)
         this.deps.log.info("event", { type: event.type, id: event.id, target: event.target, sink: "none" });
     } else {
-      await this.deps.sink.publish(events);
+      try {
+        await this.deps.sink.publish(events);
+      } catch (error) {
+        await this.tracker.settle(announced, false);
+        throw error;
+      }
+    }
+    try {
+      await this.tracker.settle(announced, true);
+    } catch (error) {
+      // The events are out; the record keeps them and they are sent again (same ids) later.
+      this.deps.log.warn("cannot mark status changes as announced", {
+        events: announced.join(","),
+        error: describeError(error),
+      });
     }
     for (const event of events) this.deps.onEvent?.(event);
   }

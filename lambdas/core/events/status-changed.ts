@@ -1,6 +1,7 @@
 import type { Status } from "../../checks/reasons.ts";
 import type { ScoutEvent } from "./event.ts";
 import { type EnvelopeInput, isoTime, makeEvent } from "./make-event.ts";
+import type { StatusAnnouncement } from "./status-tracker.ts";
 
 /** The subject of a target's mail flow, next to its endpoints (which are named by URL). */
 export const ROUND_TRIP_SUBJECT = "roundtrip";
@@ -53,4 +54,24 @@ export function statusChangedEvent(
       recovered: transition.to === "OK",
     },
   );
+}
+
+/** The tracker's announcements as status.changed events, with the ids and times they were given. */
+export function announcementEvents(
+  customer: string,
+  announcements: readonly StatusAnnouncement[],
+): StatusChangedEvent[] {
+  return announcements.map((announcement) =>
+    statusChangedEvent({
+      customer,
+      now: announcement.eventAtMs,
+      id: announcement.eventId,
+      transition: announcement.transition,
+    }),
+  );
+}
+
+/** The ids of the status.changed events among these: what a publisher settles with the tracker. */
+export function statusChangedIds(events: readonly ScoutEvent[]): string[] {
+  return events.filter((event) => event.type === "status.changed").map((event) => event.id);
 }

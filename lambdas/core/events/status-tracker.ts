@@ -1,10 +1,23 @@
 import type { Status } from "../../checks/reasons.ts";
-import type { StatusStore } from "../../ports/status-store.ts";
+import type { StatusStore, TrackedStatus, UnannouncedChange } from "../../ports/status-store.ts";
+import { newEventId } from "./event-id.ts";
 import { flapStep, type Observation } from "./flap-control.ts";
 import type { StatusTransition } from "./status-changed.ts";
 
 const DAY_MS = 86_400_000;
 const CERTIFICATE_PREFIX = "cert:";
+/**
+ * Unannounced changes kept per subject: a queue down for many cycles of a flapping subject
+ * keeps the newest ones (each is a whole change, the last one tells the current state).
+ */
+export const MAX_UNANNOUNCED = 16;
+
+/** A confirmed change to announce as status.changed, with the event id and time it was given. */
+export interface StatusAnnouncement {
+  readonly eventId: string;
+  readonly eventAtMs: number;
+  readonly transition: StatusTransition;
+}
 
 /**
  * Status bookkeeping over the StatusStore port: flap control per subject (see flapStep), and
@@ -12,20 +25,79 @@ const CERTIFICATE_PREFIX = "cert:";
  * at a time within this process. The store has no conditional write, so two processes
  * observing the same subject at the same moment (the prober's sweep and the correlator, on
  * "roundtrip") could lose a count or both report the same change.
+ *
+ * A confirmed change is saved together with its announcement (event id and time) in the
+ * status record, and stays there until `settle` hears that its event was queued. Whoever
+ * observes the subject next (this process, or another after a crash or a queue outage) is
+ * offered it again, with the same id: at least once, never lost.
  */
 export class StatusTracker {
   private readonly tails = new Map<string, Promise<void>>();
+  /** Announcements offered by this process and not yet settled: not offered twice meanwhile. */
+  private readonly offered = new Map<string, { targetId: string; subject: string }>();
 
   constructor(private readonly store: StatusStore) {}
 
-  /** Applies one result; returns the confirmed change it completes, if any. */
-  observe(observation: Observation): Promise<StatusTransition | undefined> {
-    return this.oneAtATime(observation.targetId, observation.subject, async () => {
-      const current = await this.store.getStatus(observation.targetId, observation.subject);
+  /**
+   * Applies one result. Returns the changes to announce now: any earlier ones still
+   * unannounced (and not offered already by this process), then the one this result confirms.
+   * Each returned announcement must be settled once its event was published or not.
+   */
+  observe(observation: Observation, nowMs: number = observation.atMs): Promise<StatusAnnouncement[]> {
+    const { targetId, subject } = observation;
+    return this.oneAtATime(targetId, subject, async () => {
+      const current = await this.store.getStatus(targetId, subject);
       const { next, transition } = flapStep(current, observation);
-      if (next !== undefined) await this.store.putStatus(next);
-      return transition;
+      let waiting = current?.unannounced ?? [];
+      if (transition !== undefined) {
+        const change = unannouncedChange(transition, newEventId(nowMs), nowMs);
+        waiting = [...waiting, change].slice(-MAX_UNANNOUNCED);
+      }
+      if (next !== undefined) await this.store.putStatus(withUnannounced(next, waiting));
+      const offer = waiting.filter((change) => !this.offered.has(change.eventId));
+      for (const change of offer) this.offered.set(change.eventId, { targetId, subject });
+      return offer.map((change) => announcementOf(targetId, subject, change));
     });
+  }
+
+  /**
+   * After publishing: the announcements with these event ids are removed from their status
+   * records (`published`), or left there to be offered again by the next observation (not
+   * published). Ids this tracker never offered are ignored. A failure to clear a record is
+   * thrown after all are tried; its announcement is then offered again (a duplicate with the
+   * same event id, never a lost one).
+   */
+  async settle(eventIds: readonly string[], published: boolean): Promise<void> {
+    const bySubject = new Map<string, { targetId: string; subject: string; ids: Set<string> }>();
+    for (const eventId of eventIds) {
+      const where = this.offered.get(eventId);
+      if (where === undefined) continue;
+      const key = `${where.targetId}\u0000${where.subject}`;
+      const group = bySubject.get(key) ?? { ...where, ids: new Set<string>() };
+      group.ids.add(eventId);
+      bySubject.set(key, group);
+    }
+    const cleared = await Promise.allSettled(
+      [...bySubject.values()].map((group) =>
+        this.oneAtATime(group.targetId, group.subject, async () => {
+          try {
+            if (published) await this.clear(group.targetId, group.subject, group.ids);
+          } finally {
+            for (const eventId of group.ids) this.offered.delete(eventId);
+          }
+        }),
+      ),
+    );
+    const failed = cleared.find((outcome) => outcome.status === "rejected");
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  private async clear(targetId: string, subject: string, eventIds: ReadonlySet<string>): Promise<void> {
+    const current = await this.store.getStatus(targetId, subject);
+    const waiting = current?.unannounced;
+    if (current === undefined || waiting === undefined) return;
+    const rest = waiting.filter((change) => !eventIds.has(change.eventId));
+    if (rest.length !== waiting.length) await this.store.putStatus(withUnannounced(current, rest));
   }
 
   /**
@@ -71,6 +143,26 @@ export class StatusTracker {
     });
     return run;
   }
+}
+
+function unannouncedChange(
+  transition: StatusTransition,
+  eventId: string,
+  eventAtMs: number,
+): UnannouncedChange {
+  const { targetId: _target, subject: _subject, ...change } = transition;
+  return { eventId, eventAtMs, ...change };
+}
+
+function announcementOf(targetId: string, subject: string, change: UnannouncedChange): StatusAnnouncement {
+  const { eventId, eventAtMs, ...rest } = change;
+  return { eventId, eventAtMs, transition: { targetId, subject, ...rest } };
+}
+
+/** The record with these unannounced changes; without the field when there are none. */
+function withUnannounced(status: TrackedStatus, waiting: readonly UnannouncedChange[]): TrackedStatus {
+  const { unannounced: _previous, ...rest } = status;
+  return waiting.length === 0 ? rest : { ...rest, unannounced: waiting };
 }
 
 /** The store subject that holds an endpoint's certificate reminder bookkeeping. */

@@ -7,7 +7,7 @@ import { SqliteStore } from "../../../lambdas/adapters/local/sqlite-store.ts";
 import { MemoryStatusStore } from "../../../lambdas/adapters/memory/memory-status-store.ts";
 import { StatusTracker } from "../../../lambdas/core/events/status-tracker.ts";
 import type { StatusStore } from "../../../lambdas/ports/status-store.ts";
-import { trackedStatus } from "./tracked-status.ts";
+import { trackedStatus, unannouncedCritical } from "./tracked-status.ts";
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");
 
@@ -57,6 +57,15 @@ describe.each(makers)("%s (status store contract)", (_name, makeStore) => {
     await store.putStatus(pending);
     expect(await store.getStatus("mx1", settled.subject)).toEqual(settled);
     expect(await store.getStatus("mx1", "roundtrip")).toEqual(pending);
+  });
+
+  it("keeps the changes still to announce, in order, and clears them when a put has none", async () => {
+    const waiting = unannouncedCritical();
+    await store.putStatus(waiting);
+    expect(await store.getStatus("mx1", waiting.subject)).toEqual(waiting);
+    const { unannounced: _sent, ...announced } = waiting;
+    await store.putStatus({ ...announced, unannounced: [] });
+    expect(await store.getStatus("mx1", waiting.subject)).toEqual(announced);
   });
 
   it("replaces a subject's row, clearing a candidate that is gone", async () => {
@@ -126,13 +135,14 @@ describe("SqliteStatusStore", () => {
     const before = await openSqlite(path);
     const tracker = new StatusTracker(new SqliteStatusStore(before.db));
     await tracker.observe({ ...observation, status: "OK", reason: "ok", atMs: T0 });
-    expect(await tracker.observe({ ...observation, atMs: T0 + 60_000 })).toBeUndefined();
+    expect(await tracker.observe({ ...observation, atMs: T0 + 60_000 })).toEqual([]);
     before.close();
     opened.splice(opened.indexOf(before), 1);
 
     const after = await openSqlite(path);
     const restarted = new StatusTracker(new SqliteStatusStore(after.db));
-    expect(await restarted.observe({ ...observation, atMs: T0 + 120_000 })).toMatchObject({
+    const [announcement] = await restarted.observe({ ...observation, atMs: T0 + 120_000 });
+    expect(announcement?.transition).toMatchObject({
       from: "OK",
       to: "CRITICAL",
       reason: "lost",
@@ -149,6 +159,19 @@ describe("SqliteStatusStore", () => {
       .run();
     await expect(new SqliteStatusStore(sqlite.db).getStatus("mx1", "roundtrip")).rejects.toThrow(
       /\(mx1, roundtrip\).*"BROKEN".*delete the row/,
+    );
+  });
+
+  it("names the row and the fix when its unannounced changes are unreadable", async () => {
+    const sqlite = await openSqlite();
+    sqlite.db
+      .prepare(
+        `INSERT INTO statuses (target_id, subject, status, reason, since_ms, pending_count, updated_at_ms, unannounced)
+         VALUES ('mx1', 'roundtrip', 'OK', 'ok', 0, 0, 0, '[{"eventId": 7}]')`,
+      )
+      .run();
+    await expect(new SqliteStatusStore(sqlite.db).getStatus("mx1", "roundtrip")).rejects.toThrow(
+      /\(mx1, roundtrip\) holds unreadable unannounced changes; set the column to NULL/,
     );
   });
 });

@@ -1,4 +1,4 @@
-import type { TrackedStatus } from "../../../lambdas/ports/status-store.ts";
+import type { TrackedStatus, UnannouncedChange } from "../../../lambdas/ports/status-store.ts";
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");
 
@@ -14,4 +14,25 @@ export function trackedStatus(overrides: Partial<TrackedStatus> = {}): TrackedSt
     updatedAtMs: T0,
     ...overrides,
   };
+}
+
+/** mx1's SMTP endpoint just confirmed CRITICAL, its status.changed event not queued yet. */
+export function unannouncedCritical(): TrackedStatus {
+  const change: UnannouncedChange = {
+    eventId: "evt_01JX0000000000000000000000",
+    eventAtMs: T0 + 60_005,
+    from: "OK",
+    to: "CRITICAL",
+    reason: "refused",
+    previousReason: "ok",
+    sinceMs: T0 + 60_000,
+    confirmations: 2,
+  };
+  return trackedStatus({
+    status: "CRITICAL",
+    reason: "refused",
+    sinceMs: T0 + 60_000,
+    updatedAtMs: T0 + 60_000,
+    unannounced: [change, { ...change, eventId: "evt_01JX0000000000000000000001", to: "WARNING" }],
+  });
 }

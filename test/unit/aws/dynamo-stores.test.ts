@@ -16,7 +16,7 @@ import {
   probe,
   type Store,
 } from "../adapters/probe-store-contract.ts";
-import { trackedStatus } from "../adapters/tracked-status.ts";
+import { trackedStatus, unannouncedCritical } from "../adapters/tracked-status.ts";
 
 useFakeAwsEnvironment();
 const T0 = Date.parse("2026-06-01T00:00:00Z");
@@ -132,6 +132,20 @@ describe("DynamoStatusStore", () => {
       ["mx0", "roundtrip"],
       ["mx1", "smtp://mx1.example.com"],
     ]);
+  });
+
+  it("keeps a status's changes still to announce, and drops the attribute when none are left", async () => {
+    const { statuses, doc, tables } = await freshStores();
+    const waiting = unannouncedCritical();
+    await statuses.putStatus(waiting);
+    expect(await statuses.getStatus("mx1", waiting.subject)).toEqual(waiting);
+    const { unannounced: _sent, ...announced } = waiting;
+    await statuses.putStatus({ ...announced, unannounced: [] });
+    expect(await statuses.getStatus("mx1", waiting.subject)).toEqual(announced);
+    const item = await doc.send(
+      new GetCommand({ TableName: tables.resultsTable, Key: { pk: "status", sk: `mx1#${waiting.subject}` } }),
+    );
+    expect(item.Item).not.toHaveProperty("unannounced");
   });
 
   it("never rolls a status back to an older one", async () => {

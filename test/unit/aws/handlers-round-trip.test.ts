@@ -1,3 +1,4 @@
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { emailReturnReply } from "../../support/email-return-reply.ts";
 import { captureEmf, metricPoints } from "./emf-capture.ts";
@@ -12,6 +13,7 @@ import {
   runEmailReturn,
   scheduledEvent,
   sentProbes,
+  sqs,
   storeReturn,
   useHandlerStandIns,
 } from "./handlers-fixture.ts";
@@ -153,12 +155,14 @@ describe("prober and correlator on the stand-ins", () => {
     );
     try {
       // The endpoint refuses every run: pending (1 of 2), then confirmed CRITICAL, then stable.
+      // The confirmed change is written with its unannounced event, struck once it is queued.
+      const expected = [["Query", "PutItem"], ["Query", "PutItem", "PutItem"], ["Query"]];
       const runs = [];
       for (let run = 0; run < 3; run++) {
         calls.length = 0;
         runs.push((await captureEmf(() => prober(scheduledEvent))).result);
         const statusCalls = calls.filter((call) => call.pk === "status").map((call) => call.command);
-        expect(statusCalls, `run ${run + 1}`).toEqual(run < 2 ? ["Query", "PutItem"] : ["Query"]);
+        expect(statusCalls, `run ${run + 1}`).toEqual(expected[run]);
         expect(
           calls.filter((call) => call.command === "BatchWriteItem"),
           `run ${run + 1}`,
@@ -178,5 +182,28 @@ describe("prober and correlator on the stand-ins", () => {
     } finally {
       dynamo.client.middlewareStack.remove("countProberCalls");
     }
+  });
+
+  it("queues a status.changed the queue refused with the next run, under the same id", async () => {
+    const { prober } = await deployment();
+    const statusChanges = () =>
+      sqs.commandCalls(SendMessageBatchCommand).flatMap((call) =>
+        (call.args[0].input.Entries ?? [])
+          .map((entry) => JSON.parse(entry.MessageBody ?? "{}") as { id: string; type: string })
+          .filter((event) => event.type === "status.changed")
+          .map((event) => event.id),
+      );
+    // Run 1: the first refusal (1 of 2). Run 2 confirms CRITICAL, and the queue is down.
+    await captureEmf(() => prober(scheduledEvent));
+    sqs.on(SendMessageBatchCommand).rejects(new Error("SQS is unavailable"));
+    const refused = (await captureEmf(() => prober(scheduledEvent))).result as { errors: { step: string }[] };
+    expect(refused.errors.map((error) => error.step)).toEqual(["events"]);
+    const [lost, ...none] = statusChanges();
+    expect(none).toEqual([]);
+    // Run 3: the queue is back; the change comes with it, and only once more.
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
+    await captureEmf(() => prober(scheduledEvent));
+    await captureEmf(() => prober(scheduledEvent));
+    expect(statusChanges()).toEqual([lost, lost]);
   });
 });

@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { MemoryStatusStore } from "../../../../lambdas/adapters/memory/memory-status-store.ts";
 import type { Status } from "../../../../lambdas/checks/reasons.ts";
+import { EVENT_ID_PATTERN } from "../../../../lambdas/core/events/event-id.ts";
 import type { StatusTransition } from "../../../../lambdas/core/events/status-changed.ts";
-import { StatusTracker } from "../../../../lambdas/core/events/status-tracker.ts";
+import {
+  MAX_UNANNOUNCED,
+  type StatusAnnouncement,
+  StatusTracker,
+} from "../../../../lambdas/core/events/status-tracker.ts";
 import { ENDPOINT, T0 } from "./fixtures.ts";
 
 const MINUTE = 60_000;
@@ -18,7 +23,7 @@ async function changes(statuses: readonly Status[], confirmAfter: number): Promi
   const tracker = new StatusTracker(new MemoryStatusStore());
   const seen: string[] = [];
   for (const [index, status] of statuses.entries()) {
-    const transition = await tracker.observe({
+    const announcements = await tracker.observe({
       targetId: "mx1",
       subject: ENDPOINT,
       status,
@@ -26,7 +31,7 @@ async function changes(statuses: readonly Status[], confirmAfter: number): Promi
       atMs: T0 + index * MINUTE,
       confirmAfter,
     });
-    if (transition) seen.push(`${transition.from}>${transition.to}@${index}`);
+    for (const { transition } of announcements) seen.push(`${transition.from}>${transition.to}@${index}`);
   }
   return seen;
 }
@@ -94,13 +99,14 @@ describe("StatusTracker flap control", () => {
     const base = { targetId: "mx1", subject: ENDPOINT, confirmAfter: 2 };
     await tracker.observe({ ...base, status: "OK", reason: "ok", atMs: T0 });
     await tracker.observe({ ...base, status: "CRITICAL", reason: "timeout-connect", atMs: T0 + MINUTE });
-    const transition = await tracker.observe({
+    const [announcement, ...more] = await tracker.observe({
       ...base,
       status: "CRITICAL",
       reason: "refused",
       atMs: T0 + 2 * MINUTE,
     });
-    expect(transition).toEqual<StatusTransition>({
+    expect(more).toEqual([]);
+    expect(announcement?.transition).toEqual<StatusTransition>({
       targetId: "mx1",
       subject: ENDPOINT,
       from: "OK",
@@ -116,14 +122,18 @@ describe("StatusTracker flap control", () => {
     const store = new MemoryStatusStore();
     const tracker = new StatusTracker(store);
     const base = { targetId: "mx1", subject: ENDPOINT, confirmAfter: 1 };
-    await tracker.observe({ ...base, status: "CRITICAL", reason: "timeout-connect", atMs: T0 });
+    const first = await tracker.observe({ ...base, status: "CRITICAL", reason: "timeout-connect", atMs: T0 });
+    await tracker.settle(
+      first.map((announcement) => announcement.eventId),
+      true,
+    );
     const again = await tracker.observe({
       ...base,
       status: "CRITICAL",
       reason: "refused",
       atMs: T0 + MINUTE,
     });
-    expect(again).toBeUndefined();
+    expect(again).toEqual([]);
     expect(await store.getStatus("mx1", ENDPOINT)).toEqual({
       targetId: "mx1",
       subject: ENDPOINT,
@@ -146,13 +156,13 @@ describe("StatusTracker flap control", () => {
       pendingReason: "slow",
       pendingCount: 1,
     });
-    const transition = await new StatusTracker(store).observe({
+    const [announcement] = await new StatusTracker(store).observe({
       ...base,
       status: "WARNING",
       reason: "slow",
       atMs: T0 + 2 * MINUTE,
     });
-    expect(transition).toMatchObject({ from: "OK", to: "WARNING" });
+    expect(announcement?.transition).toMatchObject({ from: "OK", to: "WARNING" });
   });
 
   it("ignores a result older than the newest one seen", async () => {
@@ -161,7 +171,7 @@ describe("StatusTracker flap control", () => {
     const base = { targetId: "mx1", subject: "roundtrip", confirmAfter: 1 };
     await tracker.observe({ ...base, status: "OK", reason: "ok", atMs: T0 + 2 * MINUTE });
     const stale = await tracker.observe({ ...base, status: "CRITICAL", reason: "lost", atMs: T0 });
-    expect(stale).toBeUndefined();
+    expect(stale).toEqual([]);
     expect(await store.getStatus("mx1", "roundtrip")).toMatchObject({
       status: "OK",
       updatedAtMs: T0 + 2 * MINUTE,
@@ -172,9 +182,9 @@ describe("StatusTracker flap control", () => {
     const tracker = new StatusTracker(new MemoryStatusStore());
     const fail = { status: "CRITICAL" as const, reason: "refused", atMs: T0, confirmAfter: 2 };
     await tracker.observe({ ...fail, targetId: "mx1", subject: ENDPOINT });
-    expect(await tracker.observe({ ...fail, targetId: "mx2", subject: ENDPOINT })).toBeUndefined();
-    expect(await tracker.observe({ ...fail, targetId: "mx1", subject: "roundtrip" })).toBeUndefined();
-    expect(await tracker.observe({ ...fail, targetId: "mx1", subject: ENDPOINT })).toBeDefined();
+    expect(await tracker.observe({ ...fail, targetId: "mx2", subject: ENDPOINT })).toEqual([]);
+    expect(await tracker.observe({ ...fail, targetId: "mx1", subject: "roundtrip" })).toEqual([]);
+    expect(await tracker.observe({ ...fail, targetId: "mx1", subject: ENDPOINT })).toHaveLength(1);
   });
 
   it("applies concurrent observations of one subject one at a time", async () => {
@@ -183,7 +193,7 @@ describe("StatusTracker flap control", () => {
     const results = await Promise.all(
       [1, 2, 3].map((n) => tracker.observe({ ...fail, atMs: T0 + n, confirmAfter: 3 })),
     );
-    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(results.flat()).toHaveLength(1);
   });
 
   it("refuses a confirmAfter below 1", async () => {
@@ -198,6 +208,89 @@ describe("StatusTracker flap control", () => {
         confirmAfter: 0,
       }),
     ).rejects.toThrow(/confirmAfter/);
+  });
+});
+
+describe("StatusTracker announcements: a confirmed change is kept until its event is queued", () => {
+  const base = { targetId: "mx1", subject: ENDPOINT, confirmAfter: 1 };
+  const critical = (atMs: number) => ({ ...base, status: "CRITICAL" as const, reason: "refused", atMs });
+  const ids = (announcements: readonly StatusAnnouncement[]) => announcements.map((a) => a.eventId);
+
+  it("saves the change with its event id and time, and strikes it once settled as published", async () => {
+    const store = new MemoryStatusStore();
+    const tracker = new StatusTracker(store);
+    const [announcement, ...more] = await tracker.observe(critical(T0), T0 + 5);
+    expect(more).toEqual([]);
+    expect(announcement?.eventId).toMatch(EVENT_ID_PATTERN);
+    expect(announcement?.eventAtMs).toBe(T0 + 5);
+    expect((await store.getStatus("mx1", ENDPOINT))?.unannounced).toEqual([
+      {
+        eventId: announcement?.eventId,
+        eventAtMs: T0 + 5,
+        from: "OK",
+        to: "CRITICAL",
+        reason: "refused",
+        previousReason: "initial",
+        sinceMs: T0,
+        confirmations: 1,
+      },
+    ]);
+    await tracker.settle(ids([announcement as StatusAnnouncement]), true);
+    const settled = await store.getStatus("mx1", ENDPOINT);
+    expect(settled).toMatchObject({ status: "CRITICAL", updatedAtMs: T0 });
+    expect(settled).not.toHaveProperty("unannounced");
+  });
+
+  it("offers a change whose event was not published again, with the same id and time", async () => {
+    const tracker = new StatusTracker(new MemoryStatusStore());
+    const first = await tracker.observe(critical(T0), T0 + 5);
+    expect(await tracker.observe(critical(T0 + MINUTE))).toEqual([]);
+    await tracker.settle(ids(first), false);
+    const again = await tracker.observe(critical(T0 + 2 * MINUTE));
+    expect(again).toEqual(first);
+    await tracker.settle(ids(again), true);
+    expect(await tracker.observe(critical(T0 + 3 * MINUTE))).toEqual([]);
+  });
+
+  it("offers what a crashed process never settled to the next one, oldest first", async () => {
+    const store = new MemoryStatusStore();
+    const crashed = new StatusTracker(store);
+    const down = await crashed.observe(critical(T0));
+    const up = await crashed.observe({ ...base, status: "OK", reason: "ok", atMs: T0 + MINUTE });
+    const restarted = new StatusTracker(store);
+    const offered = await restarted.observe({ ...base, status: "OK", reason: "ok", atMs: T0 + 2 * MINUTE });
+    expect(offered).toEqual([...down, ...up]);
+    expect(offered.map((a) => `${a.transition.from}>${a.transition.to}`)).toEqual([
+      "OK>CRITICAL",
+      "CRITICAL>OK",
+    ]);
+  });
+
+  it("offers a stale subject's unannounced change too (an old result changes nothing else)", async () => {
+    const store = new MemoryStatusStore();
+    const first = await new StatusTracker(store).observe(critical(T0 + MINUTE));
+    expect(await new StatusTracker(store).observe(critical(T0))).toEqual(first);
+  });
+
+  it(`keeps at most ${MAX_UNANNOUNCED} unannounced changes, the newest`, async () => {
+    const store = new MemoryStatusStore();
+    const tracker = new StatusTracker(store);
+    const offered: StatusAnnouncement[] = [];
+    for (let n = 0; n < MAX_UNANNOUNCED + 4; n++) {
+      const status = n % 2 === 0 ? ("CRITICAL" as const) : ("OK" as const);
+      offered.push(...(await tracker.observe({ ...base, status, reason: "x", atMs: T0 + n * MINUTE })));
+    }
+    const kept = (await store.getStatus("mx1", ENDPOINT))?.unannounced ?? [];
+    expect(kept.map((change) => change.eventId)).toEqual(ids(offered.slice(-MAX_UNANNOUNCED)));
+  });
+
+  it("ignores ids it never offered, and strikes only the settled ones", async () => {
+    const store = new MemoryStatusStore();
+    const tracker = new StatusTracker(store);
+    const down = await tracker.observe(critical(T0));
+    const up = await tracker.observe({ ...base, status: "OK", reason: "ok", atMs: T0 + MINUTE });
+    await tracker.settle(["evt_00000000000000000000000000", ...ids(up)], true);
+    expect((await store.getStatus("mx1", ENDPOINT))?.unannounced?.map((c) => c.eventId)).toEqual(ids(down));
   });
 });
 

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { MemoryStatusStore } from "../../../../lambdas/adapters/memory/memory-status-store.ts";
+import { parseConfigText } from "../../../../lambdas/core/config/parse-config.ts";
+import type { ScoutEvent } from "../../../../lambdas/core/events/event.ts";
+import { ResultEvents } from "../../../../lambdas/core/events/result-events.ts";
+import type { EventSink } from "../../../../lambdas/ports/event-sink.ts";
+import type { Logger } from "../../../../lambdas/ports/logger.ts";
+import { checkResult, ENDPOINT, T0 } from "./fixtures.ts";
+
+/*
+ * A status change and its status.changed event: the change is saved first, so a queue that
+ * refuses the event (or a crash before it is queued) must not lose it. It comes again with the
+ * next result of that subject, with the same id, until the queue takes it.
+ */
+const MINUTE = 60_000;
+const config = parseConfigText(
+  JSON.stringify({
+    dataDir: "/nonexistent/data",
+    probeKeyFile: "/nonexistent/probe.key",
+    inbound: { domain: "scout-returns.example.com", returnAddress: "returns@scout-returns.example.com" },
+    targets: [{ id: "mx1", confirmAfter: 1, endpoints: [{ url: ENDPOINT }] }],
+  }),
+  "result-events-test",
+);
+
+/** A queue that refuses while `down` is true, and keeps what it took. */
+class FlakyQueue implements EventSink {
+  down = false;
+  readonly queued: ScoutEvent[] = [];
+  async publish(events: readonly ScoutEvent[]): Promise<void> {
+    if (this.down) throw new Error("queue unavailable");
+    this.queued.push(...events);
+  }
+}
+
+const warnings: string[] = [];
+const log: Logger = { info() {}, warn: (message) => warnings.push(message), error() {} };
+
+function refusedAt(ms: number) {
+  return checkResult({
+    startedAt: new Date(ms).toISOString(),
+    status: "CRITICAL",
+    reason: "refused",
+    message: "connect ECONNREFUSED",
+    tls: undefined,
+  });
+}
+
+async function cycle(events: ResultEvents, atMs: number): Promise<void> {
+  await events.publish(await events.forChecks("mx1", [refusedAt(atMs)]));
+}
+
+describe("ResultEvents and a queue that refuses", () => {
+  it("sends the status.changed a refused publish lost with the next result, same id, once", async () => {
+    const statuses = new MemoryStatusStore();
+    const queue = new FlakyQueue();
+    let now = T0;
+    const events = new ResultEvents({ config, statuses, clock: { now: () => now }, sink: queue, log });
+
+    queue.down = true;
+    await expect(cycle(events, T0)).rejects.toThrow(/queue unavailable/);
+    expect((await statuses.getStatus("mx1", ENDPOINT))?.status).toBe("CRITICAL");
+    expect((await statuses.getStatus("mx1", ENDPOINT))?.unannounced).toHaveLength(1);
+
+    queue.down = false;
+    now = T0 + MINUTE;
+    await cycle(events, T0 + MINUTE);
+    const changed = queue.queued.filter((event) => event.type === "status.changed");
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatchObject({
+      time: new Date(T0).toISOString(),
+      data: { from: "OK", to: "CRITICAL" },
+    });
+    expect(await statuses.getStatus("mx1", ENDPOINT)).not.toHaveProperty("unannounced");
+
+    now = T0 + 2 * MINUTE;
+    await cycle(events, T0 + 2 * MINUTE);
+    expect(queue.queued.filter((event) => event.type === "status.changed")).toHaveLength(1);
+    expect(queue.queued.filter((event) => event.type === "check.completed")).toHaveLength(2);
+  });
+
+  it("leaves the change to a restarted process when one dies between the status and the queue", async () => {
+    const statuses = new MemoryStatusStore();
+    const queue = new FlakyQueue();
+    const clock = { now: () => T0 };
+    // The first process builds its events (saving the status) and dies before publishing.
+    const dying = new ResultEvents({ config, statuses, clock, sink: queue, log });
+    const lost = await dying.forChecks("mx1", [refusedAt(T0)]);
+    const lostChange = lost.find((event) => event.type === "status.changed");
+    expect(lostChange).toBeDefined();
+
+    const restarted = new ResultEvents({ config, statuses, clock, sink: queue, log });
+    await cycle(restarted, T0 + MINUTE);
+    expect(queue.queued.filter((event) => event.type === "status.changed")).toEqual([lostChange]);
+  });
+
+  it("publishes and logs a warning when the status record cannot be cleared", async () => {
+    const statuses = new MemoryStatusStore();
+    const queue = new FlakyQueue();
+    const events = new ResultEvents({ config, statuses, clock: { now: () => T0 }, sink: queue, log });
+    const built = await events.forChecks("mx1", [refusedAt(T0)]);
+    statuses.putStatus = async () => {
+      throw new Error("disk full");
+    };
+    warnings.length = 0;
+    await events.publish(built);
+    expect(queue.queued.map((event) => event.type)).toEqual(["check.completed", "status.changed"]);
+    expect(warnings).toEqual(["cannot mark status changes as announced"]);
+  });
+});
