@@ -42,7 +42,14 @@ export interface UnannouncedChange {
 /** SQLite in local mode, DynamoDB on AWS. */
 export interface StatusStore {
   getStatus(targetId: string, subject: string): Promise<TrackedStatus | undefined>;
+  /** Writes the record whatever is stored (fixtures, tools); the tracker uses replaceStatus. */
   putStatus(status: TrackedStatus): Promise<void>;
+  /**
+   * Writes `next` only if the subject's record is still the one read: none (`read` undefined),
+   * or the one last updated at `read.updatedAtMs`. False when another writer came in between
+   * (the prober's sweep and the correlator both observe "roundtrip"): read again and re-apply.
+   */
+  replaceStatus(next: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean>;
   /** Every tracked subject of every target. */
   listStatuses(): Promise<TrackedStatus[]>;
 }

@@ -2,8 +2,6 @@ import type { StatusStore, TrackedStatus } from "../../ports/status-store.ts";
 import type { DynamoStatusStore } from "./dynamo-status-store.ts";
 
 const DAY_MS = 86_400_000;
-/** Conflicting writers in a row before a put gives up. */
-const MAX_CONFLICTS = 3;
 
 export interface StatusSnapshotOptions {
   readonly store: DynamoStatusStore;
@@ -27,11 +25,12 @@ interface Known {
 
 /**
  * A StatusStore for one prober run: every status is read with one Query (instead of a GetItem
- * per subject), and a put is written only when the record changes in more than its time:
- * status, reason, since, or the pending candidate. A stable subject (the same status again)
- * costs no write, except once per `refreshAfterMs`, which keeps its TTL alive. A write is
- * conditional on the item being the one read; when another writer came in between, the newer
- * record of the two is kept, as DynamoStatusStore.putStatus keeps it.
+ * per subject), and the tracker's write (replaceStatus) goes to the table only when the record
+ * changes in more than its time: status, reason, since, the pending candidate or the changes
+ * still to announce. A stable subject (the same status again) costs no write, except once per
+ * `refreshAfterMs`, which keeps its TTL alive. A write is conditional on the item being the one
+ * this run last knew; when another writer came in between, the run re-reads the item and the
+ * tracker applies its result again to it.
  *
  * Because a skipped write leaves the stored `updatedAtMs` behind, a result older than this run's
  * yet newer than the stored time (an overlapping, slower run) is applied instead of being
@@ -59,12 +58,27 @@ export class DynamoStatusSnapshot implements StatusStore {
     return known.get(keyOf(targetId, subject))?.current;
   }
 
+  /** Written through to the table (see DynamoStatusStore.putStatus); the run's view follows it. */
   async putStatus(next: TrackedStatus): Promise<void> {
+    await this.options.store.putStatus(next);
     const known = this.options.sharedSubject(next.subject) ? undefined : await this.known();
-    if (known === undefined) return this.options.store.putStatus(next);
+    if (known === undefined) return;
+    const fresh = await this.options.store.getStatus(next.targetId, next.subject);
+    known.set(keyOf(next.targetId, next.subject), { stored: fresh, current: fresh });
+  }
+
+  /**
+   * The tracker's conditional write. A stable record is not written; any other is written only if the table still holds what this run last knew of the item. When
+   * another writer came in between (an overlapping run), the run's view of the item is
+   * refreshed from the table and false tells the tracker to apply its result again.
+   */
+  async replaceStatus(next: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean> {
+    const known = this.options.sharedSubject(next.subject) ? undefined : await this.known();
+    if (known === undefined) return this.options.store.replaceStatus(next, read);
     const key = keyOf(next.targetId, next.subject);
     const entry = known.get(key) ?? { stored: undefined, current: undefined };
     known.set(key, entry);
+    if (entry.current?.updatedAtMs !== read?.updatedAtMs) return false;
     const { stored } = entry;
     if (
       stored !== undefined &&
@@ -72,26 +86,17 @@ export class DynamoStatusSnapshot implements StatusStore {
       next.updatedAtMs - stored.updatedAtMs < this.refreshAfterMs
     ) {
       entry.current = next;
-      return;
+      return true;
     }
-    let read = stored;
-    for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
-      if (await this.options.store.replaceStatus(next, read)) {
-        entry.stored = next;
-        entry.current = next;
-        return;
-      }
-      read = await this.options.store.getStatus(next.targetId, next.subject);
-      if (read !== undefined && read.updatedAtMs >= next.updatedAtMs) {
-        // A newer (or as new) result is stored: ours is dropped, as if it had come first.
-        entry.stored = read;
-        entry.current = read;
-        return;
-      }
+    if (await this.options.store.replaceStatus(next, stored)) {
+      entry.stored = next;
+      entry.current = next;
+      return true;
     }
-    throw new Error(
-      `the status of ${next.subject} of ${next.targetId} changed under ${MAX_CONFLICTS} writes in a row; this result is not tracked`,
-    );
+    const fresh = await this.options.store.getStatus(next.targetId, next.subject);
+    entry.stored = fresh;
+    entry.current = fresh;
+    return false;
   }
 
   async listStatuses(): Promise<TrackedStatus[]> {

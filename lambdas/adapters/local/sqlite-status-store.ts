@@ -40,6 +40,8 @@ export class SqliteStatusStore implements StatusStore {
   private readonly selectOne;
   private readonly selectAll;
   private readonly upsert;
+  private readonly selectUpdatedAt;
+  private readonly replace;
 
   constructor(db: Database.Database) {
     this.selectOne = db.prepare<[string, string], StatusRow>(
@@ -60,6 +62,17 @@ export class SqliteStatusStore implements StatusStore {
          updated_at_ms = excluded.updated_at_ms,
          unannounced = excluded.unannounced`,
     );
+    this.selectUpdatedAt = db
+      .prepare<[string, string], number>(
+        "SELECT updated_at_ms FROM statuses WHERE target_id = ? AND subject = ?",
+      )
+      .pluck();
+    // Read and write in one transaction: no other connection writes in between.
+    this.replace = db.transaction((next: TrackedStatus, readUpdatedAtMs: number | undefined): boolean => {
+      if (this.selectUpdatedAt.get(next.targetId, next.subject) !== readUpdatedAtMs) return false;
+      this.upsert.run(paramsOf(next));
+      return true;
+    });
   }
 
   async getStatus(targetId: string, subject: string): Promise<TrackedStatus | undefined> {
@@ -68,23 +81,31 @@ export class SqliteStatusStore implements StatusStore {
   }
 
   async putStatus(status: TrackedStatus): Promise<void> {
-    this.upsert.run({
-      targetId: status.targetId,
-      subject: status.subject,
-      status: status.status,
-      reason: status.reason,
-      sinceMs: status.sinceMs,
-      pendingStatus: status.pendingStatus ?? null,
-      pendingReason: status.pendingReason ?? null,
-      pendingCount: status.pendingCount,
-      updatedAtMs: status.updatedAtMs,
-      unannounced: status.unannounced?.length ? JSON.stringify(status.unannounced) : null,
-    });
+    this.upsert.run(paramsOf(status));
+  }
+
+  async replaceStatus(next: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean> {
+    return this.replace.immediate(next, read?.updatedAtMs);
   }
 
   async listStatuses(): Promise<TrackedStatus[]> {
     return this.selectAll.all().map(toStatus);
   }
+}
+
+function paramsOf(status: TrackedStatus): StatusParams {
+  return {
+    targetId: status.targetId,
+    subject: status.subject,
+    status: status.status,
+    reason: status.reason,
+    sinceMs: status.sinceMs,
+    pendingStatus: status.pendingStatus ?? null,
+    pendingReason: status.pendingReason ?? null,
+    pendingCount: status.pendingCount,
+    updatedAtMs: status.updatedAtMs,
+    unannounced: status.unannounced?.length ? JSON.stringify(status.unannounced) : null,
+  };
 }
 
 function toStatus(row: StatusRow): TrackedStatus {

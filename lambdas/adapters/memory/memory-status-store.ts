@@ -17,6 +17,13 @@ export class MemoryStatusStore implements StatusStore {
     this.statuses.set(keyOf(status.targetId, status.subject), copy);
   }
 
+  async replaceStatus(next: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean> {
+    const stored = this.statuses.get(keyOf(next.targetId, next.subject));
+    if (stored?.updatedAtMs !== read?.updatedAtMs) return false;
+    await this.putStatus(next);
+    return true;
+  }
+
   /** Ordered by target, then subject, as SQLite orders them. */
   async listStatuses(): Promise<TrackedStatus[]> {
     return [...this.statuses.values()].sort(

@@ -11,6 +11,8 @@ const CERTIFICATE_PREFIX = "cert:";
  * keeps the newest ones (each is a whole change, the last one tells the current state).
  */
 export const MAX_UNANNOUNCED = 16;
+/** Conditional writes of one result that may find the record changed before giving up. */
+const MAX_CONFLICTS = 5;
 
 /** A confirmed change to announce as status.changed, with the event id and time it was given. */
 export interface StatusAnnouncement {
@@ -22,9 +24,10 @@ export interface StatusAnnouncement {
 /**
  * Status bookkeeping over the StatusStore port: flap control per subject (see flapStep), and
  * the once-a-day gate for certificate reminders. Observations of one subject are applied one
- * at a time within this process. The store has no conditional write, so two processes
- * observing the same subject at the same moment (the prober's sweep and the correlator, on
- * "roundtrip") could lose a count or both report the same change.
+ * at a time within this process; across processes (the prober's sweep and the correlator, on
+ * "roundtrip") every write is conditional on the record read (replaceStatus), and a result
+ * whose record changed in between is applied again to the new one: no count is lost, and one
+ * change is confirmed once.
  *
  * A confirmed change is saved together with its announcement (event id and time) in the
  * status record, and stays there until `settle` hears that its event was queued. Whoever
@@ -46,14 +49,16 @@ export class StatusTracker {
   observe(observation: Observation, nowMs: number = observation.atMs): Promise<StatusAnnouncement[]> {
     const { targetId, subject } = observation;
     return this.oneAtATime(targetId, subject, async () => {
-      const current = await this.store.getStatus(targetId, subject);
-      const { next, transition } = flapStep(current, observation);
-      let waiting = current?.unannounced ?? [];
-      if (transition !== undefined) {
-        const change = unannouncedChange(transition, newEventId(nowMs), nowMs);
-        waiting = [...waiting, change].slice(-MAX_UNANNOUNCED);
-      }
-      if (next !== undefined) await this.store.putStatus(withUnannounced(next, waiting));
+      let waiting: readonly UnannouncedChange[] = [];
+      await this.update(targetId, subject, (current) => {
+        const { next, transition } = flapStep(current, observation);
+        waiting = current?.unannounced ?? [];
+        if (transition !== undefined) {
+          const change = unannouncedChange(transition, newEventId(nowMs), nowMs);
+          waiting = [...waiting, change].slice(-MAX_UNANNOUNCED);
+        }
+        return next === undefined ? undefined : withUnannounced(next, waiting);
+      });
       const offer = waiting.filter((change) => !this.offered.has(change.eventId));
       for (const change of offer) this.offered.set(change.eventId, { targetId, subject });
       return offer.map((change) => announcementOf(targetId, subject, change));
@@ -93,11 +98,33 @@ export class StatusTracker {
   }
 
   private async clear(targetId: string, subject: string, eventIds: ReadonlySet<string>): Promise<void> {
-    const current = await this.store.getStatus(targetId, subject);
-    const waiting = current?.unannounced;
-    if (current === undefined || waiting === undefined) return;
-    const rest = waiting.filter((change) => !eventIds.has(change.eventId));
-    if (rest.length !== waiting.length) await this.store.putStatus(withUnannounced(current, rest));
+    await this.update(targetId, subject, (current) => {
+      const waiting = current?.unannounced;
+      if (current === undefined || waiting === undefined) return undefined;
+      const rest = waiting.filter((change) => !eventIds.has(change.eventId));
+      return rest.length === waiting.length ? undefined : withUnannounced(current, rest);
+    });
+  }
+
+  /**
+   * Reads the subject's record, asks `change` for the next one (undefined: nothing to write)
+   * and writes it conditionally; when another writer came in between, reads and asks again.
+   * Returns what was written, if anything.
+   */
+  private async update(
+    targetId: string,
+    subject: string,
+    change: (current: TrackedStatus | undefined) => TrackedStatus | undefined,
+  ): Promise<TrackedStatus | undefined> {
+    for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
+      const current = await this.store.getStatus(targetId, subject);
+      const next = change(current);
+      if (next === undefined) return undefined;
+      if (await this.store.replaceStatus(next, current)) return next;
+    }
+    throw new Error(
+      `the status of ${subject} of ${targetId} changed under ${MAX_CONFLICTS} writes in a row; this result is not tracked`,
+    );
   }
 
   /**
@@ -113,18 +140,20 @@ export class StatusTracker {
   }): Promise<boolean> {
     const subject = certificateReminderSubject(input.endpoint);
     return this.oneAtATime(input.targetId, subject, async () => {
-      const last = await this.store.getStatus(input.targetId, subject);
-      if (last !== undefined && utcDay(last.sinceMs) >= utcDay(input.atMs)) return false;
-      await this.store.putStatus({
-        targetId: input.targetId,
-        subject,
-        status: input.status,
-        reason: "cert-expiring",
-        sinceMs: input.atMs,
-        pendingCount: 0,
-        updatedAtMs: input.atMs,
-      });
-      return true;
+      const claimed = await this.update(input.targetId, subject, (last) =>
+        last !== undefined && utcDay(last.sinceMs) >= utcDay(input.atMs)
+          ? undefined
+          : {
+              targetId: input.targetId,
+              subject,
+              status: input.status,
+              reason: "cert-expiring",
+              sinceMs: input.atMs,
+              pendingCount: 0,
+              updatedAtMs: input.atMs,
+            },
+      );
+      return claimed !== undefined;
     });
   }
 

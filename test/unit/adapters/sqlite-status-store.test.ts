@@ -68,6 +68,20 @@ describe.each(makers)("%s (status store contract)", (_name, makeStore) => {
     expect(await store.getStatus("mx1", waiting.subject)).toEqual(announced);
   });
 
+  it("replaces a record only over the one read, and creates one only where none was read", async () => {
+    const first = trackedStatus();
+    expect(await store.replaceStatus(first, trackedStatus({ updatedAtMs: T0 - 1 }))).toBe(false);
+    expect(await store.getStatus("mx1", first.subject)).toBeUndefined();
+    expect(await store.replaceStatus(first, undefined)).toBe(true);
+    expect(await store.replaceStatus(trackedStatus({ reason: "again" }), undefined)).toBe(false);
+
+    const next = trackedStatus({ status: "CRITICAL", reason: "refused", updatedAtMs: T0 + 60_000 });
+    expect(await store.replaceStatus(next, first)).toBe(true);
+    // A writer that read `first` too is now too late, whatever its record says.
+    expect(await store.replaceStatus(trackedStatus({ updatedAtMs: T0 + 120_000 }), first)).toBe(false);
+    expect(await store.getStatus("mx1", first.subject)).toEqual(next);
+  });
+
   it("replaces a subject's row, clearing a candidate that is gone", async () => {
     await store.putStatus(
       trackedStatus({ pendingStatus: "WARNING", pendingReason: "slow", pendingCount: 1 }),

@@ -12,6 +12,7 @@ import { DynamoCheckStore } from "../../../lambdas/adapters/aws/dynamo-check-sto
 import { documentClient } from "../../../lambdas/adapters/aws/dynamo-client.ts";
 import { DynamoStatusSnapshot } from "../../../lambdas/adapters/aws/dynamo-status-snapshot.ts";
 import { DynamoStatusStore } from "../../../lambdas/adapters/aws/dynamo-status-store.ts";
+import type { TrackedStatus } from "../../../lambdas/ports/status-store.ts";
 import {
   createScoutTables,
   type DynamoStandIn,
@@ -21,7 +22,7 @@ import {
   useFakeAwsEnvironment,
 } from "../../support/aws-standins.ts";
 import { checkResult } from "../adapters/probe-store-contract.ts";
-import { trackedStatus } from "../adapters/tracked-status.ts";
+import { trackedStatus, unannouncedCritical } from "../adapters/tracked-status.ts";
 
 useFakeAwsEnvironment();
 const T0 = Date.parse("2026-06-01T00:00:00Z");
@@ -226,12 +227,17 @@ describe("DynamoStatusSnapshot", () => {
     return { store, snapshot, calls };
   }
 
+  /** The tracker's write: over what the run reads now. */
+  async function write(snapshot: DynamoStatusSnapshot, next: TrackedStatus): Promise<boolean> {
+    return snapshot.replaceStatus(next, await snapshot.getStatus(next.targetId, next.subject));
+  }
+
   it("reads every status with one Query, and writes nothing when only the time moved on", async () => {
     const { store, snapshot, calls } = await fixture();
     expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(trackedStatus());
     expect(await snapshot.getStatus("mx2", ENDPOINT)).toBeUndefined();
     const later = trackedStatus({ updatedAtMs: T0 + MINUTE });
-    await snapshot.putStatus(later);
+    expect(await write(snapshot, later)).toBe(true);
     expect(calls).toEqual(["Query"]);
     // The run sees its own observation; the table keeps the record it had.
     expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(later);
@@ -246,16 +252,17 @@ describe("DynamoStatusSnapshot", () => {
       pendingCount: 1,
       updatedAtMs: T0 + MINUTE,
     });
-    await snapshot.putStatus(pending);
-    await snapshot.putStatus(trackedStatus({ targetId: "mx2", updatedAtMs: T0 + MINUTE }));
+    await write(snapshot, pending);
+    await write(snapshot, trackedStatus({ targetId: "mx2", updatedAtMs: T0 + MINUTE }));
     const refreshed = trackedStatus({
       updatedAtMs: T0 + 20 * MINUTE,
       targetId: "mx1",
       subject: "imap://mx1.example.com",
     });
-    await snapshot.putStatus(refreshed);
-    await snapshot.putStatus(
-      trackedStatus({ updatedAtMs: T0 + 2 * MINUTE, subject: "imap://mx1.example.com" }),
+    await write(snapshot, refreshed);
+    await write(
+      snapshot,
+      trackedStatus({ updatedAtMs: T0 + 22 * MINUTE, subject: "imap://mx1.example.com" }),
     );
     expect(calls).toEqual(["Query", "PutItem", "PutItem", "PutItem"]);
     expect(await store.getStatus("mx1", ENDPOINT)).toEqual(pending);
@@ -264,34 +271,48 @@ describe("DynamoStatusSnapshot", () => {
     );
 
     const stale = await fixture({ refreshAfterMs: 10 * MINUTE });
-    await stale.snapshot.putStatus(trackedStatus({ updatedAtMs: T0 + 10 * MINUTE }));
+    await write(stale.snapshot, trackedStatus({ updatedAtMs: T0 + 10 * MINUTE }));
     expect(stale.calls).toEqual(["Query", "PutItem"]);
   });
 
-  it("keeps the newer record when another writer changed the item after the Query", async () => {
+  it("writes a record whose changes to announce were struck, even when nothing else changed", async () => {
     const { store, snapshot, calls } = await fixture();
-    expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(trackedStatus());
-    const theirs = trackedStatus({ status: "CRITICAL", reason: "refused", updatedAtMs: T0 + 2 * MINUTE });
+    const waiting = unannouncedCritical();
+    await write(snapshot, waiting);
+    const { unannounced: _sent, ...announced } = waiting;
+    await write(snapshot, announced);
+    expect(calls).toEqual(["Query", "PutItem", "PutItem"]);
+    expect(await store.getStatus("mx1", ENDPOINT)).toEqual(announced);
+  });
+
+  it("writes the tracker's conditional puts, and refreshes its view when an overlapping run wrote first", async () => {
+    const { store, snapshot, calls } = await fixture();
+    const read = await snapshot.getStatus("mx1", ENDPOINT);
+    // Only the time moved on: no write, and the run's view follows.
+    const later = trackedStatus({ updatedAtMs: T0 + MINUTE });
+    expect(await snapshot.replaceStatus(later, read)).toBe(true);
+    expect(await snapshot.replaceStatus(trackedStatus({ updatedAtMs: T0 + 2 * MINUTE }), read)).toBe(false);
+    expect(calls).toEqual(["Query"]);
+
+    const theirs = trackedStatus({
+      pendingStatus: "CRITICAL",
+      pendingReason: "refused",
+      pendingCount: 1,
+      updatedAtMs: T0 + 2 * MINUTE,
+    });
     await store.putStatus(theirs);
     calls.length = 0;
-    await snapshot.putStatus(trackedStatus({ status: "WARNING", reason: "slow", updatedAtMs: T0 + MINUTE }));
-    // The conditional put fails, a read shows a newer record: ours is dropped.
-    expect(calls).toEqual(["PutItem", "GetItem"]);
-    expect(await store.getStatus("mx1", ENDPOINT)).toEqual(theirs);
-    expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(theirs);
-
-    // An older record written in between does not stop a newer one.
-    const older = trackedStatus({
-      pendingStatus: "WARNING",
-      pendingReason: "slow",
-      pendingCount: 1,
+    const ours = trackedStatus({
+      status: "WARNING",
+      reason: "slow",
+      sinceMs: T0 + 3 * MINUTE,
       updatedAtMs: T0 + 3 * MINUTE,
     });
-    await store.putStatus(older);
-    calls.length = 0;
-    const ours = trackedStatus({ status: "CRITICAL", reason: "timeout", updatedAtMs: T0 + 4 * MINUTE });
-    await snapshot.putStatus(ours);
-    expect(calls).toEqual(["PutItem", "GetItem", "PutItem"]);
+    expect(await snapshot.replaceStatus(ours, later)).toBe(false);
+    expect(calls).toEqual(["PutItem", "GetItem"]);
+    expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(theirs);
+    // Applied again to what the table holds, the write goes through.
+    expect(await snapshot.replaceStatus(ours, theirs)).toBe(true);
     expect(await store.getStatus("mx1", ENDPOINT)).toEqual(ours);
   });
 
@@ -302,7 +323,12 @@ describe("DynamoStatusSnapshot", () => {
     calls.length = 0;
     expect(await snapshot.getStatus("mx1", "roundtrip")).toEqual(returned);
     // The same record again is still written: late verdicts rely on the stored time.
-    await snapshot.putStatus(trackedStatus({ subject: "roundtrip", updatedAtMs: T0 + 2 * MINUTE }));
+    expect(
+      await snapshot.replaceStatus(
+        trackedStatus({ subject: "roundtrip", updatedAtMs: T0 + 2 * MINUTE }),
+        returned,
+      ),
+    ).toBe(true);
     expect(calls).toEqual(["GetItem", "PutItem"]);
   });
 
@@ -319,8 +345,8 @@ describe("DynamoStatusSnapshot", () => {
       sharedSubject: () => false,
     });
     expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(trackedStatus());
-    await snapshot.putStatus(trackedStatus({ updatedAtMs: T0 + MINUTE }));
+    expect(await write(snapshot, trackedStatus({ updatedAtMs: T0 + MINUTE }))).toBe(true);
     expect(snapshot.loadError?.message).toBe("Query refused");
-    expect(calls).toEqual(["GetItem", "PutItem"]);
+    expect(calls).toEqual(["GetItem", "GetItem", "PutItem"]);
   });
 });

@@ -4,6 +4,7 @@ import { DynamoCheckStore } from "../../../lambdas/adapters/aws/dynamo-check-sto
 import { documentClient } from "../../../lambdas/adapters/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../../lambdas/adapters/aws/dynamo-probe-store.ts";
 import { DynamoStatusStore } from "../../../lambdas/adapters/aws/dynamo-status-store.ts";
+import { StatusTracker } from "../../../lambdas/core/events/status-tracker.ts";
 import {
   createScoutTables,
   type DynamoStandIn,
@@ -146,6 +147,27 @@ describe("DynamoStatusStore", () => {
       new GetCommand({ TableName: tables.resultsTable, Key: { pk: "status", sk: `mx1#${waiting.subject}` } }),
     );
     expect(item.Item).not.toHaveProperty("unannounced");
+  });
+
+  it("confirms a roundtrip change once when the prober's sweep and the correlator observe at once", async () => {
+    const { statuses } = await freshStores();
+    const base = { targetId: "mx1", subject: "roundtrip", confirmAfter: 2 };
+    await new StatusTracker(statuses).observe({ ...base, status: "OK", reason: "returned", atMs: T0 });
+    const outcomes = await Promise.all([
+      new StatusTracker(statuses).observe({ ...base, status: "CRITICAL", reason: "lost", atMs: T0 + 60_000 }),
+      new StatusTracker(statuses).observe({
+        ...base,
+        status: "CRITICAL",
+        reason: "bounced",
+        atMs: T0 + 120_000,
+      }),
+    ]);
+    expect(outcomes.flat().map((announcement) => announcement.transition.to)).toEqual(["CRITICAL"]);
+    expect(await statuses.getStatus("mx1", "roundtrip")).toMatchObject({
+      status: "CRITICAL",
+      reason: "bounced",
+      updatedAtMs: T0 + 120_000,
+    });
   });
 
   it("never rolls a status back to an older one", async () => {

@@ -294,6 +294,64 @@ describe("StatusTracker announcements: a confirmed change is kept until its even
   });
 });
 
+describe("StatusTracker with two processes on one store", () => {
+  const base = { targetId: "mx1", subject: "roundtrip", confirmAfter: 2 };
+
+  it("loses no count and confirms a change once when both observe at the same moment", async () => {
+    const store = new MemoryStatusStore();
+    const sweep = new StatusTracker(store);
+    const correlator = new StatusTracker(store);
+    await sweep.observe({ ...base, status: "OK", reason: "returned", atMs: T0 });
+    // Both read "OK, no candidate", then write: the second write must see the first.
+    const [swept, correlated] = await Promise.all([
+      sweep.observe({ ...base, status: "CRITICAL", reason: "lost", atMs: T0 + MINUTE }),
+      correlator.observe({ ...base, status: "CRITICAL", reason: "bounced", atMs: T0 + 2 * MINUTE }),
+    ]);
+    expect([...(swept ?? []), ...(correlated ?? [])].map((a) => a.transition.to)).toEqual(["CRITICAL"]);
+    expect(await store.getStatus("mx1", "roundtrip")).toMatchObject({
+      status: "CRITICAL",
+      reason: "bounced",
+      pendingCount: 0,
+      updatedAtMs: T0 + 2 * MINUTE,
+    });
+  });
+
+  it("applies a result again to a record another writer changed after it was read", async () => {
+    const store = new MemoryStatusStore();
+    await new StatusTracker(store).observe({ ...base, status: "OK", reason: "returned", atMs: T0 });
+    const replace = store.replaceStatus.bind(store);
+    let raced = false;
+    store.replaceStatus = async (next, read) => {
+      if (!raced) {
+        raced = true;
+        // The other process's candidate lands between our read and our write.
+        await new StatusTracker(store).observe({
+          ...base,
+          status: "CRITICAL",
+          reason: "lost",
+          atMs: T0 + MINUTE,
+        });
+      }
+      return replace(next, read);
+    };
+    const [announcement] = await new StatusTracker(store).observe({
+      ...base,
+      status: "CRITICAL",
+      reason: "bounced",
+      atMs: T0 + 2 * MINUTE,
+    });
+    expect(announcement?.transition).toMatchObject({ from: "OK", to: "CRITICAL", confirmations: 2 });
+  });
+
+  it("gives up, naming the subject, when the record changes under every write", async () => {
+    const store = new MemoryStatusStore();
+    store.replaceStatus = async () => false;
+    await expect(
+      new StatusTracker(store).observe({ ...base, status: "CRITICAL", reason: "lost", atMs: T0 }),
+    ).rejects.toThrow(/status of roundtrip of mx1 changed under 5 writes in a row/);
+  });
+});
+
 describe("StatusTracker certificate reminders", () => {
   const DAY = 86_400_000;
   const claim = (tracker: StatusTracker, atMs: number, endpoint = ENDPOINT) =>
