@@ -68,9 +68,10 @@ export class DynamoStatusSnapshot implements StatusStore {
   }
 
   /**
-   * The tracker's conditional write. A stable record is not written; any other is written only if the table still holds what this run last knew of the item. When
-   * another writer came in between (an overlapping run), the run's view of the item is
-   * refreshed from the table and false tells the tracker to apply its result again.
+   * The tracker's conditional write. A stable record is not written; any other is written only
+   * if the table still holds what this run last knew of the item. When another writer came in
+   * between (an overlapping run), the run's view of the item is refreshed from the table and
+   * false tells the tracker to apply its result again.
    */
   async replaceStatus(next: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean> {
     const known = this.options.sharedSubject(next.subject) ? undefined : await this.known();

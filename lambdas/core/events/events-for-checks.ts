@@ -26,7 +26,7 @@ export interface CheckCycleInput {
 export async function eventsForCheckResults(input: CheckCycleInput): Promise<ScoutEvent[]> {
   const events: ScoutEvent[] = [];
   try {
-    for (const result of input.results) events.push(...(await eventsForResult(input, result)));
+    for (const result of input.results) await addResultEvents(input, result, events);
   } catch (error) {
     await input.tracker.settle(statusChangedIds(events), false);
     throw error;
@@ -34,9 +34,14 @@ export async function eventsForCheckResults(input: CheckCycleInput): Promise<Sco
   return events;
 }
 
-async function eventsForResult(input: CheckCycleInput, result: CheckResult): Promise<ScoutEvent[]> {
+/** Appends one result's events to `events` as they are made, so a failure midway can release them. */
+async function addResultEvents(
+  input: CheckCycleInput,
+  result: CheckResult,
+  events: ScoutEvent[],
+): Promise<void> {
   const { tracker, targetId, customer, now } = input;
-  const events: ScoutEvent[] = [checkCompletedEvent({ targetId, customer, now, result })];
+  events.push(checkCompletedEvent({ targetId, customer, now, result }));
   const atMs = resultTimeMs(result, now);
   const observation = {
     targetId,
@@ -50,7 +55,7 @@ async function eventsForResult(input: CheckCycleInput, result: CheckResult): Pro
 
   const certificate = result.tls?.certificate;
   const { certWarningDays, certCriticalDays } = result.thresholds;
-  if (certificate === undefined || certificate.daysLeft > certWarningDays) return events;
+  if (certificate === undefined || certificate.daysLeft > certWarningDays) return;
   const status = certificateReminderStatus(certificate.daysLeft, certCriticalDays);
   if (await tracker.claimCertificateReminder({ targetId, endpoint: result.endpoint, status, atMs })) {
     events.push(
@@ -65,7 +70,6 @@ async function eventsForResult(input: CheckCycleInput, result: CheckResult): Pro
       }),
     );
   }
-  return events;
 }
 
 /** When the check started; a result without a readable start counts as taken now. */

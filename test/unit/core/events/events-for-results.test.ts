@@ -44,6 +44,28 @@ describe("eventsForCheckResults", () => {
     for (const event of [...first, ...second, ...third]) expect(schemaErrors(event)).toEqual([]);
   });
 
+  it("gives back a status change it made when a later step fails, so the next result offers it", async () => {
+    const store = new MemoryStatusStore();
+    const tracker = new StatusTracker(store);
+    const failing = (ms: number) => at(ms, { status: "WARNING", reason: "cert-expiring", tls: tlsFacts(5) });
+    // The next day's reminder: the cert: subject is written again.
+    await cycle(tracker, [failing(T0 - DAY_MS)], T0 - DAY_MS);
+    const replace = store.replaceStatus.bind(store);
+    store.replaceStatus = async (next, read) => {
+      if (next.subject.startsWith("cert:")) throw new Error("store unavailable");
+      return replace(next, read);
+    };
+    await expect(cycle(tracker, [failing(T0 + MINUTE)], T0 + MINUTE)).rejects.toThrow(/store unavailable/);
+    store.replaceStatus = replace;
+    const next = await cycle(tracker, [failing(T0 + 2 * MINUTE)], T0 + 2 * MINUTE);
+    expect(next.map((event) => event.type)).toEqual([
+      "check.completed",
+      "status.changed",
+      "certificate.expiring",
+    ]);
+    expect(next[1]).toMatchObject({ time: new Date(T0 + MINUTE).toISOString(), data: { to: "WARNING" } });
+  });
+
   it("reminds of an expiring certificate once per endpoint per UTC day", async () => {
     const tracker = new StatusTracker(new MemoryStatusStore());
     const expiring = (ms: number, daysLeft: number) => [
