@@ -2,8 +2,9 @@ import type { CheckResult } from "../../checks/result.ts";
 import { certificateExpiringEvent, certificateReminderStatus } from "./certificate-expiring.ts";
 import { checkCompletedEvent } from "./check-completed.ts";
 import type { ScoutEvent } from "./event.ts";
-import { announcementEvents, statusChangedIds } from "./status-changed.ts";
-import type { StatusTracker } from "./status-tracker.ts";
+import { newEventId } from "./event-id.ts";
+import { announcementEvents } from "./status-changed.ts";
+import { type StatusTracker, trackedEventIds } from "./status-tracker.ts";
 
 export interface CheckCycleInput {
   readonly tracker: StatusTracker;
@@ -28,7 +29,7 @@ export async function eventsForCheckResults(input: CheckCycleInput): Promise<Sco
   try {
     for (const result of input.results) await addResultEvents(input, result, events);
   } catch (error) {
-    await input.tracker.settle(statusChangedIds(events), false);
+    await input.tracker.settle(trackedEventIds(events), false);
     throw error;
   }
   return events;
@@ -57,9 +58,13 @@ async function addResultEvents(
   const { certWarningDays, certCriticalDays } = result.thresholds;
   if (certificate === undefined || certificate.daysLeft > certWarningDays) return;
   const status = certificateReminderStatus(certificate.daysLeft, certCriticalDays);
-  if (await tracker.claimCertificateReminder({ targetId, endpoint: result.endpoint, status, atMs })) {
+  const id = newEventId(now);
+  if (
+    await tracker.claimCertificateReminder({ targetId, endpoint: result.endpoint, status, atMs, eventId: id })
+  ) {
     events.push(
       certificateExpiringEvent({
+        id,
         targetId,
         customer,
         now,

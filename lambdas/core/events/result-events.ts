@@ -11,8 +11,7 @@ import { eventsForCheckResults } from "./events-for-checks.ts";
 import { eventsForRoundTrip } from "./events-for-roundtrip.ts";
 import { customerOf } from "./make-event.ts";
 import { roundTripThresholdsOf } from "./roundtrip-status.ts";
-import { statusChangedIds } from "./status-changed.ts";
-import { StatusTracker } from "./status-tracker.ts";
+import { StatusTracker, trackedEventIds } from "./status-tracker.ts";
 
 export interface ResultEventsDeps {
   readonly config: Pick<DeployConfig, "targets" | "roundTrip" | "webhooks">;
@@ -69,12 +68,13 @@ export class ResultEvents {
 
   /**
    * Publishes events; resolves once the sink holds them durably. Then (or when the sink
-   * refused them) settles their status changes with the tracker: queued ones are struck from
-   * the status records, refused ones stay there and come again with the next observation.
+   * refused them) settles them with the tracker: queued status changes are struck from the
+   * status records; refused ones stay there and come again with the next observation, and a
+   * refused certificate reminder is claimed again by the next result.
    */
   async publish(events: readonly ScoutEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const announced = statusChangedIds(events);
+    const announced = trackedEventIds(events);
     if (this.deps.sink === undefined) {
       for (const event of events)
         this.deps.log.info("event", { type: event.type, id: event.id, target: event.target, sink: "none" });

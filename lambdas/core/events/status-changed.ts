@@ -70,8 +70,3 @@ export function announcementEvents(
     }),
   );
 }
-
-/** The ids of the status.changed events among these: what a publisher settles with the tracker. */
-export function statusChangedIds(events: readonly ScoutEvent[]): string[] {
-  return events.filter((event) => event.type === "status.changed").map((event) => event.id);
-}

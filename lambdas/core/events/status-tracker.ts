@@ -1,5 +1,6 @@
 import type { Status } from "../../checks/reasons.ts";
 import type { StatusStore, TrackedStatus, UnannouncedChange } from "../../ports/status-store.ts";
+import type { ScoutEvent } from "./event.ts";
 import { newEventId } from "./event-id.ts";
 import { flapStep, type Observation } from "./flap-control.ts";
 import type { StatusTransition } from "./status-changed.ts";
@@ -13,6 +14,16 @@ const CERTIFICATE_PREFIX = "cert:";
 export const MAX_UNANNOUNCED = 16;
 /** Conditional writes of one result that may find the record changed before giving up. */
 const MAX_CONFLICTS = 5;
+/** A reminder bookkeeping time before any day: the next claim succeeds. */
+const NEVER_REMINDED = 0;
+
+interface ReminderClaim {
+  readonly targetId: string;
+  readonly subject: string;
+  /** The bookkeeping record before the claim, if there was one. */
+  readonly previous: TrackedStatus | undefined;
+  readonly claimed: TrackedStatus;
+}
 
 /** A confirmed change to announce as status.changed, with the event id and time it was given. */
 export interface StatusAnnouncement {
@@ -38,6 +49,8 @@ export class StatusTracker {
   private readonly tails = new Map<string, Promise<void>>();
   /** Announcements offered by this process and not yet settled: not offered twice meanwhile. */
   private readonly offered = new Map<string, { targetId: string; subject: string }>();
+  /** Certificate reminders claimed for an event not yet settled, by the event's id. */
+  private readonly claims = new Map<string, ReminderClaim>();
 
   constructor(private readonly store: StatusStore) {}
 
@@ -66,13 +79,23 @@ export class StatusTracker {
   }
 
   /**
-   * After publishing: the announcements with these event ids are removed from their status
-   * records (`published`), or left there to be offered again by the next observation (not
-   * published). Ids this tracker never offered are ignored. A failure to clear a record is
-   * thrown after all are tried; its announcement is then offered again (a duplicate with the
-   * same event id, never a lost one).
+   * After publishing (see trackedEventIds): the announcements with these event ids are removed
+   * from their status records (`published`), or left there to be offered again by the next
+   * observation (not published); a certificate reminder claimed for an event that was not
+   * published is given back, so the next result claims it again. Ids this tracker never
+   * handed out are ignored. A failure to update a record is thrown after all are tried; an
+   * announcement is then offered again (a duplicate with the same event id, never a lost one).
    */
   async settle(eventIds: readonly string[], published: boolean): Promise<void> {
+    const outcomes = await Promise.allSettled([
+      this.settleAnnouncements(eventIds, published),
+      this.settleClaims(eventIds, published),
+    ]);
+    const failed = outcomes.find((outcome) => outcome.status === "rejected");
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  private async settleAnnouncements(eventIds: readonly string[], published: boolean): Promise<void> {
     const bySubject = new Map<string, { targetId: string; subject: string; ids: Set<string> }>();
     for (const eventId of eventIds) {
       const where = this.offered.get(eventId);
@@ -95,6 +118,27 @@ export class StatusTracker {
     );
     const failed = cleared.find((outcome) => outcome.status === "rejected");
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  private async settleClaims(eventIds: readonly string[], published: boolean): Promise<void> {
+    const claims = eventIds.flatMap((eventId) => {
+      const claim = this.claims.get(eventId);
+      this.claims.delete(eventId);
+      return claim === undefined ? [] : [claim];
+    });
+    if (published) return;
+    await Promise.all(
+      claims.map(({ targetId, subject, previous, claimed }) =>
+        this.oneAtATime(targetId, subject, () =>
+          this.update(targetId, subject, (current) =>
+            // Only the claim itself is undone; a claim made since (another process) stays.
+            current?.updatedAtMs === claimed.updatedAtMs && current.sinceMs === claimed.sinceMs
+              ? (previous ?? { ...claimed, sinceMs: NEVER_REMINDED })
+              : undefined,
+          ),
+        ),
+      ),
+    );
   }
 
   private async clear(targetId: string, subject: string, eventIds: ReadonlySet<string>): Promise<void> {
@@ -137,23 +181,30 @@ export class StatusTracker {
     readonly endpoint: string;
     readonly status: Status;
     readonly atMs: number;
+    /** The reminder event's id: settling it as not published gives the claim back. */
+    readonly eventId: string;
   }): Promise<boolean> {
+    const { targetId, eventId } = input;
     const subject = certificateReminderSubject(input.endpoint);
-    return this.oneAtATime(input.targetId, subject, async () => {
-      const claimed = await this.update(input.targetId, subject, (last) =>
-        last !== undefined && utcDay(last.sinceMs) >= utcDay(input.atMs)
+    return this.oneAtATime(targetId, subject, async () => {
+      let previous: TrackedStatus | undefined;
+      const claimed = await this.update(targetId, subject, (last) => {
+        previous = last;
+        return last !== undefined && utcDay(last.sinceMs) >= utcDay(input.atMs)
           ? undefined
           : {
-              targetId: input.targetId,
+              targetId,
               subject,
               status: input.status,
               reason: "cert-expiring",
               sinceMs: input.atMs,
               pendingCount: 0,
               updatedAtMs: input.atMs,
-            },
-      );
-      return claimed !== undefined;
+            };
+      });
+      if (claimed === undefined) return false;
+      this.claims.set(eventId, { targetId, subject, previous, claimed });
+      return true;
     });
   }
 
@@ -192,6 +243,13 @@ function announcementOf(targetId: string, subject: string, change: UnannouncedCh
 function withUnannounced(status: TrackedStatus, waiting: readonly UnannouncedChange[]): TrackedStatus {
   const { unannounced: _previous, ...rest } = status;
   return waiting.length === 0 ? rest : { ...rest, unannounced: waiting };
+}
+
+/** The events a publisher settles with the tracker: status changes and certificate reminders. */
+export function trackedEventIds(events: readonly ScoutEvent[]): string[] {
+  return events
+    .filter((event) => event.type === "status.changed" || event.type === "certificate.expiring")
+    .map((event) => event.id);
 }
 
 /** The store subject that holds an endpoint's certificate reminder bookkeeping. */

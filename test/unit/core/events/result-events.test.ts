@@ -5,7 +5,7 @@ import type { ScoutEvent } from "../../../../lambdas/core/events/event.ts";
 import { ResultEvents } from "../../../../lambdas/core/events/result-events.ts";
 import type { EventSink } from "../../../../lambdas/ports/event-sink.ts";
 import type { Logger } from "../../../../lambdas/ports/logger.ts";
-import { checkResult, ENDPOINT, T0 } from "./fixtures.ts";
+import { checkResult, ENDPOINT, T0, tlsFacts } from "./fixtures.ts";
 
 /*
  * A status change and its status.changed event: the change is saved first, so a queue that
@@ -106,5 +106,18 @@ describe("ResultEvents and a queue that refuses", () => {
     await events.publish(built);
     expect(queue.queued.map((event) => event.type)).toEqual(["check.completed", "status.changed"]);
     expect(warnings).toEqual(["cannot mark status changes as announced"]);
+  });
+
+  it("reminds of an expiring certificate with the next result when the queue refused the reminder", async () => {
+    const statuses = new MemoryStatusStore();
+    const queue = new FlakyQueue();
+    const events = new ResultEvents({ config, statuses, clock: { now: () => T0 }, sink: queue, log });
+    const expiring = (ms: number) => checkResult({ startedAt: new Date(ms).toISOString(), tls: tlsFacts(5) });
+    queue.down = true;
+    await expect(events.publish(await events.forChecks("mx1", [expiring(T0)]))).rejects.toThrow();
+    queue.down = false;
+    await events.publish(await events.forChecks("mx1", [expiring(T0 + MINUTE)]));
+    await events.publish(await events.forChecks("mx1", [expiring(T0 + 2 * MINUTE)]));
+    expect(queue.queued.filter((event) => event.type === "certificate.expiring")).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MemoryStatusStore } from "../../../../lambdas/adapters/memory/memory-status-store.ts";
 import type { Status } from "../../../../lambdas/checks/reasons.ts";
-import { EVENT_ID_PATTERN } from "../../../../lambdas/core/events/event-id.ts";
+import { EVENT_ID_PATTERN, newEventId } from "../../../../lambdas/core/events/event-id.ts";
 import type { StatusTransition } from "../../../../lambdas/core/events/status-changed.ts";
 import {
   MAX_UNANNOUNCED,
@@ -354,8 +354,8 @@ describe("StatusTracker with two processes on one store", () => {
 
 describe("StatusTracker certificate reminders", () => {
   const DAY = 86_400_000;
-  const claim = (tracker: StatusTracker, atMs: number, endpoint = ENDPOINT) =>
-    tracker.claimCertificateReminder({ targetId: "mx1", endpoint, status: "WARNING", atMs });
+  const claim = (tracker: StatusTracker, atMs: number, endpoint = ENDPOINT, eventId = newEventId(atMs)) =>
+    tracker.claimCertificateReminder({ targetId: "mx1", endpoint, status: "WARNING", atMs, eventId });
 
   it("grants one reminder per endpoint per UTC day", async () => {
     const tracker = new StatusTracker(new MemoryStatusStore());
@@ -375,5 +375,35 @@ describe("StatusTracker certificate reminders", () => {
       status: "WARNING",
       sinceMs: T0,
     });
+  });
+
+  it("gives a claim back when its reminder was not published, and keeps it when it was", async () => {
+    const store = new MemoryStatusStore();
+    const tracker = new StatusTracker(store);
+    const yesterday = "evt_01JX0000000000000000000000";
+    const today = "evt_01JX0000000000000000000001";
+    expect(await claim(tracker, T0 - DAY, ENDPOINT, yesterday)).toBe(true);
+    await tracker.settle([yesterday], true);
+    expect(await claim(tracker, T0, ENDPOINT, today)).toBe(true);
+    await tracker.settle([today], false);
+    // Back to yesterday's bookkeeping: today's reminder is still due.
+    expect(await store.getStatus("mx1", `cert:${ENDPOINT}`)).toMatchObject({ sinceMs: T0 - DAY });
+    expect(await claim(tracker, T0 + 60_000)).toBe(true);
+    expect(await claim(tracker, T0 + 120_000)).toBe(false);
+  });
+
+  it("gives back a first claim too, and leaves a claim made since by another process", async () => {
+    const store = new MemoryStatusStore();
+    const first = new StatusTracker(store);
+    const other = new StatusTracker(store);
+    const refused = "evt_01JX0000000000000000000002";
+    expect(await claim(first, T0, ENDPOINT, refused)).toBe(true);
+    await first.settle([refused], false);
+    expect(await claim(other, T0 + 60_000)).toBe(true);
+    const late = "evt_01JX0000000000000000000003";
+    expect(await claim(first, T0 + DAY, ENDPOINT, late)).toBe(true);
+    expect(await claim(other, T0 + DAY + 1, ENDPOINT)).toBe(false);
+    await other.settle([late], false); // not its claim: ignored
+    expect(await store.getStatus("mx1", `cert:${ENDPOINT}`)).toMatchObject({ sinceMs: T0 + DAY });
   });
 });
