@@ -87,12 +87,10 @@ export class StatusTracker {
    * announcement is then offered again (a duplicate with the same event id, never a lost one).
    */
   async settle(eventIds: readonly string[], published: boolean): Promise<void> {
-    const outcomes = await Promise.allSettled([
+    await allOrFirstError([
       this.settleAnnouncements(eventIds, published),
       this.settleClaims(eventIds, published),
     ]);
-    const failed = outcomes.find((outcome) => outcome.status === "rejected");
-    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
   }
 
   private async settleAnnouncements(eventIds: readonly string[], published: boolean): Promise<void> {
@@ -105,7 +103,7 @@ export class StatusTracker {
       group.ids.add(eventId);
       bySubject.set(key, group);
     }
-    const cleared = await Promise.allSettled(
+    await allOrFirstError(
       [...bySubject.values()].map((group) =>
         this.oneAtATime(group.targetId, group.subject, async () => {
           try {
@@ -116,8 +114,6 @@ export class StatusTracker {
         }),
       ),
     );
-    const failed = cleared.find((outcome) => outcome.status === "rejected");
-    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
   }
 
   private async settleClaims(eventIds: readonly string[], published: boolean): Promise<void> {
@@ -127,7 +123,7 @@ export class StatusTracker {
       return claim === undefined ? [] : [claim];
     });
     if (published) return;
-    await Promise.all(
+    await allOrFirstError(
       claims.map(({ targetId, subject, previous, claimed }) =>
         this.oneAtATime(targetId, subject, () =>
           this.update(targetId, subject, (current) =>
@@ -223,6 +219,13 @@ export class StatusTracker {
     });
     return run;
   }
+}
+
+/** Waits for every task, then throws the first failure, if any: one failure stops no other. */
+async function allOrFirstError(tasks: readonly Promise<unknown>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(tasks);
+  const failed = outcomes.find((outcome) => outcome.status === "rejected");
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 }
 
 function unannouncedChange(
