@@ -25,18 +25,24 @@ export interface TrackedStatus {
   readonly unannounced?: readonly UnannouncedChange[];
 }
 
-/** A confirmed change of one subject waiting for its status.changed event to be queued. */
-export interface UnannouncedChange {
-  /** The event's id, fixed when the change was confirmed (consumers dedupe with it). */
-  readonly eventId: string;
-  /** The event's time: when the change was confirmed, ms since epoch (monitor clock). */
-  readonly eventAtMs: number;
+/** What a confirmed change of one subject's status is (the subject and target aside). */
+export interface StatusChangeFacts {
   readonly from: Status;
   readonly to: Status;
   readonly reason: string;
   readonly previousReason: string;
+  /** When the new status was confirmed: the time of the last of the agreeing results. */
   readonly sinceMs: number;
+  /** How many results in a row confirmed it (the target's confirmAfter). */
   readonly confirmations: number;
+}
+
+/** A confirmed change of one subject waiting for its status.changed event to be queued. */
+export interface UnannouncedChange extends StatusChangeFacts {
+  /** The event's id, fixed when the change was confirmed (consumers dedupe with it). */
+  readonly eventId: string;
+  /** The event's time: when the change was confirmed, ms since epoch (monitor clock). */
+  readonly eventAtMs: number;
 }
 
 /** SQLite in local mode, DynamoDB on AWS. */

@@ -1,4 +1,5 @@
 import type { Status } from "../../checks/reasons.ts";
+import type { StatusChangeFacts } from "../../ports/status-store.ts";
 import type { ScoutEvent } from "./event.ts";
 import { type EnvelopeInput, isoTime, makeEvent } from "./make-event.ts";
 import type { StatusAnnouncement } from "./status-tracker.ts";
@@ -7,18 +8,10 @@ import type { StatusAnnouncement } from "./status-tracker.ts";
 export const ROUND_TRIP_SUBJECT = "roundtrip";
 
 /** A confirmed change of one subject's status, as the StatusTracker reports it. */
-export interface StatusTransition {
+export interface StatusTransition extends StatusChangeFacts {
   readonly targetId: string;
   /** An endpoint URL as written in the configuration, or "roundtrip". */
   readonly subject: string;
-  readonly from: Status;
-  readonly to: Status;
-  readonly reason: string;
-  readonly previousReason: string;
-  /** When the new status was confirmed: the time of the last of the agreeing results. */
-  readonly sinceMs: number;
-  /** How many results in a row confirmed it (the target's confirmAfter). */
-  readonly confirmations: number;
 }
 
 export type StatusChangedData = {
