@@ -95,6 +95,8 @@ export const handler = createCorrelatorHandler();
 /**
  * Queues the invocation's events. A failure is logged, not thrown: the outcomes are stored, and
  * a retry would find them all duplicates, which make no events, so throwing would only hide it.
+ * Their roundtrip.completed events are lost; a status change among them stays in its status
+ * record and is sent with the target's next outcome (StatusTracker).
  */
 async function publishEvents(
   rt: CorrelatorRuntime,
@@ -106,9 +108,12 @@ async function publishEvents(
     if (queued > 0) summary.events = queued;
   } catch (error) {
     summary.eventsFailed = 1;
-    rt.log.error("cannot queue the events of stored outcomes; they are lost", {
-      error: describeError(error),
-    });
+    rt.log.error(
+      "cannot queue the events of stored outcomes; roundtrip.completed events are lost, status changes go with the next outcome",
+      {
+        error: describeError(error),
+      },
+    );
   }
 }
 

@@ -129,6 +129,7 @@ async function runProberCycle(rt: ProberRuntime, metrics: ScoutMetrics): Promise
   try {
     summary.events = await cycle.events.publish();
   } catch (error) {
+    // Status changes and certificate reminders stay due and go with the next run.
     recordError(cycle, { step: "events" }, "cannot queue events", error);
   }
   return summary;
