@@ -19,6 +19,7 @@ config's dataDir; see them with "email-scout status --config FILE".
 
   --config FILE   the configuration (YAML or JSON; see config/demo.yaml)
   --once          run one cycle, wait for its probes' returns or deadlines, and exit
+                  (webhook retries not yet due stay in the outbox for the next run)
 Unless the config says dashboard.enabled: false, it also serves the dashboard, its JSON API
 and /metrics (Prometheus) on dashboard.host:dashboard.port (default http://127.0.0.1:8025/).
 Logs go to stderr, one line per event. Stop with Ctrl-C or SIGTERM (it finishes the cycle).
