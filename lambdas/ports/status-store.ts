@@ -23,6 +23,12 @@ export interface TrackedStatus {
    * event: it is offered again, with the same id, until its publication is confirmed.
    */
   readonly unannounced?: readonly UnannouncedChange[];
+  /**
+   * How many times the record was written by replaceStatus (absent or 0: never). The stores
+   * set it; the conditional write compares it, since a write may keep `updatedAtMs` as it was
+   * (an announcement struck, a late verdict dated like the result before it).
+   */
+  readonly revision?: number;
 }
 
 /** What a confirmed change of one subject's status is (the subject and target aside). */
@@ -48,14 +54,29 @@ export interface UnannouncedChange extends StatusChangeFacts {
 /** SQLite in local mode, DynamoDB on AWS. */
 export interface StatusStore {
   getStatus(targetId: string, subject: string): Promise<TrackedStatus | undefined>;
-  /** Writes the record whatever is stored (fixtures, tools); the tracker uses replaceStatus. */
+  /**
+   * Writes the record whatever is stored, its revision as given (fixtures, tools); it takes no
+   * part in conditional writes: the tracker uses replaceStatus.
+   */
   putStatus(status: TrackedStatus): Promise<void>;
   /**
    * Writes `next` only if the subject's record is still the one read: none (`read` undefined),
-   * or the one last updated at `read.updatedAtMs`. False when another writer came in between
-   * (the prober's sweep and the correlator both observe "roundtrip"): read again and re-apply.
+   * or the one at `read.revision`; the record written gets the next revision. False when
+   * another writer came in between (the prober's sweep and the correlator both observe
+   * "roundtrip"): read again and re-apply.
    */
   replaceStatus(next: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean>;
   /** Every tracked subject of every target. */
   listStatuses(): Promise<TrackedStatus[]>;
+}
+
+/** The revision of a record as read (0 for one written before revisions were kept). */
+export function revisionOf(status: TrackedStatus | undefined): number {
+  return status?.revision ?? 0;
+}
+
+/** The record at this revision, the field left out for 0 (as the stores read it back). */
+export function atRevision(status: TrackedStatus, revision: number): TrackedStatus {
+  const { revision: _previous, ...rest } = status;
+  return revision === 0 ? rest : { ...rest, revision };
 }

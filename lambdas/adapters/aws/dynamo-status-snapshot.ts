@@ -1,4 +1,4 @@
-import type { StatusStore, TrackedStatus } from "../../ports/status-store.ts";
+import { atRevision, revisionOf, type StatusStore, type TrackedStatus } from "../../ports/status-store.ts";
 import type { DynamoStatusStore } from "./dynamo-status-store.ts";
 
 const DAY_MS = 86_400_000;
@@ -79,19 +79,28 @@ export class DynamoStatusSnapshot implements StatusStore {
     const key = keyOf(next.targetId, next.subject);
     const entry = known.get(key) ?? { stored: undefined, current: undefined };
     known.set(key, entry);
-    if (entry.current?.updatedAtMs !== read?.updatedAtMs) return false;
-    const { stored } = entry;
+    // The tracker re-reads and re-applies when its read is not what this run holds now (a
+    // write skipped below keeps the revision; its time tells it apart).
+    const { current, stored } = entry;
+    if (
+      (current === undefined) !== (read === undefined) ||
+      revisionOf(current) !== revisionOf(read) ||
+      current?.updatedAtMs !== read?.updatedAtMs
+    ) {
+      return false;
+    }
     if (
       stored !== undefined &&
       sameRecord(stored, next) &&
       next.updatedAtMs - stored.updatedAtMs < this.refreshAfterMs
     ) {
-      entry.current = next;
+      // Not written: the run sees it, at the revision the table still has.
+      entry.current = atRevision(next, revisionOf(stored));
       return true;
     }
     if (await this.options.store.replaceStatus(next, stored)) {
-      entry.stored = next;
-      entry.current = next;
+      entry.stored = atRevision(next, revisionOf(stored) + 1);
+      entry.current = entry.stored;
       return true;
     }
     const fresh = await this.options.store.getStatus(next.targetId, next.subject);

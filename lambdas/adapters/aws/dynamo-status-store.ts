@@ -2,7 +2,13 @@ import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { STATUSES, type Status } from "../../checks/reasons.ts";
 import { compareCodeUnits } from "../../core/code-unit-order.ts";
 import { asUnannouncedChanges } from "../../core/events/unannounced-changes.ts";
-import type { StatusStore, TrackedStatus, UnannouncedChange } from "../../ports/status-store.ts";
+import {
+  atRevision,
+  revisionOf,
+  type StatusStore,
+  type TrackedStatus,
+  type UnannouncedChange,
+} from "../../ports/status-store.ts";
 import { isConditionalCheckFailed } from "./dynamo-errors.ts";
 import { queryItems } from "./dynamo-query.ts";
 import {
@@ -53,14 +59,19 @@ export class DynamoStatusStore implements StatusStore {
    * or the one last updated at `read.updatedAtMs`. False when another writer came in between.
    */
   async replaceStatus(status: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean> {
+    const readRevision = revisionOf(read);
     try {
       await this.put(
-        status,
+        atRevision(status, readRevision + 1),
         read === undefined
           ? { ConditionExpression: "attribute_not_exists(pk)" }
           : {
-              ConditionExpression: "updatedAtMs = :read",
-              ExpressionAttributeValues: { ":read": read.updatedAtMs },
+              // An item written before revisions were kept has none: that is revision 0.
+              ConditionExpression:
+                readRevision === 0
+                  ? "attribute_exists(pk) AND (attribute_not_exists(revision) OR revision = :read)"
+                  : "revision = :read",
+              ExpressionAttributeValues: { ":read": readRevision },
             },
       );
       return true;
@@ -91,6 +102,7 @@ export class DynamoStatusStore implements StatusStore {
           updatedAtMs: status.updatedAtMs,
           // Absent when empty (removeUndefinedValues), as SQLite keeps NULL.
           unannounced: status.unannounced?.length ? status.unannounced : undefined,
+          revision: status.revision,
           expiresAt: expiresAtSeconds(status.updatedAtMs, this.retentionDays),
         },
         ...condition,
@@ -124,6 +136,7 @@ function toStatus(item: Record<string, unknown>): TrackedStatus {
     pendingCount: item.pendingCount as number,
     updatedAtMs: item.updatedAtMs as number,
     ...(item.unannounced !== undefined && { unannounced: unannouncedOf(item) }),
+    ...(typeof item.revision === "number" && item.revision !== 0 && { revision: item.revision }),
   };
 }
 

@@ -76,9 +76,11 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX outbox_by_state_next ON outbox (state, next_attempt_ms);
   `,
-  // 3: confirmed status changes whose event is not queued yet (JSON array), kept with the status.
+  // 3: confirmed status changes whose event is not queued yet (JSON array), kept with the status,
+  // and the record's revision, which conditional writes compare.
   `
   ALTER TABLE statuses ADD COLUMN unannounced TEXT;
+  ALTER TABLE statuses ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 

@@ -1,7 +1,13 @@
 import type Database from "better-sqlite3";
 import { STATUSES, type Status } from "../../checks/reasons.ts";
 import { asUnannouncedChanges } from "../../core/events/unannounced-changes.ts";
-import type { StatusStore, TrackedStatus, UnannouncedChange } from "../../ports/status-store.ts";
+import {
+  atRevision,
+  revisionOf,
+  type StatusStore,
+  type TrackedStatus,
+  type UnannouncedChange,
+} from "../../ports/status-store.ts";
 
 interface StatusRow {
   target_id: string;
@@ -14,6 +20,7 @@ interface StatusRow {
   pending_count: number;
   updated_at_ms: number;
   unannounced: string | null;
+  revision: number;
 }
 
 interface StatusParams {
@@ -27,10 +34,11 @@ interface StatusParams {
   pendingCount: number;
   updatedAtMs: number;
   unannounced: string | null;
+  revision: number;
 }
 
 const COLUMNS = `target_id, subject, status, reason, since_ms, pending_status, pending_reason,
-  pending_count, updated_at_ms, unannounced`;
+  pending_count, updated_at_ms, unannounced, revision`;
 
 /**
  * StatusStore on the `statuses` table (migration 2) of the local database. It shares the
@@ -40,7 +48,7 @@ export class SqliteStatusStore implements StatusStore {
   private readonly selectOne;
   private readonly selectAll;
   private readonly upsert;
-  private readonly selectUpdatedAt;
+  private readonly selectRevision;
   private readonly replace;
 
   constructor(db: Database.Database) {
@@ -51,7 +59,7 @@ export class SqliteStatusStore implements StatusStore {
     this.upsert = db.prepare<StatusParams>(
       `INSERT INTO statuses (${COLUMNS})
        VALUES (@targetId, @subject, @status, @reason, @sinceMs, @pendingStatus, @pendingReason,
-         @pendingCount, @updatedAtMs, @unannounced)
+         @pendingCount, @updatedAtMs, @unannounced, @revision)
        ON CONFLICT (target_id, subject) DO UPDATE SET
          status = excluded.status,
          reason = excluded.reason,
@@ -60,17 +68,17 @@ export class SqliteStatusStore implements StatusStore {
          pending_reason = excluded.pending_reason,
          pending_count = excluded.pending_count,
          updated_at_ms = excluded.updated_at_ms,
-         unannounced = excluded.unannounced`,
+         unannounced = excluded.unannounced,
+         revision = excluded.revision`,
     );
-    this.selectUpdatedAt = db
-      .prepare<[string, string], number>(
-        "SELECT updated_at_ms FROM statuses WHERE target_id = ? AND subject = ?",
-      )
+    this.selectRevision = db
+      .prepare<[string, string], number>("SELECT revision FROM statuses WHERE target_id = ? AND subject = ?")
       .pluck();
     // Read and write in one transaction: no other connection writes in between.
-    this.replace = db.transaction((next: TrackedStatus, readUpdatedAtMs: number | undefined): boolean => {
-      if (this.selectUpdatedAt.get(next.targetId, next.subject) !== readUpdatedAtMs) return false;
-      this.upsert.run(paramsOf(next));
+    this.replace = db.transaction((next: TrackedStatus, read: TrackedStatus | undefined): boolean => {
+      const stored = this.selectRevision.get(next.targetId, next.subject);
+      if ((stored === undefined) !== (read === undefined) || (stored ?? 0) !== revisionOf(read)) return false;
+      this.upsert.run(paramsOf(atRevision(next, revisionOf(read) + 1)));
       return true;
     });
   }
@@ -85,7 +93,7 @@ export class SqliteStatusStore implements StatusStore {
   }
 
   async replaceStatus(next: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean> {
-    return this.replace.immediate(next, read?.updatedAtMs);
+    return this.replace.immediate(next, read);
   }
 
   async listStatuses(): Promise<TrackedStatus[]> {
@@ -105,6 +113,7 @@ function paramsOf(status: TrackedStatus): StatusParams {
     pendingCount: status.pendingCount,
     updatedAtMs: status.updatedAtMs,
     unannounced: status.unannounced?.length ? JSON.stringify(status.unannounced) : null,
+    revision: revisionOf(status),
   };
 }
 
@@ -120,6 +129,7 @@ function toStatus(row: StatusRow): TrackedStatus {
     pendingCount: row.pending_count,
     updatedAtMs: row.updated_at_ms,
     ...(row.unannounced !== null && { unannounced: parseUnannounced(row.unannounced, row) }),
+    ...(row.revision !== 0 && { revision: row.revision }),
   };
 }
 

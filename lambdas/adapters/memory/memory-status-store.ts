@@ -1,5 +1,5 @@
 import { compareCodeUnits } from "../../core/code-unit-order.ts";
-import type { StatusStore, TrackedStatus } from "../../ports/status-store.ts";
+import { atRevision, revisionOf, type StatusStore, type TrackedStatus } from "../../ports/status-store.ts";
 
 /** Tracked statuses in memory: for one-shot commands and tests. Same semantics as SqliteStatusStore. */
 export class MemoryStatusStore implements StatusStore {
@@ -19,8 +19,10 @@ export class MemoryStatusStore implements StatusStore {
 
   async replaceStatus(next: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean> {
     const stored = this.statuses.get(keyOf(next.targetId, next.subject));
-    if (stored?.updatedAtMs !== read?.updatedAtMs) return false;
-    await this.putStatus(next);
+    if ((stored === undefined) !== (read === undefined) || revisionOf(stored) !== revisionOf(read)) {
+      return false;
+    }
+    await this.putStatus(atRevision(next, revisionOf(read) + 1));
     return true;
   }
 

@@ -70,16 +70,19 @@ describe.each(makers)("%s (status store contract)", (_name, makeStore) => {
 
   it("replaces a record only over the one read, and creates one only where none was read", async () => {
     const first = trackedStatus();
-    expect(await store.replaceStatus(first, trackedStatus({ updatedAtMs: T0 - 1 }))).toBe(false);
+    expect(await store.replaceStatus(first, trackedStatus())).toBe(false);
     expect(await store.getStatus("mx1", first.subject)).toBeUndefined();
     expect(await store.replaceStatus(first, undefined)).toBe(true);
     expect(await store.replaceStatus(trackedStatus({ reason: "again" }), undefined)).toBe(false);
+    const read = await store.getStatus("mx1", first.subject);
+    expect(read).toEqual({ ...first, revision: 1 });
 
-    const next = trackedStatus({ status: "CRITICAL", reason: "refused", updatedAtMs: T0 + 60_000 });
-    expect(await store.replaceStatus(next, first)).toBe(true);
-    // A writer that read `first` too is now too late, whatever its record says.
-    expect(await store.replaceStatus(trackedStatus({ updatedAtMs: T0 + 120_000 }), first)).toBe(false);
-    expect(await store.getStatus("mx1", first.subject)).toEqual(next);
+    // Same updatedAtMs, other content (an announcement struck): still a new revision.
+    const next = trackedStatus({ status: "CRITICAL", reason: "refused" });
+    expect(await store.replaceStatus(next, read)).toBe(true);
+    // A writer that read revision 1 too is now too late, whatever its record says.
+    expect(await store.replaceStatus(trackedStatus({ updatedAtMs: T0 + 120_000 }), read)).toBe(false);
+    expect(await store.getStatus("mx1", first.subject)).toEqual({ ...next, revision: 2 });
   });
 
   it("replaces a subject's row, clearing a candidate that is gone", async () => {

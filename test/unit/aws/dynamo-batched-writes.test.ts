@@ -265,9 +265,9 @@ describe("DynamoStatusSnapshot", () => {
       trackedStatus({ updatedAtMs: T0 + 22 * MINUTE, subject: "imap://mx1.example.com" }),
     );
     expect(calls).toEqual(["Query", "PutItem", "PutItem", "PutItem"]);
-    expect(await store.getStatus("mx1", ENDPOINT)).toEqual(pending);
+    expect(await store.getStatus("mx1", ENDPOINT)).toEqual({ ...pending, revision: 1 });
     expect(await store.getStatus("mx2", ENDPOINT)).toEqual(
-      trackedStatus({ targetId: "mx2", updatedAtMs: T0 + MINUTE }),
+      trackedStatus({ targetId: "mx2", updatedAtMs: T0 + MINUTE, revision: 1 }),
     );
 
     const stale = await fixture({ refreshAfterMs: 10 * MINUTE });
@@ -282,7 +282,7 @@ describe("DynamoStatusSnapshot", () => {
     const { unannounced: _sent, ...announced } = waiting;
     await write(snapshot, announced);
     expect(calls).toEqual(["Query", "PutItem", "PutItem"]);
-    expect(await store.getStatus("mx1", ENDPOINT)).toEqual(announced);
+    expect(await store.getStatus("mx1", ENDPOINT)).toEqual({ ...announced, revision: 2 });
   });
 
   it("writes the tracker's conditional puts, and refreshes its view when an overlapping run wrote first", async () => {
@@ -300,7 +300,8 @@ describe("DynamoStatusSnapshot", () => {
       pendingCount: 1,
       updatedAtMs: T0 + 2 * MINUTE,
     });
-    await store.putStatus(theirs);
+    // The overlapping run writes as the tracker does: over the record it read.
+    expect(await store.replaceStatus(theirs, await store.getStatus("mx1", ENDPOINT))).toBe(true);
     calls.length = 0;
     const ours = trackedStatus({
       status: "WARNING",
@@ -310,10 +311,11 @@ describe("DynamoStatusSnapshot", () => {
     });
     expect(await snapshot.replaceStatus(ours, later)).toBe(false);
     expect(calls).toEqual(["PutItem", "GetItem"]);
-    expect(await snapshot.getStatus("mx1", ENDPOINT)).toEqual(theirs);
+    const fresh = await snapshot.getStatus("mx1", ENDPOINT);
+    expect(fresh).toEqual({ ...theirs, revision: 1 });
     // Applied again to what the table holds, the write goes through.
-    expect(await snapshot.replaceStatus(ours, theirs)).toBe(true);
-    expect(await store.getStatus("mx1", ENDPOINT)).toEqual(ours);
+    expect(await snapshot.replaceStatus(ours, fresh)).toBe(true);
+    expect(await store.getStatus("mx1", ENDPOINT)).toEqual({ ...ours, revision: 2 });
   });
 
   it("reads and writes a subject other functions share item by item", async () => {

@@ -149,6 +149,22 @@ describe("DynamoStatusStore", () => {
     expect(item.Item).not.toHaveProperty("unannounced");
   });
 
+  it("replaces an item only at the revision read, items from before revisions counting as 0", async () => {
+    const { statuses } = await freshStores();
+    const old = trackedStatus();
+    await statuses.putStatus(old); // as written before revisions were kept: no attribute
+    expect(await statuses.replaceStatus(trackedStatus({ reason: "x" }), undefined)).toBe(false);
+    const struck = trackedStatus({ reason: "again" }); // same updatedAtMs, other content
+    expect(await statuses.replaceStatus(struck, old)).toBe(true);
+    expect(await statuses.replaceStatus(trackedStatus({ reason: "late" }), old)).toBe(false);
+    const read = await statuses.getStatus("mx1", old.subject);
+    expect(read).toEqual({ ...struck, revision: 1 });
+    expect(await statuses.replaceStatus(trackedStatus({ status: "CRITICAL", reason: "refused" }), read)).toBe(
+      true,
+    );
+    expect(await statuses.getStatus("mx1", old.subject)).toMatchObject({ status: "CRITICAL", revision: 2 });
+  });
+
   it("confirms a roundtrip change once when the prober's sweep and the correlator observe at once", async () => {
     const { statuses } = await freshStores();
     const base = { targetId: "mx1", subject: "roundtrip", confirmAfter: 2 };

@@ -142,6 +142,7 @@ describe("StatusTracker flap control", () => {
       sinceMs: T0,
       pendingCount: 0,
       updatedAtMs: T0 + MINUTE,
+      revision: 3,
     });
   });
 
@@ -341,6 +342,33 @@ describe("StatusTracker with two processes on one store", () => {
       atMs: T0 + 2 * MINUTE,
     });
     expect(announcement?.transition).toMatchObject({ from: "OK", to: "CRITICAL", confirmations: 2 });
+  });
+
+  it("strikes an announcement without undoing a change written meanwhile at the same time", async () => {
+    const store = new MemoryStatusStore();
+    const sweep = new StatusTracker(store);
+    const correlator = new StatusTracker(store);
+    const once = { ...base, confirmAfter: 1 };
+    // The sweep finds the probe sent at T0 lost; the correlator then gets its late bounce,
+    // dated like it (T0), while the sweep strikes its queued announcement.
+    const [lost] = await sweep.observe({ ...once, status: "CRITICAL", reason: "lost", atMs: T0 });
+    const replace = store.replaceStatus.bind(store);
+    let late: StatusAnnouncement[] = [];
+    store.replaceStatus = async (next, read) => {
+      store.replaceStatus = replace;
+      late = await correlator.observe({ ...once, status: "WARNING", reason: "bounced", atMs: T0 });
+      return replace(next, read);
+    };
+    await sweep.settle([lost?.eventId as string], true);
+    // The correlator is offered the sweep's change too (still waiting then, same id) and its own.
+    expect(late.map((a) => `${a.transition.from}>${a.transition.to}`)).toEqual([
+      "OK>CRITICAL",
+      "CRITICAL>WARNING",
+    ]);
+    expect(late[0]?.eventId).toBe(lost?.eventId);
+    const stored = await store.getStatus("mx1", "roundtrip");
+    expect(stored).toMatchObject({ status: "WARNING", reason: "bounced" });
+    expect(stored?.unannounced?.map((change) => change.eventId)).toEqual([late[1]?.eventId]);
   });
 
   it("gives up, naming the subject, when the record changes under every write", async () => {
