@@ -5,9 +5,10 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { describeError } from "../../core/describe-error.ts";
 import type { ScoutEvent } from "../../core/events/event.ts";
 import { type EndpointFilter, routeEvent } from "../../core/webhook/routing.ts";
-import type { EventSink } from "../../ports/event-sink.ts";
+import type { EventSink, PartlyKept } from "../../ports/event-sink.ts";
 import type { Logger } from "../../ports/logger.ts";
 
 /** SQS takes at most 10 messages per SendMessageBatch. */
@@ -34,19 +35,37 @@ export interface UnqueuedDelivery {
   readonly message: string;
 }
 
-/** Some deliveries could not be queued; `failed` names them and what SQS said. */
-export class EventQueueError extends Error {
+/**
+ * Some deliveries could not be queued; `failed` names them and what SQS said. The others were
+ * queued: the PartlyKept sets tell the caller which events are not (wholly) kept.
+ */
+export class EventQueueError extends Error implements PartlyKept {
   override readonly name = "EventQueueError";
+  readonly incompleteEventIds: ReadonlySet<string>;
+  readonly droppedEventIds: ReadonlySet<string>;
   constructor(
     readonly failed: readonly UnqueuedDelivery[],
     readonly queueUrl: string,
+    /** How many deliveries each event had (event id -> count). */
+    deliveriesPerEvent: ReadonlyMap<string, number>,
+    options?: { cause?: unknown },
   ) {
     const first = failed[0];
     super(
-      `${failed.length} event delivery message(s) could not be queued on ${queueUrl} after ${ATTEMPTS} attempts` +
+      `${failed.length} event delivery message(s) could not be queued on ${queueUrl}` +
+        (options?.cause === undefined ? ` after ${ATTEMPTS} attempts` : `: ${describeError(options.cause)}`) +
         (first === undefined
           ? ""
           : `; first: ${first.eventId} for endpoint ${first.endpointId}: ${first.code} ${first.message}`),
+      options,
+    );
+    const failedPerEvent = new Map<string, number>();
+    for (const { eventId } of failed) failedPerEvent.set(eventId, (failedPerEvent.get(eventId) ?? 0) + 1);
+    this.incompleteEventIds = new Set(failedPerEvent.keys());
+    this.droppedEventIds = new Set(
+      [...failedPerEvent]
+        .filter(([eventId, count]) => count >= (deliveriesPerEvent.get(eventId) ?? 0))
+        .map(([id]) => id),
     );
   }
 }
@@ -82,10 +101,28 @@ export class SqsEventSink implements EventSink {
   async publish(events: readonly ScoutEvent[]): Promise<void> {
     const deliveries = events.flatMap((event) => this.deliveriesOf(event));
     const failed: UnqueuedDelivery[] = [];
+    let cause: unknown;
     for (let start = 0; start < deliveries.length; start += BATCH_SIZE) {
-      failed.push(...(await this.sendBatch(deliveries.slice(start, start + BATCH_SIZE))));
+      const batch = deliveries.slice(start, start + BATCH_SIZE);
+      try {
+        failed.push(...(await this.sendBatch(batch)));
+      } catch (error) {
+        // SQS unreachable or refusing the call. Nothing queued yet: the error as it is (nothing
+        // kept). Otherwise this batch and the rest are not queued, the ones before it are, and
+        // the caller is told which is which.
+        if (start === 0) throw error;
+        cause = error;
+        const reason = { code: (error as { name?: string }).name ?? "Error", message: describeError(error) };
+        for (const delivery of deliveries.slice(start)) {
+          failed.push({ eventId: delivery.event.id, endpointId: delivery.endpointId, ...reason });
+        }
+        break;
+      }
     }
-    if (failed.length > 0) throw new EventQueueError(failed, this.queueUrl);
+    if (failed.length === 0) return;
+    const perEvent = new Map<string, number>();
+    for (const { event } of deliveries) perEvent.set(event.id, (perEvent.get(event.id) ?? 0) + 1);
+    throw new EventQueueError(failed, this.queueUrl, perEvent, cause === undefined ? undefined : { cause });
   }
 
   private deliveriesOf(event: ScoutEvent): Delivery[] {

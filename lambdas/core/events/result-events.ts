@@ -1,6 +1,6 @@
 import type { CheckResult } from "../../checks/result.ts";
 import type { Clock } from "../../ports/clock.ts";
-import type { EventSink } from "../../ports/event-sink.ts";
+import { type EventSink, type PartlyKept, partlyKeptOf } from "../../ports/event-sink.ts";
 import type { Logger } from "../../ports/logger.ts";
 import type { ProbeRecord } from "../../ports/probe-store.ts";
 import type { StatusStore } from "../../ports/status-store.ts";
@@ -68,13 +68,12 @@ export class ResultEvents {
 
   /**
    * Publishes events; resolves once the sink holds them durably. Then (or when the sink
-   * refused them) settles them with the tracker: queued status changes are struck from the
-   * status records; refused ones stay there and come again with the next observation, and a
-   * refused certificate reminder is claimed again by the next result.
+   * refused them, wholly or in part) settles them with the tracker: queued status changes are
+   * struck from the status records; refused ones stay there and come again with the next
+   * observation, and a refused certificate reminder is claimed again by the next result.
    */
   async publish(events: readonly ScoutEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const announced = trackedEventIds(events);
     if (this.deps.sink === undefined) {
       for (const event of events)
         this.deps.log.info("event", { type: event.type, id: event.id, target: event.target, sink: "none" });
@@ -82,23 +81,53 @@ export class ResultEvents {
       try {
         await this.deps.sink.publish(events);
       } catch (error) {
-        await this.tracker.settle(announced, false);
+        const { kept, notKept } = splitByKept(events, partlyKeptOf(error));
+        await this.tracker.settle(trackedEventIds(notKept), false);
+        await this.markAnnounced(kept);
         throw error;
       }
     }
+    await this.markAnnounced(events);
+    for (const event of events) this.deps.onEvent?.(event);
+  }
+
+  /** Settles queued events with the tracker; a failure leaves them to be sent again (same ids). */
+  private async markAnnounced(events: readonly ScoutEvent[]): Promise<void> {
+    const ids = trackedEventIds(events);
     try {
-      await this.tracker.settle(announced, true);
+      await this.tracker.settle(ids, true);
     } catch (error) {
-      // The events are out; the record keeps them and they are sent again (same ids) later.
       this.deps.log.warn("cannot mark status changes as announced", {
-        events: announced.join(","),
+        events: ids.join(","),
         error: describeError(error),
       });
     }
-    for (const event of events) this.deps.onEvent?.(event);
   }
 
   private target(targetId: string): TargetConfig | undefined {
     return this.deps.config.targets.find((target) => target.id === targetId);
   }
+}
+
+/**
+ * Which events a failed publish kept. Without the sink's word, none. A status change counts as
+ * kept only when every endpoint's delivery was (sending it again is harmless: same id); a
+ * certificate reminder as soon as one was (claimed again, it would go out under a new id to
+ * the endpoints that got it).
+ */
+function splitByKept(
+  events: readonly ScoutEvent[],
+  partly: PartlyKept | undefined,
+): { kept: ScoutEvent[]; notKept: ScoutEvent[] } {
+  const kept: ScoutEvent[] = [];
+  const notKept: ScoutEvent[] = [];
+  for (const event of events) {
+    const lost =
+      partly === undefined ||
+      (event.type === "certificate.expiring" ? partly.droppedEventIds : partly.incompleteEventIds).has(
+        event.id,
+      );
+    (lost ? notKept : kept).push(event);
+  }
+  return { kept, notKept };
 }

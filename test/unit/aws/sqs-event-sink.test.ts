@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { EventQueueError, SqsEventSink } from "../../../lambdas/adapters/aws/sqs-event-sink.ts";
 import type { EventType, ScoutEvent } from "../../../lambdas/core/events/event.ts";
 import type { EndpointFilter } from "../../../lambdas/core/webhook/routing.ts";
+import { partlyKeptOf } from "../../../lambdas/ports/event-sink.ts";
 import type { LogFields } from "../../../lambdas/ports/logger.ts";
 import { REGION, useFakeAwsEnvironment } from "../../support/aws-standins.ts";
 
@@ -131,6 +132,47 @@ describe("SqsEventSink fans out per endpoint", () => {
     );
     // A sender fault is not retried: it would fail the same way.
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+  });
+
+  it("says which events were kept when one endpoint's delivery of an event stays unsent", async () => {
+    sqs.on(SendMessageBatchCommand).resolves({
+      Failed: [{ Id: "1", Code: "InvalidParameterValue", SenderFault: true, Message: "too long" }],
+    });
+    const error = await sink([{ id: "a" }, { id: "b" }])
+      .publish([event(0), event(1)])
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(EventQueueError);
+    // event 0 reached endpoint a, not b; event 1 reached both.
+    expect(partlyKeptOf(error)).toEqual({
+      incompleteEventIds: new Set([event(0).id]),
+      droppedEventIds: new Set(),
+    });
+  });
+
+  it("keeps what earlier batches queued when a later call fails, and says so", async () => {
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Failed: [] })
+      .rejects(Object.assign(new Error("Access to the resource is denied."), { name: "AccessDenied" }));
+    const events = Array.from({ length: 12 }, (_, n) => event(n));
+    const error = await sink([{ id: "a" }])
+      .publish(events)
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(EventQueueError);
+    expect((error as Error).message).toMatch(
+      /^2 event delivery message\(s\) could not be queued on .*: Access to the resource is denied\.;/,
+    );
+    const late = new Set(events.slice(10).map((e) => e.id));
+    expect(partlyKeptOf(error)).toEqual({ incompleteEventIds: late, droppedEventIds: late });
+  });
+
+  it("throws the call's own error when the first call fails: nothing was queued", async () => {
+    sqs.on(SendMessageBatchCommand).rejects(new Error("connect ETIMEDOUT"));
+    const error = await sink([{ id: "a" }])
+      .publish([event(0)])
+      .catch((thrown: unknown) => thrown);
+    expect((error as Error).message).toBe("connect ETIMEDOUT");
+    expect(partlyKeptOf(error)).toBeUndefined();
   });
 
   it("gives up on entries that keep failing after three attempts", async () => {

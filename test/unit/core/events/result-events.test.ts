@@ -120,4 +120,37 @@ describe("ResultEvents and a queue that refuses", () => {
     await events.publish(await events.forChecks("mx1", [expiring(T0 + 2 * MINUTE)]));
     expect(queue.queued.filter((event) => event.type === "certificate.expiring")).toHaveLength(1);
   });
+
+  it("after a partly kept publish, sends the incomplete status change again but not a reminder one endpoint got", async () => {
+    const statuses = new MemoryStatusStore();
+    const published: ScoutEvent[][] = [];
+    let partly = true;
+    // Two endpoints: each tracked event reached the first, none the second.
+    const sink: EventSink = {
+      async publish(events) {
+        published.push([...events]);
+        if (!partly) return;
+        const tracked = new Set(events.filter((e) => e.type !== "check.completed").map((e) => e.id));
+        throw Object.assign(new Error("1 of 2 deliveries not queued"), {
+          incompleteEventIds: tracked,
+          droppedEventIds: new Set<string>(),
+        });
+      },
+    };
+    const events = new ResultEvents({ config, statuses, clock: { now: () => T0 }, sink, log });
+    const failing = (ms: number) =>
+      checkResult({
+        startedAt: new Date(ms).toISOString(),
+        status: "CRITICAL",
+        reason: "refused",
+        tls: tlsFacts(5),
+      });
+    await expect(events.publish(await events.forChecks("mx1", [failing(T0)]))).rejects.toThrow(/not queued/);
+    partly = false;
+    await events.publish(await events.forChecks("mx1", [failing(T0 + MINUTE)]));
+    const [first, second] = published.map((batch) => batch.map((event) => event.type));
+    expect(first).toEqual(["check.completed", "status.changed", "certificate.expiring"]);
+    expect(second).toEqual(["check.completed", "status.changed"]);
+    expect(published[1]?.[1]?.id).toBe(published[0]?.[1]?.id);
+  });
 });
