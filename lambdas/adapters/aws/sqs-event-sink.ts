@@ -2,6 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import {
   type MessageAttributeValue,
   SendMessageBatchCommand,
+  type SendMessageBatchCommandOutput,
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
@@ -101,25 +102,23 @@ export class SqsEventSink implements EventSink {
   async publish(events: readonly ScoutEvent[]): Promise<void> {
     const deliveries = events.flatMap((event) => this.deliveriesOf(event));
     const failed: UnqueuedDelivery[] = [];
+    let queued = 0;
     let cause: unknown;
     for (let start = 0; start < deliveries.length; start += BATCH_SIZE) {
       const batch = deliveries.slice(start, start + BATCH_SIZE);
-      try {
-        failed.push(...(await this.sendBatch(batch)));
-      } catch (error) {
-        // SQS unreachable or refusing the call. Nothing queued yet: the error as it is (nothing
-        // kept). Otherwise this batch and the rest are not queued, the ones before it are, and
-        // the caller is told which is which.
-        if (start === 0) throw error;
-        cause = error;
-        const reason = { code: (error as { name?: string }).name ?? "Error", message: describeError(error) };
-        for (const delivery of deliveries.slice(start)) {
-          failed.push({ eventId: delivery.event.id, endpointId: delivery.endpointId, ...reason });
-        }
-        break;
+      if (cause !== undefined) {
+        // SQS refused a call: the rest are not tried now, and not queued.
+        failed.push(...batch.map((delivery) => unqueued(delivery, thrownReason(cause))));
+        continue;
       }
+      const outcome = await this.sendBatch(batch);
+      failed.push(...outcome.unsent);
+      queued += batch.length - outcome.unsent.length;
+      cause = outcome.thrown;
     }
     if (failed.length === 0) return;
+    // Nothing queued at all: the error as SQS gave it (the caller counts nothing as kept).
+    if (queued === 0 && cause !== undefined) throw cause;
     const perEvent = new Map<string, number>();
     for (const { event } of deliveries) perEvent.set(event.id, (perEvent.get(event.id) ?? 0) + 1);
     throw new EventQueueError(failed, this.queueUrl, perEvent, cause === undefined ? undefined : { cause });
@@ -143,8 +142,13 @@ export class SqsEventSink implements EventSink {
     return wanting.map((endpoint) => ({ event, body, endpointId: endpoint.id }));
   }
 
-  /** Sends one batch, retrying the entries SQS did not take; returns what stayed unsent. */
-  private async sendBatch(batch: readonly Delivery[]): Promise<UnqueuedDelivery[]> {
+  /**
+   * Sends one batch, retrying the entries SQS did not take; returns what stayed unsent, and the
+   * error if a call threw (the entries an earlier attempt got in stay counted as queued).
+   */
+  private async sendBatch(
+    batch: readonly Delivery[],
+  ): Promise<{ unsent: UnqueuedDelivery[]; thrown?: unknown }> {
     // Entry ids are batch positions: an event id may be longer than SQS allows (80 characters).
     let pending: SendMessageBatchRequestEntry[] = batch.map((delivery, index) => ({
       Id: String(index),
@@ -155,13 +159,20 @@ export class SqsEventSink implements EventSink {
         [DELIVERY_ATTRIBUTES.eventType]: text(delivery.event.type),
       },
     }));
+    const deliveryOf = (entry: SendMessageBatchRequestEntry) => batch[Number(entry.Id)] as Delivery;
     let lastFailures = new Map<string, { code: string; message: string }>();
     for (let attempt = 1; attempt <= ATTEMPTS && pending.length > 0; attempt += 1) {
       // SQS throttling clears within moments: a short, growing pause before each retry.
       if (attempt > 1) await delay(RETRY_PAUSE_MS * (attempt - 1));
-      const result = await this.sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }),
-      );
+      let result: SendMessageBatchCommandOutput;
+      try {
+        result = await this.sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }),
+        );
+      } catch (error) {
+        const reason = thrownReason(error);
+        return { unsent: pending.map((entry) => unqueued(deliveryOf(entry), reason)), thrown: error };
+      }
       lastFailures = new Map(
         (result.Failed ?? []).map((f) => [
           f.Id ?? "",
@@ -172,16 +183,21 @@ export class SqsEventSink implements EventSink {
       // A sender fault (too big, malformed) will fail again the same way: stop retrying those.
       if ((result.Failed ?? []).every((f) => f.SenderFault === true)) break;
     }
-    return pending.map((entry) => {
-      const index = Number(entry.Id);
-      const failure = lastFailures.get(entry.Id ?? "") ?? { code: "unknown", message: "" };
-      return {
-        eventId: batch[index]?.event.id ?? `#${index}`,
-        endpointId: batch[index]?.endpointId ?? "?",
-        ...failure,
-      };
-    });
+    return {
+      unsent: pending.map((entry) =>
+        unqueued(deliveryOf(entry), lastFailures.get(entry.Id ?? "") ?? { code: "unknown", message: "" }),
+      ),
+    };
   }
+}
+
+function unqueued(delivery: Delivery, reason: { code: string; message: string }): UnqueuedDelivery {
+  return { eventId: delivery.event.id, endpointId: delivery.endpointId, ...reason };
+}
+
+/** What a call that threw says, as an unqueued delivery's code and message. */
+function thrownReason(error: unknown): { code: string; message: string } {
+  return { code: (error as { name?: string }).name ?? "Error", message: describeError(error) };
 }
 
 function text(value: string): MessageAttributeValue {

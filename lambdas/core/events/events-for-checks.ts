@@ -29,7 +29,9 @@ export async function eventsForCheckResults(input: CheckCycleInput): Promise<Sco
   try {
     for (const result of input.results) await addResultEvents(input, result, events);
   } catch (error) {
-    await input.tracker.settle(trackedEventIds(events), false);
+    // The failure that stopped the build is the one to report; a give-back failing as well
+    // (the same store down) costs that day's certificate reminder at most.
+    await input.tracker.settle(trackedEventIds(events), false).catch(() => undefined);
     throw error;
   }
   return events;

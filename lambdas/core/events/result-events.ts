@@ -81,14 +81,30 @@ export class ResultEvents {
       try {
         await this.deps.sink.publish(events);
       } catch (error) {
+        // Both settle steps run whatever the other does; the queue's error is the one thrown.
         const { kept, notKept } = splitByKept(events, partlyKeptOf(error));
-        await this.tracker.settle(trackedEventIds(notKept), false);
-        await this.markAnnounced(kept);
+        await Promise.all([this.giveBack(notKept), this.markAnnounced(kept)]);
         throw error;
       }
     }
     await this.markAnnounced(events);
     for (const event of events) this.deps.onEvent?.(event);
+  }
+
+  /**
+   * Settles events the sink did not keep: their status changes are offered again, their
+   * reminder claims undone. A failure here is logged: it costs that day's reminder at most.
+   */
+  private async giveBack(events: readonly ScoutEvent[]): Promise<void> {
+    const ids = trackedEventIds(events);
+    try {
+      await this.tracker.settle(ids, false);
+    } catch (error) {
+      this.deps.log.warn("cannot give back certificate reminders of events not queued", {
+        events: ids.join(","),
+        error: describeError(error),
+      });
+    }
   }
 
   /** Settles queued events with the tracker; a failure leaves them to be sent again (same ids). */

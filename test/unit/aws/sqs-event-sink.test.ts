@@ -166,6 +166,26 @@ describe("SqsEventSink fans out per endpoint", () => {
     expect(partlyKeptOf(error)).toEqual({ incompleteEventIds: late, droppedEventIds: late });
   });
 
+  it("counts what a first attempt queued when the retry's call fails", async () => {
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({
+        Failed: [{ Id: "1", Code: "ThrottlingException", SenderFault: false, Message: "slow down" }],
+      })
+      .rejects(new Error("socket hang up"));
+    const error = await sink([{ id: "a" }, { id: "b" }])
+      .publish([event(0)])
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(EventQueueError);
+    expect((error as EventQueueError).failed).toEqual([
+      { eventId: event(0).id, endpointId: "b", code: "Error", message: "socket hang up" },
+    ]);
+    expect(partlyKeptOf(error)).toEqual({
+      incompleteEventIds: new Set([event(0).id]),
+      droppedEventIds: new Set(),
+    });
+  });
+
   it("throws the call's own error when the first call fails: nothing was queued", async () => {
     sqs.on(SendMessageBatchCommand).rejects(new Error("connect ETIMEDOUT"));
     const error = await sink([{ id: "a" }])

@@ -153,4 +153,30 @@ describe("ResultEvents and a queue that refuses", () => {
     expect(second).toEqual(["check.completed", "status.changed"]);
     expect(published[1]?.[1]?.id).toBe(published[0]?.[1]?.id);
   });
+
+  it("reports the queue's error and still strikes what was queued when a give-back fails too", async () => {
+    const statuses = new MemoryStatusStore();
+    const sink: EventSink = {
+      async publish(events) {
+        const reminders = new Set(events.filter((e) => e.type === "certificate.expiring").map((e) => e.id));
+        throw Object.assign(new Error("reminder not queued"), {
+          incompleteEventIds: reminders,
+          droppedEventIds: reminders,
+        });
+      },
+    };
+    const events = new ResultEvents({ config, statuses, clock: { now: () => T0 }, sink, log });
+    const built = await events.forChecks("mx1", [
+      checkResult({ status: "CRITICAL", reason: "refused", tls: tlsFacts(5) }),
+    ]);
+    const replace = statuses.replaceStatus.bind(statuses);
+    statuses.replaceStatus = async (next, read) => {
+      if (next.subject.startsWith("cert:")) throw new Error("store unavailable");
+      return replace(next, read);
+    };
+    warnings.length = 0;
+    await expect(events.publish(built)).rejects.toThrow("reminder not queued");
+    expect(warnings).toEqual(["cannot give back certificate reminders of events not queued"]);
+    expect(await statuses.getStatus("mx1", ENDPOINT)).not.toHaveProperty("unannounced");
+  });
 });
