@@ -83,40 +83,29 @@ export class ResultEvents {
       } catch (error) {
         // Both settle steps run whatever the other does; the queue's error is the one thrown.
         const { kept, notKept } = splitByKept(events, partlyKeptOf(error));
-        await Promise.all([this.giveBack(notKept), this.markAnnounced(kept)]);
+        await Promise.all([this.settle(notKept, false), this.settle(kept, true)]);
         throw error;
       }
     }
-    await this.markAnnounced(events);
+    await this.settle(events, true);
     for (const event of events) this.deps.onEvent?.(event);
   }
 
   /**
-   * Settles events the sink did not keep: their status changes are offered again, their
-   * reminder claims undone. A failure here is logged: it costs that day's reminder at most.
+   * Settles events with the tracker, logging a failure instead of throwing it: a queued change
+   * not struck is sent again (same id); a reminder not given back costs that day's reminder.
    */
-  private async giveBack(events: readonly ScoutEvent[]): Promise<void> {
+  private async settle(events: readonly ScoutEvent[], published: boolean): Promise<void> {
     const ids = trackedEventIds(events);
     try {
-      await this.tracker.settle(ids, false);
+      await this.tracker.settle(ids, published);
     } catch (error) {
-      this.deps.log.warn("cannot give back certificate reminders of events not queued", {
-        events: ids.join(","),
-        error: describeError(error),
-      });
-    }
-  }
-
-  /** Settles queued events with the tracker; a failure leaves them to be sent again (same ids). */
-  private async markAnnounced(events: readonly ScoutEvent[]): Promise<void> {
-    const ids = trackedEventIds(events);
-    try {
-      await this.tracker.settle(ids, true);
-    } catch (error) {
-      this.deps.log.warn("cannot mark status changes as announced", {
-        events: ids.join(","),
-        error: describeError(error),
-      });
+      this.deps.log.warn(
+        published
+          ? "cannot mark status changes as announced"
+          : "cannot give back certificate reminders of events not queued",
+        { events: ids.join(","), error: describeError(error) },
+      );
     }
   }
 
