@@ -46,6 +46,12 @@ export class WebhookDispatcher {
   private readonly random: () => number;
   private readonly idleCheckMs: number;
   private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Rows whose last attempt could not be recorded (database full or locked), held until this
+   * time: they are still pending and due in the outbox, and without a pause they would be
+   * sent again in a tight loop, whatever the retry policy says.
+   */
+  private readonly heldUntil = new Map<string, number>();
   /** Endpoints whose last attempt failed: their recovery is logged once, not every success. */
   private readonly failing = new Set<string>();
   /** Attempts that ended and wait to be recorded together (one transaction per batch). */
@@ -107,9 +113,10 @@ export class WebhookDispatcher {
     const nowMs = this.clock.now();
     try {
       // Rows in flight are still pending and due, so ask for enough to see `free` others.
+      for (const [key, untilMs] of this.heldUntil) if (untilMs <= nowMs) this.heldUntil.delete(key);
       const rows = this.outbox
-        .due(nowMs, this.inFlight.size + free)
-        .filter((row) => !this.inFlight.has(rowKey(row)))
+        .due(nowMs, this.inFlight.size + this.heldUntil.size + free)
+        .filter((row) => !this.inFlight.has(rowKey(row)) && !this.heldUntil.has(rowKey(row)))
         .slice(0, free);
       for (const row of rows) this.launch(row);
       if (rows.length < free) this.armTimer(nowMs);
@@ -175,9 +182,13 @@ export class WebhookDispatcher {
         for (const { row, outcome } of batch) this.record(row, outcome);
       });
     } catch (error) {
-      // Nothing was marked: the rows stay pending and are sent again (at least once).
+      // Nothing was marked: the rows stay pending and are sent again (at least once), after a
+      // pause, not at once.
+      const untilMs = this.clock.now() + this.idleCheckMs;
+      for (const { row } of batch) this.heldUntil.set(rowKey(row), untilMs);
       this.log.error("webhook attempts could not be recorded; they will be retried", {
         attempts: batch.length,
+        retryInMs: this.idleCheckMs,
         error: String((error as Error)?.message ?? error),
       });
     }

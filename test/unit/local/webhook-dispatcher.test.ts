@@ -293,4 +293,56 @@ describe("WebhookDispatcher", () => {
     await stopping;
     expect(stateCount(r.outbox, "delivered")).toBe(1);
   });
+
+  it("holds a row whose attempt could not be recorded, instead of sending it again at once", async () => {
+    const receiver = await WebhookReceiver.start();
+    const store = await SqliteStore.open(join(mkdtempSync(join(tmpdir(), "webhooks-")), "scout.db"));
+    const endpoints = [{ id: "ops", url: receiver.url, secret: new Secret(SECRET), timeoutMs: 2_000 }];
+    let nowMs = Date.now();
+    const clock = { now: () => nowMs };
+    const outbox = new SqliteOutbox(store.db, endpoints, clock);
+    const logs: string[] = [];
+    const dispatcher = new WebhookDispatcher({
+      outbox,
+      endpoints,
+      policy: FAST,
+      log: collectingLogger(logs),
+      clock,
+      idleCheckMs: 60_000,
+    });
+    cleanups.push(async () => {
+      await dispatcher.stop();
+      store.close();
+      await receiver.close();
+    });
+    // The database refuses the first record (a full disk), then recovers.
+    const inTransaction = outbox.inTransaction.bind(outbox);
+    let refusals = 1;
+    outbox.inTransaction = (work) => {
+      if (refusals-- > 0) throw new Error("database or disk is full");
+      return inTransaction(work);
+    };
+    dispatcher.start();
+    const recordedOnce = untilEmitted(
+      dispatcher.events,
+      "attempt",
+      () => logs.some((line) => line.includes("could not be recorded")),
+      30_000,
+      "the first attempt, not recorded",
+    );
+    await outbox.publish(events(1));
+    await recordedOnce;
+    await new Promise((resolve) => setImmediate(resolve));
+    dispatcher.wake();
+    await new Promise((resolve) => setImmediate(resolve));
+    // Still pending in the outbox, but not taken again before the pause is over.
+    expect(dispatcher.busy).toBe(0);
+    expect(receiver.requests).toHaveLength(1);
+    expect(logs.find((line) => line.includes("could not be recorded"))).toContain('"retryInMs":60000');
+
+    nowMs += 60_000;
+    dispatcher.wake();
+    await untilState({ dispatcher, outbox }, "delivered", 1);
+    expect(receiver.requests).toHaveLength(2);
+  });
 });
