@@ -176,6 +176,8 @@ export class Spool {
     // The reason goes in first (atomically, by rename over the old meta), then the entry
     // moves: a crash in between leaves it in incoming/, to be processed and rejected again.
     const next = join(entry, `${META}.next`);
+    // A leftover of an earlier try (a crash, a full disk) would make every later one fail.
+    await rm(next, { force: true });
     await writeSynced(next, (handle) => writeBuffer(handle, metaBytes(meta), Infinity));
     await rename(next, join(entry, META));
     await syncDir(entry);

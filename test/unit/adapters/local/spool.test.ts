@@ -114,6 +114,15 @@ describe("Spool", () => {
     await expect(spool.remove(second)).rejects.toThrow(/ENOENT/);
   });
 
+  it("rejects a message whose earlier rejection stopped halfway (its new meta left behind)", async () => {
+    const spool = await Spool.open(dir);
+    const id = await spool.write(message(1), meta(1_000));
+    await writeFile(join(dir, "incoming", id, "meta.json.next"), "{ half a meta");
+    await spool.reject(id, "no-token");
+    expect(await spool.pending()).toEqual([]);
+    expect((await spool.read(id, "rejected")).meta.rejected?.reason).toBe("no-token");
+  });
+
   it("refuses ids that are not its own (no path traversal)", async () => {
     const spool = await Spool.open(dir);
     await expect(spool.read("../../etc/passwd")).rejects.toThrow(RangeError);
