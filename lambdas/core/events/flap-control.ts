@@ -33,15 +33,16 @@ export interface FlapStep {
  * - A result with another status is a candidate: confirmAfter of them in a row, with the same
  *   status, make the change (reasons may differ among them; the last one's is kept). Any
  *   result with a different status starts the count afresh. This holds for recovery to OK too.
- * - A result older than the last one seen (updatedAtMs) is stale and ignored: a late-arriving
- *   verdict on an old probe must not overrule a newer one.
+ * - A result older than the last one seen (updatedAtMs), or as old, is stale and ignored: a
+ *   late-arriving verdict on an old probe must not overrule a newer one, and one probe judged
+ *   twice (lost, then late or bounced: both dated by its send time) counts once.
  */
 export function flapStep(current: TrackedStatus | undefined, observation: Observation): FlapStep {
   const { targetId, subject, status, reason, atMs, confirmAfter } = observation;
   if (!Number.isInteger(confirmAfter) || confirmAfter < 1) {
     throw new RangeError(`confirmAfter must be a whole number of at least 1, got ${confirmAfter}`);
   }
-  if (current !== undefined && atMs < current.updatedAtMs) return {};
+  if (current !== undefined && atMs <= current.updatedAtMs) return {};
 
   const settled = (next: Status, nextReason: string, sinceMs: number): TrackedStatus => ({
     targetId,

@@ -185,7 +185,26 @@ describe("StatusTracker flap control", () => {
     await tracker.observe({ ...fail, targetId: "mx1", subject: ENDPOINT });
     expect(await tracker.observe({ ...fail, targetId: "mx2", subject: ENDPOINT })).toEqual([]);
     expect(await tracker.observe({ ...fail, targetId: "mx1", subject: "roundtrip" })).toEqual([]);
-    expect(await tracker.observe({ ...fail, targetId: "mx1", subject: ENDPOINT })).toHaveLength(1);
+    expect(
+      await tracker.observe({ ...fail, targetId: "mx1", subject: ENDPOINT, atMs: T0 + MINUTE }),
+    ).toHaveLength(1);
+  });
+
+  it("counts one probe judged twice (lost, then bounced: the same send time) once", async () => {
+    const tracker = new StatusTracker(new MemoryStatusStore());
+    const base = { targetId: "mx1", subject: "roundtrip", confirmAfter: 2 };
+    await tracker.observe({ ...base, status: "OK", reason: "returned", atMs: T0 });
+    await tracker.observe({ ...base, status: "CRITICAL", reason: "lost", atMs: T0 + MINUTE });
+    expect(
+      await tracker.observe({ ...base, status: "CRITICAL", reason: "bounced", atMs: T0 + MINUTE }),
+    ).toEqual([]);
+    const [change] = await tracker.observe({
+      ...base,
+      status: "CRITICAL",
+      reason: "lost",
+      atMs: T0 + 2 * MINUTE,
+    });
+    expect(change?.transition).toMatchObject({ from: "OK", to: "CRITICAL", confirmations: 2 });
   });
 
   it("applies concurrent observations of one subject one at a time", async () => {
@@ -344,31 +363,33 @@ describe("StatusTracker with two processes on one store", () => {
     expect(announcement?.transition).toMatchObject({ from: "OK", to: "CRITICAL", confirmations: 2 });
   });
 
-  it("strikes an announcement without undoing a change written meanwhile at the same time", async () => {
+  it("two processes striking different announcements of one record leave neither behind", async () => {
     const store = new MemoryStatusStore();
-    const sweep = new StatusTracker(store);
+    const prober = new StatusTracker(store);
     const correlator = new StatusTracker(store);
     const once = { ...base, confirmAfter: 1 };
-    // The sweep finds the probe sent at T0 lost; the correlator then gets its late bounce,
-    // dated like it (T0), while the sweep strikes its queued announcement.
-    const [lost] = await sweep.observe({ ...once, status: "CRITICAL", reason: "lost", atMs: T0 });
+    const [down] = await prober.observe({ ...once, status: "CRITICAL", reason: "lost", atMs: T0 });
+    // The correlator is offered the prober's change too (still waiting, same id) and its own.
+    const offered = await correlator.observe({
+      ...once,
+      status: "OK",
+      reason: "returned",
+      atMs: T0 + MINUTE,
+    });
+    expect(offered.map((a) => a.eventId)).toEqual([down?.eventId, expect.any(String)]);
+    const up = offered[1] as StatusAnnouncement;
+    // Both queue their events; the correlator strikes its own between the prober's read and write.
+    // Neither strike may bring the other's back: the record is written with the same time each time.
     const replace = store.replaceStatus.bind(store);
-    let late: StatusAnnouncement[] = [];
     store.replaceStatus = async (next, read) => {
       store.replaceStatus = replace;
-      late = await correlator.observe({ ...once, status: "WARNING", reason: "bounced", atMs: T0 });
+      await correlator.settle([up.eventId], true);
       return replace(next, read);
     };
-    await sweep.settle([lost?.eventId as string], true);
-    // The correlator is offered the sweep's change too (still waiting then, same id) and its own.
-    expect(late.map((a) => `${a.transition.from}>${a.transition.to}`)).toEqual([
-      "OK>CRITICAL",
-      "CRITICAL>WARNING",
-    ]);
-    expect(late[0]?.eventId).toBe(lost?.eventId);
+    await prober.settle([down?.eventId as string], true);
     const stored = await store.getStatus("mx1", "roundtrip");
-    expect(stored).toMatchObject({ status: "WARNING", reason: "bounced" });
-    expect(stored?.unannounced?.map((change) => change.eventId)).toEqual([late[1]?.eventId]);
+    expect(stored).toMatchObject({ status: "OK", updatedAtMs: T0 + MINUTE });
+    expect(stored).not.toHaveProperty("unannounced");
   });
 
   it("gives up, naming the subject, when the record changes under every write", async () => {
