@@ -31,6 +31,8 @@ import { resolveWebhookEndpoints } from "./webhook-endpoints.ts";
 export const DATABASE_FILE = "scout.db";
 export const SPOOL_DIR = "spool";
 const PRUNE_EVERY_MS = 3_600_000;
+/** Unannounced outcomes taken up per cycle: a backlog clears over cycles, never in one burst. */
+const LEFTOVERS_PER_CYCLE = 100;
 
 /**
  * Local mode: the same core as on AWS, wired to SQLite, a spool directory, an SMTP
@@ -136,6 +138,7 @@ export class LocalMonitor {
   async start(options: { schedule?: boolean } = {}): Promise<{ listenPort: number }> {
     const port = await this.inbound.open();
     await this.drainSpool();
+    await this.announceLeftovers();
     // Delivers what an earlier run left undelivered at once, then whatever new comes.
     this.dispatcher.start();
     if (options.schedule !== false) this.scheduleNext(0);
@@ -197,6 +200,7 @@ export class LocalMonitor {
       ms: this.clock.now() - started,
     });
     await this.drainSpool();
+    await this.announceLeftovers();
     this.pruneIfDue();
   }
 
@@ -270,19 +274,47 @@ export class LocalMonitor {
     return lost;
   }
 
-  private publishRoundTrip(probe: ProbeRecord): Promise<void> {
-    return this.publishEvents(`round trip ${probe.probeId}`, () => this.resultEvents.forRoundTrip(probe));
+  /**
+   * Queues a probe outcome's events, then marks the outcome announced. Until then it stays
+   * unannounced in the store: a crash or an outbox error in between is made good by
+   * announceLeftovers (its roundtrip.completed keeps its id, so the outbox takes it once).
+   */
+  private async publishRoundTrip(probe: ProbeRecord): Promise<void> {
+    const what = `round trip ${probe.probeId}`;
+    if (!(await this.publishEvents(what, () => this.resultEvents.forRoundTrip(probe)))) return;
+    try {
+      await this.store.markOutcomesAnnounced([probe]);
+    } catch (error) {
+      this.log.error("cannot mark a round trip announced", { concerning: what, error: String(error) });
+    }
+  }
+
+  /** Announces outcomes an earlier run (or a failed publish) stored but never queued. */
+  private async announceLeftovers(): Promise<void> {
+    let leftovers: ProbeRecord[];
+    try {
+      leftovers = await this.store.unannouncedOutcomes(LEFTOVERS_PER_CYCLE);
+    } catch (error) {
+      this.log.error("cannot read unannounced round trips", { error: String(error) });
+      return;
+    }
+    if (leftovers.length > 0) {
+      this.log.warn("announcing round trips left unannounced", { probes: leftovers.length });
+    }
+    for (const probe of leftovers) await this.publishRoundTrip(probe);
   }
 
   /**
-   * Builds and queues events. The results are stored already; a failure here is logged with
-   * what it concerned and never stops the cycle or the spool.
+   * Builds and queues events; true when they are queued. The results are stored already; a
+   * failure here is logged with what it concerned and never stops the cycle or the spool.
    */
-  private async publishEvents(what: string, build: () => Promise<ScoutEvent[]>): Promise<void> {
+  private async publishEvents(what: string, build: () => Promise<ScoutEvent[]>): Promise<boolean> {
     try {
       await this.resultEvents.publish(await build());
+      return true;
     } catch (error) {
       this.log.error("cannot build or queue events", { concerning: what, error: String(error) });
+      return false;
     }
   }
 

@@ -65,6 +65,8 @@ export class SpoolDrainer {
         });
         await spool.reject(id, outcome.reason);
       } else {
+        // A publish that fails leaves the outcome unannounced in the store, where the monitor
+        // finds it again: the spooled message is done with either way.
         if (outcome.kind === "returned" || outcome.kind === "late" || outcome.kind === "bounced") {
           await this.deps.publishRoundTrip(outcome.probe);
         }

@@ -88,6 +88,19 @@ export interface ProbeStore {
 }
 
 /**
+ * A probe store that knows which outcomes have their roundtrip.completed event queued (local
+ * mode, where the outbox is in the same database). Every outcome written (a transition, a
+ * send failure) starts unannounced; a crash or an outbox error before its event is queued
+ * leaves it so, and the monitor announces it again.
+ */
+export interface OutcomeAnnouncements {
+  /** Outcomes whose event is not known to be queued, oldest first. */
+  unannouncedOutcomes(limit: number): Promise<ProbeRecord[]>;
+  /** Marks each probe's outcome announced, if the probe is still in the state it was announced in. */
+  markOutcomesAnnounced(probes: readonly Pick<ProbeRecord, "probeId" | "state">[]): Promise<void>;
+}
+
+/**
  * Why an inbound message did not become a measurement. Each is counted and logged; none
  * ever changes a probe's state.
  */

@@ -77,10 +77,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_by_state_next ON outbox (state, next_attempt_ms);
   `,
   // 3: confirmed status changes whose event is not queued yet (JSON array), kept with the status,
-  // and the record's revision, which conditional writes compare.
+  // and the record's revision, which conditional writes compare. Probes: whether the event of
+  // their current outcome is queued (older rows: yes; every outcome written from now: not yet).
   `
   ALTER TABLE statuses ADD COLUMN unannounced TEXT;
   ALTER TABLE statuses ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE probes ADD COLUMN announced INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX probes_unannounced ON probes (updated_at_ms) WHERE announced = 0;
   `,
 ];
 

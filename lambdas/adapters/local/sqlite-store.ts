@@ -8,6 +8,7 @@ import {
   type Hop,
   MAX_REJECTION_DETAIL,
   type NewProbe,
+  type OutcomeAnnouncements,
   type ProbeOutcome,
   type ProbeRecord,
   type ProbeState,
@@ -70,10 +71,12 @@ const PROBE_COLUMNS = `probe_id, target_id, to_address, message_id, sent_at_ms, 
  * dashboard read while the monitor writes; every probe state change is one conditional
  * UPDATE, so two connections (or processes) racing on one probe record one result.
  */
-export class SqliteStore implements ProbeStore, RejectionLog, CheckStore {
+export class SqliteStore implements ProbeStore, OutcomeAnnouncements, RejectionLog, CheckStore {
   private readonly insertProbe;
   private readonly transitionProbe;
   private readonly selectProbe;
+  private readonly selectUnannounced;
+  private readonly markAnnounced;
   private readonly selectOverdue;
   private readonly selectRecent;
   private readonly insertRejection;
@@ -87,8 +90,9 @@ export class SqliteStore implements ProbeStore, RejectionLog, CheckStore {
   private constructor(readonly db: Database.Database) {
     this.insertProbe = db.prepare<NewProbeParams>(
       `INSERT INTO probes (probe_id, target_id, to_address, message_id, sent_at_ms, deadline_ms, state,
-         updated_at_ms, error)
-       VALUES (@probeId, @targetId, @toAddress, @messageId, @sentAtMs, @deadlineMs, @state, @updatedAtMs, @error)`,
+         updated_at_ms, error, announced)
+       VALUES (@probeId, @targetId, @toAddress, @messageId, @sentAtMs, @deadlineMs, @state, @updatedAtMs,
+         @error, @state = 'sent')`,
     );
     // The IN list travels as one JSON array so a single prepared statement serves every
     // transition; RETURNING hands back the row this very statement changed.
@@ -96,6 +100,7 @@ export class SqliteStore implements ProbeStore, RejectionLog, CheckStore {
       `UPDATE probes SET
          state = @to,
          updated_at_ms = @atMs,
+         announced = 0,
          returned_at_ms = COALESCE(@returnedAtMs, returned_at_ms),
          rtt_ms = COALESCE(@rttMs, rtt_ms),
          remote_arrived_at_ms = COALESCE(@remoteArrivedAtMs, remote_arrived_at_ms),
@@ -105,6 +110,12 @@ export class SqliteStore implements ProbeStore, RejectionLog, CheckStore {
          error = COALESCE(@error, error)
        WHERE probe_id = @probeId AND state IN (SELECT value FROM json_each(@fromJson))
        RETURNING ${PROBE_COLUMNS}`,
+    );
+    this.selectUnannounced = db.prepare<[number], ProbeRow>(
+      `SELECT ${PROBE_COLUMNS} FROM probes WHERE announced = 0 ORDER BY updated_at_ms, probe_id LIMIT ?`,
+    );
+    this.markAnnounced = db.prepare<[string, string]>(
+      "UPDATE probes SET announced = 1 WHERE probe_id = ? AND state = ?",
     );
     this.selectProbe = db.prepare<[string], ProbeRow>(
       `SELECT ${PROBE_COLUMNS} FROM probes WHERE probe_id = ?`,
@@ -204,6 +215,17 @@ export class SqliteStore implements ProbeStore, RejectionLog, CheckStore {
       error: outcome.error ?? null,
     });
     return row && toRecord(row);
+  }
+
+  async unannouncedOutcomes(limit: number): Promise<ProbeRecord[]> {
+    return this.selectUnannounced.all(limit).map(toRecord);
+  }
+
+  async markOutcomesAnnounced(probes: readonly Pick<ProbeRecord, "probeId" | "state">[]): Promise<void> {
+    const db = this.db;
+    db.transaction(() => {
+      for (const probe of probes) this.markAnnounced.run(probe.probeId, probe.state);
+    })();
   }
 
   async get(probeId: string): Promise<ProbeRecord | undefined> {

@@ -3,7 +3,9 @@ import { randomBytes } from "node:crypto";
 /** Crockford's base32: no I, L, O or U, so ids survive being read aloud or retyped. */
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const TIME_CHARS = 10;
-const RANDOM_BYTES = 10;
+/** The random part's length; a caller may give its own bytes (a stable id for one outcome). */
+export const EVENT_ID_RANDOM_BYTES = 10;
+const RANDOM_BYTES = EVENT_ID_RANDOM_BYTES;
 /** 2^48 ms: the largest time 10 base32 characters hold (the year 10889). */
 const MAX_TIME_MS = 2 ** 48 - 1;
 

@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import type { Status } from "../../checks/reasons.ts";
 import type { ProbeRecord, ProbeState } from "../../ports/probe-store.ts";
 import type { ScoutEvent } from "./event.ts";
+import { EVENT_ID_RANDOM_BYTES, newEventId } from "./event-id.ts";
 import { type EnvelopeInput, isoTime, isoTimeOrUndefined, makeEvent } from "./make-event.ts";
 import { type RoundTripReason, type RoundTripThresholds, roundTripStatus } from "./roundtrip-status.ts";
 
@@ -34,6 +36,16 @@ export type RoundTripCompletedData = {
 
 export type RoundTripCompletedEvent = ScoutEvent<"roundtrip.completed", RoundTripCompletedData>;
 
+/**
+ * The id of a probe outcome's event: the same each time it is built (from the probe id, the
+ * outcome and its time), so an outcome announced again after a crash or a refused queue is
+ * one event to the outbox and to consumers, not two.
+ */
+export function roundTripEventId(probe: Pick<ProbeRecord, "probeId" | "state" | "updatedAtMs">): string {
+  const digest = createHash("sha256").update(`${probe.probeId}\u0000${probe.state}`).digest();
+  return newEventId(probe.updatedAtMs, digest.subarray(0, EVENT_ID_RANDOM_BYTES));
+}
+
 /** One probe's final outcome (returned, lost, late, bounced, send-failed) as an event. */
 export function roundTripCompletedEvent(
   input: EnvelopeInput & { readonly probe: ProbeRecord; readonly thresholds: RoundTripThresholds },
@@ -46,21 +58,25 @@ export function roundTripCompletedEvent(
     ...(probe.bounce.status !== undefined && { status: probe.bounce.status }),
     ...(probe.bounce.diagnostic !== undefined && { diagnostic: probe.bounce.diagnostic }),
   };
-  return makeEvent("roundtrip.completed", input, {
-    probeId: probe.probeId,
-    // roundTripStatus has already refused a probe that is still "sent".
-    outcome: probe.state as RoundTripOutcome,
-    status,
-    reason,
-    sentAt: isoTime(probe.sentAtMs),
-    ...(probe.rttMs !== undefined && { rttMs: probe.rttMs }),
-    ...(returnedAt !== undefined && { returnedAt }),
-    ...(bounce !== undefined && { bounce }),
-    ...(probe.error !== undefined && { error: probe.error }),
-    ...(probe.hops !== undefined && { hops: probe.hops.map(hopSummary) }),
-    ...(remoteArrivedAt !== undefined && { remoteArrivedAt }),
-    ...(probe.remoteClockOffsetMs !== undefined && { remoteClockOffsetMs: probe.remoteClockOffsetMs }),
-  });
+  return makeEvent(
+    "roundtrip.completed",
+    { id: roundTripEventId(probe), ...input },
+    {
+      probeId: probe.probeId,
+      // roundTripStatus has already refused a probe that is still "sent".
+      outcome: probe.state as RoundTripOutcome,
+      status,
+      reason,
+      sentAt: isoTime(probe.sentAtMs),
+      ...(probe.rttMs !== undefined && { rttMs: probe.rttMs }),
+      ...(returnedAt !== undefined && { returnedAt }),
+      ...(bounce !== undefined && { bounce }),
+      ...(probe.error !== undefined && { error: probe.error }),
+      ...(probe.hops !== undefined && { hops: probe.hops.map(hopSummary) }),
+      ...(remoteArrivedAt !== undefined && { remoteArrivedAt }),
+      ...(probe.remoteClockOffsetMs !== undefined && { remoteClockOffsetMs: probe.remoteClockOffsetMs }),
+    },
+  );
 }
 
 function hopSummary(hop: NonNullable<ProbeRecord["hops"]>[number]): HopSummary {

@@ -83,6 +83,47 @@ describe("SqliteStore", () => {
     });
   });
 
+  describe("outcome announcements", () => {
+    it("keeps every outcome unannounced until marked, at the state it was announced in", async () => {
+      const store = await open();
+      await store.recordSent(probe("p1"));
+      await store.recordSent(probe("p2"));
+      await store.recordSendFailed(probe("p3"), "relay refused", T0 + 1);
+      expect(await store.unannouncedOutcomes(10)).toEqual([expect.objectContaining({ probeId: "p3" })]);
+      const lost = await store.transition("p1", ["sent"], "lost", {}, T0 + 2);
+      expect((await store.unannouncedOutcomes(10)).map((p) => p.probeId)).toEqual(["p3", "p1"]);
+      await store.markOutcomesAnnounced([
+        { probeId: "p3", state: "send-failed" },
+        { probeId: "p1", state: lost?.state ?? "lost" },
+      ]);
+      expect(await store.unannouncedOutcomes(10)).toEqual([]);
+      // Lost, then late: the late outcome is a new one to announce, and an announcement of the
+      // lost one made meanwhile does not cover it.
+      await store.transition("p1", ["lost"], "late", { returnedAtMs: T0 + 5, rttMs: 5 }, T0 + 5);
+      await store.markOutcomesAnnounced([{ probeId: "p1", state: "lost" }]);
+      expect(await store.unannouncedOutcomes(10)).toEqual([
+        expect.objectContaining({ probeId: "p1", state: "late" }),
+      ]);
+    });
+
+    it("counts probes stored before announcements were kept as announced", () => {
+      const db = new Database(":memory:");
+      try {
+        migrate(db, ":memory:", MIGRATIONS.slice(0, 2));
+        db.prepare(
+          `INSERT INTO probes (probe_id, target_id, to_address, message_id, sent_at_ms, deadline_ms, state, updated_at_ms)
+           VALUES ('old', 'mx1', 'p@x', '<m@x>', 1, 2, 'returned', 3)`,
+        ).run();
+        migrate(db, ":memory:");
+        expect(db.prepare("SELECT announced FROM probes WHERE probe_id = 'old'").get()).toEqual({
+          announced: 1,
+        });
+      } finally {
+        db.close();
+      }
+    });
+  });
+
   describe("migrations", () => {
     it("bring an empty database to the current version; reopening changes nothing", async () => {
       const path = join(dir, "scout.db");

@@ -6,9 +6,11 @@ import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../../lambdas/core/config/parse-config.ts";
+import { roundTripEventId } from "../../../lambdas/core/events/roundtrip-completed.ts";
 import { formatProbeKeyFile, newProbeKey } from "../../../lambdas/core/probe-key.ts";
 import { LocalMonitor } from "../../../lambdas/local/monitor.ts";
 import type { Logger } from "../../../lambdas/ports/logger.ts";
+import type { ProbeRecord } from "../../../lambdas/ports/probe-store.ts";
 import { newWebhookSecret, WebhookReceiver } from "../../support/webhook-receiver.ts";
 
 /*
@@ -94,6 +96,53 @@ describe("LocalMonitor events", () => {
       for (const request of receiver.requests) {
         expect(() => verifier.verify(request.body, request.headers as Record<string, string>)).not.toThrow();
       }
+    } finally {
+      await monitor.stop();
+    }
+  });
+
+  it("announces on start a round trip an earlier run stored but never queued, under its stable id", async () => {
+    const config = parseConfigText(
+      JSON.stringify({
+        dataDir: join(dir, "data-leftover"),
+        probeKeyFile: join(dir, "probe.key"),
+        dashboard: { enabled: false },
+        inbound: {
+          domain: "scout-returns.example.com",
+          returnAddress: "returns@scout-returns.example.com",
+          listen: { port: 0 },
+        },
+        webhooks: {
+          endpoints: [{ id: "sentinel", url: receiver.url, secretFile: join(dir, "hook.secret") }],
+        },
+        targets: [{ id: "mx9", probe: { to: "scout@mx9.example.com" } }],
+      }),
+      "monitor-events-test",
+    );
+    // The earlier run stored the probe's outcome, then died before queuing its event.
+    const crashed = await LocalMonitor.open(config, quiet);
+    const sentAtMs = Date.now() - 60_000;
+    await crashed.store.recordSent({
+      probeId: "p_leftover000000",
+      targetId: "mx9",
+      toAddress: "scout@mx9.example.com",
+      messageId: "<p_leftover000000@scout-returns.example.com>",
+      sentAtMs,
+      deadlineMs: sentAtMs + 1_000,
+    });
+    const lost = await crashed.store.transition("p_leftover000000", ["sent"], "lost", {}, sentAtMs + 1_000);
+    await crashed.stop();
+
+    const monitor = await LocalMonitor.open(config, quiet);
+    try {
+      await monitor.start({ schedule: false });
+      const announced = () => bodies("roundtrip.completed").filter((e) => e.target === "mx9");
+      await receiver.until(() => announced().length >= 1, 30_000, "the leftover's roundtrip.completed");
+      expect(announced()[0]).toMatchObject({
+        id: roundTripEventId(lost as ProbeRecord),
+        data: { probeId: "p_leftover000000", outcome: "lost" },
+      });
+      expect(await monitor.store.unannouncedOutcomes(10)).toEqual([]);
     } finally {
       await monitor.stop();
     }
