@@ -45,32 +45,37 @@ function bodies(type: string): Record<string, unknown>[] {
     .filter((event) => event.type === type);
 }
 
+/** serve's config for these tests: webhooks to the receiver, no dashboard, these targets. */
+function monitorConfig(dataDir: string, targets: readonly Record<string, unknown>[]) {
+  return parseConfigText(
+    JSON.stringify({
+      dataDir: join(dir, dataDir),
+      probeKeyFile: join(dir, "probe.key"),
+      dashboard: { enabled: false },
+      inbound: {
+        domain: "scout-returns.example.com",
+        returnAddress: "returns@scout-returns.example.com",
+        listen: { port: 0 },
+      },
+      webhooks: {
+        endpoints: [{ id: "sentinel", url: receiver.url, secretFile: join(dir, "hook.secret") }],
+      },
+      targets,
+    }),
+    "monitor-events-test",
+  );
+}
+
 describe("LocalMonitor events", () => {
   it("delivers check.completed every cycle and status.changed once confirmAfter results agree", async () => {
-    const config = parseConfigText(
-      JSON.stringify({
-        dataDir: join(dir, "data"),
-        probeKeyFile: join(dir, "probe.key"),
-        dashboard: { enabled: false },
-        inbound: {
-          domain: "scout-returns.example.com",
-          returnAddress: "returns@scout-returns.example.com",
-          listen: { port: 0 },
-        },
-        webhooks: {
-          endpoints: [{ id: "sentinel", url: receiver.url, secretFile: join(dir, "hook.secret") }],
-        },
-        targets: [
-          {
-            id: "mx1",
-            customer: "acme",
-            confirmAfter: 2,
-            endpoints: [{ url: `smtp://127.0.0.1:${closedPort}` }],
-          },
-        ],
-      }),
-      "monitor-events-test",
-    );
+    const config = monitorConfig("data", [
+      {
+        id: "mx1",
+        customer: "acme",
+        confirmAfter: 2,
+        endpoints: [{ url: `smtp://127.0.0.1:${closedPort}` }],
+      },
+    ]);
     const monitor = await LocalMonitor.open(config, quiet);
     try {
       await monitor.start({ schedule: false });
@@ -102,23 +107,7 @@ describe("LocalMonitor events", () => {
   });
 
   it("announces on start a round trip an earlier run stored but never queued, under its stable id", async () => {
-    const config = parseConfigText(
-      JSON.stringify({
-        dataDir: join(dir, "data-leftover"),
-        probeKeyFile: join(dir, "probe.key"),
-        dashboard: { enabled: false },
-        inbound: {
-          domain: "scout-returns.example.com",
-          returnAddress: "returns@scout-returns.example.com",
-          listen: { port: 0 },
-        },
-        webhooks: {
-          endpoints: [{ id: "sentinel", url: receiver.url, secretFile: join(dir, "hook.secret") }],
-        },
-        targets: [{ id: "mx9", probe: { to: "scout@mx9.example.com" } }],
-      }),
-      "monitor-events-test",
-    );
+    const config = monitorConfig("data-leftover", [{ id: "mx9", probe: { to: "scout@mx9.example.com" } }]);
     // The earlier run stored the probe's outcome, then died before queuing its event.
     const crashed = await LocalMonitor.open(config, quiet);
     const sentAtMs = Date.now() - 60_000;
