@@ -55,11 +55,6 @@ export interface UnannouncedChange extends StatusChangeFacts {
 export interface StatusStore {
   getStatus(targetId: string, subject: string): Promise<TrackedStatus | undefined>;
   /**
-   * Writes the record whatever is stored, its revision as given (fixtures, tools); it takes no
-   * part in conditional writes: the tracker uses replaceStatus.
-   */
-  putStatus(status: TrackedStatus): Promise<void>;
-  /**
    * Writes `next` only if the subject's record is still the one read: none (`read` undefined),
    * or the one at `read.revision`; the record written gets the next revision. False when
    * another writer came in between (the prober's sweep and the correlator both observe
@@ -73,6 +68,14 @@ export interface StatusStore {
 /** The revision of a record as read (0 for one written before revisions were kept). */
 export function revisionOf(status: TrackedStatus | undefined): number {
   return status?.revision ?? 0;
+}
+
+/**
+ * Whether the stored record (its revision; undefined when there is none) is still the one
+ * `read`: the test every replaceStatus makes before it writes.
+ */
+export function isStillRead(storedRevision: number | undefined, read: TrackedStatus | undefined): boolean {
+  return storedRevision === (read === undefined ? undefined : revisionOf(read));
 }
 
 /** The record at this revision, the field left out for 0 (as the stores read it back). */

@@ -8,7 +8,7 @@ import type { CheckResult } from "../../lambdas/checks/result.ts";
 import { configSchema, type ScoutConfig } from "../../lambdas/core/config/schema.ts";
 import { DATABASE_FILE } from "../../lambdas/local/monitor.ts";
 import type { Clock } from "../../lambdas/ports/clock.ts";
-import type { StatusStore, TrackedStatus } from "../../lambdas/ports/status-store.ts";
+import type { TrackedStatus } from "../../lambdas/ports/status-store.ts";
 
 /**
  * A monitor store with recorded results, for the dashboard, /metrics and the terminal board.
@@ -35,7 +35,7 @@ export interface DashboardFixture {
   readonly configFile: string;
   readonly config: ScoutConfig;
   readonly store: SqliteStore;
-  readonly statuses: StatusStore;
+  readonly statuses: SqliteStatusStore;
   readonly clock: Clock;
   close(): void;
 }
@@ -67,7 +67,7 @@ export function fixtureConfigInput(dataDir: string) {
 }
 
 /** The monitor's own StatusStore over the fixture database's `statuses` table. */
-export function tableStatusStore(store: SqliteStore): StatusStore {
+export function tableStatusStore(store: SqliteStore): SqliteStatusStore {
   return new SqliteStatusStore(store.db);
 }
 

@@ -1,4 +1,10 @@
-import { atRevision, revisionOf, type StatusStore, type TrackedStatus } from "../../ports/status-store.ts";
+import {
+  atRevision,
+  isStillRead,
+  revisionOf,
+  type StatusStore,
+  type TrackedStatus,
+} from "../../ports/status-store.ts";
 import type { DynamoStatusStore } from "./dynamo-status-store.ts";
 
 const DAY_MS = 86_400_000;
@@ -58,15 +64,6 @@ export class DynamoStatusSnapshot implements StatusStore {
     return known.get(keyOf(targetId, subject))?.current;
   }
 
-  /** Written through to the table (see DynamoStatusStore.putStatus); the run's view follows it. */
-  async putStatus(next: TrackedStatus): Promise<void> {
-    await this.options.store.putStatus(next);
-    const known = this.options.sharedSubject(next.subject) ? undefined : await this.known();
-    if (known === undefined) return;
-    const fresh = await this.options.store.getStatus(next.targetId, next.subject);
-    known.set(keyOf(next.targetId, next.subject), { stored: fresh, current: fresh });
-  }
-
   /**
    * The tracker's conditional write. A stable record is not written; any other is written only
    * if the table still holds what this run last knew of the item. When another writer came in
@@ -82,11 +79,7 @@ export class DynamoStatusSnapshot implements StatusStore {
     // The tracker re-reads and re-applies when its read is not what this run holds now (a
     // write skipped below keeps the revision; its time tells it apart).
     const { current, stored } = entry;
-    if (
-      (current === undefined) !== (read === undefined) ||
-      revisionOf(current) !== revisionOf(read) ||
-      current?.updatedAtMs !== read?.updatedAtMs
-    ) {
+    if (!isStillRead(current && revisionOf(current), read) || current?.updatedAtMs !== read?.updatedAtMs) {
       return false;
     }
     if (

@@ -20,10 +20,10 @@ import {
 
 /**
  * StatusStore in RESULTS_TABLE: pk "status", sk "<targetId>#<subject>" (layout in
- * results-table.ts). A put is conditional on not being older than the stored status
- * (`updatedAtMs`), so two prober runs overlapping never roll a status back; the older write is
- * dropped silently, as if it had come first. A status expires `retentionDays` after its last
- * update: a subject no longer in the config fades away.
+ * results-table.ts). The tracker writes with replaceStatus, conditional on the revision it read;
+ * putStatus (tools, fixtures) is conditional on not being older than the stored status, so it
+ * never rolls one back. A status expires `retentionDays` after its last update: a subject no
+ * longer in the config fades away.
  */
 export class DynamoStatusStore implements StatusStore {
   private readonly retentionDays: number;

@@ -3,6 +3,7 @@ import { STATUSES, type Status } from "../../checks/reasons.ts";
 import { asUnannouncedChanges } from "../../core/events/unannounced-changes.ts";
 import {
   atRevision,
+  isStillRead,
   revisionOf,
   type StatusStore,
   type TrackedStatus,
@@ -76,8 +77,7 @@ export class SqliteStatusStore implements StatusStore {
       .pluck();
     // Read and write in one transaction: no other connection writes in between.
     this.replace = db.transaction((next: TrackedStatus, read: TrackedStatus | undefined): boolean => {
-      const stored = this.selectRevision.get(next.targetId, next.subject);
-      if ((stored === undefined) !== (read === undefined) || (stored ?? 0) !== revisionOf(read)) return false;
+      if (!isStillRead(this.selectRevision.get(next.targetId, next.subject), read)) return false;
       this.upsert.run(paramsOf(atRevision(next, revisionOf(read) + 1)));
       return true;
     });

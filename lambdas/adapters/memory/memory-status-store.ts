@@ -1,5 +1,11 @@
 import { compareCodeUnits } from "../../core/code-unit-order.ts";
-import { atRevision, revisionOf, type StatusStore, type TrackedStatus } from "../../ports/status-store.ts";
+import {
+  atRevision,
+  isStillRead,
+  revisionOf,
+  type StatusStore,
+  type TrackedStatus,
+} from "../../ports/status-store.ts";
 
 /** Tracked statuses in memory: for one-shot commands and tests. Same semantics as SqliteStatusStore. */
 export class MemoryStatusStore implements StatusStore {
@@ -19,9 +25,7 @@ export class MemoryStatusStore implements StatusStore {
 
   async replaceStatus(next: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean> {
     const stored = this.statuses.get(keyOf(next.targetId, next.subject));
-    if ((stored === undefined) !== (read === undefined) || revisionOf(stored) !== revisionOf(read)) {
-      return false;
-    }
+    if (!isStillRead(stored && revisionOf(stored), read)) return false;
     await this.putStatus(atRevision(next, revisionOf(read) + 1));
     return true;
   }

@@ -6,7 +6,11 @@ import { SqliteStatusStore } from "../../../lambdas/adapters/local/sqlite-status
 import { SqliteStore } from "../../../lambdas/adapters/local/sqlite-store.ts";
 import { MemoryStatusStore } from "../../../lambdas/adapters/memory/memory-status-store.ts";
 import { StatusTracker } from "../../../lambdas/core/events/status-tracker.ts";
-import type { StatusStore } from "../../../lambdas/ports/status-store.ts";
+import type { StatusStore, TrackedStatus } from "../../../lambdas/ports/status-store.ts";
+
+/** The stores under test, with the plain write they offer for seeding. */
+type SeedableStatusStore = StatusStore & { putStatus(status: TrackedStatus): Promise<void> };
+
 import { trackedStatus, unannouncedCritical } from "./tracked-status.ts";
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");
@@ -28,13 +32,13 @@ async function openSqlite(path = join(dir, "scout.db")): Promise<SqliteStore> {
   return store;
 }
 
-const makers: [string, () => Promise<StatusStore>][] = [
+const makers: [string, () => Promise<SeedableStatusStore>][] = [
   ["SqliteStatusStore", async () => new SqliteStatusStore((await openSqlite()).db)],
   ["MemoryStatusStore", async () => new MemoryStatusStore()],
 ];
 
 describe.each(makers)("%s (status store contract)", (_name, makeStore) => {
-  let store: StatusStore;
+  let store: SeedableStatusStore;
   beforeEach(async () => {
     store = await makeStore();
   });
