@@ -5,7 +5,6 @@ const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const TIME_CHARS = 10;
 /** The random part's length; a caller may give its own bytes (a stable id for one outcome). */
 export const EVENT_ID_RANDOM_BYTES = 10;
-const RANDOM_BYTES = EVENT_ID_RANDOM_BYTES;
 /** 2^48 ms: the largest time 10 base32 characters hold (the year 10889). */
 const MAX_TIME_MS = 2 ** 48 - 1;
 
@@ -17,12 +16,12 @@ export const EVENT_ID_PATTERN = /^evt_[0-9A-HJKMNP-TV-Z]{26}$/;
  * as plain strings; within one millisecond their order is random. The id doubles as the
  * webhook-id, so consumers dedupe retries with it.
  */
-export function newEventId(nowMs: number, random: Uint8Array = randomBytes(RANDOM_BYTES)): string {
+export function newEventId(nowMs: number, random: Uint8Array = randomBytes(EVENT_ID_RANDOM_BYTES)): string {
   if (!Number.isInteger(nowMs) || nowMs < 0 || nowMs > MAX_TIME_MS) {
     throw new RangeError(`event id time must be whole ms between 0 and ${MAX_TIME_MS}, got ${nowMs}`);
   }
-  if (random.length !== RANDOM_BYTES) {
-    throw new RangeError(`event id randomness must be ${RANDOM_BYTES} bytes, got ${random.length}`);
+  if (random.length !== EVENT_ID_RANDOM_BYTES) {
+    throw new RangeError(`event id randomness must be ${EVENT_ID_RANDOM_BYTES} bytes, got ${random.length}`);
   }
   return `evt_${encodeTime(nowMs)}${encodeRandom(random)}`;
 }
