@@ -1,7 +1,7 @@
-import { checkMany } from "../lambdas/checks/check-many.ts";
-import { parseEndpointUrl } from "../lambdas/checks/endpoint.ts";
-import type { CheckResult } from "../lambdas/checks/result.ts";
-import { type CheckOptions, checkEndpoint } from "../lambdas/checks/run-check.ts";
+import { checkMany } from "../core/checks/check-many.ts";
+import { parseEndpointUrl } from "../core/checks/endpoint.ts";
+import type { CheckResult } from "../core/checks/result.ts";
+import { type CheckOptions, checkEndpoint } from "../core/checks/run-check.ts";
 import { runBatch } from "./child-cpu.ts";
 import type { Throughput } from "./pool.ts";
 import type { Sequential } from "./result.ts";

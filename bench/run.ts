@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { parseEndpointUrl } from "../lambdas/checks/endpoint.ts";
-import type { CheckOptions } from "../lambdas/checks/run-check.ts";
+import { parseEndpointUrl } from "../core/checks/endpoint.ts";
+import type { CheckOptions } from "../core/checks/run-check.ts";
 import { ensureDemoHost, ensurePeers } from "./install.ts";
 import { machineLines } from "./machine.ts";
 import { CLI, cliSequential, type OursSequential, oursSequential, oursThroughput } from "./ours.ts";
@@ -253,7 +253,7 @@ const METHOD = [
   "reported time = each tool's own figure: ours responseMs (TCP connect through the last capabilities reply, DNS and QUIT left out); check_smtp perfdata time (connect through the QUIT reply); check_tcp family (check_ssmtp/simap/spop/imap/pop) perfdata time (connect, TLS, banner, QUIT sent, close); blackbox_exporter probe_duration_seconds (whole probe).",
   "CPU ms/check: ours = process.cpuUsage() of this process over the sequential runs / runs (one process, no start-up); plugins and CLI = user+system CPU of the child processes (bash `times`, RUSAGE_CHILDREN) over the batch / runs, process start-up included; exporter = its threads' run time (/proc/<pid>/task/*/schedstat) over the sequential probes / probes. CPU @64: the same for the timed batch at concurrency 64 (ours and the exporter only; the exporter's figure leaves out the HTTP client's CPU, which runs in this bench's process).",
   "checks/s: N checks with that many in flight, wall time: ours with checkMany in one process; plugins as that many concurrent processes; the exporter as that many concurrent HTTP GETs to /probe (keep-alive).",
-  "The ~44 ms in smtp/submission capabilitiesAfterTls and in the smtps greeting is Postfix holding its reply (Nagle) until the client's delayed ACK (40 ms) of the TLS 1.3 session ticket it sends after the handshake. On 25/587 a client escapes it by sending EHLO only once the ticket is in, so the EHLO segment carries the ACK: Email Scout waits for the ticket (lambdas/checks/tls-handshake.ts), check_smtp happens to write EHLO ~0.3 ms after its Finished, when the ticket has usually arrived. On 465 the server speaks first after the handshake, so every client pays it; Dovecot sets TCP_NODELAY and never stalls.",
+  "The ~44 ms in smtp/submission capabilitiesAfterTls and in the smtps greeting is Postfix holding its reply (Nagle) until the client's delayed ACK (40 ms) of the TLS 1.3 session ticket it sends after the handshake. On 25/587 a client escapes it by sending EHLO only once the ticket is in, so the EHLO segment carries the ACK: Email Scout waits for the ticket (core/checks/tls-handshake.ts), check_smtp happens to write EHLO ~0.3 ms after its Finished, when the ticket has usually arrived. On 465 the server speaks first after the handshake, so every client pays it; Dovecot sets TCP_NODELAY and never stalls.",
   "IMAP/POP3 checks/s at 16 and 64 are bound by the server on 2 CPUs (Dovecot's login services fork a process per connection, service_count = 1), so all tools end up alike there.",
   "failures: failed runs / all runs (sequential + throughput). Peers verify less: check_* -D reads the expiry only (no chain, no name); check_imap/check_pop read the banner without TLS.",
 ];

@@ -1,5 +1,5 @@
-import { processIo } from "../lambdas/cli/io.ts";
-import { main } from "../lambdas/cli/main.ts";
+import { processIo } from "../local/cli/io.ts";
+import { main } from "../local/cli/main.ts";
 
 try {
   process.exitCode = await main(process.argv.slice(2), processIo);

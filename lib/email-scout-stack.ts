@@ -16,7 +16,7 @@ import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3n from "aws-cdk-lib/aws-s3-notifications";
 import type { Construct } from "constructs";
-import type { DeployConfig } from "../lambdas/core/config/schema.ts";
+import type { DeployConfig } from "../core/config/schema.ts";
 import { AWS_DEFAULTS } from "./config/aws-defaults.ts";
 import { loginPasswordSecretArns, probeFromAddress } from "./config/load-deploy-config.ts";
 import { AWS_API_PORT, proberMailPorts } from "./config/prober-ports.ts";

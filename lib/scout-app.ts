@@ -1,6 +1,6 @@
 import { type App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import type { DeployConfig } from "../lambdas/core/config/schema.ts";
+import type { DeployConfig } from "../core/config/schema.ts";
 import { AWS_DEFAULTS } from "./config/aws-defaults.ts";
 import { EmailScoutStack } from "./email-scout-stack.ts";
 

@@ -24,8 +24,8 @@ await build({
 });
 await chmod("dist/email-scout.mjs", 0o755);
 
-const returnEntry = "lambdas/return/email-return.ts";
-const leanCrypto = resolve("lambdas/return/lean-crypto/index.ts");
+const returnEntry = "return/email-return.ts";
+const leanCrypto = resolve("return/lean-crypto/index.ts");
 if (existsSync(returnEntry)) {
   await build({
     ...common,
@@ -39,7 +39,7 @@ if (existsSync(returnEntry)) {
         name: "stdlib-only",
         setup(b) {
           b.onResolve({ filter: /^[^./]/ }, (args) => {
-            // node:crypto would initialise OpenSSL at every start (see lambdas/return/lean-crypto).
+            // node:crypto would initialise OpenSSL at every start (see return/lean-crypto).
             if (args.path === "node:crypto" || args.path === "crypto") return { path: leanCrypto };
             if (!args.path.startsWith("node:")) {
               return {

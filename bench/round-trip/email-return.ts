@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatProbeKeyFile, newProbeKey } from "../../lambdas/core/probe-key.ts";
-import { buildProbe } from "../../lambdas/core/probe-message.ts";
-import { newProbeId } from "../../lambdas/core/probe-token.ts";
+import { buildProbe } from "../../core/roundtrip/probe-message.ts";
+import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { newProbeId } from "../../core/wire/probe-token.ts";
 import { median, percentile } from "../stats.ts";
 
 export interface EmailReturnResult {

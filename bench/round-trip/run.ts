@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SPOOL_CONCURRENCY } from "../../lambdas/local/spool-drainer.ts";
+import { SPOOL_CONCURRENCY } from "../../local/serve/spool-drainer.ts";
 import { machineLines } from "../machine.ts";
 import { fmt } from "../stats.ts";
 import { benchEmailReturn } from "./email-return.ts";

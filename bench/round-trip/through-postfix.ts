@@ -8,12 +8,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseConfigText } from "../../lambdas/core/config/parse-config.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../lambdas/core/probe-key.ts";
-import { consoleLogger } from "../../lambdas/local/console-logger.ts";
-import { LocalMonitor } from "../../lambdas/local/monitor.ts";
-import { installReturn } from "../../lambdas/local/return-install.ts";
-import { lookupUser } from "../../lambdas/local/system-user.ts";
+import { parseConfigText } from "../../core/config/parse-config.ts";
+import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { installReturn } from "../../local/return-install/return-install.ts";
+import { lookupUser } from "../../local/return-install/system-user.ts";
+import { consoleLogger } from "../../local/serve/console-logger.ts";
+import { LocalMonitor } from "../../local/serve/monitor.ts";
 import { demoHost } from "../../test/support/demo-host.ts";
 import { percentile } from "../stats.ts";
 

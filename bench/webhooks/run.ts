@@ -11,12 +11,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SqliteOutbox } from "../../lambdas/adapters/local/sqlite-outbox.ts";
-import { SqliteStore } from "../../lambdas/adapters/local/sqlite-store.ts";
-import type { ScoutEvent } from "../../lambdas/core/events/event.ts";
-import { newEventId } from "../../lambdas/core/events/event-id.ts";
-import { retryPolicyFor } from "../../lambdas/core/webhook/retry-policy.ts";
-import { WebhookDispatcher } from "../../lambdas/local/webhook-dispatcher.ts";
+import type { ScoutEvent } from "../../core/events/event.ts";
+import { newEventId } from "../../core/events/event-id.ts";
+import { retryPolicyFor } from "../../core/webhook/retry-policy.ts";
+import { SqliteOutbox } from "../../local/adapters/sqlite-outbox.ts";
+import { SqliteStore } from "../../local/adapters/sqlite-store.ts";
+import { WebhookDispatcher } from "../../local/serve/webhook-dispatcher.ts";
 import { fmt, percentile } from "../stats.ts";
 import { renderTable } from "../table.ts";
 

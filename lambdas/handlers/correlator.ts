@@ -1,15 +1,15 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
-import { decodeS3EventKey, S3ReturnSource } from "../adapters/aws/s3-return-source.ts";
-import { ScoutMetrics } from "../adapters/aws/scout-metrics.ts";
-import { storedMailEnvelope } from "../adapters/aws/ses-stored-envelope.ts";
-import { type CorrelationOutcome, correlateInbound } from "../core/correlate.ts";
-import { describeError } from "../core/describe-error.ts";
-import { parseS3Event, type S3EventRecord } from "./events/s3-event.ts";
-import { ENV, requiredEnv } from "./shared/env.ts";
-import { AWS_CLIENT_DEFAULTS, once } from "./shared/lambda-basics.ts";
-import { createRuntime, type Runtime, type RuntimeOptions } from "./shared/runtime.ts";
-import { ScoutEvents } from "./shared/scout-events.ts";
+import { describeError } from "../../core/basics/describe-error.ts";
+import { type CorrelationOutcome, correlateInbound } from "../../core/roundtrip/correlate.ts";
+import { decodeS3EventKey, S3ReturnSource } from "../aws/s3-return-source.ts";
+import { ScoutMetrics } from "../aws/scout-metrics.ts";
+import { storedMailEnvelope } from "../aws/ses-stored-envelope.ts";
+import { parseS3Event, type S3EventRecord } from "../events/s3-event.ts";
+import { ENV, requiredEnv } from "../runtime/env.ts";
+import { AWS_CLIENT_DEFAULTS, once } from "../runtime/lambda-basics.ts";
+import { createRuntime, type Runtime, type RuntimeOptions } from "../runtime/runtime.ts";
+import { ScoutEvents } from "../runtime/scout-events.ts";
 
 /** Where the SES receipt rule stores inbound mail in RETURNS_BUCKET. */
 export const RETURNS_PREFIX = "returns/";

@@ -1,10 +1,10 @@
 import type { Context } from "aws-lambda";
-import { mapBounded } from "../core/map-bounded.ts";
-import { deliverRecord, type RecordResult } from "./shared/deliver-record.ts";
-import { once } from "./shared/lambda-basics.ts";
-import { NotifierMetrics } from "./shared/notifier-metrics.ts";
-import { createNotifierRuntime, type NotifierOptions } from "./shared/notifier-runtime.ts";
-import { parseSqsEvent, type SqsBatchResponse } from "./shared/sqs-event.ts";
+import { mapBounded } from "../../core/basics/map-bounded.ts";
+import { deliverRecord, type RecordResult } from "../runtime/deliver-record.ts";
+import { once } from "../runtime/lambda-basics.ts";
+import { NotifierMetrics } from "../runtime/notifier-metrics.ts";
+import { createNotifierRuntime, type NotifierOptions } from "../runtime/notifier-runtime.ts";
+import { parseSqsEvent, type SqsBatchResponse } from "../runtime/sqs-event.ts";
 
 /**
  * Deliveries in flight at once within one batch. The event source's batch size (10) is the

@@ -1,25 +1,25 @@
 import { SESClient } from "@aws-sdk/client-ses";
 import type { Context } from "aws-lambda";
-import { DynamoStatusSnapshot } from "../adapters/aws/dynamo-status-snapshot.ts";
-import { ScoutMetrics } from "../adapters/aws/scout-metrics.ts";
-import { SesMailSender } from "../adapters/aws/ses-mail-sender.ts";
-import { checkMany } from "../checks/check-many.ts";
-import type { CheckResult } from "../checks/result.ts";
-import { logCheckResult } from "../core/check-log.ts";
-import { type PlannedCheck, planChecks } from "../core/check-plan.ts";
-import { describeError } from "../core/describe-error.ts";
-import { ROUND_TRIP_SUBJECT } from "../core/events/status-changed.ts";
-import { mapBounded } from "../core/map-bounded.ts";
-import { sendProbe } from "../core/send-probe.ts";
-import { sweepOverdue } from "../core/sweep.ts";
-import type { LogFields } from "../ports/logger.ts";
-import type { MailSender } from "../ports/mail-sender.ts";
-import { parseScheduledEvent } from "./events/scheduled-event.ts";
-import { ENV, optionalEnv } from "./shared/env.ts";
-import { AWS_CLIENT_DEFAULTS, once } from "./shared/lambda-basics.ts";
-import { readLoginPasswords } from "./shared/login-passwords.ts";
-import { createRuntime, type Runtime, type RuntimeOptions } from "./shared/runtime.ts";
-import { ScoutEvents } from "./shared/scout-events.ts";
+import { describeError } from "../../core/basics/describe-error.ts";
+import { mapBounded } from "../../core/basics/map-bounded.ts";
+import { checkMany } from "../../core/checks/check-many.ts";
+import type { CheckResult } from "../../core/checks/result.ts";
+import { logCheckResult } from "../../core/cycle/check-log.ts";
+import { type PlannedCheck, planChecks } from "../../core/cycle/check-plan.ts";
+import { ROUND_TRIP_SUBJECT } from "../../core/events/status-changed.ts";
+import type { LogFields } from "../../core/ports/logger.ts";
+import type { MailSender } from "../../core/ports/mail-sender.ts";
+import { sendProbe } from "../../core/roundtrip/send-probe.ts";
+import { sweepOverdue } from "../../core/roundtrip/sweep.ts";
+import { DynamoStatusSnapshot } from "../aws/dynamo-status-snapshot.ts";
+import { ScoutMetrics } from "../aws/scout-metrics.ts";
+import { SesMailSender } from "../aws/ses-mail-sender.ts";
+import { parseScheduledEvent } from "../events/scheduled-event.ts";
+import { ENV, optionalEnv } from "../runtime/env.ts";
+import { AWS_CLIENT_DEFAULTS, once } from "../runtime/lambda-basics.ts";
+import { readLoginPasswords } from "../runtime/login-passwords.ts";
+import { createRuntime, type Runtime, type RuntimeOptions } from "../runtime/runtime.ts";
+import { ScoutEvents } from "../runtime/scout-events.ts";
 
 /**
  * DynamoDB calls (and target event builds) in flight at once: enough to hide the calls' latency,

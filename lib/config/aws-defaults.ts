@@ -1,4 +1,4 @@
-import { deployConfigSchema } from "../../lambdas/core/config/schema.ts";
+import { deployConfigSchema } from "../../core/config/schema.ts";
 
 /**
  * The `aws` block as the schema fills it in when the block is left out: the schema's own

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { ConfigError, parseDeployConfigText } from "../../lambdas/core/config/parse-config.ts";
-import type { DeployConfig } from "../../lambdas/core/config/schema.ts";
+import { ConfigError, parseDeployConfigText } from "../../core/config/parse-config.ts";
+import type { DeployConfig } from "../../core/config/schema.ts";
 
 export const DEFAULT_DEPLOY_CONFIG = "config/aws-example.yaml";
 

@@ -1,6 +1,6 @@
-import { parseEndpointUrl } from "../../lambdas/checks/endpoint.ts";
-import { ENDPOINT_KINDS, type Protocol } from "../../lambdas/checks/endpoint-kinds.ts";
-import type { DeployConfig, TargetConfig } from "../../lambdas/core/config/schema.ts";
+import { parseEndpointUrl } from "../../core/checks/endpoint.ts";
+import { ENDPOINT_KINDS, type Protocol } from "../../core/checks/endpoint-kinds.ts";
+import type { DeployConfig, TargetConfig } from "../../core/config/schema.ts";
 
 /** HTTPS to the AWS APIs the prober calls (DynamoDB, SES, Secrets Manager, SQS, X-Ray). */
 export const AWS_API_PORT = 443;

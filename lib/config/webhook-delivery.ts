@@ -1,5 +1,5 @@
-import type { DeployConfig } from "../../lambdas/core/config/schema.ts";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../lambdas/core/webhook/retry-policy.ts";
+import type { DeployConfig } from "../../core/config/schema.ts";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../core/webhook/retry-policy.ts";
 
 /** The notifier's timeout when every endpoint answers fast: room for a batch and the SQS calls. */
 const MIN_NOTIFIER_TIMEOUT_SECONDS = 60;

@@ -8,8 +8,8 @@ import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import type { DeployConfig } from "../../lambdas/core/config/schema.ts";
-import { CONFIG_FILE_NAME } from "../../lambdas/handlers/shared/load-config.ts";
+import type { DeployConfig } from "../../core/config/schema.ts";
+import { CONFIG_FILE_NAME } from "../../lambdas/runtime/load-config.ts";
 import { SecureQueue } from "./secure-queue.ts";
 
 /**

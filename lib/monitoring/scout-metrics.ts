@@ -1,7 +1,7 @@
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import type { ProbeCountMetric } from "../../lambdas/adapters/aws/scout-metrics.ts";
-import type { Protocol } from "../../lambdas/checks/endpoint-kinds.ts";
+import type { Protocol } from "../../core/checks/endpoint-kinds.ts";
+import type { ProbeCountMetric } from "../../lambdas/aws/scout-metrics.ts";
 
 /**
  * The custom metrics the handlers emit (EMF, namespace EmailScout). Names and dimensions here must

@@ -1,7 +1,7 @@
-import { parseEndpointUrl } from "../../lambdas/checks/endpoint.ts";
-import type { Protocol } from "../../lambdas/checks/endpoint-kinds.ts";
-import { DEFAULT_THRESHOLDS } from "../../lambdas/checks/evaluate.ts";
-import type { DeployConfig } from "../../lambdas/core/config/schema.ts";
+import { parseEndpointUrl } from "../../core/checks/endpoint.ts";
+import type { Protocol } from "../../core/checks/endpoint-kinds.ts";
+import { DEFAULT_THRESHOLDS } from "../../core/checks/evaluate.ts";
+import type { DeployConfig } from "../../core/config/schema.ts";
 import { targetProtocols } from "../config/prober-ports.ts";
 
 /** What the dashboard and the alarms watch for one target, taken from the configuration. */

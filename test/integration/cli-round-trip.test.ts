@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { installReturn } from "../../lambdas/local/return-install.ts";
+import { installReturn } from "../../local/return-install/return-install.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
 
 // The built CLI as an operator runs it: key new, return install, probe (Nagios output).

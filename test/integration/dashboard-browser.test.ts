@@ -1,15 +1,15 @@
 import { mkdirSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Dashboard } from "../../lambdas/local/dashboard/start-dashboard.ts";
-import { startDashboard } from "../../lambdas/local/dashboard/start-dashboard.ts";
+import type { Dashboard } from "../../local/dashboard/start-dashboard.ts";
+import { startDashboard } from "../../local/dashboard/start-dashboard.ts";
 import {
   BOUNCED_PROBE,
   type DashboardFixture,
   makeDashboardFixture,
   NEWEST_PROBE,
 } from "../support/dashboard-fixture.ts";
-import { memoryLogger } from "../unit/dashboard/dashboard-server.ts";
+import { memoryLogger } from "../support/dashboard-server.ts";
 
 /*
  * The dashboard page in a real browser (Debian's chromium, headless) against recorded

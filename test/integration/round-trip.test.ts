@@ -3,14 +3,14 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfigText } from "../../lambdas/core/config/parse-config.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../lambdas/core/probe-key.ts";
-import { createProbeToken } from "../../lambdas/core/probe-token.ts";
-import { consoleLogger } from "../../lambdas/local/console-logger.ts";
-import { LocalMonitor } from "../../lambdas/local/monitor.ts";
-import { installReturn } from "../../lambdas/local/return-install.ts";
-import { lookupUser } from "../../lambdas/local/system-user.ts";
-import type { ProbeRecord } from "../../lambdas/ports/probe-store.ts";
+import { parseConfigText } from "../../core/config/parse-config.ts";
+import type { ProbeRecord } from "../../core/ports/probe-store.ts";
+import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { createProbeToken } from "../../core/wire/probe-token.ts";
+import { installReturn } from "../../local/return-install/return-install.ts";
+import { lookupUser } from "../../local/return-install/system-user.ts";
+import { consoleLogger } from "../../local/serve/console-logger.ts";
+import { LocalMonitor } from "../../local/serve/monitor.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
 
 /*

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseEndpointUrl } from "../../lambdas/checks/endpoint.ts";
-import { type CheckOptions, checkEndpoint } from "../../lambdas/checks/run-check.ts";
-import { readPasswordFile } from "../../lambdas/cli/read-password.ts";
-import { Secret } from "../../lambdas/core/secret.ts";
+import { Secret } from "../../core/basics/secret.ts";
+import { parseEndpointUrl } from "../../core/checks/endpoint.ts";
+import { type CheckOptions, checkEndpoint } from "../../core/checks/run-check.ts";
+import { readPasswordFile } from "../../local/cli/read-password.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
 
 // Against the real Postfix and Dovecot of the demo mail host, on loopback.

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
-import { PROBES_TABLE_DESIGN, RESULTS_TABLE_DESIGN } from "../../lambdas/adapters/aws/table-design.ts";
+import { PROBES_TABLE_DESIGN, RESULTS_TABLE_DESIGN } from "../../lambdas/aws/table-design.ts";
 
 // Neither package ships type declarations: the little used here is typed at the one place it is loaded.
 const require = createRequire(import.meta.url);

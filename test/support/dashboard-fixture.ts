@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SqliteStatusStore } from "../../lambdas/adapters/local/sqlite-status-store.ts";
-import { SqliteStore } from "../../lambdas/adapters/local/sqlite-store.ts";
-import type { Status } from "../../lambdas/checks/reasons.ts";
-import type { CheckResult } from "../../lambdas/checks/result.ts";
-import { configSchema, type ScoutConfig } from "../../lambdas/core/config/schema.ts";
-import { DATABASE_FILE } from "../../lambdas/local/monitor.ts";
-import type { Clock } from "../../lambdas/ports/clock.ts";
-import type { TrackedStatus } from "../../lambdas/ports/status-store.ts";
+import type { Status } from "../../core/checks/reasons.ts";
+import type { CheckResult } from "../../core/checks/result.ts";
+import { configSchema, type ScoutConfig } from "../../core/config/schema.ts";
+import type { Clock } from "../../core/ports/clock.ts";
+import type { TrackedStatus } from "../../core/ports/status-store.ts";
+import { SqliteStatusStore } from "../../local/adapters/sqlite-status-store.ts";
+import { SqliteStore } from "../../local/adapters/sqlite-store.ts";
+import { DATABASE_FILE } from "../../local/serve/monitor.ts";
 
 /**
  * A monitor store with recorded results, for the dashboard, /metrics and the terminal board.

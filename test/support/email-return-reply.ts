@@ -1,6 +1,6 @@
-import { composeReply, replyFromAddress } from "../../lambdas/return/compose-reply.ts";
-import { decide, envelopeSenderOf } from "../../lambdas/return/decide.ts";
-import { parseMessage } from "../../lambdas/return/parse-headers.ts";
+import { parseMessage } from "../../core/wire/parse-headers.ts";
+import { composeReply, replyFromAddress } from "../../return/compose-reply.ts";
+import { decide, envelopeSenderOf } from "../../return/decide.ts";
 
 /**
  * The return email_return writes for `probe`, made with email_return's own decide() and

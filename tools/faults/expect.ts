@@ -1,4 +1,4 @@
-import type { Status } from "../../lambdas/checks/reasons.ts";
+import type { Status } from "../../core/checks/reasons.ts";
 import { shortSubject, type Verdict } from "./fault.ts";
 import type { SeenChange, Window } from "./recorder.ts";
 

@@ -1,7 +1,7 @@
 import { chownSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { INSTALL_DIR } from "../../lambdas/local/return-install.ts";
-import { lookupUser } from "../../lambdas/local/system-user.ts";
+import { INSTALL_DIR } from "../../local/return-install/return-install.ts";
+import { lookupUser } from "../../local/return-install/system-user.ts";
 import { PROBE_USER } from "./harness.ts";
 
 /** Where the harness's probe mailbox keeps its ~/.forward, email_return and mail. */

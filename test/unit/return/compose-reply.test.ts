@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { verifyProbeToken } from "../../../lambdas/core/probe-token.ts";
-import { composeReply, type ReplyInput, replyFromAddress } from "../../../lambdas/return/compose-reply.ts";
-import { decodeHeaderBlock } from "../../../lambdas/return/header-block.ts";
-import { headerValue, parseMessage } from "../../../lambdas/return/parse-headers.ts";
-import { fixtureKey, type ProbeOptions, probeId, probeMessage } from "./probe-fixture.ts";
+import { decodeHeaderBlock } from "../../../core/wire/header-block.ts";
+import { headerValue, parseMessage } from "../../../core/wire/parse-headers.ts";
+import { verifyProbeToken } from "../../../core/wire/probe-token.ts";
+import { composeReply, type ReplyInput, replyFromAddress } from "../../../return/compose-reply.ts";
+import { fixtureKey, type ProbeOptions, probeId, probeMessage } from "../../support/probe-fixture.ts";
 
 const sentAtMs = 1_700_000_000_000;
 

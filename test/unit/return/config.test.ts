@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, validateConfig } from "../../../lambdas/return/config.ts";
+import { ConfigError, loadConfig, validateConfig } from "../../../return/config.ts";
 
 const minimal = {
   returnTo: "returns@scout-returns.example.com",

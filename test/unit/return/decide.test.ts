@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  type Decision,
-  decide,
-  envelopeSenderOf,
-  MAX_FUTURE_SKEW_MS,
-} from "../../../lambdas/return/decide.ts";
-import { parseMessage } from "../../../lambdas/return/parse-headers.ts";
-import { fixtureKey, type ProbeOptions, probeId, probeMessage } from "./probe-fixture.ts";
+import { parseMessage } from "../../../core/wire/parse-headers.ts";
+import { type Decision, decide, envelopeSenderOf, MAX_FUTURE_SKEW_MS } from "../../../return/decide.ts";
+import { fixtureKey, type ProbeOptions, probeId, probeMessage } from "../../support/probe-fixture.ts";
 
 const nowMs = 1_700_000_000_000;
 const maxAgeMs = 86_400_000;

@@ -19,10 +19,10 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatProbeKeyFile } from "../../../lambdas/core/probe-key.ts";
-import { decodeHeaderBlock } from "../../../lambdas/return/header-block.ts";
-import { headerValue, parseMessage } from "../../../lambdas/return/parse-headers.ts";
-import { fixtureKey, type ProbeOptions, probeId, probeMessage } from "./probe-fixture.ts";
+import { decodeHeaderBlock } from "../../../core/wire/header-block.ts";
+import { headerValue, parseMessage } from "../../../core/wire/parse-headers.ts";
+import { formatProbeKeyFile } from "../../../core/wire/probe-key.ts";
+import { fixtureKey, type ProbeOptions, probeId, probeMessage } from "../../support/probe-fixture.ts";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
 const TIME = "/usr/bin/time";

@@ -1,12 +1,7 @@
 import * as nodeCrypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  createHmac,
-  hmacSha256,
-  randomBytes,
-  timingSafeEqual,
-} from "../../../lambdas/return/lean-crypto/index.ts";
-import { sha256 } from "../../../lambdas/return/lean-crypto/sha256.ts";
+import { createHmac, hmacSha256, randomBytes, timingSafeEqual } from "../../../return/lean-crypto/index.ts";
+import { sha256 } from "../../../return/lean-crypto/sha256.ts";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { appendLog, formatLogLine } from "../../../lambdas/return/log.ts";
+import { appendLog, formatLogLine } from "../../../return/log.ts";
 
 const at = new Date(Date.UTC(2024, 4, 1, 10, 0, 0));
 

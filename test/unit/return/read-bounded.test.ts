@@ -2,9 +2,9 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { readBounded } from "../../../lambdas/return/read-bounded.ts";
+import { readBounded } from "../../../return/read-bounded.ts";
 
-const CHILD = join(import.meta.dirname, "read-stdin-child.ts");
+const CHILD = join(import.meta.dirname, "../../fixtures/read-stdin-child.ts");
 
 interface ChildResult {
   readonly lines: string[];

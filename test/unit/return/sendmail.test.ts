@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { sendWithSendmail } from "../../../lambdas/return/sendmail.ts";
+import { sendWithSendmail } from "../../../return/sendmail.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "scout-sendmail-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { certificateExpiringEvent } from "../../../../lambdas/core/events/certificate-expiring.ts";
-import { checkCompletedEvent } from "../../../../lambdas/core/events/check-completed.ts";
-import { EVENT_ID_PATTERN } from "../../../../lambdas/core/events/event-id.ts";
-import { customerOf } from "../../../../lambdas/core/events/make-event.ts";
-import { roundTripCompletedEvent } from "../../../../lambdas/core/events/roundtrip-completed.ts";
-import { statusChangedEvent } from "../../../../lambdas/core/events/status-changed.ts";
-import { webhookTestEvent } from "../../../../lambdas/core/events/webhook-test.ts";
-import { schemaErrors } from "./event-schema.ts";
-import { checkResult, DAY_MS, ENDPOINT, probeRecord, T0, tlsFacts } from "./fixtures.ts";
+import { certificateExpiringEvent } from "../../../../core/events/certificate-expiring.ts";
+import { checkCompletedEvent } from "../../../../core/events/check-completed.ts";
+import { EVENT_ID_PATTERN } from "../../../../core/events/event-id.ts";
+import { customerOf } from "../../../../core/events/make-event.ts";
+import { roundTripCompletedEvent } from "../../../../core/events/roundtrip-completed.ts";
+import { statusChangedEvent } from "../../../../core/events/status-changed.ts";
+import { webhookTestEvent } from "../../../../core/events/webhook-test.ts";
+import { checkResult, DAY_MS, ENDPOINT, probeRecord, T0, tlsFacts } from "../../../support/event-fixtures.ts";
+import { schemaErrors } from "../../../support/event-schema.ts";
 
 const NOW = T0 + 500;
 const THRESHOLDS = { warningMs: 30_000, criticalMs: 120_000 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EVENT_ID_PATTERN, eventIdTimeMs, newEventId } from "../../../../lambdas/core/events/event-id.ts";
+import { EVENT_ID_PATTERN, eventIdTimeMs, newEventId } from "../../../../core/events/event-id.ts";
 
 describe("newEventId", () => {
   it("is evt_ and 26 Crockford base32 characters", () => {

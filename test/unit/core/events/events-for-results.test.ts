@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { MemoryStatusStore } from "../../../../lambdas/adapters/memory/memory-status-store.ts";
-import type { CheckResult } from "../../../../lambdas/checks/result.ts";
-import { eventsForCheckResults } from "../../../../lambdas/core/events/events-for-checks.ts";
-import { eventsForRoundTrip } from "../../../../lambdas/core/events/events-for-roundtrip.ts";
-import { StatusTracker } from "../../../../lambdas/core/events/status-tracker.ts";
-import type { ProbeRecord } from "../../../../lambdas/ports/probe-store.ts";
-import { schemaErrors } from "./event-schema.ts";
-import { checkResult, DAY_MS, ENDPOINT, probeRecord, T0, tlsFacts } from "./fixtures.ts";
+import type { CheckResult } from "../../../../core/checks/result.ts";
+import { eventsForCheckResults } from "../../../../core/events/events-for-checks.ts";
+import { eventsForRoundTrip } from "../../../../core/events/events-for-roundtrip.ts";
+import { StatusTracker } from "../../../../core/events/status-tracker.ts";
+import type { ProbeRecord } from "../../../../core/ports/probe-store.ts";
+import { MemoryStatusStore } from "../../../../local/adapters/memory-status-store.ts";
+import { checkResult, DAY_MS, ENDPOINT, probeRecord, T0, tlsFacts } from "../../../support/event-fixtures.ts";
+import { schemaErrors } from "../../../support/event-schema.ts";
 
 const MINUTE = 60_000;
 const IMAPS = "imaps://mx1.example.com";

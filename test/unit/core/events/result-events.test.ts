@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { MemoryStatusStore } from "../../../../lambdas/adapters/memory/memory-status-store.ts";
-import { parseConfigText } from "../../../../lambdas/core/config/parse-config.ts";
-import type { ScoutEvent } from "../../../../lambdas/core/events/event.ts";
-import { ResultEvents } from "../../../../lambdas/core/events/result-events.ts";
-import type { EventSink } from "../../../../lambdas/ports/event-sink.ts";
-import type { Logger } from "../../../../lambdas/ports/logger.ts";
-import { checkResult, ENDPOINT, T0, tlsFacts } from "./fixtures.ts";
+import { parseConfigText } from "../../../../core/config/parse-config.ts";
+import type { ScoutEvent } from "../../../../core/events/event.ts";
+import { ResultEvents } from "../../../../core/events/result-events.ts";
+import type { EventSink } from "../../../../core/ports/event-sink.ts";
+import type { Logger } from "../../../../core/ports/logger.ts";
+import { MemoryStatusStore } from "../../../../local/adapters/memory-status-store.ts";
+import { checkResult, ENDPOINT, T0, tlsFacts } from "../../../support/event-fixtures.ts";
 
 /*
  * A status change and its status.changed event: the change is saved first, so a queue that

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { roundTripStatus, roundTripThresholdsOf } from "../../../../lambdas/core/events/roundtrip-status.ts";
-import { probeRecord } from "./fixtures.ts";
+import { roundTripStatus, roundTripThresholdsOf } from "../../../../core/events/roundtrip-status.ts";
+import { probeRecord } from "../../../support/event-fixtures.ts";
 
 const THRESHOLDS = { warningMs: 30_000, criticalMs: 120_000 };
 

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { WEBHOOK_EVENT_TYPES } from "../../../../lambdas/core/config/schema.ts";
-import { checkCompletedEvent } from "../../../../lambdas/core/events/check-completed.ts";
-import { roundTripCompletedEvent } from "../../../../lambdas/core/events/roundtrip-completed.ts";
-import { statusChangedEvent } from "../../../../lambdas/core/events/status-changed.ts";
-import { webhookTestEvent } from "../../../../lambdas/core/events/webhook-test.ts";
-import { EVENT_SCHEMA, schemaErrors } from "./event-schema.ts";
-import { checkResult, probeRecord, T0 } from "./fixtures.ts";
+import { WEBHOOK_EVENT_TYPES } from "../../../../core/config/schema.ts";
+import { checkCompletedEvent } from "../../../../core/events/check-completed.ts";
+import { roundTripCompletedEvent } from "../../../../core/events/roundtrip-completed.ts";
+import { statusChangedEvent } from "../../../../core/events/status-changed.ts";
+import { webhookTestEvent } from "../../../../core/events/webhook-test.ts";
+import { checkResult, probeRecord, T0 } from "../../../support/event-fixtures.ts";
+import { EVENT_SCHEMA, schemaErrors } from "../../../support/event-schema.ts";
 
 const DOCS = readFileSync(new URL("../../../../docs/events.md", import.meta.url), "utf8");
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { MemoryStatusStore } from "../../../../lambdas/adapters/memory/memory-status-store.ts";
-import { EVENT_ID_PATTERN } from "../../../../lambdas/core/events/event-id.ts";
+import { EVENT_ID_PATTERN } from "../../../../core/events/event-id.ts";
 import {
   MAX_UNANNOUNCED,
   type StatusAnnouncement,
   StatusTracker,
-} from "../../../../lambdas/core/events/status-tracker.ts";
-import { ENDPOINT, T0 } from "./fixtures.ts";
+} from "../../../../core/events/status-tracker.ts";
+import { MemoryStatusStore } from "../../../../local/adapters/memory-status-store.ts";
+import { ENDPOINT, T0 } from "../../../support/event-fixtures.ts";
 
 /*
  * What the StatusTracker keeps safe across failures: a confirmed change stays in its record

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { MemoryStatusStore } from "../../../../lambdas/adapters/memory/memory-status-store.ts";
-import type { Status } from "../../../../lambdas/checks/reasons.ts";
-import { newEventId } from "../../../../lambdas/core/events/event-id.ts";
-import type { StatusTransition } from "../../../../lambdas/core/events/status-changed.ts";
-import { StatusTracker } from "../../../../lambdas/core/events/status-tracker.ts";
-import { ENDPOINT, T0 } from "./fixtures.ts";
+import type { Status } from "../../../../core/checks/reasons.ts";
+import { newEventId } from "../../../../core/events/event-id.ts";
+import type { StatusTransition } from "../../../../core/events/status-changed.ts";
+import { StatusTracker } from "../../../../core/events/status-tracker.ts";
+import { MemoryStatusStore } from "../../../../local/adapters/memory-status-store.ts";
+import { ENDPOINT, T0 } from "../../../support/event-fixtures.ts";
 
 const MINUTE = 60_000;
 const REASON_OF: Record<Status, string> = {

@@ -3,11 +3,11 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
-import { main, VERSION } from "../../../../lambdas/cli/main.ts";
-import type { ScoutEvent } from "../../../../lambdas/core/events/event.ts";
-import { Secret } from "../../../../lambdas/core/secret.ts";
-import { attemptDelivery, MAX_ANSWER_BYTES } from "../../../../lambdas/core/webhook/attempt.ts";
-import { WEBHOOK_USER_AGENT } from "../../../../lambdas/core/webhook/user-agent.ts";
+import { Secret } from "../../../../core/basics/secret.ts";
+import type { ScoutEvent } from "../../../../core/events/event.ts";
+import { attemptDelivery, MAX_ANSWER_BYTES } from "../../../../core/webhook/attempt.ts";
+import { WEBHOOK_USER_AGENT } from "../../../../core/webhook/user-agent.ts";
+import { main, VERSION } from "../../../../local/cli/main.ts";
 import { makeTestPki } from "../../../support/certs.ts";
 import { newWebhookSecret, type Reply, WebhookReceiver } from "../../../support/webhook-receiver.ts";
 

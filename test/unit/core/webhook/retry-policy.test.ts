@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { parseRetryAfter } from "../../../../lambdas/core/webhook/retry-after.ts";
+import { parseRetryAfter } from "../../../../core/webhook/retry-after.ts";
 import {
   backoffDelayMs,
   DEFAULT_RETRY_POLICY,
   decideRetry,
   retryPolicyFor,
-} from "../../../../lambdas/core/webhook/retry-policy.ts";
+} from "../../../../core/webhook/retry-policy.ts";
 
 const policy = retryPolicyFor(86_400);
 const almostOne = () => 0.999_999;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { routeEvent } from "../../../../lambdas/core/webhook/routing.ts";
+import { routeEvent } from "../../../../core/webhook/routing.ts";
 
 const endpoints = [
   { id: "all" },

@@ -1,13 +1,13 @@
 import { inspect } from "node:util";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { Secret } from "../../../../lambdas/core/secret.ts";
+import { Secret } from "../../../../core/basics/secret.ts";
 import {
   parseWebhookSecret,
   signWebhook,
   WebhookSecretError,
   webhookKey,
-} from "../../../../lambdas/core/webhook/signature.ts";
+} from "../../../../core/webhook/signature.ts";
 
 // The spec's own example (standard-webhooks/libraries test vectors).
 const SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -1,0 +1,303 @@
+import { z } from "zod";
+import { parseEndpointUrl } from "../checks/endpoint.ts";
+
+/*
+ * The one configuration format, read by `email-scout serve` and (later) the CDK app.
+ * Strict everywhere: an unknown key is an error that names it, because a misspelt
+ * threshold that is silently ignored is worse than a refusal to start.
+ */
+
+/** A duration in seconds, up to 30 days. */
+const seconds = () =>
+  z
+    .number()
+    .positive()
+    .max(86_400 * 30);
+const days = z.number().int().min(0).max(3650);
+const address = z.string().regex(/^[^\s@<>()]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/, {
+  error: "must be a plain mail address like probe@example.com",
+});
+const domain = z
+  .string()
+  .regex(/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$/, {
+    error: "must be a domain name like scout-returns.example.com",
+  });
+const path = z.string().min(1);
+const port = z.number().int().min(0).max(65_535);
+
+export const thresholdsSchema = z.strictObject({
+  warningSeconds: seconds().optional(),
+  criticalSeconds: seconds().optional(),
+  certWarningDays: days.optional(),
+  certCriticalDays: days.optional(),
+  expectBanner: z
+    .string()
+    .refine(
+      (pattern) => {
+        try {
+          new RegExp(pattern);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: "is not a valid regular expression" },
+    )
+    .optional(),
+  verifyTls: z.boolean().optional(),
+});
+
+export const endpointSchema = z.strictObject({
+  url: z.string().superRefine((url, context) => {
+    try {
+      parseEndpointUrl(url);
+    } catch (error) {
+      context.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  }),
+  caFile: path.optional(),
+  login: z.strictObject({ user: z.string().min(1), passwordFile: path }).optional(),
+  thresholds: thresholdsSchema.optional(),
+});
+
+export const targetSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    error: "must be 1-64 characters of letters, digits, . _ - (it names the target in metrics)",
+  }),
+  customer: z.string().min(1).max(64).optional(),
+  endpoints: z.array(endpointSchema).default([]),
+  /** Defaults for this target's endpoints. */
+  thresholds: thresholdsSchema.optional(),
+  /**
+   * Flap control: a status changes only after this many consecutive results agree, so one
+   * dropped packet does not page anyone. 1 reports every change at once.
+   */
+  confirmAfter: z.number().int().min(1).max(20).default(2),
+  /** Present for targets whose mail flow is proven with round-trip probes. */
+  probe: z
+    .strictObject({
+      to: address,
+      warningSeconds: seconds().optional(),
+      criticalSeconds: seconds().optional(),
+    })
+    .optional(),
+});
+
+export const relaySchema = z.strictObject({
+  host: z.string().min(1),
+  port: port.default(25),
+  tls: z.enum(["starttls", "require-starttls", "implicit", "none"]).default("starttls"),
+  caFile: path.optional(),
+  user: z.string().min(1).optional(),
+  passwordFile: path.optional(),
+});
+
+/** Event types a webhook endpoint may subscribe to (see core/events). */
+export const WEBHOOK_EVENT_TYPES = [
+  "check.completed",
+  "roundtrip.completed",
+  "status.changed",
+  "certificate.expiring",
+  "webhook.test",
+] as const;
+
+export const webhookEndpointSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    error: "must be 1-64 characters of letters, digits, . _ - (it names the endpoint in logs and the outbox)",
+  }),
+  url: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
+  /** Local mode: a file holding the endpoint's `whsec_...` secret. On AWS: the webhook secret in Secrets Manager. */
+  secretFile: path.optional(),
+  /** Only events of these customers' targets; all customers when absent. */
+  customers: z.array(z.string().min(1).max(64)).min(1).optional(),
+  /** Only these event types; all when absent. */
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional(),
+  timeoutSeconds: z.number().positive().max(60).default(10),
+});
+
+const webhooksSchema = z
+  .strictObject({
+    endpoints: z.array(webhookEndpointSchema).default([]),
+    /** Retries stop once an event is this old; it is then kept as undelivered (list, redrive). */
+    maxAgeSeconds: seconds().default(86_400),
+    /** Per-customer identity stamped on events of targets that name none. */
+    defaultCustomer: z.string().min(1).max(64).default("default"),
+  })
+  .prefault({});
+
+const dashboardSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    host: z.string().min(1).default("127.0.0.1"),
+    port: port.default(8025),
+    /** Required when host is not a loopback address: a file holding the access token. */
+    tokenFile: path.optional(),
+  })
+  .prefault({});
+
+/** Only read by the CDK app (`cdk deploy -c config=...`); local mode ignores it. */
+const awsSchema = z.strictObject({
+  account: z
+    .string()
+    .regex(/^\d{12}$/, { error: "must be a 12-digit AWS account id" })
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "must be a region like eu-west-1" })
+    .optional(),
+  stackName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+    .default("EmailScout"),
+  /** NAT gateways (each with its Elastic IP, the prober's public address): 1 is cheaper, 2 survives an AZ outage. */
+  natGateways: z.number().int().min(1).max(2).default(1),
+  /** Where alarm notifications go (an SNS e-mail subscription); the topic is an output either way. */
+  alarmEmail: address.optional(),
+  /** Days a returned message stays in S3, and results in DynamoDB. */
+  retentionDays: z.number().int().min(1).max(3650).default(30),
+  logRetentionDays: z.number().int().min(1).max(3650).default(30),
+  /**
+   * The prober's memory in MB (Lambda's 128-10240). Lambda gives CPU in proportion to memory (one
+   * vCPU at 1,769 MB) at one price per GB-second, so the CPU-bound checks cost about the same at
+   * any size and more memory finishes a large run sooner (docs/aws.md, "Prober memory").
+   */
+  proberMemoryMb: z.number().int().min(128).max(10240).default(512),
+});
+
+const configFields = {
+  dataDir: path,
+  probeKeyFile: path,
+  schedule: z
+    .strictObject({
+      intervalSeconds: seconds().min(5).default(60),
+      checkConcurrency: z.number().int().min(1).max(512).default(16),
+    })
+    .prefault({}),
+  inbound: z.strictObject({
+    domain,
+    returnAddress: address,
+    listen: z
+      .strictObject({ host: z.string().min(1).default("127.0.0.1"), port: port.default(2525) })
+      .prefault({}),
+    tls: z.strictObject({ certFile: path, keyFile: path }).optional(),
+    maxBytes: z
+      .number()
+      .int()
+      .min(16_384)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+  }),
+  outbound: z
+    .strictObject({
+      from: address.optional(),
+      relay: relaySchema.optional(),
+      heloName: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  roundTrip: z
+    .strictObject({
+      deadlineSeconds: seconds().default(300),
+      warningSeconds: seconds().default(30),
+      criticalSeconds: seconds().default(120),
+      maxAgeSeconds: seconds().default(86_400),
+    })
+    .prefault({}),
+  targets: z.array(targetSchema).min(1, { error: "name at least one target" }),
+  /** Local mode: probes, check results and rejections older than this are pruned (hourly). */
+  retentionDays: z.number().int().min(1).max(3650).default(30),
+  webhooks: webhooksSchema,
+  dashboard: dashboardSchema,
+  aws: awsSchema.optional(),
+};
+
+/** The deploy variant: on AWS there is no data directory and the probe key is in Secrets Manager. */
+const deployObject = z.strictObject({
+  ...configFields,
+  dataDir: path.optional(),
+  probeKeyFile: path.optional(),
+});
+/** Checks across keys, shared by the local and the deploy variants. */
+function crossChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  config.targets.forEach((target, index) => {
+    if (seen.has(target.id)) {
+      context.addIssue({
+        code: "custom",
+        path: ["targets", index, "id"],
+        message: `duplicate target id "${target.id}"`,
+      });
+    }
+    seen.add(target.id);
+    if (target.endpoints.length === 0 && !target.probe) {
+      context.addIssue({
+        code: "custom",
+        path: ["targets", index],
+        message: "has neither endpoints nor a probe: nothing to watch",
+      });
+    }
+  });
+  const returnDomain = config.inbound.returnAddress.split("@")[1]?.toLowerCase();
+  if (returnDomain !== config.inbound.domain.toLowerCase()) {
+    context.addIssue({
+      code: "custom",
+      path: ["inbound", "returnAddress"],
+      message: `must be at the inbound domain ${config.inbound.domain}, so returns reach the listener`,
+    });
+  }
+  if (config.roundTrip.warningSeconds > config.roundTrip.criticalSeconds) {
+    context.addIssue({
+      code: "custom",
+      path: ["roundTrip", "warningSeconds"],
+      message: "must not exceed criticalSeconds",
+    });
+  }
+  if (config.roundTrip.criticalSeconds > config.roundTrip.deadlineSeconds) {
+    context.addIssue({
+      code: "custom",
+      path: ["roundTrip", "criticalSeconds"],
+      message: "must not exceed deadlineSeconds",
+    });
+  }
+  if (config.outbound.relay?.user && !config.outbound.relay.passwordFile) {
+    context.addIssue({
+      code: "custom",
+      path: ["outbound", "relay", "passwordFile"],
+      message: "is required with user",
+    });
+  }
+  const endpointIds = new Set<string>();
+  config.webhooks.endpoints.forEach((endpoint, index) => {
+    if (endpointIds.has(endpoint.id)) {
+      context.addIssue({
+        code: "custom",
+        path: ["webhooks", "endpoints", index, "id"],
+        message: `duplicate webhook endpoint id "${endpoint.id}"`,
+      });
+    }
+    endpointIds.add(endpoint.id);
+  });
+  if (!isLoopbackHost(config.dashboard.host) && config.dashboard.enabled && !config.dashboard.tokenFile) {
+    context.addIssue({
+      code: "custom",
+      path: ["dashboard", "tokenFile"],
+      message: `is required when the dashboard listens beyond loopback (host ${config.dashboard.host}); or set host to 127.0.0.1`,
+    });
+  }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the only addresses the dashboard may use without a token. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** Local mode (`email-scout serve`): everything, with dataDir and probeKeyFile required. */
+export const configSchema = z.strictObject(configFields).superRefine(crossChecks);
+/** The CDK app: the same format; local-only keys may be left out (and are ignored). */
+export const deployConfigSchema = deployObject.superRefine(crossChecks);
+
+export type ScoutConfig = z.infer<typeof configSchema>;
+export type DeployConfig = z.infer<typeof deployConfigSchema>;
+export type WebhookEndpointConfig = z.infer<typeof webhookEndpointSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type EndpointConfig = z.infer<typeof endpointSchema>;
+export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;

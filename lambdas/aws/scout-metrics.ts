@@ -1,0 +1,95 @@
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { CheckResult } from "../../core/checks/result.ts";
+import type { RejectReason } from "../../core/ports/probe-store.ts";
+
+/** CloudWatch namespace when POWERTOOLS_METRICS_NAMESPACE is unset. */
+export const DEFAULT_METRICS_NAMESPACE = "EmailScout";
+
+export type ProbeCountMetric =
+  | "ProbeReturned"
+  | "ProbeLost"
+  | "ProbeLate"
+  | "ProbeBounced"
+  | "ProbeSendFailed";
+
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+interface Group {
+  readonly dimensions: Record<string, string>;
+  readonly metrics: { name: string; unit: Unit; value: number }[];
+}
+
+/*
+ * The metric names and dimensions here are a contract with the CDK dashboard and alarms: a
+ * CloudWatch metric is identified by its name AND its exact set of dimensions, so each metric
+ * carries only the dimensions listed. Powertools adds a "service" dimension by default; it is
+ * cleared, or no alarm would ever match.
+ *
+ *   RoundTripTime (Milliseconds; Target)
+ *   ProbeReturned, ProbeLost, ProbeLate, ProbeBounced, ProbeSendFailed (Count; Target)
+ *   ReturnRejected (Count; Reason)
+ *   CheckDuration (Milliseconds), CheckFailed (Count, 1 when CRITICAL or UNKNOWN),
+ *   CertificateDaysLeft (Count) (Target, Protocol)
+ */
+
+/**
+ * Collects metrics during one invocation and writes them as EMF (one JSON log line per set of
+ * dimension values) at `flush()`. Call flush in a `finally`, so a failing run still reports
+ * what it measured.
+ */
+export class ScoutMetrics {
+  /** By the JSON of their dimensions: a run adds thousands of metrics, each found in one lookup. */
+  private groups = new Map<string, Group>();
+
+  constructor(
+    private readonly namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
+  ) {}
+
+  roundTripTime(target: string, milliseconds: number): void {
+    this.add({ Target: target }, "RoundTripTime", MetricUnit.Milliseconds, milliseconds);
+  }
+
+  probeCount(name: ProbeCountMetric, target: string, count = 1): void {
+    this.add({ Target: target }, name, MetricUnit.Count, count);
+  }
+
+  returnRejected(reason: RejectReason): void {
+    this.add({ Reason: reason }, "ReturnRejected", MetricUnit.Count, 1);
+  }
+
+  /** CheckDuration is the response time thresholds apply to (connect through login). */
+  checkResult(target: string, result: CheckResult): void {
+    const dimensions = { Target: target, Protocol: result.protocol };
+    this.add(dimensions, "CheckDuration", MetricUnit.Milliseconds, result.responseMs);
+    const failed = result.status === "CRITICAL" || result.status === "UNKNOWN";
+    this.add(dimensions, "CheckFailed", MetricUnit.Count, failed ? 1 : 0);
+    const daysLeft = result.tls?.certificate?.daysLeft;
+    if (daysLeft !== undefined) this.add(dimensions, "CertificateDaysLeft", MetricUnit.Count, daysLeft);
+  }
+
+  /** Writes everything collected so far and starts empty. */
+  flush(): void {
+    const groups = this.groups;
+    this.groups = new Map();
+    for (const group of groups.values()) {
+      const metrics = new Metrics({ namespace: this.namespace });
+      metrics.clearDefaultDimensions();
+      for (const [name, value] of Object.entries(group.dimensions)) metrics.addDimension(name, value);
+      for (const metric of group.metrics) metrics.addMetric(metric.name, metric.unit, metric.value);
+      metrics.publishStoredMetrics();
+    }
+  }
+
+  /**
+   * Metrics with the same dimension values share one EMF line. A repeated metric name in one
+   * line becomes a list of values, which CloudWatch records as separate data points.
+   */
+  private add(dimensions: Record<string, string>, name: string, unit: Unit, value: number): void {
+    const key = JSON.stringify(dimensions);
+    let group = this.groups.get(key);
+    if (group === undefined) {
+      group = { dimensions, metrics: [] };
+      this.groups.set(key, group);
+    }
+    group.metrics.push({ name, unit, value });
+  }
+}

@@ -1,0 +1,40 @@
+import { Secret } from "../../core/basics/secret.ts";
+import type { DeployConfig } from "../../core/config/schema.ts";
+import type { SecretCache } from "../aws/secret-cache.ts";
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
+/**
+ * On AWS there are no password files: an endpoint's `login.passwordFile` names a Secrets
+ * Manager secret by ARN, whose SecretString is the password. All are read before the checks
+ * are planned (planChecks reads passwords synchronously), through the shared cache.
+ */
+export async function readLoginPasswords(
+  config: DeployConfig,
+  secrets: SecretCache,
+): Promise<(reference: string) => Secret> {
+  const references = new Map<string, string>();
+  config.targets.forEach((target, t) => {
+    target.endpoints.forEach((endpoint, e) => {
+      const reference = endpoint.login?.passwordFile;
+      if (reference === undefined) return;
+      if (!SECRET_ARN.test(reference)) {
+        throw new Error(
+          `targets[${t}].endpoints[${e}].login.passwordFile: on AWS this must be the ARN of a Secrets Manager ` +
+            "secret holding the password (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",
+        );
+      }
+      references.set(reference, `targets[${t}].endpoints[${e}]`);
+    });
+  });
+  const values = new Map<string, Secret>();
+  for (const reference of references.keys()) {
+    // A trailing line end is an artefact of how the secret was pasted, never part of a password.
+    values.set(reference, new Secret((await secrets.get(reference)).replace(/\r?\n$/, "")));
+  }
+  return (reference) => {
+    const value = values.get(reference);
+    if (value === undefined) throw new Error(`no password was read for ${reference}`);
+    return value;
+  };
+}

@@ -1,0 +1,96 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { EventSink } from "../../core/ports/event-sink.ts";
+import { parseProbeKeyFile } from "../../core/wire/probe-key.ts";
+import { DynamoCheckStore } from "../aws/dynamo-check-store.ts";
+import { documentClient } from "../aws/dynamo-client.ts";
+import { DynamoProbeStore } from "../aws/dynamo-probe-store.ts";
+import { DynamoStatusStore } from "../aws/dynamo-status-store.ts";
+import type { SecretCache } from "../aws/secret-cache.ts";
+import { SqsEventSink } from "../aws/sqs-event-sink.ts";
+import { ENV, optionalEnv, requiredEnv } from "./env.ts";
+import {
+  AWS_CLIENT_DEFAULTS,
+  type BaseRuntime,
+  type BaseRuntimeOptions,
+  createBaseRuntime,
+  secretCache,
+} from "./lambda-basics.ts";
+
+/** Days results and probes are kept when the config's aws block does not say. */
+export const DEFAULT_RETENTION_DAYS = 30;
+
+/** What both handlers share, built once per container (cold start) and reused. */
+export interface Runtime extends BaseRuntime {
+  /** The config's aws.retentionDays, or DEFAULT_RETENTION_DAYS. */
+  readonly retentionDays: number;
+  readonly probes: DynamoProbeStore;
+  readonly checks: DynamoCheckStore;
+  readonly statuses: DynamoStatusStore;
+  readonly secrets: SecretCache;
+  /** Undefined when EVENTS_QUEUE_URL is unset: events are then only logged. */
+  readonly events: EventSink | undefined;
+  /** The probe key from PROBE_KEY_SECRET_ARN (cached; refreshed after the cache's TTL). */
+  probeKey(): Promise<Buffer>;
+}
+
+/** Stand-ins for tests; in Lambda every client comes from the environment (region, credentials). */
+export interface RuntimeOptions extends BaseRuntimeOptions {
+  readonly dynamodb?: DynamoDBClient;
+  readonly secretsManager?: SecretsManagerClient;
+  readonly sqs?: SQSClient;
+}
+
+/**
+ * Reads the environment and the config and wires the shared adapters. Throws with a message
+ * naming the variable or config key at fault, which fails the cold start where it is seen.
+ */
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const base = createBaseRuntime(options);
+  const { env, config, clock, log } = base;
+  const probesTable = requiredEnv(ENV.probesTable, env);
+  const resultsTable = requiredEnv(ENV.resultsTable, env);
+  const keySecretId = requiredEnv(ENV.probeKeySecretArn, env);
+  const queueUrl = optionalEnv(ENV.eventsQueueUrl, env);
+  const retentionDays = config.aws?.retentionDays ?? DEFAULT_RETENTION_DAYS;
+
+  const doc = documentClient(options.dynamodb ?? new DynamoDBClient(AWS_CLIENT_DEFAULTS));
+  const secrets = secretCache(options.secretsManager, clock, log);
+  let parsedKey: { text: string; key: Buffer } | undefined;
+  const probeKey = async (): Promise<Buffer> => {
+    const text = await secrets.get(keySecretId);
+    if (parsedKey?.text !== text) {
+      try {
+        parsedKey = { text, key: parseProbeKeyFile(text) };
+      } catch (cause) {
+        // The parser's messages describe the format, never the value.
+        throw new Error(
+          `the probe key in ${ENV.probeKeySecretArn} (${keySecretId}): ${(cause as Error).message}`,
+          {
+            cause,
+          },
+        );
+      }
+    }
+    return parsedKey.key;
+  };
+  return {
+    ...base,
+    retentionDays,
+    probes: new DynamoProbeStore({ doc, probesTable, resultsTable, retentionDays, clock }),
+    checks: new DynamoCheckStore({ doc, table: resultsTable, retentionDays }),
+    statuses: new DynamoStatusStore({ doc, table: resultsTable, retentionDays }),
+    secrets,
+    events:
+      queueUrl === undefined
+        ? undefined
+        : new SqsEventSink(
+            options.sqs ?? new SQSClient(AWS_CLIENT_DEFAULTS),
+            queueUrl,
+            config.webhooks.endpoints,
+            log,
+          ),
+    probeKey,
+  };
+}

@@ -1,0 +1,104 @@
+import { parseArgs } from "node:util";
+import { ConfigError } from "../../core/config/parse-config.ts";
+import { type Clock, systemClock } from "../../core/ports/clock.ts";
+import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";
+import { buildBoard } from "../dashboard/board.ts";
+import { loadConfigFile } from "../serve/load-config.ts";
+import type { CommandIo } from "./io.ts";
+import { withMonitorDatabase } from "./monitor-database.ts";
+import { renderStatusBoard } from "./status-board.ts";
+
+export const STATUS_HELP = `Usage: email-scout status --config FILE [--json] [--no-color] [--hours N]
+
+Prints the status board: every endpoint of every target and each target's round trip, with
+its current status and reason, since when it holds, the last check or probe, the response
+time or RTT, and certificate days left; then the round-trip times of the last N hours
+(default 24): p50, p95, and how many probes were lost, late, bounced or failed to send.
+Reads the SQLite database of "email-scout serve"; the dashboard shows the same board.
+  --json      the board as JSON, exactly as the dashboard's GET /api/status returns it
+  --no-color  never colour (colour is on when stdout is a terminal and NO_COLOR is unset)
+  --color     colour even when stdout is not a terminal
+  --hours N   the window of the round-trip summary (default 24)
+`;
+
+export async function statusCommand(
+  args: string[],
+  io: CommandIo,
+  isTty = Boolean(process.stdout.isTTY),
+  clock: Clock = systemClock,
+): Promise<number> {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(args);
+  } catch (error) {
+    io.stderr(`email-scout status: ${(error as Error).message}; see email-scout status --help`);
+    return 2;
+  }
+  const { values } = parsed;
+  return run(values, io, isTty, clock);
+}
+
+function parseOptions(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      config: { type: "string", short: "c" },
+      json: { type: "boolean" },
+      hours: { type: "string" },
+      color: { type: "boolean" },
+      "no-color": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+}
+
+async function run(
+  values: ReturnType<typeof parseOptions>["values"],
+  io: CommandIo,
+  isTty: boolean,
+  clock: Clock,
+): Promise<number> {
+  if (values.help) {
+    io.stdout(STATUS_HELP);
+    return 0;
+  }
+  if (!values.config) {
+    io.stderr("email-scout status: --config FILE is required");
+    return 2;
+  }
+  const hours = values.hours === undefined ? 24 : Number(values.hours);
+  if (!Number.isFinite(hours) || hours <= 0) {
+    io.stderr(`email-scout status: --hours must be a positive number, not "${values.hours}"`);
+    return 2;
+  }
+  let config: ReturnType<typeof loadConfigFile>;
+  try {
+    config = loadConfigFile(values.config);
+  } catch (error) {
+    io.stderr(error instanceof ConfigError ? error.message : String(error));
+    return 2;
+  }
+  return withMonitorDatabase(
+    config,
+    values.config,
+    io,
+    "email-scout status: no results yet",
+    async (store) => {
+      const board = await buildBoard(
+        { config, store, statuses: new SqliteStatusStore(store.db) },
+        clock.now(),
+        { windowHours: hours },
+      );
+      if (values.json) {
+        io.stdout(JSON.stringify(board, null, 2));
+        return 0;
+      }
+      // https://no-color.org: a set, non-empty NO_COLOR turns colour off unless --color asks for it.
+      const noColorEnv = Boolean(io.env.NO_COLOR);
+      const colour = values["no-color"] ? false : (values.color ?? (isTty && !noColorEnv));
+      io.stdout(renderStatusBoard(board, { colour }));
+      return 0;
+    },
+  );
+}

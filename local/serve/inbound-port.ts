@@ -1,0 +1,90 @@
+import { readFileSync } from "node:fs";
+import type { ScoutConfig } from "../../core/config/schema.ts";
+import type { Logger } from "../../core/ports/logger.ts";
+import { startInboundListener } from "../adapters/inbound-listener.ts";
+import type { Spool } from "../adapters/spool.ts";
+
+/**
+ * The monitor's inbound SMTP listener and its lifetime: open, paused (maintenance, fault
+ * drills: delivering MTAs get "connection refused" and keep the returns queued), resumed on
+ * the same port, closed for good.
+ */
+export class InboundPort {
+  private listener: { port: number; close(): Promise<void> } | undefined;
+  private pausedPort: number | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly inbound: ScoutConfig["inbound"],
+    private readonly spool: Spool,
+    private readonly onSpooled: () => void,
+    private readonly log: Logger,
+  ) {}
+
+  /** Listens on the configured port (0: any free one); resolves with the port bound. */
+  open(): Promise<number> {
+    return this.listen(this.inbound.listen.port);
+  }
+
+  async pause(): Promise<void> {
+    const listener = this.listener;
+    if (!listener) return;
+    this.pausedPort = listener.port;
+    this.listener = undefined;
+    await listener.close();
+    this.log.warn("inbound listener paused", { port: listener.port });
+  }
+
+  /** Listens again on the port it had. */
+  async resume(): Promise<void> {
+    if (this.listener || this.pausedPort === undefined || this.closed) return;
+    await this.listen(this.pausedPort);
+    this.pausedPort = undefined;
+    // close() may have run while the listener was opening: it closed nothing, so close this one.
+    if (this.isClosed()) await this.closeListener();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.closeListener();
+  }
+
+  private async listen(port: number): Promise<number> {
+    const inbound = this.inbound;
+    const listener = await startInboundListener({
+      host: inbound.listen.host,
+      port,
+      returnAddress: inbound.returnAddress,
+      inboundDomain: inbound.domain,
+      spool: this.spool,
+      maxBytes: inbound.maxBytes,
+      ...(inbound.tls
+        ? {
+            tls: {
+              cert: readFileSync(inbound.tls.certFile, "utf8"),
+              key: readFileSync(inbound.tls.keyFile, "utf8"),
+            },
+          }
+        : {}),
+      onSpooled: this.onSpooled,
+      log: this.log,
+    });
+    this.listener = listener;
+    this.log.info("inbound listener ready", {
+      address: `${inbound.listen.host}:${listener.port}`,
+      returns: inbound.returnAddress,
+    });
+    return listener.port;
+  }
+
+  private async closeListener(): Promise<void> {
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.close();
+  }
+
+  /** A method, so the compiler does not assume `closed` unchanged across an await. */
+  private isClosed(): boolean {
+    return this.closed;
+  }
+}

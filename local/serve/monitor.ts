@@ -1,0 +1,386 @@
+import { EventEmitter } from "node:events";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { checkMany } from "../../core/checks/check-many.ts";
+import type { CheckResult } from "../../core/checks/result.ts";
+import type { ScoutConfig } from "../../core/config/schema.ts";
+import { logCheckResult } from "../../core/cycle/check-log.ts";
+import { type PlannedCheck, planChecks } from "../../core/cycle/check-plan.ts";
+import type { ScoutEvent } from "../../core/events/event.ts";
+import { ResultEvents } from "../../core/events/result-events.ts";
+import { type Clock, systemClock } from "../../core/ports/clock.ts";
+import type { Logger } from "../../core/ports/logger.ts";
+import type { ProbeRecord } from "../../core/ports/probe-store.ts";
+import type { CorrelationOutcome } from "../../core/roundtrip/correlate.ts";
+import { sendProbe } from "../../core/roundtrip/send-probe.ts";
+import { sweepOverdue } from "../../core/roundtrip/sweep.ts";
+import { retryPolicyFor } from "../../core/webhook/retry-policy.ts";
+import { readProbeKeyFile } from "../../core/wire/probe-key-file.ts";
+import { SmtpSender } from "../adapters/smtp-sender.ts";
+import { Spool } from "../adapters/spool.ts";
+import { SqliteOutbox } from "../adapters/sqlite-outbox.ts";
+import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";
+import { SqliteStore } from "../adapters/sqlite-store.ts";
+import { readPasswordFile } from "../cli/read-password.ts";
+import { InboundPort } from "./inbound-port.ts";
+import { progressReporter } from "./progress.ts";
+import { SpoolDrainer } from "./spool-drainer.ts";
+import { WebhookDispatcher } from "./webhook-dispatcher.ts";
+import { resolveWebhookEndpoints } from "./webhook-endpoints.ts";
+
+export const DATABASE_FILE = "scout.db";
+export const SPOOL_DIR = "spool";
+const PRUNE_EVERY_MS = 3_600_000;
+/** Unannounced outcomes taken up per cycle: a backlog clears over cycles, never in one burst. */
+const LEFTOVERS_PER_CYCLE = 100;
+
+/**
+ * Local mode: the same core as on AWS, wired to SQLite, a spool directory, an SMTP
+ * listener and an in-process timer. One cycle = every service check, one probe per
+ * round-trip target, and a sweep of overdue probes; cycles never overlap.
+ */
+export class LocalMonitor {
+  /**
+   * "outcome" (CorrelationOutcome) for every inbound message processed; "event" (ScoutEvent)
+   * for every event once it is in the outbox.
+   */
+  readonly events = new EventEmitter<{ outcome: [CorrelationOutcome]; event: [ScoutEvent] }>();
+  private readonly resultEvents: ResultEvents;
+  private timer: NodeJS.Timeout | undefined;
+  private cycleRunning: Promise<void> | undefined;
+  private readonly drainer: SpoolDrainer;
+  private stopped = false;
+  private readonly inbound: InboundPort;
+  private lastPruneMs = Number.NEGATIVE_INFINITY;
+
+  private constructor(
+    readonly config: ScoutConfig,
+    readonly store: SqliteStore,
+    spool: Spool,
+    private readonly sender: SmtpSender,
+    private readonly key: Buffer,
+    private readonly checks: PlannedCheck[],
+    readonly outbox: SqliteOutbox,
+    private readonly dispatcher: WebhookDispatcher,
+    private readonly log: Logger,
+    private readonly clock: Clock,
+  ) {
+    this.resultEvents = new ResultEvents({
+      config,
+      statuses: new SqliteStatusStore(store.db),
+      clock,
+      sink: outbox,
+      log,
+      onEvent: (event) => this.events.emit("event", event),
+    });
+    this.inbound = new InboundPort(config.inbound, spool, () => void this.drainSpool(), log);
+    this.drainer = new SpoolDrainer({
+      spool,
+      correlate: {
+        store,
+        key,
+        returnAddress: config.inbound.returnAddress,
+        inboundDomain: config.inbound.domain,
+        maxAgeMs: config.roundTrip.maxAgeSeconds * 1000,
+        clock,
+      },
+      log,
+      publishRoundTrip: (probe) => this.publishRoundTrip(probe),
+      onOutcome: (outcome) => this.events.emit("outcome", outcome),
+    });
+  }
+
+  /** Opens everything the config names; any problem stops start-up with a message that names it. */
+  static async open(config: ScoutConfig, log: Logger, clock: Clock = systemClock): Promise<LocalMonitor> {
+    let key: Buffer;
+    try {
+      key = readProbeKeyFile(config.probeKeyFile);
+    } catch (error) {
+      const hint = existsSync(config.probeKeyFile)
+        ? ""
+        : `; make one with: email-scout key new ${config.probeKeyFile}`;
+      throw new Error(`${(error as Error).message}${hint}`, { cause: error });
+    }
+    const checks = planChecks(config, readPasswordFile);
+    // Webhook secrets are read now, so a missing or unreadable one stops start-up with its name.
+    const endpoints = resolveWebhookEndpoints(config.webhooks);
+    const store = await SqliteStore.open(join(config.dataDir, DATABASE_FILE));
+    const spool = await Spool.open(join(config.dataDir, SPOOL_DIR));
+    const relay = config.outbound.relay;
+    const sender = new SmtpSender({
+      // One kept relay connection: a fresh STARTTLS session per probe would add its set-up
+      // (and Postfix's TLS 1.3 ticket stall, ~50 ms) to every measured round trip.
+      keepRelayConnection: true,
+      ...(relay
+        ? {
+            relay: { host: relay.host, port: relay.port },
+            tls: relay.tls,
+            ...(relay.caFile ? { caFile: relay.caFile } : {}),
+            ...(relay.user && relay.passwordFile
+              ? { auth: { user: relay.user, password: readPasswordFile(relay.passwordFile) } }
+              : {}),
+          }
+        : {}),
+      ...(config.outbound.heloName ? { name: config.outbound.heloName } : {}),
+    });
+    const outbox = new SqliteOutbox(store.db, endpoints, clock);
+    const dispatcher = new WebhookDispatcher({
+      outbox,
+      endpoints,
+      policy: retryPolicyFor(config.webhooks.maxAgeSeconds),
+      log,
+      clock,
+    });
+    return new LocalMonitor(config, store, spool, sender, key, checks, outbox, dispatcher, log, clock);
+  }
+
+  /** Starts the listener, processes mail left in the spool by an earlier run, and starts the schedule. */
+  async start(options: { schedule?: boolean } = {}): Promise<{ listenPort: number }> {
+    const port = await this.inbound.open();
+    await this.drainSpool();
+    await this.announceLeftovers();
+    // Delivers what an earlier run left undelivered at once, then whatever new comes.
+    this.dispatcher.start();
+    if (options.schedule !== false) this.scheduleNext(0);
+    return { listenPort: port };
+  }
+
+  /** Closes the inbound listener while everything else goes on; see InboundPort. */
+  pauseInbound(): Promise<void> {
+    return this.inbound.pause();
+  }
+
+  /** Listens again on the port it had. */
+  resumeInbound(): Promise<void> {
+    return this.inbound.resume();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.inbound.close();
+    await this.cycleRunning;
+    await this.drainer.idle();
+    await this.dispatcher.stop();
+    this.sender.close();
+    this.store.close();
+  }
+
+  private scheduleNext(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      const started = this.clock.now();
+      this.cycleRunning = this.runCycle()
+        // Whatever a cycle throws (a store that cannot be read, say) is logged; the schedule goes on.
+        .catch((error: unknown) => this.log.error("cycle failed", { error: String(error) }))
+        .finally(() => {
+          this.cycleRunning = undefined;
+          const elapsed = this.clock.now() - started;
+          const interval = this.config.schedule.intervalSeconds * 1000;
+          if (elapsed > interval)
+            this.log.warn("cycle took longer than the interval", {
+              elapsedMs: elapsed,
+              intervalMs: interval,
+            });
+          this.scheduleNext(Math.max(0, interval - elapsed));
+        });
+    }, delayMs);
+  }
+
+  /** One cycle. Failures are logged per target; none aborts the rest. */
+  async runCycle(): Promise<void> {
+    const started = this.clock.now();
+    const [checkResults] = await Promise.all([this.runChecks(), this.sendProbes()]);
+    const lost = await this.sweep();
+    const bad = checkResults.filter((r) => r.status !== "OK").length;
+    this.log.info("cycle done", {
+      checks: checkResults.length,
+      notOk: bad,
+      lost: lost.length,
+      ms: this.clock.now() - started,
+    });
+    await this.drainSpool();
+    await this.announceLeftovers();
+    this.pruneIfDue();
+  }
+
+  /** Keeps the database from growing without bound: at most once an hour, drop what is past retention. */
+  private pruneIfDue(): void {
+    const now = this.clock.now();
+    if (now - this.lastPruneMs < PRUNE_EVERY_MS) return;
+    this.lastPruneMs = now;
+    try {
+      const cutoff = now - this.config.retentionDays * 86_400_000;
+      const removed = {
+        ...this.store.pruneOlderThan(cutoff),
+        deliveredEvents: this.outbox.pruneDelivered(cutoff),
+      };
+      if (Object.values(removed).some((count) => count > 0))
+        this.log.info("pruned old results", { ...removed, retentionDays: this.config.retentionDays });
+    } catch (error) {
+      this.log.error("cannot prune old results", { error: String(error) });
+    }
+  }
+
+  private async runChecks() {
+    const results = await checkMany(
+      this.checks.map((check) => ({ endpoint: check.endpoint, options: check.options })),
+      {
+        concurrency: this.config.schedule.checkConcurrency,
+        onResult: progressReporter(this.log, "checks", this.checks.length),
+      },
+    );
+    await Promise.all(
+      results.map(async (result, index) => {
+        const targetId = (this.checks[index] as PlannedCheck).targetId;
+        try {
+          await this.store.saveCheckResult(targetId, result);
+        } catch (error) {
+          this.log.error("cannot store a check result", {
+            target: targetId,
+            endpoint: result.endpoint,
+            error: String(error),
+          });
+        }
+        logCheckResult(this.log, targetId, result);
+      }),
+    );
+    const byTarget = new Map<string, CheckResult[]>();
+    results.forEach((result, index) => {
+      const targetId = (this.checks[index] as PlannedCheck).targetId;
+      const list = byTarget.get(targetId);
+      if (list === undefined) byTarget.set(targetId, [result]);
+      else list.push(result);
+    });
+    for (const [targetId, targetResults] of byTarget) {
+      await this.publishEvents(`checks of ${targetId}`, () =>
+        this.resultEvents.forChecks(targetId, targetResults),
+      );
+    }
+    return results;
+  }
+
+  /** Sweeps overdue probes to lost, logs and publishes each. */
+  private async sweep(): Promise<ProbeRecord[]> {
+    const lost = await sweepOverdue(this.store, this.clock);
+    for (const probe of lost) {
+      this.log.warn("probe lost", {
+        target: probe.targetId,
+        probe: probe.probeId,
+        sentAt: new Date(probe.sentAtMs).toISOString(),
+      });
+      await this.publishRoundTrip(probe);
+    }
+    return lost;
+  }
+
+  /**
+   * Queues a probe outcome's events, then marks the outcome announced. Until then it stays
+   * unannounced in the store: a crash or an outbox error in between is made good by
+   * announceLeftovers (its roundtrip.completed keeps its id, so the outbox takes it once).
+   */
+  private async publishRoundTrip(probe: ProbeRecord): Promise<void> {
+    const what = `round trip ${probe.probeId}`;
+    if (!(await this.publishEvents(what, () => this.resultEvents.forRoundTrip(probe)))) return;
+    try {
+      await this.store.markOutcomesAnnounced([probe]);
+    } catch (error) {
+      this.log.error("cannot mark a round trip announced", { concerning: what, error: String(error) });
+    }
+  }
+
+  /** Announces outcomes an earlier run (or a failed publish) stored but never queued. */
+  private async announceLeftovers(): Promise<void> {
+    let leftovers: ProbeRecord[];
+    try {
+      leftovers = await this.store.unannouncedOutcomes(LEFTOVERS_PER_CYCLE);
+    } catch (error) {
+      this.log.error("cannot read unannounced round trips", { error: String(error) });
+      return;
+    }
+    if (leftovers.length > 0) {
+      this.log.warn("announcing round trips left unannounced", { probes: leftovers.length });
+    }
+    for (const probe of leftovers) await this.publishRoundTrip(probe);
+  }
+
+  /**
+   * Builds and queues events; true when they are queued. The results are stored already; a
+   * failure here is logged with what it concerned and never stops the cycle or the spool.
+   */
+  private async publishEvents(what: string, build: () => Promise<ScoutEvent[]>): Promise<boolean> {
+    try {
+      await this.resultEvents.publish(await build());
+      return true;
+    } catch (error) {
+      this.log.error("cannot build or queue events", { concerning: what, error: String(error) });
+      return false;
+    }
+  }
+
+  private async sendProbes(): Promise<void> {
+    const from = this.config.outbound.from ?? this.config.inbound.returnAddress;
+    await Promise.all(
+      this.config.targets
+        .filter((target) => target.probe)
+        .map(async (target) => {
+          try {
+            const probe = await sendProbe(
+              {
+                targetId: target.id,
+                to: target.probe?.to as string,
+                from,
+                inboundDomain: this.config.inbound.domain,
+                deadlineMs: this.config.roundTrip.deadlineSeconds * 1000,
+              },
+              { store: this.store, sender: this.sender, key: this.key, clock: this.clock, log: this.log },
+            );
+            if (probe.state === "send-failed") await this.publishRoundTrip(probe);
+          } catch (error) {
+            this.log.error("cannot send or record a probe", { target: target.id, error: String(error) });
+          }
+        }),
+    );
+  }
+
+  /** Waits until no probe of this run is still "sent": each returned, bounced or was swept lost. */
+  async waitForOpenProbes(): Promise<void> {
+    const since = this.clock.now() - this.config.roundTrip.deadlineSeconds * 1000 - 60_000;
+    for (;;) {
+      const open = (
+        await Promise.all(this.config.targets.map((target) => this.store.recent(target.id, since, 100)))
+      )
+        .flat()
+        .filter((probe) => probe.state === "sent");
+      if (open.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await this.drainSpool();
+      await this.sweep();
+    }
+  }
+
+  /** Resolves with the first processed inbound outcome that matches, or rejects at the timeout. */
+  waitForOutcome(
+    matches: (outcome: CorrelationOutcome) => boolean,
+    timeoutMs: number,
+  ): Promise<CorrelationOutcome> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.events.off("outcome", listener);
+        reject(new Error(`no matching inbound outcome within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (outcome: CorrelationOutcome) => {
+        if (!matches(outcome)) return;
+        clearTimeout(timer);
+        this.events.off("outcome", listener);
+        resolve(outcome);
+      };
+      this.events.on("outcome", listener);
+    });
+  }
+
+  /** Processes every spooled message; concurrent calls coalesce into one more pass. */
+  drainSpool(): Promise<void> {
+    return this.drainer.drain();
+  }
+}

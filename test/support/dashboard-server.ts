@@ -1,0 +1,28 @@
+import type { Logger } from "../../core/ports/logger.ts";
+import { type Dashboard, startDashboard } from "../../local/dashboard/start-dashboard.ts";
+import type { DashboardFixture } from "./dashboard-fixture.ts";
+
+/** A logger that keeps its lines, so tests can check that no token is ever logged. */
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const keep = (level: string) => (message: string, fields?: object) =>
+    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+  return { lines, info: keep("info"), warn: keep("warn"), error: keep("error") };
+}
+
+/** The fixture's dashboard on 127.0.0.1, port 0. */
+export function startFixtureDashboard(
+  fixture: DashboardFixture,
+  extra: { token?: string; host?: string; log?: Logger } = {},
+): Promise<Dashboard> {
+  return startDashboard({
+    host: extra.host ?? "127.0.0.1",
+    port: 0,
+    ...(extra.token ? { token: extra.token } : {}),
+    store: fixture.store,
+    statuses: fixture.statuses,
+    config: fixture.config,
+    clock: fixture.clock,
+    log: extra.log ?? memoryLogger(),
+  });
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { ScoutMetrics } from "../../../../lambdas/aws/scout-metrics.ts";
+import { captureEmf, metricPoints } from "../../../support/emf-capture.ts";
+import { checkResult } from "../../../support/probe-store-contract.ts";
+
+const T0 = Date.parse("2026-06-01T00:00:00Z");
+
+describe("ScoutMetrics", () => {
+  it("writes each metric with exactly the dimensions the dashboard and alarms use, and no service dimension", async () => {
+    const { lines } = await captureEmf(() => {
+      const metrics = new ScoutMetrics("EmailScout");
+      metrics.roundTripTime("mx1", 4_200);
+      metrics.probeCount("ProbeReturned", "mx1");
+      metrics.probeCount("ProbeLost", "mx2", 0);
+      metrics.returnRejected("token-bad-signature");
+      metrics.checkResult(
+        "mx1",
+        checkResult("imaps://mx1.example.com", T0, {
+          protocol: "imap",
+          status: "CRITICAL",
+          reason: "cert-expired",
+          responseMs: 87,
+          tls: { certificate: { daysLeft: -3 } } as never,
+        }),
+      );
+      metrics.checkResult("mx2", checkResult("smtp://mx2.example.com", T0, { responseMs: 12 }));
+      metrics.flush();
+    });
+    const points = metricPoints(lines).map(({ name, unit, dimensionSets, dimensions, value }) => ({
+      name,
+      unit,
+      dimensionSets,
+      dimensions,
+      value,
+    }));
+    const mx1Imap = { Target: "mx1", Protocol: "imap" };
+    const mx2Smtp = { Target: "mx2", Protocol: "smtp" };
+    const expected: [string, string, Record<string, string>, number][] = [
+      ["RoundTripTime", "Milliseconds", { Target: "mx1" }, 4_200],
+      ["ProbeReturned", "Count", { Target: "mx1" }, 1],
+      ["ProbeLost", "Count", { Target: "mx2" }, 0],
+      ["ReturnRejected", "Count", { Reason: "token-bad-signature" }, 1],
+      ["CheckDuration", "Milliseconds", mx1Imap, 87],
+      ["CheckFailed", "Count", mx1Imap, 1],
+      ["CertificateDaysLeft", "Count", mx1Imap, -3],
+      ["CheckDuration", "Milliseconds", mx2Smtp, 12],
+      ["CheckFailed", "Count", mx2Smtp, 0],
+    ];
+    // One dimension set per metric, naming exactly the dimensions it carries.
+    expect(points).toEqual(
+      expected.map(([name, unit, dimensions, value]) => ({
+        name,
+        unit,
+        dimensionSets: [Object.keys(dimensions)],
+        dimensions,
+        value,
+      })),
+    );
+    expect(lines.every((line) => line._aws.CloudWatchMetrics[0]?.Namespace === "EmailScout")).toBe(true);
+    expect(lines.some((line) => "service" in line)).toBe(false);
+  });
+
+  it("writes nothing before flush, and nothing twice", async () => {
+    const metrics = new ScoutMetrics("EmailScout");
+    const before = await captureEmf(() => metrics.probeCount("ProbeLate", "mx1"));
+    expect(before.lines).toEqual([]);
+    const flushed = await captureEmf(() => {
+      metrics.flush();
+      metrics.flush();
+    });
+    expect(metricPoints(flushed.lines).map((p) => p.name)).toEqual(["ProbeLate"]);
+  });
+});

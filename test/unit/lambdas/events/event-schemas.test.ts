@@ -1,0 +1,92 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { decodeS3EventKey } from "../../../../lambdas/aws/s3-return-source.ts";
+import { EventShapeError } from "../../../../lambdas/events/event-shape-error.ts";
+import { parseS3Event } from "../../../../lambdas/events/s3-event.ts";
+import { parseScheduledEvent } from "../../../../lambdas/events/scheduled-event.ts";
+import { encodeS3EventKey } from "../../../support/aws-standins.ts";
+
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(`../../../fixtures/aws/${name}`, import.meta.url), "utf8"));
+
+/** What `parse` throws (undefined when it accepts), for tests that look into the error. */
+function thrownBy(parse: () => unknown): unknown {
+  try {
+    parse();
+  } catch (caught) {
+    return caught;
+  }
+  return undefined;
+}
+
+describe("the EventBridge Scheduled Event schema", () => {
+  it("accepts the recorded event", () => {
+    expect(parseScheduledEvent(fixture("scheduled-event.json"))).toMatchObject({
+      "detail-type": "Scheduled Event",
+      time: "2026-06-01T12:00:00Z",
+    });
+  });
+
+  it("accepts fields AWS may add later", () => {
+    expect(() => parseScheduledEvent({ ...fixture("scheduled-event.json"), "new-field": 1 })).not.toThrow();
+  });
+
+  it.each([
+    [
+      "a custom input",
+      { run: "now" },
+      'detail-type: must be "Scheduled Event": the prober runs from an EventBridge schedule rule with no custom input',
+    ],
+    [
+      "a bad time",
+      { ...fixture("scheduled-event.json"), time: "yesterday" },
+      "time: must be an ISO 8601 UTC time",
+    ],
+    [
+      "a bad account",
+      { ...fixture("scheduled-event.json"), account: "12" },
+      "account: must be a 12-digit account id",
+    ],
+  ])("rejects %s, naming the field", (_name, event, problem) => {
+    const error = thrownBy(() => parseScheduledEvent(event));
+    expect(error).toBeInstanceOf(EventShapeError);
+    expect((error as EventShapeError).message).toMatch(/^not an EventBridge Scheduled Event:\n/);
+    expect((error as EventShapeError).problems).toContain(problem);
+  });
+});
+
+describe("the S3 event notification schema", () => {
+  it("accepts the recorded ObjectCreated:Put and decodes its key as S3 encodes it", () => {
+    const [record] = parseS3Event(fixture("s3-object-created.json")).Records;
+    expect(record?.eventName).toBe("ObjectCreated:Put");
+    expect(record?.s3.object.key).toBe("returns/abc%2Bdef+x");
+    expect(decodeS3EventKey(record?.s3.object.key ?? "")).toBe("returns/abc+def x");
+  });
+
+  it("round-trips awkward keys through S3's encoding", () => {
+    for (const key of ["returns/abc+def x", "returns/ü é/%41", "returns/a&b=c?d#e"]) {
+      expect(decodeS3EventKey(encodeS3EventKey(key))).toBe(key);
+    }
+  });
+
+  it.each([
+    ["no records", { Records: [] }, "Records: Too small: expected array to have >=1 items"],
+    ["an SQS message", { Records: [{ eventSource: "aws:sqs", body: "{}" }] }, "Records[0].eventSource"],
+    [
+      "a record without a key",
+      (() => {
+        const event = structuredClone(fixture("s3-object-created.json")) as {
+          Records: { s3: { object: Record<string, unknown> } }[];
+        };
+        delete event.Records[0]?.s3.object.key;
+        return event;
+      })(),
+      "Records[0].s3.object.key: is required",
+    ],
+  ])("rejects %s with a clear error", (_name, event, problem) => {
+    const error = thrownBy(() => parseS3Event(event));
+    expect(error).toBeInstanceOf(EventShapeError);
+    expect((error as Error).message).toMatch(/^not an S3 event notification \(Records\[\]\.s3\):\n/);
+    expect((error as EventShapeError).problems.some((p) => p.startsWith(problem))).toBe(true);
+  });
+});

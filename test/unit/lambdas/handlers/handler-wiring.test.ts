@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { parseDeployConfigText } from "../../../../core/config/parse-config.ts";
+import { SecretCache } from "../../../../lambdas/aws/secret-cache.ts";
+import { requiredEnv } from "../../../../lambdas/runtime/env.ts";
+import { configPath, loadDeployConfig } from "../../../../lambdas/runtime/load-config.ts";
+import { readLoginPasswords } from "../../../../lambdas/runtime/login-passwords.ts";
+import { createRuntime } from "../../../../lambdas/runtime/runtime.ts";
+import { REGION, useFakeAwsEnvironment } from "../../../support/aws-standins.ts";
+
+useFakeAwsEnvironment();
+const secrets = mockClient(SecretsManagerClient);
+const dir = mkdtempSync(join(tmpdir(), "scout-wiring-"));
+afterEach(() => secrets.reset());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const PASSWORD_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:imap-login-XyZ123";
+const KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout-probe-key-AbCdEf";
+
+function config(endpoint: Record<string, unknown>) {
+  return parseDeployConfigText(
+    JSON.stringify({
+      inbound: { domain: "scout-returns.example.com", returnAddress: "returns@scout-returns.example.com" },
+      targets: [{ id: "mx1", endpoints: [endpoint] }],
+    }),
+    "test",
+  );
+}
+
+describe("where the config is read from", () => {
+  it("defaults to scout-config.json at the bundle root, and takes a relative SCOUT_CONFIG_FILE from there", () => {
+    expect(configPath({ LAMBDA_TASK_ROOT: "/var/task" })).toBe("/var/task/scout-config.json");
+    expect(configPath({ LAMBDA_TASK_ROOT: "/var/task", SCOUT_CONFIG_FILE: "conf/a.json" })).toBe(
+      "/var/task/conf/a.json",
+    );
+    expect(configPath({ LAMBDA_TASK_ROOT: "/var/task", SCOUT_CONFIG_FILE: "/opt/a.json" })).toBe(
+      "/opt/a.json",
+    );
+  });
+
+  it("names the path and the fix when the file is missing", () => {
+    expect(() => loadDeployConfig(join(dir, "absent.json"))).toThrow(
+      `cannot read the Email Scout config ${join(dir, "absent.json")} (ENOENT): the stack copies it into the bundle; set SCOUT_CONFIG_FILE if it lives elsewhere`,
+    );
+  });
+
+  it("names a missing environment variable", () => {
+    expect(() => requiredEnv("PROBES_TABLE", {})).toThrow(/^environment variable PROBES_TABLE is not set;/);
+    expect(() => requiredEnv("PROBES_TABLE", { PROBES_TABLE: "  " })).toThrow(/PROBES_TABLE is not set/);
+  });
+});
+
+describe("the probe key from Secrets Manager", () => {
+  function runtime() {
+    const file = join(dir, "scout-config.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        inbound: { domain: "scout-returns.example.com", returnAddress: "returns@scout-returns.example.com" },
+        targets: [{ id: "mx1", probe: { to: "probe@mx1.example.com" } }],
+      }),
+    );
+    return createRuntime({
+      env: {
+        SCOUT_CONFIG_FILE: file,
+        PROBES_TABLE: "probes",
+        RESULTS_TABLE: "results",
+        PROBE_KEY_SECRET_ARN: KEY_ARN,
+      },
+      secretsManager: new SecretsManagerClient({ region: REGION }),
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+    });
+  }
+
+  it("parses the secret in the key file's format", async () => {
+    const key = Buffer.alloc(32, 9);
+    secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: `# a comment\nscout-key-v1:${key.toString("base64url")}\n` });
+    expect((await runtime().probeKey()).equals(key)).toBe(true);
+  });
+
+  it("says which secret holds a bad key, without its value", async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: "scout-key-v1:c2hvcnQ" });
+    const error = await runtime()
+      .probeKey()
+      .catch((caught: Error) => caught);
+    expect(String(error)).toBe(
+      `Error: the probe key in PROBE_KEY_SECRET_ARN (${KEY_ARN}): probe key is 5 bytes, at least 32 are needed`,
+    );
+    expect(String(error)).not.toContain("c2hvcnQ");
+  });
+});
+
+describe("login passwords on AWS", () => {
+  it("reads each password from the secret its ARN names, once, and never shows it", async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: PASSWORD_ARN }).resolves({ SecretString: "hunter2\n" });
+    const read = await readLoginPasswords(
+      config({ url: "imaps://mx1.example.com", login: { user: "probe", passwordFile: PASSWORD_ARN } }),
+      new SecretCache(new SecretsManagerClient({ region: REGION })),
+    );
+    const password = read(PASSWORD_ARN);
+    expect(password.reveal()).toBe("hunter2");
+    expect(String(password)).toBe("[redacted]");
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it("refuses a file path, saying what to give instead", async () => {
+    await expect(
+      readLoginPasswords(
+        config({
+          url: "imaps://mx1.example.com",
+          login: { user: "probe", passwordFile: "/etc/scout/imap.pw" },
+        }),
+        new SecretCache(new SecretsManagerClient({ region: REGION })),
+      ),
+    ).rejects.toThrow(
+      "targets[0].endpoints[0].login.passwordFile: on AWS this must be the ARN of a Secrets Manager secret holding the password",
+    );
+  });
+});
