@@ -1,0 +1,148 @@
+import { rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { SMTPServer } from "smtp-server";
+import { parseConfigText } from "../../core/config/parse-config.ts";
+import type { ScoutEvent } from "../../core/events/event.ts";
+import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { Spool } from "../../local/adapters/spool.ts";
+import { SqliteStatusStore } from "../../local/adapters/sqlite-status-store.ts";
+import { LocalMonitor, SPOOL_DIR } from "../../local/serve/monitor.ts";
+import { RecordingLogger } from "./recording-logger.ts";
+import {
+  caseDirectory,
+  ManualClock,
+  type SentProbe,
+  type ShellRuntime,
+  sharedConfig,
+  startEndpointServers,
+} from "./shell-runtimes.ts";
+import { newWebhookSecret, WebhookReceiver } from "./webhook-receiver.ts";
+
+/** A trigger on the outbox table: the queue refuses for real, with no change to the monitor. */
+const REFUSE_TRIGGER = "shell_runtime_refuse_queue";
+
+/**
+ * Local mode: LocalMonitor on its SQLite file and spool, probes sent through a relay that is an
+ * in-process SMTP server, webhooks delivered to an in-process receiver. Inbound mail goes into
+ * the spool as the listener puts it there before its 250, then the monitor drains the spool. It
+ * is stamped with the monitor's clock: the listener itself reads the system clock (InboundPort
+ * gives it none), which a case that moves the clock could not measure an RTT against.
+ */
+export async function localRuntime(): Promise<ShellRuntime> {
+  const dir = caseDirectory("local");
+  const clock = new ManualClock();
+  const probeKey = newProbeKey();
+  const closers: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) await closer();
+  };
+  try {
+    const servers = await startEndpointServers(dir);
+    closers.push(servers.close);
+    const relay = await startRelay();
+    closers.push(relay.close);
+    const receiver = await WebhookReceiver.start();
+    closers.push(() => receiver.close());
+
+    writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(probeKey), { mode: 0o600 });
+    writeFileSync(join(dir, "hook.secret"), `${newWebhookSecret()}\n`, { mode: 0o600 });
+    const shared = sharedConfig(servers, { url: receiver.url, secretFile: join(dir, "hook.secret") });
+    const config = parseConfigText(
+      JSON.stringify({
+        ...shared,
+        dataDir: join(dir, "data"),
+        probeKeyFile: join(dir, "probe.key"),
+        inbound: { ...shared.inbound, listen: { port: 0 } },
+        outbound: { ...shared.outbound, relay: { host: "127.0.0.1", port: relay.port, tls: "none" } },
+        dashboard: { enabled: false },
+      }),
+      "shell-runtime-local",
+    );
+    const monitor = await LocalMonitor.open(config, new RecordingLogger(), clock);
+    closers.push(() => monitor.stop());
+    await monitor.start({ schedule: false });
+    const spool = await Spool.open(join(config.dataDir, SPOOL_DIR), { clock });
+    const statuses = new SqliteStatusStore(monitor.store.db);
+
+    return {
+      name: "local",
+      clock,
+      probeKey,
+      endpoints: { answering: servers.answering, refusing: servers.refusing },
+      stores: { probes: monitor.store, checks: monitor.store, statuses },
+      runCycle: () => monitor.runCycle(),
+      sentProbes: () => [...relay.accepted],
+      async deliverInbound(raw, envelope) {
+        const arrivedAtMs = clock.now();
+        await spool.write(raw, {
+          envelope: { from: envelope.from, to: [...envelope.to] },
+          receivedAtMs: arrivedAtMs,
+        });
+        await monitor.drainSpool();
+        return { arrivedAtMs };
+      },
+      probes: (targetId) => monitor.store.recent(targetId, 0, 100),
+      statusOf: (targetId, subject) => statuses.getStatus(targetId, subject),
+      queuedEvents: () =>
+        monitor.outbox
+          .list()
+          .reverse()
+          .map((row) => JSON.parse(row.eventJson) as ScoutEvent),
+      async refuseQueue(on) {
+        monitor.store.db.exec(
+          on
+            ? `CREATE TRIGGER IF NOT EXISTS ${REFUSE_TRIGGER} BEFORE INSERT ON outbox
+               BEGIN SELECT RAISE(ABORT, 'queue refused'); END`
+            : `DROP TRIGGER IF EXISTS ${REFUSE_TRIGGER}`,
+        );
+      },
+      refuseSends(on) {
+        relay.refusing = on;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+interface Relay {
+  readonly port: number;
+  readonly accepted: SentProbe[];
+  refusing: boolean;
+  close(): Promise<void>;
+}
+
+/** The outbound relay: a real SMTP server that keeps what it accepts, or refuses every recipient. */
+async function startRelay(): Promise<Relay> {
+  const relay: Omit<Relay, "port"> = {
+    accepted: [],
+    refusing: false,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onRcptTo(_address, _session, callback) {
+      if (!relay.refusing) return callback();
+      // RFC 5321 §4.2.3: 554, transaction failed; what a relay that will not take the mail says.
+      callback(Object.assign(new Error("5.7.1 Relay access denied"), { responseCode: 554 }));
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        const from = session.envelope.mailFrom === false ? "" : session.envelope.mailFrom.address;
+        const to = session.envelope.rcptTo.map((recipient) => recipient.address);
+        relay.accepted.push({ envelope: { from, to }, raw: Buffer.concat(chunks) });
+        callback();
+      });
+    },
+  });
+  server.on("error", () => {});
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return Object.assign(relay, { port: (server.server.address() as AddressInfo).port });
+}
