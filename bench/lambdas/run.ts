@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { STORE_CONCURRENCY } from "../../lambdas/handlers/prober.ts";
+import { DEFAULT_STORE_CONCURRENCY as STORE_CONCURRENCY } from "../../core/cycle/cycle-ports.ts";
 import { fmt, median, percentile } from "../stats.ts";
 import { type Bundle, bundleLambda, externalsOnly, type InitSubject, LAMBDAS } from "./bundle.ts";
 import { coldInits, type InitSample } from "./cold-init.ts";

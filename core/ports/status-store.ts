@@ -61,8 +61,11 @@ export interface StatusStore {
    * "roundtrip"): read again and re-apply.
    */
   replaceStatus(next: TrackedStatus, read: TrackedStatus | undefined): Promise<boolean>;
-  /** Every tracked subject of every target. */
-  listStatuses(): Promise<TrackedStatus[]>;
+  /**
+   * Every tracked subject of every target. `consistent`: see every write completed before the
+   * call (a store whose reads always do, SQLite, ignores it; DynamoDB pays double for it).
+   */
+  listStatuses(options?: { readonly consistent?: boolean }): Promise<TrackedStatus[]>;
 }
 
 /** The revision of a record as read (0 for one written before revisions were kept). */

@@ -1,16 +1,12 @@
+import { describeError } from "../basics/describe-error.ts";
 import type { Secret } from "../basics/secret.ts";
 import type { ScoutEvent } from "../events/event.ts";
+import type { SerialisedEvent, WebhookPoster } from "../ports/webhook-poster.ts";
 import { type PostAnswer, PostTimeoutError, postBounded } from "./http-post.ts";
 import type { AttemptOutcome, DeliveryTarget } from "./outcome.ts";
 import { parseRetryAfter } from "./retry-after.ts";
 import { signWebhook, webhookKey } from "./signature.ts";
 import { WEBHOOK_USER_AGENT } from "./user-agent.ts";
-
-/** An event already serialised (as kept in an outbox): sent byte for byte as stored. */
-export interface SerialisedEvent {
-  readonly id: string;
-  readonly json: string;
-}
 
 /** Answers are only read for an error text; a hostile receiver cannot make us read more. */
 export const MAX_ANSWER_BYTES = 1024;
@@ -87,6 +83,21 @@ export async function attemptDelivery(
   }
   return { kind: "rejected", status, durationMs, error: short(`HTTP ${status}${said}`) };
 }
+
+/**
+ * The poster both shells use: signed HTTP(S) POSTs. attemptDelivery turns every network failure
+ * into an outcome; anything else it throws is a bug, and still must not lose the event.
+ */
+export const HTTP_WEBHOOK_POSTER: WebhookPoster = {
+  attempt: (target, event, nowMs) =>
+    attemptDelivery(target, event, nowMs).catch(
+      (error: unknown): AttemptOutcome => ({
+        kind: "retry",
+        durationMs: 0,
+        error: short(`internal error: ${describeError(error)}`),
+      }),
+    ),
+};
 
 /** Decoded keys per Secret object, so a busy endpoint does not decode its secret per POST. */
 const decodedKeys = new WeakMap<Secret, Buffer>();

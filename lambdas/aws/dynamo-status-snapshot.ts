@@ -5,12 +5,11 @@ import {
   type StatusStore,
   type TrackedStatus,
 } from "../../core/ports/status-store.ts";
-import type { DynamoStatusStore } from "./dynamo-status-store.ts";
 
 const DAY_MS = 86_400_000;
 
 export interface StatusSnapshotOptions {
-  readonly store: DynamoStatusStore;
+  readonly store: StatusStore;
   /** The statuses' retention: a stable subject is rewritten well before its TTL runs out. */
   readonly retentionDays: number;
   /**

@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { CheckResult } from "../../core/checks/result.ts";
+import type { CorrelatedProbe, MetricsObserver } from "../../core/ports/metrics.ts";
 import type { RejectReason } from "../../core/ports/probe-store.ts";
 
 /** CloudWatch namespace when POWERTOOLS_METRICS_NAMESPACE is unset. */
@@ -36,7 +37,7 @@ interface Group {
  * dimension values) at `flush()`. Call flush in a `finally`, so a failing run still reports
  * what it measured.
  */
-export class ScoutMetrics {
+export class ScoutMetrics implements MetricsObserver {
   /** By the JSON of their dimensions: a run adds thousands of metrics, each found in one lookup. */
   private groups = new Map<string, Group>();
 
@@ -64,6 +65,25 @@ export class ScoutMetrics {
     this.add(dimensions, "CheckFailed", MetricUnit.Count, failed ? 1 : 0);
     const daysLeft = result.tls?.certificate?.daysLeft;
     if (daysLeft !== undefined) this.add(dimensions, "CertificateDaysLeft", MetricUnit.Count, daysLeft);
+  }
+
+  checkCompleted(target: string, result: CheckResult): void {
+    this.checkResult(target, result);
+  }
+
+  probeSent(target: string, sendFailed: boolean): void {
+    this.probeCount("ProbeSendFailed", target, sendFailed ? 1 : 0);
+  }
+
+  probesLost(target: string, count: number): void {
+    this.probeCount("ProbeLost", target, count);
+  }
+
+  probeCorrelated(kind: "returned" | "late" | "bounced", probe: CorrelatedProbe): void {
+    // A late return is not a RoundTripTime sample: the probe already counted as lost at its deadline.
+    if (kind === "returned") this.roundTripTime(probe.targetId, probe.rttMs ?? 0);
+    const name = kind === "returned" ? "ProbeReturned" : kind === "late" ? "ProbeLate" : "ProbeBounced";
+    this.probeCount(name, probe.targetId);
   }
 
   /** Writes everything collected so far and starts empty. */

@@ -2,7 +2,6 @@ import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import { describeError } from "../../core/basics/describe-error.ts";
 import type { Secret } from "../../core/basics/secret.ts";
 import type { LogFields } from "../../core/ports/logger.ts";
-import { attemptDelivery } from "../../core/webhook/attempt.ts";
 import type { AttemptOutcome } from "../../core/webhook/outcome.ts";
 import { decideRetry } from "../../core/webhook/retry-policy.ts";
 import { DELIVERY_ATTRIBUTES } from "../aws/sqs-event-sink.ts";
@@ -85,18 +84,10 @@ export async function deliverRecord(
     });
     return { kind: "retry-later", error: lastError };
   }
-  const outcome = await attemptDelivery(
+  const outcome = await rt.poster.attempt(
     { id: endpoint.id, url: endpoint.url, secret, timeoutMs: Math.round(endpoint.timeoutSeconds * 1000) },
     message.event,
     rt.clock.now(),
-  ).catch(
-    // attemptDelivery turns every network failure into an outcome; anything else is a bug, and
-    // still must not lose the event.
-    (error: unknown): AttemptOutcome => ({
-      kind: "retry",
-      durationMs: 0,
-      error: `internal error: ${describeError(error)}`,
-    }),
   );
   const attempted = { ...fields, status: outcome.status, ms: outcome.durationMs, error: outcome.error };
   switch (outcome.kind) {

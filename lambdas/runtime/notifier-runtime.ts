@@ -1,6 +1,8 @@
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { WebhookEndpointConfig } from "../../core/config/schema.ts";
+import type { WebhookPoster } from "../../core/ports/webhook-poster.ts";
+import { HTTP_WEBHOOK_POSTER } from "../../core/webhook/attempt.ts";
 import { type RetryPolicy, retryPolicyFor } from "../../core/webhook/retry-policy.ts";
 import { DeadLetterQueue } from "./dead-letters.ts";
 import { ENV, requiredEnv } from "./env.ts";
@@ -30,6 +32,8 @@ export interface NotifierRuntime extends BaseRuntime {
   readonly policy: RetryPolicy;
   /** Backoff jitter source, in [0, 1). */
   readonly random: () => number;
+  /** How each delivery is attempted: signed HTTP POSTs. */
+  readonly poster: WebhookPoster;
   endpoint(id: string): WebhookEndpointConfig | undefined;
 }
 
@@ -38,6 +42,7 @@ export interface NotifierOptions extends BaseRuntimeOptions {
   readonly secretsManager?: SecretsManagerClient;
   readonly sqs?: SQSClient;
   readonly random?: () => number;
+  readonly poster?: WebhookPoster;
 }
 
 /** Reads the environment and the config; throws naming the variable or key at fault. */
@@ -64,6 +69,7 @@ export function createNotifierRuntime(options: NotifierOptions = {}): NotifierRu
     secrets: new WebhookSecrets(secretCache(options.secretsManager, clock, log), secretArn),
     policy: retryPolicyFor(maxAgeSeconds),
     random: options.random ?? Math.random,
+    poster: options.poster ?? HTTP_WEBHOOK_POSTER,
     endpoint: (id) => endpoints.get(id),
   };
 }

@@ -1,7 +1,10 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import type { CheckStore } from "../../core/ports/check-store.ts";
 import type { EventSink } from "../../core/ports/event-sink.ts";
+import type { ProbeStore } from "../../core/ports/probe-store.ts";
+import type { StatusStore } from "../../core/ports/status-store.ts";
 import { parseProbeKeyFile } from "../../core/wire/probe-key.ts";
 import { DynamoCheckStore } from "../aws/dynamo-check-store.ts";
 import { documentClient } from "../aws/dynamo-client.ts";
@@ -21,13 +24,13 @@ import {
 /** Days results and probes are kept when the config's aws block does not say. */
 export const DEFAULT_RETENTION_DAYS = 30;
 
-/** What both handlers share, built once per container (cold start) and reused. */
+/** What the prober and the correlator share, built once per container (cold start) and reused. */
 export interface Runtime extends BaseRuntime {
   /** The config's aws.retentionDays, or DEFAULT_RETENTION_DAYS. */
   readonly retentionDays: number;
-  readonly probes: DynamoProbeStore;
-  readonly checks: DynamoCheckStore;
-  readonly statuses: DynamoStatusStore;
+  readonly probes: ProbeStore;
+  readonly checks: CheckStore;
+  readonly statuses: StatusStore;
   readonly secrets: SecretCache;
   /** Undefined when EVENTS_QUEUE_URL is unset: events are then only logged. */
   readonly events: EventSink | undefined;
@@ -43,8 +46,9 @@ export interface RuntimeOptions extends BaseRuntimeOptions {
 }
 
 /**
- * Reads the environment and the config and wires the shared adapters. Throws with a message
- * naming the variable or config key at fault, which fails the cold start where it is seen.
+ * Reads the environment and the config and wires the AWS adapters to the core's ports. Throws
+ * with a message naming the variable or config key at fault, which fails the cold start where
+ * it is seen.
  */
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const base = createBaseRuntime(options);
@@ -67,9 +71,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         // The parser's messages describe the format, never the value.
         throw new Error(
           `the probe key in ${ENV.probeKeySecretArn} (${keySecretId}): ${(cause as Error).message}`,
-          {
-            cause,
-          },
+          { cause },
         );
       }
     }

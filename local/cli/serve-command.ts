@@ -114,5 +114,6 @@ async function openDashboard(monitor: LocalMonitor, log: Logger): Promise<Dashbo
     statuses: new SqliteStatusStore(monitor.store.db),
     config: monitor.config,
     log,
+    processMetrics: monitor.metrics.registry,
   });
 }

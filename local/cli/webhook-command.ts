@@ -3,7 +3,7 @@ import type { Secret } from "../../core/basics/secret.ts";
 import { ConfigError } from "../../core/config/parse-config.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
 import { webhookTestEvent } from "../../core/events/webhook-test.ts";
-import { attemptDelivery } from "../../core/webhook/attempt.ts";
+import { HTTP_WEBHOOK_POSTER } from "../../core/webhook/attempt.ts";
 import { decideRetry, retryPolicyFor } from "../../core/webhook/retry-policy.ts";
 import { OUTBOX_STATES, type OutboxRow, type OutboxState, SqliteOutbox } from "../adapters/sqlite-outbox.ts";
 import { loadConfigFile } from "../serve/load-config.ts";
@@ -109,7 +109,7 @@ async function testEndpoint(values: Values, io: CommandIo): Promise<number> {
     const remainingMs = startedMs + deadlineMs - Date.now();
     if (remainingMs <= 0) break;
     const target = { id: "test", url: values.url, secret, timeoutMs: Math.min(timeoutMs, remainingMs) };
-    const outcome = await attemptDelivery(target, event, Date.now());
+    const outcome = await HTTP_WEBHOOK_POSTER.attempt(target, event, Date.now());
     const answer = `${outcome.status === undefined ? "no answer" : `HTTP ${outcome.status}`} in ${outcome.durationMs} ms`;
     const said = outcome.error ? `: ${outcome.error}` : "";
     if (outcome.kind === "delivered") {

@@ -19,6 +19,7 @@ export const ROUNDTRIP_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 
 export async function renderMetrics(
   sources: BoardSources & { readonly store: SqliteStore },
   nowMs: number,
+  processMetrics?: Registry,
 ): Promise<{ contentType: string; body: string }> {
   const { store } = sources;
   // One read of the latest results (a scan of every stored check) serves the board and the gauges.
@@ -99,7 +100,13 @@ export async function renderMetrics(
     expirySeconds.set(labels, Math.round((Date.parse(certificate.notAfter) - nowMs) / 1000));
     daysLeft.set(labels, certificate.daysLeft);
   }
-  return { contentType: registry.contentType, body: await registry.metrics() };
+  // The process's own counters (PromMetrics) follow the store's series; their names differ
+  // ("email_scout_process_"), so the two never clash.
+  const body = await registry.metrics();
+  return {
+    contentType: registry.contentType,
+    body: processMetrics === undefined ? body : `${body}\n${await processMetrics.metrics()}`,
+  };
 }
 
 function phaseSeconds(result: CheckResult): [string, number][] {

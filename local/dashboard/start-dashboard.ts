@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
 import { isLoopbackHost, type ScoutConfig } from "../../core/config/schema.ts";
 import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
@@ -21,6 +22,8 @@ export interface DashboardOptions {
   readonly config: ScoutConfig;
   readonly clock?: Clock;
   readonly log: Logger;
+  /** The serving process's own metrics (prom-client), appended to /metrics. */
+  readonly processMetrics?: Registry;
 }
 
 export interface Dashboard {
@@ -135,7 +138,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     if (url.pathname === "/metrics") {
       if (url.search) return send(request, response, 400, { error: "/metrics takes no parameters" });
-      const metrics = await renderMetrics(context, context.clock.now());
+      const metrics = await renderMetrics(context, context.clock.now(), options.processMetrics);
       return sendText(request, response, 200, metrics.contentType, metrics.body);
     }
     if (url.pathname.startsWith("/api/")) {

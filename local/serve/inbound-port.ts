@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { ScoutConfig } from "../../core/config/schema.ts";
+import type { Clock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import { startInboundListener } from "../adapters/inbound-listener.ts";
 import type { Spool } from "../adapters/spool.ts";
@@ -19,6 +20,8 @@ export class InboundPort {
     private readonly spool: Spool,
     private readonly onSpooled: () => void,
     private readonly log: Logger,
+    /** The monitor's clock: a return's arrival ends its round trip, so it is read on the clock that started it. */
+    private readonly clock: Clock,
   ) {}
 
   /** Listens on the configured port (0: any free one); resolves with the port bound. */
@@ -68,6 +71,7 @@ export class InboundPort {
         : {}),
       onSpooled: this.onSpooled,
       log: this.log,
+      clock: this.clock,
     });
     this.listener = listener;
     this.log.info("inbound listener ready", {

@@ -1,21 +1,17 @@
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { checkMany } from "../../core/checks/check-many.ts";
-import type { CheckResult } from "../../core/checks/result.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
-import { logCheckResult } from "../../core/cycle/check-log.ts";
 import { type PlannedCheck, planChecks } from "../../core/cycle/check-plan.ts";
+import type { CyclePorts } from "../../core/cycle/cycle-ports.ts";
+import { runCycle, runSweep } from "../../core/cycle/run-cycle.ts";
 import type { ScoutEvent } from "../../core/events/event.ts";
-import { ResultEvents } from "../../core/events/result-events.ts";
 import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
-import type { ProbeRecord } from "../../core/ports/probe-store.ts";
 import type { CorrelationOutcome } from "../../core/roundtrip/correlate.ts";
-import { sendProbe } from "../../core/roundtrip/send-probe.ts";
-import { sweepOverdue } from "../../core/roundtrip/sweep.ts";
 import { retryPolicyFor } from "../../core/webhook/retry-policy.ts";
 import { readProbeKeyFile } from "../../core/wire/probe-key-file.ts";
+import { PromMetrics } from "../adapters/prom-metrics.ts";
 import { SmtpSender } from "../adapters/smtp-sender.ts";
 import { Spool } from "../adapters/spool.ts";
 import { SqliteOutbox } from "../adapters/sqlite-outbox.ts";
@@ -31,13 +27,11 @@ import { resolveWebhookEndpoints } from "./webhook-endpoints.ts";
 export const DATABASE_FILE = "scout.db";
 export const SPOOL_DIR = "spool";
 const PRUNE_EVERY_MS = 3_600_000;
-/** Unannounced outcomes taken up per cycle: a backlog clears over cycles, never in one burst. */
-const LEFTOVERS_PER_CYCLE = 100;
 
 /**
- * Local mode: the same core as on AWS, wired to SQLite, a spool directory, an SMTP
- * listener and an in-process timer. One cycle = every service check, one probe per
- * round-trip target, and a sweep of overdue probes; cycles never overlap.
+ * Local mode's shell: the core's cycle and return intake (the same as the Lambdas run), wired
+ * to SQLite, a spool directory, an SMTP listener, the outbox and an in-process timer. Cycles
+ * never overlap.
  */
 export class LocalMonitor {
   /**
@@ -45,7 +39,9 @@ export class LocalMonitor {
    * for every event once it is in the outbox.
    */
   readonly events = new EventEmitter<{ outcome: [CorrelationOutcome]; event: [ScoutEvent] }>();
-  private readonly resultEvents: ResultEvents;
+  /** This process's metrics (prom-client), served beside the store's on /metrics. */
+  readonly metrics = new PromMetrics();
+  private readonly cyclePorts: CyclePorts;
   private timer: NodeJS.Timeout | undefined;
   private cycleRunning: Promise<void> | undefined;
   private readonly drainer: SpoolDrainer;
@@ -65,27 +61,25 @@ export class LocalMonitor {
     private readonly log: Logger,
     private readonly clock: Clock,
   ) {
-    this.resultEvents = new ResultEvents({
+    this.cyclePorts = {
       config,
+      probeKey: async () => key,
+      probes: store,
       statuses: new SqliteStatusStore(store.db),
+      events: outbox,
+      metrics: this.metrics,
       clock,
-      sink: outbox,
       log,
       onEvent: (event) => this.events.emit("event", event),
-    });
-    this.inbound = new InboundPort(config.inbound, spool, () => void this.drainSpool(), log);
+      planChecks: async () => checks,
+      checks: store,
+      sender,
+      probeFrom: config.outbound.from ?? config.inbound.returnAddress,
+    };
+    this.inbound = new InboundPort(config.inbound, spool, () => void this.drainSpool(), log, clock);
     this.drainer = new SpoolDrainer({
       spool,
-      correlate: {
-        store,
-        key,
-        returnAddress: config.inbound.returnAddress,
-        inboundDomain: config.inbound.domain,
-        maxAgeMs: config.roundTrip.maxAgeSeconds * 1000,
-        clock,
-      },
-      log,
-      publishRoundTrip: (probe) => this.publishRoundTrip(probe),
+      ports: this.cyclePorts,
       onOutcome: (outcome) => this.events.emit("outcome", outcome),
     });
   }
@@ -138,7 +132,8 @@ export class LocalMonitor {
   async start(options: { schedule?: boolean } = {}): Promise<{ listenPort: number }> {
     const port = await this.inbound.open();
     await this.drainSpool();
-    await this.announceLeftovers();
+    // Announces round trips an earlier run stored but never queued, before anything new.
+    await runSweep(this.cyclePorts, { announceLeftovers: true });
     // Delivers what an earlier run left undelivered at once, then whatever new comes.
     this.dispatcher.start();
     if (options.schedule !== false) this.scheduleNext(0);
@@ -187,20 +182,15 @@ export class LocalMonitor {
     }, delayMs);
   }
 
-  /** One cycle. Failures are logged per target; none aborts the rest. */
+  /** One cycle (core), then the spool and pruning. Failures are logged per target; none aborts the rest. */
   async runCycle(): Promise<void> {
     const started = this.clock.now();
-    const [checkResults] = await Promise.all([this.runChecks(), this.sendProbes()]);
-    const lost = await this.sweep();
-    const bad = checkResults.filter((r) => r.status !== "OK").length;
-    this.log.info("cycle done", {
-      checks: checkResults.length,
-      notOk: bad,
-      lost: lost.length,
-      ms: this.clock.now() - started,
+    const { errors, ...counts } = await runCycle({
+      ...this.cyclePorts,
+      onCheckResult: progressReporter(this.log, "checks", this.checks.length),
     });
+    this.log.info("cycle done", { ...counts, errors: errors.length, ms: this.clock.now() - started });
     await this.drainSpool();
-    await this.announceLeftovers();
     this.pruneIfDue();
   }
 
@@ -222,127 +212,6 @@ export class LocalMonitor {
     }
   }
 
-  private async runChecks() {
-    const results = await checkMany(
-      this.checks.map((check) => ({ endpoint: check.endpoint, options: check.options })),
-      {
-        concurrency: this.config.schedule.checkConcurrency,
-        onResult: progressReporter(this.log, "checks", this.checks.length),
-      },
-    );
-    await Promise.all(
-      results.map(async (result, index) => {
-        const targetId = (this.checks[index] as PlannedCheck).targetId;
-        try {
-          await this.store.saveCheckResult(targetId, result);
-        } catch (error) {
-          this.log.error("cannot store a check result", {
-            target: targetId,
-            endpoint: result.endpoint,
-            error: String(error),
-          });
-        }
-        logCheckResult(this.log, targetId, result);
-      }),
-    );
-    const byTarget = new Map<string, CheckResult[]>();
-    results.forEach((result, index) => {
-      const targetId = (this.checks[index] as PlannedCheck).targetId;
-      const list = byTarget.get(targetId);
-      if (list === undefined) byTarget.set(targetId, [result]);
-      else list.push(result);
-    });
-    for (const [targetId, targetResults] of byTarget) {
-      await this.publishEvents(`checks of ${targetId}`, () =>
-        this.resultEvents.forChecks(targetId, targetResults),
-      );
-    }
-    return results;
-  }
-
-  /** Sweeps overdue probes to lost, logs and publishes each. */
-  private async sweep(): Promise<ProbeRecord[]> {
-    const lost = await sweepOverdue(this.store, this.clock);
-    for (const probe of lost) {
-      this.log.warn("probe lost", {
-        target: probe.targetId,
-        probe: probe.probeId,
-        sentAt: new Date(probe.sentAtMs).toISOString(),
-      });
-      await this.publishRoundTrip(probe);
-    }
-    return lost;
-  }
-
-  /**
-   * Queues a probe outcome's events, then marks the outcome announced. Until then it stays
-   * unannounced in the store: a crash or an outbox error in between is made good by
-   * announceLeftovers (its roundtrip.completed keeps its id, so the outbox takes it once).
-   */
-  private async publishRoundTrip(probe: ProbeRecord): Promise<void> {
-    const what = `round trip ${probe.probeId}`;
-    if (!(await this.publishEvents(what, () => this.resultEvents.forRoundTrip(probe)))) return;
-    try {
-      await this.store.markOutcomesAnnounced([probe]);
-    } catch (error) {
-      this.log.error("cannot mark a round trip announced", { concerning: what, error: String(error) });
-    }
-  }
-
-  /** Announces outcomes an earlier run (or a failed publish) stored but never queued. */
-  private async announceLeftovers(): Promise<void> {
-    let leftovers: ProbeRecord[];
-    try {
-      leftovers = await this.store.unannouncedOutcomes(LEFTOVERS_PER_CYCLE);
-    } catch (error) {
-      this.log.error("cannot read unannounced round trips", { error: String(error) });
-      return;
-    }
-    if (leftovers.length > 0) {
-      this.log.warn("announcing round trips left unannounced", { probes: leftovers.length });
-    }
-    for (const probe of leftovers) await this.publishRoundTrip(probe);
-  }
-
-  /**
-   * Builds and queues events; true when they are queued. The results are stored already; a
-   * failure here is logged with what it concerned and never stops the cycle or the spool.
-   */
-  private async publishEvents(what: string, build: () => Promise<ScoutEvent[]>): Promise<boolean> {
-    try {
-      await this.resultEvents.publish(await build());
-      return true;
-    } catch (error) {
-      this.log.error("cannot build or queue events", { concerning: what, error: String(error) });
-      return false;
-    }
-  }
-
-  private async sendProbes(): Promise<void> {
-    const from = this.config.outbound.from ?? this.config.inbound.returnAddress;
-    await Promise.all(
-      this.config.targets
-        .filter((target) => target.probe)
-        .map(async (target) => {
-          try {
-            const probe = await sendProbe(
-              {
-                targetId: target.id,
-                to: target.probe?.to as string,
-                from,
-                inboundDomain: this.config.inbound.domain,
-                deadlineMs: this.config.roundTrip.deadlineSeconds * 1000,
-              },
-              { store: this.store, sender: this.sender, key: this.key, clock: this.clock, log: this.log },
-            );
-            if (probe.state === "send-failed") await this.publishRoundTrip(probe);
-          } catch (error) {
-            this.log.error("cannot send or record a probe", { target: target.id, error: String(error) });
-          }
-        }),
-    );
-  }
-
   /** Waits until no probe of this run is still "sent": each returned, bounced or was swept lost. */
   async waitForOpenProbes(): Promise<void> {
     const since = this.clock.now() - this.config.roundTrip.deadlineSeconds * 1000 - 60_000;
@@ -355,7 +224,7 @@ export class LocalMonitor {
       if (open.length === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 250));
       await this.drainSpool();
-      await this.sweep();
+      await runSweep(this.cyclePorts);
     }
   }
 

@@ -1,27 +1,26 @@
+import { describeError } from "../../core/basics/describe-error.ts";
 import { mapBounded } from "../../core/basics/map-bounded.ts";
-import type { Logger } from "../../core/ports/logger.ts";
-import type { ProbeRecord } from "../../core/ports/probe-store.ts";
-import type { CorrelateDeps, CorrelationOutcome } from "../../core/roundtrip/correlate.ts";
+import { takeReturn } from "../../core/intake/take-return.ts";
+import type { JobPorts } from "../../core/ports/job-ports.ts";
+import type { CorrelationOutcome } from "../../core/roundtrip/correlate.ts";
 import type { Spool } from "../adapters/spool.ts";
-import { correlateSpooled } from "./correlate-spooled.ts";
+import { readSpooledMail } from "./correlate-spooled.ts";
 
 /** Spooled messages correlated side by side (the bench uses the same figure). */
 export const SPOOL_CONCURRENCY = 8;
 
 export interface SpoolDrainerDeps {
   readonly spool: Spool;
-  readonly correlate: CorrelateDeps;
-  readonly log: Logger;
-  /** Publishes the events of a probe's final transition (returned, late, bounced). */
-  readonly publishRoundTrip: (probe: ProbeRecord) => Promise<void>;
+  /** The core's ports, for its return intake. */
+  readonly ports: JobPorts;
   /** Told of every outcome once its message is dealt with (removed or moved to rejected/). */
   readonly onOutcome: (outcome: CorrelationOutcome) => void;
 }
 
 /**
- * Correlates what the inbound listener spooled: each message once, its file removed only
- * after its result is stored, so a crash in between means it is processed again (and
- * correlation is idempotent). Concurrent drain() calls coalesce into one more pass.
+ * Feeds what the inbound listener spooled to the core's return intake: each message once, its
+ * file removed only after its result is stored, so a crash in between means it is processed
+ * again (and correlation is idempotent). Concurrent drain() calls coalesce into one more pass.
  */
 export class SpoolDrainer {
   private draining: Promise<void> | undefined;
@@ -53,30 +52,21 @@ export class SpoolDrainer {
   }
 
   private async process(id: string): Promise<void> {
-    const { spool, log } = this.deps;
+    const { spool, ports } = this.deps;
     try {
-      const outcome = await correlateSpooled(spool, id, this.deps.correlate);
-      if (outcome.kind === "rejected") {
-        log.warn("return rejected", {
-          reason: outcome.reason,
-          detail: outcome.detail,
-          probe: outcome.probeId,
-          spool: id,
-        });
-        await spool.reject(id, outcome.reason);
-      } else {
-        // A publish that fails leaves the outcome unannounced in the store, where the monitor
-        // finds it again: the spooled message is done with either way.
-        if (outcome.kind === "returned" || outcome.kind === "late" || outcome.kind === "bounced") {
-          await this.deps.publishRoundTrip(outcome.probe);
-        }
-        logOutcome(log, outcome);
-        await spool.remove(id);
-      }
+      const mail = await readSpooledMail(spool, id);
+      const { outcome } = await takeReturn({ kind: "mail", mail }, ports);
+      // A publish that failed left the outcome unannounced in the store, where the next cycle
+      // finds it again: the spooled message is done with either way.
+      if (outcome.kind === "rejected") await spool.reject(id, outcome.reason);
+      else await spool.remove(id);
       this.announce(outcome);
     } catch (error) {
       // A store failure: keep the spooled file; the next pass retries it. Nothing is lost.
-      log.error("cannot process a spooled message; kept for retry", { spool: id, error: String(error) });
+      ports.log.error("cannot process a spooled message; kept for retry", {
+        spool: id,
+        error: describeError(error),
+      });
     }
   }
 
@@ -85,26 +75,7 @@ export class SpoolDrainer {
     try {
       this.deps.onOutcome(outcome);
     } catch (error) {
-      this.deps.log.error("an outcome listener failed", { error: String(error) });
+      this.deps.ports.log.error("an outcome listener failed", { error: describeError(error) });
     }
-  }
-}
-
-function logOutcome(log: Logger, outcome: Exclude<CorrelationOutcome, { kind: "rejected" }>): void {
-  if (outcome.kind === "returned" || outcome.kind === "late") {
-    log.info(`probe ${outcome.kind}`, {
-      target: outcome.probe.targetId,
-      probe: outcome.probe.probeId,
-      rttMs: outcome.probe.rttMs,
-    });
-  } else if (outcome.kind === "bounced") {
-    log.warn("probe bounced", {
-      target: outcome.probe.targetId,
-      probe: outcome.probe.probeId,
-      status: outcome.probe.bounce?.status,
-      diagnostic: outcome.probe.bounce?.diagnostic,
-    });
-  } else {
-    log.info(`inbound ${outcome.kind}`, { probe: "probeId" in outcome ? outcome.probeId : undefined });
   }
 }

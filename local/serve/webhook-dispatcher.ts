@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
 import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
-import { attemptDelivery } from "../../core/webhook/attempt.ts";
+import type { WebhookPoster } from "../../core/ports/webhook-poster.ts";
+import { HTTP_WEBHOOK_POSTER } from "../../core/webhook/attempt.ts";
 import type { AttemptOutcome, DeliveryTarget } from "../../core/webhook/outcome.ts";
 import { decideRetry, type RetryPolicy } from "../../core/webhook/retry-policy.ts";
 import type { OutboxRow, SqliteOutbox } from "../adapters/sqlite-outbox.ts";
@@ -15,6 +16,8 @@ export interface WebhookDispatcherOptions {
   readonly clock?: Clock;
   /** Attempts in flight at once, over all endpoints. */
   readonly concurrency?: number;
+  /** How attempts are made; signed HTTP POSTs unless a test says otherwise. */
+  readonly poster?: WebhookPoster;
   /** Backoff jitter source, in [0, 1). */
   readonly random?: () => number;
   /**
@@ -44,6 +47,7 @@ export class WebhookDispatcher {
   private readonly clock: Clock;
   private readonly concurrency: number;
   private readonly random: () => number;
+  private readonly poster: WebhookPoster;
   private readonly idleCheckMs: number;
   private readonly inFlight = new Map<string, Promise<void>>();
   /**
@@ -71,6 +75,7 @@ export class WebhookDispatcher {
     this.clock = options.clock ?? systemClock;
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.random = options.random ?? Math.random;
+    this.poster = options.poster ?? HTTP_WEBHOOK_POSTER;
     this.idleCheckMs = options.idleCheckMs ?? DEFAULT_IDLE_CHECK_MS;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
       throw new RangeError(`webhook concurrency must be a whole number >= 1, got ${this.concurrency}`);
@@ -147,16 +152,8 @@ export class WebhookDispatcher {
       return;
     }
     const key = rowKey(row);
-    const attempt = attemptDelivery(target, { id: row.eventId, json: row.eventJson }, this.clock.now())
-      // attemptDelivery turns every network failure into an outcome; anything else is a bug,
-      // and still must not leak the slot or lose the row.
-      .catch(
-        (error: unknown): AttemptOutcome => ({
-          kind: "retry",
-          durationMs: 0,
-          error: `internal error: ${String((error as Error)?.message ?? error)}`,
-        }),
-      )
+    const attempt = this.poster
+      .attempt(target, { id: row.eventId, json: row.eventJson }, this.clock.now())
       .then((outcome) => this.recordSoon(row, outcome));
     this.inFlight.set(key, attempt);
   }

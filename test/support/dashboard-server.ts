@@ -1,3 +1,4 @@
+import type { Registry } from "prom-client";
 import type { Logger } from "../../core/ports/logger.ts";
 import { type Dashboard, startDashboard } from "../../local/dashboard/start-dashboard.ts";
 import type { DashboardFixture } from "./dashboard-fixture.ts";
@@ -13,7 +14,7 @@ export function memoryLogger(): Logger & { lines: string[] } {
 /** The fixture's dashboard on 127.0.0.1, port 0. */
 export function startFixtureDashboard(
   fixture: DashboardFixture,
-  extra: { token?: string; host?: string; log?: Logger } = {},
+  extra: { token?: string; host?: string; log?: Logger; processMetrics?: Registry } = {},
 ): Promise<Dashboard> {
   return startDashboard({
     host: extra.host ?? "127.0.0.1",
@@ -24,5 +25,6 @@ export function startFixtureDashboard(
     config: fixture.config,
     clock: fixture.clock,
     log: extra.log ?? memoryLogger(),
+    ...(extra.processMetrics ? { processMetrics: extra.processMetrics } : {}),
   });
 }

@@ -34,6 +34,7 @@ describe("prober and correlator on the stand-ins", () => {
       probesSent: 1,
       sendFailed: 0,
       lost: 0,
+      reannounced: 0,
       events: 1,
       errors: [],
     });

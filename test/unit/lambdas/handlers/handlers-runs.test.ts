@@ -52,7 +52,7 @@ describe("prober and correlator runs on the stand-ins", () => {
     const big = await storeReturn("returns/huge message", Buffer.alloc(1024 * 1024 + 1, 0x61));
     const elsewhere = await storeReturn("other/x", Buffer.from("Subject: x\r\n\r\n"));
     const run = await captureEmf(() => correlator({ Records: [...big.Records, ...elsewhere.Records] }));
-    expect(run.result).toEqual({ records: 2, "too-large": 1, skipped: 1 });
+    expect(run.result).toEqual({ records: 2, rejected: 1, skipped: 1 });
     expect(await probes.rejectionCounts(Date.now() - 60_000)).toEqual({ "malformed-mail": 1 });
   });
 
@@ -69,6 +69,7 @@ describe("prober and correlator runs on the stand-ins", () => {
       probesSent: 0,
       sendFailed: 1,
       lost: 0,
+      reannounced: 0,
       events: 2,
       errors: [],
     });

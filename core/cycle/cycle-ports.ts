@@ -1,0 +1,48 @@
+import type { CheckResult } from "../checks/result.ts";
+import type { CheckStore } from "../ports/check-store.ts";
+import type { JobPorts } from "../ports/job-ports.ts";
+import type { MailSender } from "../ports/mail-sender.ts";
+import type { PlannedCheck } from "./check-plan.ts";
+
+/** What one cycle needs beyond the job's ports. */
+export interface CyclePorts extends JobPorts {
+  /** The checks to run; passwords are read here (files locally, Secrets Manager on AWS). */
+  readonly planChecks: () => Promise<PlannedCheck[]>;
+  readonly checks: CheckStore;
+  readonly sender: MailSender;
+  /** The probes' From address. */
+  readonly probeFrom: string;
+  /** Told of each check result as it completes (progress of a long cycle). */
+  readonly onCheckResult?: (result: CheckResult) => void;
+  /**
+   * Store writes and event builds in flight at once: enough to hide the calls' latency, few
+   * enough that none waits for one of the SDK's sockets long enough for its connection timeout
+   * to fire (which lost results when all of a cycle's writes were sent at once).
+   */
+  readonly storeConcurrency?: number;
+}
+
+export const DEFAULT_STORE_CONCURRENCY = 32;
+
+/** A step's failure, kept in the summary (and logged); the cycle goes on. */
+export interface CycleError {
+  readonly step: "plan" | "store-check" | "probe" | "sweep" | "key" | "statuses" | "events" | "announce";
+  readonly target?: string;
+  readonly error: string;
+}
+
+/** What one cycle did; also logged. A failure of one target is in `errors`, never thrown. */
+export interface CycleSummary {
+  checks: number;
+  /** Checks whose status is not OK. */
+  notOk: number;
+  probesSent: number;
+  sendFailed: number;
+  /** Probes this cycle swept from sent to lost. */
+  lost: number;
+  /** Outcomes of earlier runs announced again (their events had not been queued). */
+  reannounced: number;
+  /** Events queued (or, without a sink, logged). */
+  events: number;
+  errors: CycleError[];
+}

@@ -1,0 +1,43 @@
+import { mapBounded } from "../basics/map-bounded.ts";
+import { sendProbe } from "../roundtrip/send-probe.ts";
+import { DEFAULT_STORE_CONCURRENCY } from "./cycle-ports.ts";
+import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
+
+/** One round-trip probe per probe target; a send the relay refuses is a result (send-failed). */
+export async function sendProbes(run: CycleRun): Promise<void> {
+  const { ports, summary } = run;
+  const targets = ports.config.targets.filter((target) => target.probe !== undefined);
+  if (targets.length === 0) return;
+  let key: Buffer;
+  try {
+    key = await ports.probeKey();
+  } catch (error) {
+    recordCycleError(run, { step: "key" }, "cannot read the probe key; no probes this cycle", error);
+    return;
+  }
+  // Bounded: each probe is a store write and a send, and a thousand targets would queue them
+  // on the sockets past their connection timeout.
+  await mapBounded(targets, ports.storeConcurrency ?? DEFAULT_STORE_CONCURRENCY, async (target) => {
+    try {
+      const probe = await sendProbe(
+        {
+          targetId: target.id,
+          to: target.probe?.to as string,
+          from: ports.probeFrom,
+          inboundDomain: ports.config.inbound.domain,
+          deadlineMs: ports.config.roundTrip.deadlineSeconds * 1000,
+        },
+        { store: ports.probes, sender: ports.sender, key, clock: ports.clock, log: ports.log },
+      );
+      const failed = probe.state === "send-failed";
+      if (failed) {
+        summary.sendFailed += 1;
+        await addEvents(run, target.id, () => run.batch.addRoundTrip(probe));
+      } else summary.probesSent += 1;
+      ports.metrics.probeSent(target.id, failed);
+    } catch (error) {
+      // The store refused the probe: nothing was sent.
+      recordCycleError(run, { step: "probe", target: target.id }, "cannot send or record a probe", error);
+    }
+  });
+}

@@ -1,0 +1,66 @@
+import { SESClient } from "@aws-sdk/client-ses";
+import { planChecks } from "../../core/cycle/check-plan.ts";
+import type { CyclePorts } from "../../core/cycle/cycle-ports.ts";
+import { ROUND_TRIP_SUBJECT } from "../../core/events/status-changed.ts";
+import type { MailSender } from "../../core/ports/mail-sender.ts";
+import type { MetricsObserver } from "../../core/ports/metrics.ts";
+import { DynamoStatusSnapshot } from "../aws/dynamo-status-snapshot.ts";
+import { SesMailSender } from "../aws/ses-mail-sender.ts";
+import { ENV, optionalEnv } from "./env.ts";
+import { AWS_CLIENT_DEFAULTS } from "./lambda-basics.ts";
+import { readLoginPasswords } from "./login-passwords.ts";
+import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime.ts";
+
+/** The prober's runtime: the shared one plus SES, built once per container. */
+export interface ProberRuntime extends Runtime {
+  readonly sender: MailSender;
+  /** The probes' From header. */
+  readonly from: string;
+}
+
+export interface ProberOptions extends RuntimeOptions {
+  readonly ses?: SESClient;
+}
+
+export function createProberRuntime(options: ProberOptions): ProberRuntime {
+  const shared = createRuntime(options);
+  const { config } = shared;
+  return {
+    ...shared,
+    sender: new SesMailSender(options.ses ?? new SESClient(AWS_CLIENT_DEFAULTS)),
+    from: optionalEnv(ENV.sesFrom, shared.env) ?? config.outbound.from ?? config.inbound.returnAddress,
+  };
+}
+
+/**
+ * The core's cycle ports for one run. Statuses come from a snapshot read in one Query while the
+ * checks run (changed statuses only are written back); "roundtrip", which the correlator writes
+ * too, is read and written item by item.
+ */
+export function proberCyclePorts(
+  rt: ProberRuntime,
+  metrics: MetricsObserver,
+): { ports: CyclePorts; statuses: DynamoStatusSnapshot } {
+  const statuses = new DynamoStatusSnapshot({
+    store: rt.statuses,
+    retentionDays: rt.retentionDays,
+    sharedSubject: (subject) => subject === ROUND_TRIP_SUBJECT,
+  });
+  statuses.preload();
+  const ports: CyclePorts = {
+    config: rt.config,
+    probeKey: () => rt.probeKey(),
+    probes: rt.probes,
+    statuses,
+    events: rt.events,
+    metrics,
+    clock: rt.clock,
+    log: rt.log,
+    // Passwords come from Secrets Manager (login.passwordFile holds an ARN on AWS).
+    planChecks: async () => planChecks(rt.config, await readLoginPasswords(rt.config, rt.secrets)),
+    checks: rt.checks,
+    sender: rt.sender,
+    probeFrom: rt.from,
+  };
+  return { ports, statuses };
+}
