@@ -1,4 +1,4 @@
-import type { Status } from "../checks/reasons.ts";
+import type { Status } from "../model/status.ts";
 import type { TrackedStatus } from "../ports/status-store.ts";
 import type { StatusTransition } from "./status-changed.ts";
 

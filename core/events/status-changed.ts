@@ -1,4 +1,4 @@
-import type { Status } from "../checks/reasons.ts";
+import type { Status } from "../model/status.ts";
 import type { StatusChangeFacts } from "../ports/status-store.ts";
 import type { ScoutEvent } from "./event.ts";
 import { type EnvelopeInput, isoTime, makeEvent } from "./make-event.ts";

@@ -1,4 +1,4 @@
-import type { Status } from "../checks/reasons.ts";
+import type { Status } from "../model/status.ts";
 import type { StatusStore, TrackedStatus, UnannouncedChange } from "../ports/status-store.ts";
 import type { ScoutEvent } from "./event.ts";
 import { newEventId } from "./event-id.ts";
