@@ -1,6 +1,6 @@
 import { App } from "aws-cdk-lib";
 import { ConfigError } from "../core/config/parse-config.ts";
-import { DEFAULT_DEPLOY_CONFIG, loadDeployConfig } from "../lib/config/load-deploy-config.ts";
+import { DEFAULT_DEPLOY_CONFIG, loadStackConfig } from "../lib/config/deploy-config.ts";
 import { SCOUT_FEATURE_FLAGS } from "../lib/feature-flags.ts";
 import { addScoutStack } from "../lib/scout-app.ts";
 
@@ -12,7 +12,7 @@ import { addScoutStack } from "../lib/scout-app.ts";
 const app = new App({ context: SCOUT_FEATURE_FLAGS });
 const configPath = String(app.node.tryGetContext("config") ?? DEFAULT_DEPLOY_CONFIG);
 try {
-  addScoutStack(app, loadDeployConfig(configPath), { nag: true });
+  addScoutStack(app, loadStackConfig(configPath), { nag: true });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`${error.message}\n`);

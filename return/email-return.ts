@@ -11,13 +11,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { describeError } from "../core/basics/describe-error.ts";
 import { headerValue, parseMessage } from "../core/wire/parse-headers.ts";
 import { readProbeKeyFile } from "../core/wire/probe-key-file.ts";
 import { composeReply, replyFromAddress } from "./compose-reply.ts";
 import { ConfigError, loadConfig, type ReturnConfig } from "./config.ts";
 import { decide, envelopeSenderOf } from "./decide.ts";
-import { appendLog, type LogEntry } from "./log.ts";
+import { appendLog, describeError, type LogEntry } from "./log.ts";
 import { readBoundedFd } from "./read-bounded.ts";
 import { sendWithSendmail } from "./sendmail.ts";
 

@@ -28,6 +28,17 @@ export function formatLogLine(entry: LogEntry): string {
   return `${fields.join(" ")}\n`;
 }
 
+/**
+ * An error's message for the detail field; anything thrown that is not an Error, as text.
+ * The same one line as core/basics/describe-error.ts, written here on purpose: email_return
+ * imports core/wire/ alone (the wire format it shares with the correlator), and the wire code
+ * formats no errors, so core/wire/ is no honest home for it and sharing it is not worth a rule
+ * exception.
+ */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Appends one line to the log file. Never throws: logging must not change the exit code. */
 export function appendLog(path: string | undefined, entry: LogEntry): void {
   if (path === undefined) return;

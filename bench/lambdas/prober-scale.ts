@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
-import { CONFIG_FILE_NAME } from "../../lambdas/runtime/load-config.ts";
+import { CONFIG_FILE_NAME } from "../../lambdas/runtime/config-path.ts";
 import { METRICS_NAMESPACE } from "../../lib/monitoring/scout-metrics.ts";
 import { FAKE_CREDENTIALS, REGION } from "../../test/support/aws-standins.ts";
 import type { Bundle } from "./bundle.ts";

@@ -1,5 +1,6 @@
+import type { Status } from "../model/status.ts";
 import type { CheckFailure } from "./errors.ts";
-import { REASONS, type Reason, type Status, worseStatus } from "./reasons.ts";
+import { REASONS, type Reason, worseStatus } from "./reasons.ts";
 import type { TlsFacts } from "./tls-facts.ts";
 
 export interface Thresholds {

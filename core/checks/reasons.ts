@@ -3,8 +3,7 @@
  * carries by default and a one-line explanation. The README's reason table is generated
  * from this list (`email-scout check --reasons`), so the two never drift apart.
  */
-export const STATUSES = ["OK", "WARNING", "CRITICAL", "UNKNOWN"] as const;
-export type Status = (typeof STATUSES)[number];
+import type { Status } from "../model/status.ts";
 
 /** Nagios exit codes (Nagios plugin guidelines): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
 export const EXIT_CODES: Record<Status, number> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };

@@ -1,7 +1,8 @@
+import type { Status } from "../model/status.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Phase } from "./errors.ts";
 import type { Problem, Thresholds } from "./evaluate.ts";
-import type { Reason, Status } from "./reasons.ts";
+import type { Reason } from "./reasons.ts";
 import type { TlsFacts } from "./tls-facts.ts";
 
 /** Milliseconds spent in each phase that ran (a failed phase shows the time until it failed). */

@@ -1,6 +1,12 @@
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { configSchema, type DeployConfig, deployConfigSchema, type ScoutConfig } from "./schema.ts";
+import {
+  awsDeployConfigSchema,
+  configSchema,
+  type DeployConfig,
+  deployConfigSchema,
+  type ScoutConfig,
+} from "./schema.ts";
 
 /** The configuration is unusable; `problems` has one line per problem, each naming its key. */
 export class ConfigError extends Error {
@@ -8,8 +14,9 @@ export class ConfigError extends Error {
   constructor(
     readonly source: string,
     readonly problems: string[],
+    options?: ErrorOptions,
   ) {
-    super(`${source}: invalid configuration\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(`${source}: invalid configuration\n${problems.map((p) => `  - ${p}`).join("\n")}`, options);
   }
 }
 
@@ -18,9 +25,14 @@ export function parseConfigText(text: string, source: string): ScoutConfig {
   return validate(configSchema, readYaml(text, source), source);
 }
 
-/** The CDK app's reading of the same format: local-only keys (dataDir, probeKeyFile) may be absent. */
+/** The deploy format without the AWS rules: local-only keys (dataDir, probeKeyFile) may be absent. */
 export function parseDeployConfigText(text: string, source: string): DeployConfig {
   return validate(deployConfigSchema, readYaml(text, source), source);
+}
+
+/** The AWS shape (the CDK app, the Lambdas): the deploy format and the rules only AWS adds. */
+export function parseAwsConfigText(text: string, source: string): DeployConfig {
+  return validate(awsDeployConfigSchema, readYaml(text, source), source);
 }
 
 function validate<T>(schema: z.ZodType<T>, data: unknown, source: string): T {

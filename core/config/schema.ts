@@ -2,7 +2,8 @@ import { z } from "zod";
 import { parseEndpointUrl } from "../checks/endpoint.ts";
 
 /*
- * The one configuration format, read by `email-scout serve` and (later) the CDK app.
+ * The one configuration format, read by `email-scout serve` and the CLI, the CDK app and the
+ * Lambdas (core/config/load-config.ts).
  * Strict everywhere: an unknown key is an error that names it, because a misspelt
  * threshold that is silently ignored is worse than a refusal to start.
  */
@@ -290,10 +291,46 @@ export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/** The sender address of probes: outbound.from, else the return address (both shapes). */
+export function probeFromAddress(config: Pick<z.infer<typeof deployObject>, "outbound" | "inbound">): string {
+  return config.outbound.from ?? config.inbound.returnAddress;
+}
+
+/** A Secrets Manager secret's ARN, as an endpoint's login.passwordFile must be on AWS. */
+export const SECRETS_MANAGER_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+
+/** Rules only the AWS shape adds: SES sends from the verified domain only; no password files on Lambda. */
+function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
+  const fromDomain = probeFromAddress(config).split("@")[1]?.toLowerCase();
+  if (fromDomain !== config.inbound.domain.toLowerCase()) {
+    context.addIssue({
+      code: "custom",
+      path: ["outbound", "from"],
+      message: `must be at the inbound domain ${config.inbound.domain} on AWS: SES sends only from the identity this stack verifies`,
+    });
+  }
+  config.targets.forEach((target, t) => {
+    target.endpoints.forEach((endpoint, e) => {
+      const reference = endpoint.login?.passwordFile;
+      if (reference !== undefined && !SECRETS_MANAGER_ARN.test(reference)) {
+        context.addIssue({
+          code: "custom",
+          path: ["targets", t, "endpoints", e, "login", "passwordFile"],
+          message:
+            "on AWS this must be the ARN of a Secrets Manager secret holding the password (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",
+        });
+      }
+    });
+  });
+}
+
 /** Local mode (`email-scout serve`): everything, with dataDir and probeKeyFile required. */
 export const configSchema = z.strictObject(configFields).superRefine(crossChecks);
-/** The CDK app: the same format; local-only keys may be left out (and are ignored). */
+/** The deploy format without the AWS rules: local-only keys may be left out (and are ignored). */
 export const deployConfigSchema = deployObject.superRefine(crossChecks);
+/** The AWS shape (the CDK app and the Lambdas): the deploy format and the rules only AWS adds. */
+export const awsDeployConfigSchema = deployConfigSchema.superRefine(awsChecks);
 
 export type ScoutConfig = z.infer<typeof configSchema>;
 export type DeployConfig = z.infer<typeof deployConfigSchema>;

@@ -1,5 +1,5 @@
-import type { Status } from "../checks/reasons.ts";
 import type { CertificateFacts } from "../checks/tls-facts.ts";
+import type { Status } from "../model/status.ts";
 import type { ScoutEvent } from "./event.ts";
 import { type EnvelopeInput, makeEvent } from "./make-event.ts";
 

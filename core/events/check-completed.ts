@@ -1,7 +1,7 @@
 import type { Phase } from "../checks/errors.ts";
-import type { Status } from "../checks/reasons.ts";
 import type { CheckResult } from "../checks/result.ts";
 import type { TlsFacts } from "../checks/tls-facts.ts";
+import type { Status } from "../model/status.ts";
 import type { ScoutEvent } from "./event.ts";
 import { type EnvelopeInput, makeEvent } from "./make-event.ts";
 

@@ -1,6 +1,12 @@
-import type { Status } from "../checks/reasons.ts";
-import type { TrackedStatus } from "../ports/status-store.ts";
-import type { StatusTransition } from "./status-changed.ts";
+import type { Status } from "../model/status.ts";
+import type { StatusChangeFacts, TrackedStatus } from "../ports/status-store.ts";
+
+/** A confirmed change of one subject's status: flap control confirms it, the StatusTracker reports it. */
+export interface StatusTransition extends StatusChangeFacts {
+  readonly targetId: string;
+  /** An endpoint URL as written in the configuration, or "roundtrip". */
+  readonly subject: string;
+}
 
 /** One result for one subject, as the tracker sees it. */
 export interface Observation {

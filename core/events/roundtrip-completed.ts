@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Status } from "../checks/reasons.ts";
+import type { Status } from "../model/status.ts";
 import type { ProbeRecord, ProbeState } from "../ports/probe-store.ts";
 import type { ScoutEvent } from "./event.ts";
 import { EVENT_ID_RANDOM_BYTES, newEventId } from "./event-id.ts";

@@ -1,4 +1,4 @@
-import type { Status } from "../checks/reasons.ts";
+import type { Status } from "../model/status.ts";
 import type { ProbeRecord } from "../ports/probe-store.ts";
 
 /** Round-trip times at or above which a returned probe is WARNING / CRITICAL. */

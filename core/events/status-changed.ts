@@ -1,18 +1,11 @@
-import type { Status } from "../checks/reasons.ts";
-import type { StatusChangeFacts } from "../ports/status-store.ts";
+import type { Status } from "../model/status.ts";
 import type { ScoutEvent } from "./event.ts";
+import type { StatusTransition } from "./flap-control.ts";
 import { type EnvelopeInput, isoTime, makeEvent } from "./make-event.ts";
 import type { StatusAnnouncement } from "./status-tracker.ts";
 
 /** The subject of a target's mail flow, next to its endpoints (which are named by URL). */
 export const ROUND_TRIP_SUBJECT = "roundtrip";
-
-/** A confirmed change of one subject's status, as the StatusTracker reports it. */
-export interface StatusTransition extends StatusChangeFacts {
-  readonly targetId: string;
-  /** An endpoint URL as written in the configuration, or "roundtrip". */
-  readonly subject: string;
-}
 
 export type StatusChangedData = {
   readonly subject: string;

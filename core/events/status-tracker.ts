@@ -1,9 +1,8 @@
-import type { Status } from "../checks/reasons.ts";
+import type { Status } from "../model/status.ts";
 import type { StatusStore, TrackedStatus, UnannouncedChange } from "../ports/status-store.ts";
 import type { ScoutEvent } from "./event.ts";
 import { newEventId } from "./event-id.ts";
-import { flapStep, type Observation } from "./flap-control.ts";
-import type { StatusTransition } from "./status-changed.ts";
+import { flapStep, type Observation, type StatusTransition } from "./flap-control.ts";
 
 const DAY_MS = 86_400_000;
 const CERTIFICATE_PREFIX = "cert:";

@@ -1,4 +1,4 @@
-import { STATUSES } from "../checks/reasons.ts";
+import { STATUSES } from "../model/status.ts";
 import type { UnannouncedChange } from "../ports/status-store.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { Status } from "../checks/reasons.ts";
+import type { Status } from "../model/status.ts";
 
 /**
  * The current status of one subject of a target, with flap control: `status` changes only

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { compareCodeUnits } from "../../core/basics/code-unit-order.ts";
-import { STATUSES, type Status } from "../../core/checks/reasons.ts";
 import { asUnannouncedChanges } from "../../core/events/unannounced-changes.ts";
+import { STATUSES, type Status } from "../../core/model/status.ts";
 import {
   atRevision,
   revisionOf,

@@ -1,11 +1,12 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Context } from "aws-lambda";
+import { loadConfigFile } from "../../core/config/load-config.ts";
 import type { DeployConfig } from "../../core/config/schema.ts";
 import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import { powertoolsLogger } from "../aws/powertools-logger.ts";
 import { SecretCache } from "../aws/secret-cache.ts";
-import { configPath, loadDeployConfig } from "./load-config.ts";
+import { CONFIG_FILE_HINT, configPath } from "./config-path.ts";
 
 /*
  * What every handler's wiring uses, apart from the prober's and correlator's runtime: the
@@ -38,7 +39,7 @@ export interface BaseRuntimeOptions {
 /** Reads the environment's config; throws naming the path and every problem in it. */
 export function createBaseRuntime(options: BaseRuntimeOptions = {}): BaseRuntime {
   const env = options.env ?? process.env;
-  const config = loadDeployConfig(configPath(env));
+  const config = loadConfigFile(configPath(env), "aws", { hint: CONFIG_FILE_HINT });
   const powertools = options.log === undefined ? powertoolsLogger() : undefined;
   return {
     env,

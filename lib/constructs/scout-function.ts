@@ -9,7 +9,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { DeployConfig } from "../../core/config/schema.ts";
-import { CONFIG_FILE_NAME } from "../../lambdas/runtime/load-config.ts";
+import { CONFIG_FILE_NAME } from "../../lambdas/runtime/config-path.ts";
 import { SecureQueue } from "./secure-queue.ts";
 
 /**

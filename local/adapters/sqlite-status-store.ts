@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
-import { STATUSES, type Status } from "../../core/checks/reasons.ts";
 import { asUnannouncedChanges } from "../../core/events/unannounced-changes.ts";
+import { STATUSES, type Status } from "../../core/model/status.ts";
 import {
   atRevision,
   isStillRead,

@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
+import { loadConfigFile } from "../../core/config/load-config.ts";
 import { ConfigError } from "../../core/config/parse-config.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";
 import { type Dashboard, startDashboard } from "../dashboard/start-dashboard.ts";
 import { consoleLogger } from "../serve/console-logger.ts";
-import { loadConfigFile } from "../serve/load-config.ts";
 import { LocalMonitor } from "../serve/monitor.ts";
 import { readPrivateFile } from "../serve/private-file.ts";
 import type { CommandIo } from "./io.ts";
@@ -61,7 +61,7 @@ async function run(values: ReturnType<typeof parseOptions>["values"], io: Comman
   const log = consoleLogger((line) => io.stderr(line));
   let monitor: LocalMonitor;
   try {
-    monitor = await LocalMonitor.open(loadConfigFile(values.config), log);
+    monitor = await LocalMonitor.open(loadConfigFile(values.config, "local"), log);
   } catch (error) {
     io.stderr(
       error instanceof ConfigError ? error.message : `email-scout serve: ${(error as Error).message}`,

@@ -1,4 +1,4 @@
-import type { Status } from "../../core/checks/reasons.ts";
+import type { Status } from "../../core/model/status.ts";
 import type { Board, BoardRow, RoundTripSummary } from "../dashboard/board.ts";
 
 /** ANSI colours per status; the status word is always printed too, so colour is never the only cue. */

@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
+import { loadConfigFile } from "../../core/config/load-config.ts";
 import { ConfigError } from "../../core/config/parse-config.ts";
+import type { ScoutConfig } from "../../core/config/schema.ts";
 import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";
 import { buildBoard } from "../dashboard/board.ts";
-import { loadConfigFile } from "../serve/load-config.ts";
 import type { CommandIo } from "./io.ts";
 import { withMonitorDatabase } from "./monitor-database.ts";
 import { renderStatusBoard } from "./status-board.ts";
@@ -72,9 +73,9 @@ async function run(
     io.stderr(`email-scout status: --hours must be a positive number, not "${values.hours}"`);
     return 2;
   }
-  let config: ReturnType<typeof loadConfigFile>;
+  let config: ScoutConfig;
   try {
-    config = loadConfigFile(values.config);
+    config = loadConfigFile(values.config, "local");
   } catch (error) {
     io.stderr(error instanceof ConfigError ? error.message : String(error));
     return 2;

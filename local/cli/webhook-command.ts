@@ -1,12 +1,12 @@
 import { parseArgs } from "node:util";
 import type { Secret } from "../../core/basics/secret.ts";
+import { loadConfigFile } from "../../core/config/load-config.ts";
 import { ConfigError } from "../../core/config/parse-config.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
 import { webhookTestEvent } from "../../core/events/webhook-test.ts";
 import { HTTP_WEBHOOK_POSTER } from "../../core/webhook/attempt.ts";
 import { decideRetry, retryPolicyFor } from "../../core/webhook/retry-policy.ts";
 import { OUTBOX_STATES, type OutboxRow, type OutboxState, SqliteOutbox } from "../adapters/sqlite-outbox.ts";
-import { loadConfigFile } from "../serve/load-config.ts";
 import { readWebhookSecretFile, WebhookEndpointError } from "../serve/webhook-endpoints.ts";
 import type { CommandIo } from "./io.ts";
 import { UsageError } from "./io.ts";
@@ -193,7 +193,7 @@ async function withOutbox(
   use: (outbox: SqliteOutbox, config: ScoutConfig) => number,
 ): Promise<number> {
   if (!values.config) throw new UsageError("--config FILE is required");
-  const config = loadConfigFile(values.config);
+  const config = loadConfigFile(values.config, "local");
   return withMonitorDatabase(config, values.config, io, "email-scout webhook: no outbox yet", (store) =>
     // No endpoints: this outbox only reads and redrives, it never publishes.
     use(new SqliteOutbox(store.db, [], { now: () => Date.now() }), config),

@@ -1,5 +1,4 @@
 import { percentile } from "../../core/basics/percentiles.ts";
-import type { Status } from "../../core/checks/reasons.ts";
 import type { CheckResult } from "../../core/checks/result.ts";
 import type { ScoutConfig, TargetConfig } from "../../core/config/schema.ts";
 import {
@@ -8,6 +7,7 @@ import {
   roundTripThresholdsOf,
 } from "../../core/events/roundtrip-status.ts";
 import { ROUND_TRIP_SUBJECT } from "../../core/events/status-changed.ts";
+import type { Status } from "../../core/model/status.ts";
 import type { CheckStore } from "../../core/ports/check-store.ts";
 import type { ProbeRecord, ProbeState, ProbeStore, RejectionLog } from "../../core/ports/probe-store.ts";
 import type { StatusStore, TrackedStatus } from "../../core/ports/status-store.ts";

@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import type { Status } from "../../core/checks/reasons.ts";
+import type { Status } from "../../core/model/status.ts";
 import type { ProbeState, RejectReason } from "../../core/ports/probe-store.ts";
 
 /**

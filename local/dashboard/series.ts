@@ -1,8 +1,8 @@
 import type { Database } from "better-sqlite3";
 import { percentile } from "../../core/basics/percentiles.ts";
 import { ENDPOINT_KINDS, isEndpointKindName } from "../../core/checks/endpoint-kinds.ts";
-import type { Status } from "../../core/checks/reasons.ts";
 import { worseStatus } from "../../core/checks/reasons.ts";
+import type { Status } from "../../core/model/status.ts";
 import type { ProbeRecord, ProbeState } from "../../core/ports/probe-store.ts";
 import { type RoundTripSummary, summarise } from "./board.ts";
 import { checkPoints } from "./queries.ts";

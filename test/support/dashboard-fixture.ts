@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Status } from "../../core/checks/reasons.ts";
 import type { CheckResult } from "../../core/checks/result.ts";
 import { configSchema, type ScoutConfig } from "../../core/config/schema.ts";
+import type { Status } from "../../core/model/status.ts";
 import type { Clock } from "../../core/ports/clock.ts";
 import type { TrackedStatus } from "../../core/ports/status-store.ts";
 import { SqliteStatusStore } from "../../local/adapters/sqlite-status-store.ts";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import { loadDeployConfig } from "../../lib/config/load-deploy-config.ts";
+import { loadStackConfig } from "../../lib/config/deploy-config.ts";
 import type { EmailScoutStack } from "../../lib/email-scout-stack.ts";
 import { SCOUT_FEATURE_FLAGS } from "../../lib/feature-flags.ts";
 import { addScoutStack } from "../../lib/scout-app.ts";
@@ -26,7 +26,7 @@ export function synthStack(configPath = TWO_TARGETS, options: SynthOptions = {})
     // The built-in CloudFormation schema check costs seconds per synth; `cdk synth` still runs it.
     builtinCloudFormationValidation: false,
   });
-  const stack: EmailScoutStack = addScoutStack(app, loadDeployConfig(configPath), {
+  const stack: EmailScoutStack = addScoutStack(app, loadStackConfig(configPath), {
     nag: options.nag ?? false,
   });
   return { app, stack, template: Template.fromStack(stack) };

@@ -1,4 +1,4 @@
-import type { Status } from "../../core/checks/reasons.ts";
+import type { Status } from "../../core/model/status.ts";
 import { shortSubject, type Verdict } from "./fault.ts";
 import type { SeenChange, Window } from "./recorder.ts";
 

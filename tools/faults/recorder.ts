@@ -1,8 +1,8 @@
-import type { Status } from "../../core/checks/reasons.ts";
 import type { CheckCompletedData } from "../../core/events/check-completed.ts";
 import type { ScoutEvent } from "../../core/events/event.ts";
 import type { RoundTripCompletedData } from "../../core/events/roundtrip-completed.ts";
 import type { StatusChangedData } from "../../core/events/status-changed.ts";
+import type { Status } from "../../core/model/status.ts";
 
 /** One confirmed status change, as the monitor published it. */
 export interface SeenChange {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../core/config/parse-config.ts";
-import { loadDeployConfig } from "../../../lib/config/load-deploy-config.ts";
+import { loadStackConfig } from "../../../lib/config/deploy-config.ts";
 import { proberMailPorts, targetProtocols } from "../../../lib/config/prober-ports.ts";
 import { scheduleRate } from "../../../lib/config/schedule-rate.ts";
 import { synthStack, TWO_TARGETS } from "../../support/synth-stack.ts";
@@ -45,22 +45,22 @@ describe("a stack pinned to an account and region", () => {
   });
 });
 
-describe("loadDeployConfig", () => {
+describe("loadStackConfig", () => {
   it("refuses a probe sender outside the inbound domain, naming the key", () => {
-    expect(() => loadDeployConfig(fixture("from-elsewhere.yaml"))).toThrow(ConfigError);
-    expect(() => loadDeployConfig(fixture("from-elsewhere.yaml"))).toThrow(
+    expect(() => loadStackConfig(fixture("from-elsewhere.yaml"))).toThrow(ConfigError);
+    expect(() => loadStackConfig(fixture("from-elsewhere.yaml"))).toThrow(
       /outbound\.from: must be at the inbound domain scout-returns\.example\.net/,
     );
   });
 
   it("wants login passwords as Secrets Manager ARNs, not files", () => {
-    expect(() => loadDeployConfig(fixture("password-file.yaml"))).toThrow(
+    expect(() => loadStackConfig(fixture("password-file.yaml"))).toThrow(
       /targets\[0\]\.endpoints\[0\]\.login\.passwordFile: on AWS this must be the ARN of a Secrets Manager secret/,
     );
   });
 
   it("names a missing file and how to pass another", () => {
-    expect(() => loadDeployConfig(fixture("nope.yaml"))).toThrow(
+    expect(() => loadStackConfig(fixture("nope.yaml"))).toThrow(
       /nope\.yaml: invalid configuration\n.*ENOENT.*-c config=/,
     );
   });
@@ -75,12 +75,12 @@ describe("schedule and ports", () => {
   });
 
   it("opens every default mail port plus the ports endpoints name", () => {
-    const config = loadDeployConfig(TWO_TARGETS);
+    const config = loadStackConfig(TWO_TARGETS);
     expect(proberMailPorts(config)).toEqual([25, 110, 143, 465, 587, 993, 995, 2587, 10995]);
   });
 
   it("lists a target's protocols as the checks report them", () => {
-    const [first, second] = loadDeployConfig(TWO_TARGETS).targets;
+    const [first, second] = loadStackConfig(TWO_TARGETS).targets;
     expect(first && targetProtocols(first)).toEqual(["smtp", "imap"]);
     expect(second && targetProtocols(second)).toEqual(["pop3"]);
   });

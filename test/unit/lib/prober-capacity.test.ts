@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadDeployConfig } from "../../../lib/config/load-deploy-config.ts";
+import { loadStackConfig } from "../../../lib/config/deploy-config.ts";
 import { synthStack, TWO_TARGETS } from "../../support/synth-stack.ts";
 
 let template: Template;
@@ -38,9 +38,9 @@ describe("prober memory (aws.proberMemoryMb)", () => {
   });
 
   it("refuses sizes Lambda does not offer, naming the key", () => {
-    expect(() => loadDeployConfig(fixtureWith("  proberMemoryMb: 100"))).toThrow(/aws\.proberMemoryMb/);
-    expect(() => loadDeployConfig(fixtureWith("  proberMemoryMb: 20000"))).toThrow(/aws\.proberMemoryMb/);
-    expect(() => loadDeployConfig(fixtureWith("  proberMemoryMb: 512.5"))).toThrow(/aws\.proberMemoryMb/);
+    expect(() => loadStackConfig(fixtureWith("  proberMemoryMb: 100"))).toThrow(/aws\.proberMemoryMb/);
+    expect(() => loadStackConfig(fixtureWith("  proberMemoryMb: 20000"))).toThrow(/aws\.proberMemoryMb/);
+    expect(() => loadStackConfig(fixtureWith("  proberMemoryMb: 512.5"))).toThrow(/aws\.proberMemoryMb/);
   });
 });
 

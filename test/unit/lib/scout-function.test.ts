@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { App, Duration, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadDeployConfig } from "../../../lib/config/load-deploy-config.ts";
+import { loadStackConfig } from "../../../lib/config/deploy-config.ts";
 import {
   lazyModuleFiles,
   retentionFor,
@@ -15,7 +15,7 @@ import {
 } from "../../../lib/constructs/scout-function.ts";
 import { TWO_TARGETS } from "../../support/synth-stack.ts";
 
-const config = loadDeployConfig(TWO_TARGETS);
+const config = loadStackConfig(TWO_TARGETS);
 let template: Template;
 let bundleDir: string;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Status } from "../../../../core/checks/reasons.ts";
 import { newEventId } from "../../../../core/events/event-id.ts";
-import type { StatusTransition } from "../../../../core/events/status-changed.ts";
+import type { StatusTransition } from "../../../../core/events/flap-control.ts";
 import { StatusTracker } from "../../../../core/events/status-tracker.ts";
+import type { Status } from "../../../../core/model/status.ts";
 import { MemoryStatusStore } from "../../../../local/adapters/memory-status-store.ts";
 import { ENDPOINT, T0 } from "../../../support/event-fixtures.ts";
 

@@ -6,11 +6,13 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parseDeployConfigText } from "../../../../core/config/parse-config.ts";
 import { SecretCache } from "../../../../lambdas/aws/secret-cache.ts";
+import { configPath } from "../../../../lambdas/runtime/config-path.ts";
 import { requiredEnv } from "../../../../lambdas/runtime/env.ts";
-import { configPath, loadDeployConfig } from "../../../../lambdas/runtime/load-config.ts";
+import { createBaseRuntime } from "../../../../lambdas/runtime/lambda-basics.ts";
 import { readLoginPasswords } from "../../../../lambdas/runtime/login-passwords.ts";
 import { createRuntime } from "../../../../lambdas/runtime/runtime.ts";
 import { REGION, useFakeAwsEnvironment } from "../../../support/aws-standins.ts";
+import { RecordingLogger } from "../../../support/recording-logger.ts";
 
 useFakeAwsEnvironment();
 const secrets = mockClient(SecretsManagerClient);
@@ -43,7 +45,8 @@ describe("where the config is read from", () => {
   });
 
   it("names the path and the fix when the file is missing", () => {
-    expect(() => loadDeployConfig(join(dir, "absent.json"))).toThrow(
+    const env = { SCOUT_CONFIG_FILE: join(dir, "absent.json") };
+    expect(() => createBaseRuntime({ env, log: new RecordingLogger() })).toThrow(
       `cannot read the Email Scout config ${join(dir, "absent.json")} (ENOENT): the stack copies it into the bundle; set SCOUT_CONFIG_FILE if it lives elsewhere`,
     );
   });

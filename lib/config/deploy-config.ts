@@ -1,0 +1,21 @@
+import { loadConfigFile } from "../../core/config/load-config.ts";
+import type { DeployConfig } from "../../core/config/schema.ts";
+
+/** The configuration `cdk synth` and `cdk deploy` read when no -c config=... names one. */
+export const DEFAULT_DEPLOY_CONFIG = "config/aws-example.yaml";
+
+/** How the CDK app is pointed at another file, for the message when the file cannot be read. */
+export const DEPLOY_CONFIG_HINT = "pass another one with -c config=path/to/config.yaml";
+
+/** The CDK app's configuration: the one loader in its AWS shape (core/config/load-config.ts). */
+export function loadStackConfig(path: string): DeployConfig {
+  return loadConfigFile(path, "aws", { hint: DEPLOY_CONFIG_HINT });
+}
+
+/** The Secrets Manager ARNs of the endpoints' login passwords (on AWS, login.passwordFile holds one). */
+export function loginPasswordSecretArns(config: DeployConfig): string[] {
+  const arns = config.targets.flatMap((target) =>
+    target.endpoints.flatMap((endpoint) => (endpoint.login ? [endpoint.login.passwordFile] : [])),
+  );
+  return [...new Set(arns)];
+}
