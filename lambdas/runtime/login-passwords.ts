@@ -1,8 +1,6 @@
 import { Secret } from "../../core/basics/secret.ts";
-import type { DeployConfig } from "../../core/config/schema.ts";
+import { type DeployConfig, SECRETS_MANAGER_ARN } from "../../core/config/schema.ts";
 import type { SecretCache } from "../aws/secret-cache.ts";
-
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 
 /**
  * On AWS there are no password files: an endpoint's `login.passwordFile` names a Secrets
@@ -18,7 +16,7 @@ export async function readLoginPasswords(
     target.endpoints.forEach((endpoint, e) => {
       const reference = endpoint.login?.passwordFile;
       if (reference === undefined) return;
-      if (!SECRET_ARN.test(reference)) {
+      if (!SECRETS_MANAGER_ARN.test(reference)) {
         throw new Error(
           `targets[${t}].endpoints[${e}].login.passwordFile: on AWS this must be the ARN of a Secrets Manager ` +
             "secret holding the password (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",

@@ -1,4 +1,5 @@
 import { SESClient } from "@aws-sdk/client-ses";
+import { probeFromAddress } from "../../core/config/schema.ts";
 import { planChecks } from "../../core/cycle/check-plan.ts";
 import type { CyclePorts } from "../../core/cycle/cycle-ports.ts";
 import { ROUND_TRIP_SUBJECT } from "../../core/events/status-changed.ts";
@@ -28,7 +29,7 @@ export function createProberRuntime(options: ProberOptions): ProberRuntime {
   return {
     ...shared,
     sender: new SesMailSender(options.ses ?? new SESClient(AWS_CLIENT_DEFAULTS)),
-    from: optionalEnv(ENV.sesFrom, shared.env) ?? config.outbound.from ?? config.inbound.returnAddress,
+    from: optionalEnv(ENV.sesFrom, shared.env) ?? probeFromAddress(config),
   };
 }
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { ScoutConfig } from "../../core/config/schema.ts";
+import { probeFromAddress, type ScoutConfig } from "../../core/config/schema.ts";
 import { type PlannedCheck, planChecks } from "../../core/cycle/check-plan.ts";
 import type { CyclePorts } from "../../core/cycle/cycle-ports.ts";
 import { runCycle, runSweep } from "../../core/cycle/run-cycle.ts";
@@ -74,7 +74,7 @@ export class LocalMonitor {
       planChecks: async () => checks,
       checks: store,
       sender,
-      probeFrom: config.outbound.from ?? config.inbound.returnAddress,
+      probeFrom: probeFromAddress(config),
     };
     this.inbound = new InboundPort(config.inbound, spool, () => void this.drainSpool(), log, clock);
     this.drainer = new SpoolDrainer({
