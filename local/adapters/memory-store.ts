@@ -1,6 +1,7 @@
 import { compareCodeUnits } from "../../core/basics/code-unit-order.ts";
+import { asError } from "../../core/basics/describe-error.ts";
 import type { CheckResult } from "../../core/checks/result.ts";
-import type { CheckStore } from "../../core/ports/check-store.ts";
+import type { CheckStore, SaveCheckResultsOptions, StoredCheck } from "../../core/ports/check-store.ts";
 import {
   MAX_REJECTION_DETAIL,
   type NewProbe,
@@ -89,6 +90,18 @@ export class MemoryStore implements ProbeStore, RejectionLog, CheckStore {
     if (Number.isNaN(startedAtMs))
       throw new Error(`check result of ${result.endpoint} has no valid startedAt`);
     this.checks.push({ targetId, startedAtMs, seq: this.checks.length, result });
+  }
+
+  /** Each entry is stored or refused on its own; `options` changes nothing in memory. */
+  async saveCheckResults(
+    entries: readonly StoredCheck[],
+    _options: SaveCheckResultsOptions,
+  ): Promise<(Error | undefined)[]> {
+    const errors: (Error | undefined)[] = [];
+    for (const { targetId, result } of entries) {
+      errors.push(await this.saveCheckResult(targetId, result).then(() => undefined, asError));
+    }
+    return errors;
   }
 
   async latestCheckResults(): Promise<{ targetId: string; result: CheckResult }[]> {

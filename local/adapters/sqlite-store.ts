@@ -1,8 +1,9 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { asError } from "../../core/basics/describe-error.ts";
 import type { CheckResult } from "../../core/checks/result.ts";
-import type { CheckStore } from "../../core/ports/check-store.ts";
+import type { CheckStore, SaveCheckResultsOptions, StoredCheck } from "../../core/ports/check-store.ts";
 import {
   type BounceFacts,
   type Hop,
@@ -82,6 +83,7 @@ export class SqliteStore implements ProbeStore, OutcomeAnnouncements, RejectionL
   private readonly insertRejection;
   private readonly countRejections;
   private readonly insertCheck;
+  private readonly insertChecks;
   private readonly selectLatestChecks;
   private readonly selectCheckHistory;
   private readonly prune;
@@ -137,6 +139,19 @@ export class SqliteStore implements ProbeStore, OutcomeAnnouncements, RejectionL
     this.insertCheck = db.prepare<[string, string, number, string, string, string]>(
       `INSERT INTO check_results (target_id, endpoint, started_at_ms, status, reason, result_json)
        VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    // One transaction for the lot; an entry that fails is left out and reported, the rest commit.
+    this.insertChecks = db.transaction((entries: readonly StoredCheck[]) =>
+      entries.map(({ targetId, result }) => {
+        try {
+          this.insertCheckResult(targetId, result);
+          return undefined;
+        } catch (error) {
+          // An error that ended the transaction itself (SQLITE_FULL, say) fails the lot.
+          if (!db.inTransaction) throw error;
+          return asError(error);
+        }
+      }),
     );
     this.selectLatestChecks = db.prepare<[], { target_id: string; result_json: string }>(
       `SELECT target_id, result_json FROM (
@@ -252,14 +267,23 @@ export class SqliteStore implements ProbeStore, OutcomeAnnouncements, RejectionL
   }
 
   async saveCheckResult(targetId: string, result: CheckResult): Promise<void> {
-    this.insertCheck.run(
-      targetId,
-      result.endpoint,
-      startedAtMs(result),
-      result.status,
-      result.reason,
-      JSON.stringify(result),
-    );
+    this.insertCheckResult(targetId, result);
+  }
+
+  /**
+   * All in one transaction: the latest view is a query over the history, so the order of
+   * writing does not matter and `options` changes nothing here. When the transaction itself
+   * fails (the database is closed, the disk full), nothing is stored and every entry gets the error.
+   */
+  async saveCheckResults(
+    entries: readonly StoredCheck[],
+    _options: SaveCheckResultsOptions,
+  ): Promise<(Error | undefined)[]> {
+    try {
+      return this.insertChecks(entries);
+    } catch (error) {
+      return entries.map(() => asError(error));
+    }
   }
 
   async latestCheckResults(): Promise<{ targetId: string; result: CheckResult }[]> {
@@ -286,6 +310,17 @@ export class SqliteStore implements ProbeStore, OutcomeAnnouncements, RejectionL
    */
   pruneOlderThan(cutoffMs: number): { checkResults: number; rejections: number; probes: number } {
     return this.prune(cutoffMs);
+  }
+
+  private insertCheckResult(targetId: string, result: CheckResult): void {
+    this.insertCheck.run(
+      targetId,
+      result.endpoint,
+      startedAtMs(result),
+      result.status,
+      result.reason,
+      JSON.stringify(result),
+    );
   }
 
   private insertNew(probe: NewProbe, state: ProbeState, atMs: number, error: string | null): void {

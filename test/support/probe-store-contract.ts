@@ -245,6 +245,67 @@ export function describeProbeStoreContract(
         expect(await store.checkHistory("mx1", "pop3s", T0, 100)).toEqual([]);
       });
 
+      it("stores a batch as saveCheckResult stores each entry, reporting every slot stored", async () => {
+        await store.saveCheckResult("mx1", checkResult("smtp", T0 + 5_000));
+        const entries = [
+          { targetId: "mx1", result: checkResult("smtp", T0 + 1_000) },
+          { targetId: "mx1", result: checkResult("imaps", T0 + 2_000) },
+          {
+            targetId: "mx1",
+            result: checkResult("imaps", T0 + 1_000, { status: "WARNING", reason: "slow" }),
+          },
+          { targetId: "mx2", result: checkResult("smtp", T0 + 3_000) },
+        ];
+        expect(await store.saveCheckResults(entries, { concurrency: 2 })).toEqual([
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+        ]);
+        expect(await store.saveCheckResults([], { concurrency: 2 })).toEqual([]);
+        // The older batch entry never rolls the latest back, nor does the older of two in one batch.
+        expect(await store.latestCheckResults()).toEqual([
+          { targetId: "mx1", result: checkResult("imaps", T0 + 2_000) },
+          { targetId: "mx1", result: checkResult("smtp", T0 + 5_000) },
+          { targetId: "mx2", result: checkResult("smtp", T0 + 3_000) },
+        ]);
+        const times = async (endpoint: string) =>
+          (await store.checkHistory("mx1", endpoint, T0, 10)).map((r) => Date.parse(r.startedAt) - T0);
+        expect(await times("smtp")).toEqual([1_000, 5_000]);
+        expect(await times("imaps")).toEqual([1_000, 2_000]);
+      });
+
+      it("may write a batch's latest results unconditionally while the caller says none is newer", async () => {
+        const entries = [
+          { targetId: "mx1", result: checkResult("smtp", T0 + 2_000) },
+          { targetId: "mx1", result: checkResult("smtp", T0 + 1_000, { status: "WARNING", reason: "slow" }) },
+        ];
+        const errors = await store.saveCheckResults(entries, {
+          concurrency: 1,
+          latestUnconditionally: () => true,
+        });
+        expect(errors).toEqual([undefined, undefined]);
+        expect(await store.latestCheckResults()).toEqual([
+          { targetId: "mx1", result: checkResult("smtp", T0 + 2_000) },
+        ]);
+        expect(await store.checkHistory("mx1", "smtp", T0, 10)).toHaveLength(2);
+      });
+
+      it("reports an entry it cannot store in that entry's slot, and stores the others", async () => {
+        const entries = [
+          { targetId: "mx1", result: checkResult("smtp", T0) },
+          { targetId: "mx1", result: { ...checkResult("imaps", T0), startedAt: "not a time" } },
+          { targetId: "mx2", result: checkResult("smtp", T0 + 1) },
+        ];
+        const errors = await store.saveCheckResults(entries, { concurrency: 2 });
+        expect(errors).toEqual([undefined, expect.any(Error), undefined]);
+        expect(errors[1]?.message).toBe("check result of imaps has no valid startedAt");
+        expect((await store.latestCheckResults()).map((l) => [l.targetId, l.result.endpoint])).toEqual([
+          ["mx1", "smtp"],
+          ["mx2", "smtp"],
+        ]);
+      });
+
       it("keeps the whole result", async () => {
         const full = checkResult("submission", T0, {
           address: "192.0.2.1",

@@ -53,6 +53,7 @@ async function freshStores() {
     countRejection: (reason, detail, at) => probes.countRejection(reason, detail, at),
     rejectionCounts: (since) => probes.rejectionCounts(since),
     saveCheckResult: (target, result) => checks.saveCheckResult(target, result),
+    saveCheckResults: (entries, options) => checks.saveCheckResults(entries, options),
     latestCheckResults: () => checks.latestCheckResults(),
     checkHistory: (target, endpoint, since, limit) => checks.checkHistory(target, endpoint, since, limit),
   };

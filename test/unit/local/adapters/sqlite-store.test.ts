@@ -124,6 +124,37 @@ describe("SqliteStore", () => {
     });
   });
 
+  it("reports every entry of a batch when the database cannot be written at all", async () => {
+    const store = await open();
+    opened.length = 0;
+    store.close();
+    const entries = [
+      { targetId: "mx1", result: checkResult("smtp", T0) },
+      { targetId: "mx2", result: checkResult("smtp", T0) },
+    ];
+    const errors = await store.saveCheckResults(entries, { concurrency: 1 });
+    expect(errors.map((error) => error?.message)).toEqual([
+      "The database connection is not open",
+      "The database connection is not open",
+    ]);
+  });
+
+  it("rolls the whole batch back when an entry's error ends the transaction", async () => {
+    const path = join(dir, "scout.db");
+    const store = await open(path);
+    // A trigger that aborts the transaction on the second entry, as a full disk would.
+    store.db.exec(`CREATE TRIGGER refuse_mx2 BEFORE INSERT ON check_results WHEN NEW.target_id = 'mx2'
+      BEGIN SELECT RAISE(ROLLBACK, 'disk full'); END`);
+    const entries = [
+      { targetId: "mx1", result: checkResult("smtp", T0) },
+      { targetId: "mx2", result: checkResult("smtp", T0) },
+      { targetId: "mx3", result: checkResult("smtp", T0) },
+    ];
+    const errors = await store.saveCheckResults(entries, { concurrency: 1 });
+    expect(errors.map((error) => error?.message)).toEqual(["disk full", "disk full", "disk full"]);
+    expect(await store.latestCheckResults()).toEqual([]);
+  });
+
   describe("migrations", () => {
     it("bring an empty database to the current version; reopening changes nothing", async () => {
       const path = join(dir, "scout.db");
