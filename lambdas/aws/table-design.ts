@@ -11,6 +11,8 @@ export const PROBES_TABLE_DESIGN = {
     { AttributeName: "sentAtMs", AttributeType: "N" },
     { AttributeName: "openState", AttributeType: "S" },
     { AttributeName: "deadlineMs", AttributeType: "N" },
+    { AttributeName: "unannounced", AttributeType: "S" },
+    { AttributeName: "updatedAtMs", AttributeType: "N" },
   ],
   KeySchema: [{ AttributeName: "probeId", KeyType: "HASH" }],
   GlobalSecondaryIndexes: [
@@ -29,6 +31,17 @@ export const PROBES_TABLE_DESIGN = {
       KeySchema: [
         { AttributeName: "openState", KeyType: "HASH" },
         { AttributeName: "deadlineMs", KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "ALL" },
+    },
+    {
+      // Sparse: unannounced is set from an outcome's write until its event is queued. ALL, so the
+      // leftovers to announce come whole from one Query (an event needs every outcome field);
+      // an item stays in it only until it is announced, so the copy costs next to nothing.
+      IndexName: "unannouncedByTime",
+      KeySchema: [
+        { AttributeName: "unannounced", KeyType: "HASH" },
+        { AttributeName: "updatedAtMs", KeyType: "RANGE" },
       ],
       Projection: { ProjectionType: "ALL" },
     },

@@ -95,6 +95,30 @@ describe("DynamoProbeStore item layout", () => {
     expect((await rawProbe("p1"))?.expiresAt).toBe((T0 + 5_000_000) / 1000 + RETENTION_DAYS * 86_400);
   });
 
+  it("sets unannounced with each outcome, never on a sent probe, and removes it when announced", async () => {
+    await stores.probes.recordSent(probe("p1"));
+    expect(await rawProbe("p1")).not.toHaveProperty("unannounced");
+    await stores.probes.transition("p1", ["sent"], "returned", { rttMs: 5 }, T0 + 5);
+    expect(await rawProbe("p1")).toMatchObject({ unannounced: "pending", updatedAtMs: T0 + 5 });
+    await stores.probes.markOutcomesAnnounced([{ probeId: "p1", state: "returned" }]);
+    expect(await rawProbe("p1")).not.toHaveProperty("unannounced");
+
+    await stores.probes.recordSendFailed(probe("p2"), "550 no", T0);
+    expect(await rawProbe("p2")).toMatchObject({ unannounced: "pending" });
+  });
+
+  it("marks the other probes and then throws when one mark fails", async () => {
+    for (const id of ["p1", "p2"]) await stores.probes.recordSendFailed(probe(id), "550 no", T0);
+    // DynamoDB refuses an empty string as a key: a failure that is not a refused condition.
+    const marks = [
+      { probeId: "p1", state: "send-failed" as const },
+      { probeId: "", state: "send-failed" as const },
+      { probeId: "p2", state: "send-failed" as const },
+    ];
+    await expect(stores.probes.markOutcomesAnnounced(marks)).rejects.toThrow(/empty string/);
+    expect(await stores.probes.unannouncedOutcomes(10)).toEqual([]);
+  });
+
   it("treats a transition from no state as no change", async () => {
     await stores.probes.recordSent(probe("p1"));
     expect(await stores.probes.transition("p1", [], "returned", {}, T0)).toBeUndefined();
