@@ -4,12 +4,10 @@ import type { Clock } from "../../core/ports/clock.ts";
 import { systemClock } from "../../core/ports/clock.ts";
 import type {
   NewProbe,
-  OutcomeAnnouncements,
   ProbeOutcome,
   ProbeRecord,
   ProbeState,
   ProbeStore,
-  RejectionLog,
   RejectReason,
 } from "../../core/ports/probe-store.ts";
 import { isConditionalCheckFailed } from "./dynamo-errors.ts";
@@ -63,8 +61,11 @@ export interface DynamoProbeStoreOptions {
   readonly clock?: Clock;
 }
 
-/** ProbeStore, OutcomeAnnouncements and RejectionLog on DynamoDB; see the comment above for the item layout. */
-export class DynamoProbeStore implements ProbeStore, OutcomeAnnouncements, RejectionLog {
+/**
+ * ProbeStore on DynamoDB; see the comment above for the item layout. Rejections are counted in
+ * RESULTS_TABLE by a DynamoRejectionLog.
+ */
+export class DynamoProbeStore implements ProbeStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly retentionDays: number;

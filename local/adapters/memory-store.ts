@@ -9,7 +9,6 @@ import {
   type ProbeRecord,
   type ProbeState,
   type ProbeStore,
-  type RejectionLog,
   type RejectReason,
 } from "../../core/ports/probe-store.ts";
 
@@ -26,8 +25,10 @@ interface SavedCheck {
  * Same semantics as SqliteStore; a transition checks and writes with no await in between,
  * so it is as atomic as SQLite's conditional UPDATE.
  */
-export class MemoryStore implements ProbeStore, RejectionLog, CheckStore {
+export class MemoryStore implements ProbeStore, CheckStore {
   private readonly probes = new Map<string, ProbeRecord>();
+  /** Probes whose current outcome is not announced yet. */
+  private readonly unannounced = new Set<string>();
   private readonly rejections: { reason: RejectReason; detail: string; atMs: number }[] = [];
   private readonly checks: SavedCheck[] = [];
 
@@ -37,6 +38,7 @@ export class MemoryStore implements ProbeStore, RejectionLog, CheckStore {
 
   async recordSendFailed(probe: NewProbe, error: string, atMs: number): Promise<void> {
     this.insertNew({ ...newProbe(probe), state: "send-failed", updatedAtMs: atMs, error });
+    this.unannounced.add(probe.probeId);
   }
 
   async transition(
@@ -52,7 +54,21 @@ export class MemoryStore implements ProbeStore, RejectionLog, CheckStore {
     const given = Object.fromEntries(Object.entries(outcome).filter(([, value]) => value !== undefined));
     const next: ProbeRecord = { ...current, ...given, state: to, updatedAtMs: atMs };
     this.probes.set(probeId, next);
+    this.unannounced.add(probeId);
     return next;
+  }
+
+  async unannouncedOutcomes(limit: number): Promise<ProbeRecord[]> {
+    return [...this.unannounced]
+      .flatMap((probeId) => this.probes.get(probeId) ?? [])
+      .sort((a, b) => a.updatedAtMs - b.updatedAtMs || compareCodeUnits(a.probeId, b.probeId))
+      .slice(0, limit);
+  }
+
+  async markOutcomesAnnounced(probes: readonly Pick<ProbeRecord, "probeId" | "state">[]): Promise<void> {
+    for (const { probeId, state } of probes) {
+      if (this.probes.get(probeId)?.state === state) this.unannounced.delete(probeId);
+    }
   }
 
   async get(probeId: string): Promise<ProbeRecord | undefined> {

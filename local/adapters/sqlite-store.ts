@@ -9,12 +9,10 @@ import {
   type Hop,
   MAX_REJECTION_DETAIL,
   type NewProbe,
-  type OutcomeAnnouncements,
   type ProbeOutcome,
   type ProbeRecord,
   type ProbeState,
   type ProbeStore,
-  type RejectionLog,
   type RejectReason,
 } from "../../core/ports/probe-store.ts";
 import { migrate } from "./sqlite-migrations.ts";
@@ -68,11 +66,13 @@ const PROBE_COLUMNS = `probe_id, target_id, to_address, message_id, sent_at_ms, 
   bounce_json, error`;
 
 /**
- * ProbeStore, RejectionLog and CheckStore on one SQLite file (local mode). WAL lets the
- * dashboard read while the monitor writes; every probe state change is one conditional
- * UPDATE, so two connections (or processes) racing on one probe record one result.
+ * ProbeStore and CheckStore on one SQLite file (local mode). WAL lets the dashboard read while
+ * the monitor writes; every probe state change is one conditional UPDATE, so two connections
+ * (or processes) racing on one probe record one result. A probe's `announced` column is 0 from
+ * the moment an outcome is written until markOutcomesAnnounced; rows from before the column
+ * existed got 1.
  */
-export class SqliteStore implements ProbeStore, OutcomeAnnouncements, RejectionLog, CheckStore {
+export class SqliteStore implements ProbeStore, CheckStore {
   private readonly insertProbe;
   private readonly transitionProbe;
   private readonly selectProbe;

@@ -1,10 +1,11 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { StatusTracker } from "../../../../core/events/status-tracker.ts";
 import { DynamoCheckStore } from "../../../../lambdas/aws/dynamo-check-store.ts";
 import { documentClient } from "../../../../lambdas/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../../../lambdas/aws/dynamo-probe-store.ts";
 import { DynamoStatusStore } from "../../../../lambdas/aws/dynamo-status-store.ts";
+import { expiresAtSeconds } from "../../../../lambdas/aws/results-table.ts";
 import {
   createScoutTables,
   type DynamoStandIn,
@@ -43,24 +44,37 @@ async function freshStores() {
   });
   const checks = new DynamoCheckStore({ doc, table: tables.resultsTable, retentionDays: RETENTION_DAYS });
   const statuses = new DynamoStatusStore({ doc, table: tables.resultsTable, retentionDays: RETENTION_DAYS });
-  const store: Store = {
+  const store: Store & { readonly rawPut: (item: Record<string, unknown>) => Promise<void> } = {
     recordSent: (p) => probes.recordSent(p),
     recordSendFailed: (p, e, at) => probes.recordSendFailed(p, e, at),
     transition: (id, from, to, outcome, at) => probes.transition(id, from, to, outcome, at),
     get: (id) => probes.get(id),
     overdue: (now, limit) => probes.overdue(now, limit),
     recent: (target, since, limit) => probes.recent(target, since, limit),
+    unannouncedOutcomes: (limit) => probes.unannouncedOutcomes(limit),
+    markOutcomesAnnounced: (marks) => probes.markOutcomesAnnounced(marks),
     countRejection: (reason, detail, at) => probes.countRejection(reason, detail, at),
     rejectionCounts: (since) => probes.rejectionCounts(since),
     saveCheckResult: (target, result) => checks.saveCheckResult(target, result),
     saveCheckResults: (entries, options) => checks.saveCheckResults(entries, options),
     latestCheckResults: () => checks.latestCheckResults(),
     checkHistory: (target, endpoint, since, limit) => checks.checkHistory(target, endpoint, since, limit),
+    rawPut: async (item) => {
+      await doc.send(new PutCommand({ TableName: tables.probesTable, Item: item }));
+    },
   };
   return { doc, tables, probes, checks, statuses, store };
 }
 
-describeProbeStoreContract("DynamoDB stores on dynalite", async () => (await freshStores()).store);
+describeProbeStoreContract("DynamoDB stores on dynalite", async () => (await freshStores()).store, {
+  // An item as written before announcements were kept: every attribute but `unannounced`.
+  writeOldProbe: (store, record) =>
+    store.rawPut({
+      ...record,
+      ...(record.state === "sent" && { openState: "sent" }),
+      expiresAt: expiresAtSeconds(record.deadlineMs, RETENTION_DAYS),
+    }),
+});
 
 describe("DynamoProbeStore item layout", () => {
   let stores: Awaited<ReturnType<typeof freshStores>>;
