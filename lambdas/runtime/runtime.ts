@@ -1,7 +1,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import type { CheckStore } from "../../core/ports/check-store.ts";
 import type { EventSink } from "../../core/ports/event-sink.ts";
+import type { ProbeStore } from "../../core/ports/probe-store.ts";
 import { parseProbeKeyFile } from "../../core/wire/probe-key.ts";
 import { DynamoCheckStore } from "../aws/dynamo-check-store.ts";
 import { documentClient } from "../aws/dynamo-client.ts";
@@ -25,8 +27,8 @@ export const DEFAULT_RETENTION_DAYS = 30;
 export interface Runtime extends BaseRuntime {
   /** The config's aws.retentionDays, or DEFAULT_RETENTION_DAYS. */
   readonly retentionDays: number;
-  readonly probes: DynamoProbeStore;
-  readonly checks: DynamoCheckStore;
+  readonly probes: ProbeStore;
+  readonly checks: CheckStore;
   readonly statuses: DynamoStatusStore;
   readonly secrets: SecretCache;
   /** Undefined when EVENTS_QUEUE_URL is unset: events are then only logged. */
