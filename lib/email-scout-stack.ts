@@ -217,7 +217,7 @@ export class EmailScoutStack extends Stack {
           fn.role,
           table.node.defaultChild as CfnElement,
           "/index/*",
-          "Queries on the table's own global secondary indexes (byTarget, openByDeadline); no other table.",
+          "Queries on the table's own global secondary indexes (byTarget, openByDeadline, unannouncedByTime); no other table.",
         );
       }
     }

@@ -1,7 +1,7 @@
 /**
- * Where probes and their outcomes live: SQLite in local mode, DynamoDB on AWS. Every state
- * change is conditional on the current state, so duplicate or concurrent deliveries of the
- * same return record one result.
+ * Where probes and their outcomes live: SQLite in local mode, DynamoDB on AWS, memory for the
+ * one-shot `email-scout probe`. Every state change is conditional on the current state, so
+ * duplicate or concurrent deliveries of the same return record one result.
  */
 
 /**
@@ -65,13 +65,23 @@ export type ProbeOutcome = Partial<
   >
 >;
 
+/**
+ * Every probe store offers all of this: the probes, which of their outcomes are announced, and
+ * the log of inbound mail that was rejected.
+ *
+ * Announcements: every outcome written (a transition, a send failure) starts unannounced, that
+ * is, its roundtrip.completed event is not known to be queued. A crash or a refused queue before
+ * the event is queued leaves it so, and the next cycle announces it again. Probes stored before
+ * announcements were kept count as announced.
+ */
 export interface ProbeStore {
   recordSent(probe: NewProbe): Promise<void>;
-  /** Records a probe that could not be sent at all. */
+  /** Records a probe that could not be sent at all; its outcome starts unannounced. */
   recordSendFailed(probe: NewProbe, error: string, atMs: number): Promise<void>;
   /**
-   * Moves a probe to `to` only if its current state is one of `from`. Returns the record
-   * after the change, or undefined when nothing changed (wrong state or unknown probe).
+   * Moves a probe to `to` only if its current state is one of `from`, leaving the new outcome
+   * unannounced. Returns the record after the change, or undefined when nothing changed (wrong
+   * state or unknown probe).
    */
   transition(
     probeId: string,
@@ -85,19 +95,14 @@ export interface ProbeStore {
   overdue(nowMs: number, limit: number): Promise<ProbeRecord[]>;
   /** Probes of a target sent at or after `sinceMs`, newest first. */
   recent(targetId: string, sinceMs: number, limit: number): Promise<ProbeRecord[]>;
-}
-
-/**
- * A probe store that knows which outcomes have their roundtrip.completed event queued (local
- * mode, where the outbox is in the same database). Every outcome written (a transition, a
- * send failure) starts unannounced; a crash or an outbox error before its event is queued
- * leaves it so, and the monitor announces it again.
- */
-export interface OutcomeAnnouncements {
-  /** Outcomes whose event is not known to be queued, oldest first. */
+  /** Outcomes whose event is not known to be queued, oldest first (by updatedAtMs). */
   unannouncedOutcomes(limit: number): Promise<ProbeRecord[]>;
   /** Marks each probe's outcome announced, if the probe is still in the state it was announced in. */
   markOutcomesAnnounced(probes: readonly Pick<ProbeRecord, "probeId" | "state">[]): Promise<void>;
+  /** Counts an inbound message that did not become a measurement; `detail` is cut to MAX_REJECTION_DETAIL. */
+  countRejection(reason: RejectReason, detail: string, atMs: number): Promise<void>;
+  /** Counts by reason since `sinceMs`. */
+  rejectionCounts(sinceMs: number): Promise<Partial<Record<RejectReason, number>>>;
 }
 
 /**
@@ -120,9 +125,3 @@ export type RejectReason =
 
 /** A rejection's detail is kept to this many characters (a forged mail may carry anything). */
 export const MAX_REJECTION_DETAIL = 500;
-
-export interface RejectionLog {
-  countRejection(reason: RejectReason, detail: string, atMs: number): Promise<void>;
-  /** Counts by reason since `sinceMs`. */
-  rejectionCounts(sinceMs: number): Promise<Partial<Record<RejectReason, number>>>;
-}

@@ -7,7 +7,6 @@ import type {
   ProbeRecord,
   ProbeState,
   ProbeStore,
-  RejectionLog,
   RejectReason,
 } from "../ports/probe-store.ts";
 import { decodeHeaderBlock } from "../wire/header-block.ts";
@@ -48,7 +47,7 @@ export type CorrelationOutcome =
   | { kind: "rejected"; reason: RejectReason; detail: string; probeId?: string };
 
 export interface CorrelateDeps {
-  store: ProbeStore & RejectionLog;
+  store: ProbeStore;
   key: Buffer;
   /** Where email_return sends returns, e.g. returns@scout-returns.example.com. */
   returnAddress: string;

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { compareCodeUnits } from "../../core/basics/code-unit-order.ts";
+import { asError } from "../../core/basics/describe-error.ts";
 import { mapBounded } from "../../core/basics/map-bounded.ts";
 import type { CheckResult } from "../../core/checks/result.ts";
-import type { CheckStore } from "../../core/ports/check-store.ts";
+import type { CheckStore, SaveCheckResultsOptions, StoredCheck } from "../../core/ports/check-store.ts";
 import { type BatchPut, type BatchRetry, writeBatches } from "./dynamo-batch-write.ts";
 import { isConditionalCheckFailed } from "./dynamo-errors.ts";
 import { queryItems } from "./dynamo-query.ts";
@@ -42,22 +43,19 @@ export class DynamoCheckStore implements CheckStore {
    * condition, so the caller says when no newer result of the same endpoints can be stored yet
    * (the prober: while no later run can have started); otherwise each latest item is one
    * conditional PutItem, as in saveCheckResult. At most `concurrency` calls are in flight.
-   * Returns, for each entry, the error that kept it from being stored, or undefined.
+   * Returns, for each entry, the error that kept it from being stored, or undefined. A batch
+   * DynamoDB refuses whole (an item over 400 KB, say) fails every entry in it.
    */
   async saveCheckResults(
     entries: readonly StoredCheck[],
-    options: {
-      readonly concurrency: number;
-      readonly latestUnconditionally: () => boolean;
-      readonly retry?: BatchRetry;
-    },
+    options: SaveCheckResultsOptions & { readonly retry?: BatchRetry },
   ): Promise<(Error | undefined)[]> {
     const errors = new Array<Error | undefined>(entries.length).fill(undefined);
     const items = entries.map((entry) => {
       try {
         return this.itemsOf(entry.targetId, entry.result);
       } catch (error) {
-        return error as Error;
+        return asError(error);
       }
     });
     const requests: BatchPut[] = [];
@@ -77,7 +75,7 @@ export class DynamoCheckStore implements CheckStore {
     });
     const latest = [...latestByKey.values()];
     const { doc, table } = this.options;
-    if (options.latestUnconditionally()) requests.push(...latest);
+    if (options.latestUnconditionally?.() === true) requests.push(...latest);
     else {
       await mapBounded(latest, options.concurrency, async ({ entry, item }) => {
         await this.putLatest(item).catch((error: unknown) => {
@@ -167,19 +165,9 @@ export class DynamoCheckStore implements CheckStore {
   }
 }
 
-/** One result to store, of one target. */
-export interface StoredCheck {
-  readonly targetId: string;
-  readonly result: CheckResult;
-}
-
 interface StoreItems {
   readonly history: Record<string, unknown>;
   readonly latest: Record<string, unknown>;
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 function parseResult(item: Record<string, unknown>): CheckResult {

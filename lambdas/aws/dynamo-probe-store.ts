@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { mapBounded } from "../../core/basics/map-bounded.ts";
 import type { Clock } from "../../core/ports/clock.ts";
 import { systemClock } from "../../core/ports/clock.ts";
 import type {
@@ -7,7 +8,6 @@ import type {
   ProbeRecord,
   ProbeState,
   ProbeStore,
-  RejectionLog,
   RejectReason,
 } from "../../core/ports/probe-store.ts";
 import { isConditionalCheckFailed } from "./dynamo-errors.ts";
@@ -22,11 +22,22 @@ import { checkRetentionDays, expiresAtSeconds } from "./results-table.ts";
  * transition REMOVEs it in the same conditional UpdateItem that changes `state`. GSI byTarget
  * (targetId, sentAtMs) answers "recent". `expiresAt` (TTL, epoch seconds) is set from the
  * retention at creation and moved on at every transition.
+ *
+ * `unannounced` = "pending" marks an outcome whose roundtrip.completed is not known to be
+ * queued: every transition and recordSendFailed SETs it in the same conditional write that
+ * stores the outcome (recordSent does not: a sent probe has no outcome yet), and
+ * markOutcomesAnnounced REMOVEs it only if the probe is still in the state announced. The
+ * sparse GSI unannouncedByTime (unannounced, updatedAtMs) then holds exactly the pending
+ * outcomes, oldest first. Items written before the attribute existed have none: announced.
  */
 
 export const OPEN_BY_DEADLINE_INDEX = "openByDeadline";
 export const BY_TARGET_INDEX = "byTarget";
+export const UNANNOUNCED_BY_TIME_INDEX = "unannouncedByTime";
 const OPEN = "sent";
+const PENDING = "pending";
+/** UpdateItem calls in flight at once when marking outcomes announced. */
+const MARK_CONCURRENCY = 8;
 
 /** Optional outcome fields, written only when given, so a later transition keeps earlier facts. */
 const OUTCOME_FIELDS = [
@@ -50,8 +61,11 @@ export interface DynamoProbeStoreOptions {
   readonly clock?: Clock;
 }
 
-/** ProbeStore and RejectionLog on DynamoDB; see the comment above for the item layout. */
-export class DynamoProbeStore implements ProbeStore, RejectionLog {
+/**
+ * ProbeStore on DynamoDB; see the comment above for the item layout. Rejections are counted in
+ * RESULTS_TABLE by a DynamoRejectionLog.
+ */
+export class DynamoProbeStore implements ProbeStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly retentionDays: number;
@@ -74,7 +88,7 @@ export class DynamoProbeStore implements ProbeStore, RejectionLog {
   }
 
   async recordSendFailed(probe: NewProbe, error: string, atMs: number): Promise<void> {
-    await this.insertNew(probe, { state: "send-failed", updatedAtMs: atMs, error });
+    await this.insertNew(probe, { state: "send-failed", updatedAtMs: atMs, error, unannounced: PENDING });
   }
 
   async transition(
@@ -90,8 +104,10 @@ export class DynamoProbeStore implements ProbeStore, RejectionLog {
       ":to": to,
       ":at": atMs,
       ":expires": expiresAtSeconds(atMs, this.retentionDays),
+      ":pending": PENDING,
     };
-    const sets = ["#state = :to", "updatedAtMs = :at", "expiresAt = :expires"];
+    // A new outcome is unannounced until markOutcomesAnnounced says otherwise.
+    const sets = ["#state = :to", "updatedAtMs = :at", "expiresAt = :expires", "unannounced = :pending"];
     // Every name aliased: DynamoDB reserves some of them ("error", "state").
     const names: Record<string, string> = { "#state": "state" };
     for (const field of OUTCOME_FIELDS) {
@@ -169,6 +185,58 @@ export class DynamoProbeStore implements ProbeStore, RejectionLog {
     return items.map(toRecord);
   }
 
+  /**
+   * From the sparse index unannouncedByTime, which is eventually consistent: for a moment after
+   * a write (usually well under a second) an outcome just written may be missing, and one just
+   * marked, or since moved on, may still be listed as it was. The caller loses nothing: a
+   * missing outcome is listed by a later call; one listed again is announced again under the
+   * same event id (built from the probe and its state), which consumers drop as a duplicate;
+   * marking a stale state is refused, so the newer outcome stays pending.
+   */
+  async unannouncedOutcomes(limit: number): Promise<ProbeRecord[]> {
+    const items = await queryItems(
+      this.doc,
+      {
+        TableName: this.table,
+        IndexName: UNANNOUNCED_BY_TIME_INDEX,
+        KeyConditionExpression: "unannounced = :pending",
+        ExpressionAttributeValues: { ":pending": PENDING },
+        ScanIndexForward: true,
+      },
+      limit,
+    );
+    return items.map(toRecord);
+  }
+
+  /**
+   * One conditional UpdateItem per probe, at most MARK_CONCURRENCY at once. When some fail,
+   * the others are still marked and the first error is thrown: the unmarked stay pending and
+   * are announced again, which loses nothing.
+   */
+  async markOutcomesAnnounced(probes: readonly Pick<ProbeRecord, "probeId" | "state">[]): Promise<void> {
+    const errors = await mapBounded(probes, MARK_CONCURRENCY, async ({ probeId, state }) => {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { probeId },
+            UpdateExpression: "REMOVE unannounced",
+            // Also false for an unknown probe, so no empty item is ever created.
+            ConditionExpression: "#state = :state",
+            ExpressionAttributeNames: { "#state": "state" },
+            ExpressionAttributeValues: { ":state": state },
+          }),
+        );
+        return undefined;
+      } catch (error) {
+        // The probe has moved on (lost -> late): its new outcome stays pending.
+        return isConditionalCheckFailed(error) ? undefined : error;
+      }
+    });
+    const failed = errors.find((error) => error !== undefined);
+    if (failed !== undefined) throw failed;
+  }
+
   countRejection(reason: RejectReason, detail: string, atMs: number): Promise<void> {
     return this.rejections.countRejection(reason, detail, atMs);
   }
@@ -204,7 +272,7 @@ export class DynamoProbeStore implements ProbeStore, RejectionLog {
   }
 }
 
-/** The item without the table's own bookkeeping (openState, expiresAt). */
+/** The item without the table's own bookkeeping (openState, unannounced, expiresAt). */
 function toRecord(item: Record<string, unknown>): ProbeRecord {
   const record: Record<string, unknown> = {
     probeId: item.probeId,

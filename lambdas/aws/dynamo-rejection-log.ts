@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Clock } from "../../core/ports/clock.ts";
-import { MAX_REJECTION_DETAIL, type RejectionLog, type RejectReason } from "../../core/ports/probe-store.ts";
+import { MAX_REJECTION_DETAIL, type ProbeStore, type RejectReason } from "../../core/ports/probe-store.ts";
 import { queryItems } from "./dynamo-query.ts";
 import {
   checkRetentionDays,
@@ -14,11 +14,12 @@ import {
 const DAY_MS = 86_400_000;
 
 /**
- * RejectionLog in RESULTS_TABLE: one item per rejection under "reject#<UTC day>" (layout in
- * results-table.ts). Counting reads the day partitions from `sinceMs` (or the retention
- * horizon, whichever is later: older items are expiring anyway) to today.
+ * The rejection log behind DynamoProbeStore, in RESULTS_TABLE: one item per rejection under
+ * "reject#<UTC day>" (layout in results-table.ts). Counting reads the day partitions from
+ * `sinceMs` (or the retention horizon, whichever is later: older items are expiring anyway)
+ * to today.
  */
-export class DynamoRejectionLog implements RejectionLog {
+export class DynamoRejectionLog implements Pick<ProbeStore, "countRejection" | "rejectionCounts"> {
   private readonly retentionDays: number;
 
   constructor(private readonly options: ResultsTableOptions & { readonly clock: Clock }) {

@@ -11,6 +11,8 @@ export const PROBES_TABLE_DESIGN = {
     { AttributeName: "sentAtMs", AttributeType: "N" },
     { AttributeName: "openState", AttributeType: "S" },
     { AttributeName: "deadlineMs", AttributeType: "N" },
+    { AttributeName: "unannounced", AttributeType: "S" },
+    { AttributeName: "updatedAtMs", AttributeType: "N" },
   ],
   KeySchema: [{ AttributeName: "probeId", KeyType: "HASH" }],
   GlobalSecondaryIndexes: [
@@ -29,6 +31,18 @@ export const PROBES_TABLE_DESIGN = {
       KeySchema: [
         { AttributeName: "openState", KeyType: "HASH" },
         { AttributeName: "deadlineMs", KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "ALL" },
+    },
+    {
+      // Sparse: unannounced is set from an outcome's write until its event is queued. ALL, so the
+      // leftovers to announce come whole from one Query (the event needs every outcome field).
+      // KEYS_ONLY would save about 2 write units an outcome (the copy in and out) but need a
+      // second, batched read; storage stays small, as an item is in it only until announced.
+      IndexName: "unannouncedByTime",
+      KeySchema: [
+        { AttributeName: "unannounced", KeyType: "HASH" },
+        { AttributeName: "updatedAtMs", KeyType: "RANGE" },
       ],
       Projection: { ProjectionType: "ALL" },
     },

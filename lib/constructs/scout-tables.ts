@@ -10,7 +10,10 @@ export const EXPIRES_AT_ATTRIBUTE = "expiresAt";
  * expiry by TTL, encrypted with the AWS-managed key; kept when the stack is deleted.
  */
 export class ScoutTables extends Construct {
-  /** probeId -> probe record; byTarget lists a target's probes, openByDeadline finds overdue ones. */
+  /**
+   * probeId -> probe record; byTarget lists a target's probes, openByDeadline finds overdue ones,
+   * unannouncedByTime the outcomes whose event is not queued yet.
+   */
   readonly probes: dynamodb.TableV2;
   /** pk/sk: check and round-trip results, statuses (the adapter owns the key layout). */
   readonly results: dynamodb.TableV2;
@@ -32,6 +35,13 @@ export class ScoutTables extends Construct {
           indexName: "openByDeadline",
           partitionKey: { name: "openState", type: dynamodb.AttributeType.STRING },
           sortKey: { name: "deadlineMs", type: dynamodb.AttributeType.NUMBER },
+          projectionType: dynamodb.ProjectionType.ALL,
+        },
+        {
+          // Sparse: only outcomes not yet announced carry unannounced. ALL: they are read whole.
+          indexName: "unannouncedByTime",
+          partitionKey: { name: "unannounced", type: dynamodb.AttributeType.STRING },
+          sortKey: { name: "updatedAtMs", type: dynamodb.AttributeType.NUMBER },
           projectionType: dynamodb.ProjectionType.ALL,
         },
       ],

@@ -1,6 +1,7 @@
 import { compareCodeUnits } from "../../core/basics/code-unit-order.ts";
+import { asError } from "../../core/basics/describe-error.ts";
 import type { CheckResult } from "../../core/checks/result.ts";
-import type { CheckStore } from "../../core/ports/check-store.ts";
+import type { CheckStore, SaveCheckResultsOptions, StoredCheck } from "../../core/ports/check-store.ts";
 import {
   MAX_REJECTION_DETAIL,
   type NewProbe,
@@ -8,7 +9,6 @@ import {
   type ProbeRecord,
   type ProbeState,
   type ProbeStore,
-  type RejectionLog,
   type RejectReason,
 } from "../../core/ports/probe-store.ts";
 
@@ -25,8 +25,10 @@ interface SavedCheck {
  * Same semantics as SqliteStore; a transition checks and writes with no await in between,
  * so it is as atomic as SQLite's conditional UPDATE.
  */
-export class MemoryStore implements ProbeStore, RejectionLog, CheckStore {
+export class MemoryStore implements ProbeStore, CheckStore {
   private readonly probes = new Map<string, ProbeRecord>();
+  /** Probes whose current outcome is not announced yet. */
+  private readonly unannounced = new Set<string>();
   private readonly rejections: { reason: RejectReason; detail: string; atMs: number }[] = [];
   private readonly checks: SavedCheck[] = [];
 
@@ -36,6 +38,7 @@ export class MemoryStore implements ProbeStore, RejectionLog, CheckStore {
 
   async recordSendFailed(probe: NewProbe, error: string, atMs: number): Promise<void> {
     this.insertNew({ ...newProbe(probe), state: "send-failed", updatedAtMs: atMs, error });
+    this.unannounced.add(probe.probeId);
   }
 
   async transition(
@@ -51,7 +54,21 @@ export class MemoryStore implements ProbeStore, RejectionLog, CheckStore {
     const given = Object.fromEntries(Object.entries(outcome).filter(([, value]) => value !== undefined));
     const next: ProbeRecord = { ...current, ...given, state: to, updatedAtMs: atMs };
     this.probes.set(probeId, next);
+    this.unannounced.add(probeId);
     return next;
+  }
+
+  async unannouncedOutcomes(limit: number): Promise<ProbeRecord[]> {
+    return [...this.unannounced]
+      .flatMap((probeId) => this.probes.get(probeId) ?? [])
+      .sort((a, b) => a.updatedAtMs - b.updatedAtMs || compareCodeUnits(a.probeId, b.probeId))
+      .slice(0, limit);
+  }
+
+  async markOutcomesAnnounced(probes: readonly Pick<ProbeRecord, "probeId" | "state">[]): Promise<void> {
+    for (const { probeId, state } of probes) {
+      if (this.probes.get(probeId)?.state === state) this.unannounced.delete(probeId);
+    }
   }
 
   async get(probeId: string): Promise<ProbeRecord | undefined> {
@@ -89,6 +106,18 @@ export class MemoryStore implements ProbeStore, RejectionLog, CheckStore {
     if (Number.isNaN(startedAtMs))
       throw new Error(`check result of ${result.endpoint} has no valid startedAt`);
     this.checks.push({ targetId, startedAtMs, seq: this.checks.length, result });
+  }
+
+  /** Each entry is stored or refused on its own; `options` changes nothing in memory. */
+  async saveCheckResults(
+    entries: readonly StoredCheck[],
+    _options: SaveCheckResultsOptions,
+  ): Promise<(Error | undefined)[]> {
+    const errors: (Error | undefined)[] = [];
+    for (const { targetId, result } of entries) {
+      errors.push(await this.saveCheckResult(targetId, result).then(() => undefined, asError));
+    }
+    return errors;
   }
 
   async latestCheckResults(): Promise<{ targetId: string; result: CheckResult }[]> {

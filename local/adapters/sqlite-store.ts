@@ -1,19 +1,18 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { asError } from "../../core/basics/describe-error.ts";
 import type { CheckResult } from "../../core/checks/result.ts";
-import type { CheckStore } from "../../core/ports/check-store.ts";
+import type { CheckStore, SaveCheckResultsOptions, StoredCheck } from "../../core/ports/check-store.ts";
 import {
   type BounceFacts,
   type Hop,
   MAX_REJECTION_DETAIL,
   type NewProbe,
-  type OutcomeAnnouncements,
   type ProbeOutcome,
   type ProbeRecord,
   type ProbeState,
   type ProbeStore,
-  type RejectionLog,
   type RejectReason,
 } from "../../core/ports/probe-store.ts";
 import { migrate } from "./sqlite-migrations.ts";
@@ -67,11 +66,13 @@ const PROBE_COLUMNS = `probe_id, target_id, to_address, message_id, sent_at_ms, 
   bounce_json, error`;
 
 /**
- * ProbeStore, RejectionLog and CheckStore on one SQLite file (local mode). WAL lets the
- * dashboard read while the monitor writes; every probe state change is one conditional
- * UPDATE, so two connections (or processes) racing on one probe record one result.
+ * ProbeStore and CheckStore on one SQLite file (local mode). WAL lets the dashboard read while
+ * the monitor writes; every probe state change is one conditional UPDATE, so two connections
+ * (or processes) racing on one probe record one result. A probe's `announced` column is 0 from
+ * the moment an outcome is written until markOutcomesAnnounced; rows from before the column
+ * existed got 1.
  */
-export class SqliteStore implements ProbeStore, OutcomeAnnouncements, RejectionLog, CheckStore {
+export class SqliteStore implements ProbeStore, CheckStore {
   private readonly insertProbe;
   private readonly transitionProbe;
   private readonly selectProbe;
@@ -82,6 +83,7 @@ export class SqliteStore implements ProbeStore, OutcomeAnnouncements, RejectionL
   private readonly insertRejection;
   private readonly countRejections;
   private readonly insertCheck;
+  private readonly insertChecks;
   private readonly selectLatestChecks;
   private readonly selectCheckHistory;
   private readonly prune;
@@ -137,6 +139,19 @@ export class SqliteStore implements ProbeStore, OutcomeAnnouncements, RejectionL
     this.insertCheck = db.prepare<[string, string, number, string, string, string]>(
       `INSERT INTO check_results (target_id, endpoint, started_at_ms, status, reason, result_json)
        VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    // One transaction for the lot; an entry that fails is left out and reported, the rest commit.
+    this.insertChecks = db.transaction((entries: readonly StoredCheck[]) =>
+      entries.map(({ targetId, result }) => {
+        try {
+          this.insertCheckResult(targetId, result);
+          return undefined;
+        } catch (error) {
+          // An error that ended the transaction itself (SQLITE_FULL, say) fails the lot.
+          if (!db.inTransaction) throw error;
+          return asError(error);
+        }
+      }),
     );
     this.selectLatestChecks = db.prepare<[], { target_id: string; result_json: string }>(
       `SELECT target_id, result_json FROM (
@@ -252,14 +267,23 @@ export class SqliteStore implements ProbeStore, OutcomeAnnouncements, RejectionL
   }
 
   async saveCheckResult(targetId: string, result: CheckResult): Promise<void> {
-    this.insertCheck.run(
-      targetId,
-      result.endpoint,
-      startedAtMs(result),
-      result.status,
-      result.reason,
-      JSON.stringify(result),
-    );
+    this.insertCheckResult(targetId, result);
+  }
+
+  /**
+   * All in one transaction: the latest view is a query over the history, so the order of
+   * writing does not matter and `options` changes nothing here. When the transaction itself
+   * fails (the database is closed, the disk full), nothing is stored and every entry gets the error.
+   */
+  async saveCheckResults(
+    entries: readonly StoredCheck[],
+    _options: SaveCheckResultsOptions,
+  ): Promise<(Error | undefined)[]> {
+    try {
+      return this.insertChecks(entries);
+    } catch (error) {
+      return entries.map(() => asError(error));
+    }
   }
 
   async latestCheckResults(): Promise<{ targetId: string; result: CheckResult }[]> {
@@ -286,6 +310,17 @@ export class SqliteStore implements ProbeStore, OutcomeAnnouncements, RejectionL
    */
   pruneOlderThan(cutoffMs: number): { checkResults: number; rejections: number; probes: number } {
     return this.prune(cutoffMs);
+  }
+
+  private insertCheckResult(targetId: string, result: CheckResult): void {
+    this.insertCheck.run(
+      targetId,
+      result.endpoint,
+      startedAtMs(result),
+      result.status,
+      result.reason,
+      JSON.stringify(result),
+    );
   }
 
   private insertNew(probe: NewProbe, state: ProbeState, atMs: number, error: string | null): void {

@@ -9,7 +9,7 @@ import {
 import { ROUND_TRIP_SUBJECT } from "../../core/events/status-changed.ts";
 import type { Status } from "../../core/model/status.ts";
 import type { CheckStore } from "../../core/ports/check-store.ts";
-import type { ProbeRecord, ProbeState, ProbeStore, RejectionLog } from "../../core/ports/probe-store.ts";
+import type { ProbeRecord, ProbeState, ProbeStore } from "../../core/ports/probe-store.ts";
 import type { StatusStore, TrackedStatus } from "../../core/ports/status-store.ts";
 
 /** Probes read per target for the summary window; a week of one-minute probes fits. */
@@ -69,7 +69,7 @@ export interface Board {
 
 export interface BoardSources {
   readonly config: ScoutConfig;
-  readonly store: ProbeStore & CheckStore & RejectionLog;
+  readonly store: ProbeStore & CheckStore;
   readonly statuses: Pick<StatusStore, "listStatuses">;
 }
 

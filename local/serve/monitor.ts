@@ -54,7 +54,7 @@ export class LocalMonitor {
     readonly store: SqliteStore,
     spool: Spool,
     private readonly sender: SmtpSender,
-    private readonly key: Buffer,
+    key: Buffer,
     private readonly checks: PlannedCheck[],
     readonly outbox: SqliteOutbox,
     private readonly dispatcher: WebhookDispatcher,

@@ -2,10 +2,19 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_THRESHOLDS } from "../../core/checks/evaluate.ts";
 import type { CheckResult } from "../../core/checks/result.ts";
 import type { CheckStore } from "../../core/ports/check-store.ts";
-import type { NewProbe, ProbeStore, RejectionLog } from "../../core/ports/probe-store.ts";
+import type { NewProbe, ProbeRecord, ProbeStore } from "../../core/ports/probe-store.ts";
 
-/** Everything a local store offers; both MemoryStore and SqliteStore must pass this suite. */
-export type Store = ProbeStore & RejectionLog & CheckStore;
+/** Both ports; MemoryStore, SqliteStore and the DynamoDB stores must all pass this suite. */
+export type Store = ProbeStore & CheckStore;
+
+export interface ContractOptions<S extends Store> {
+  /**
+   * Writes `record` (a probe with a state and no outcome fields) straight into the store's
+   * storage the way a version from before announcements did: without the marker. Left out by
+   * a store that has no such past (memory).
+   */
+  readonly writeOldProbe?: (store: S, record: ProbeRecord) => Promise<void>;
+}
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");
 const DEADLINE = 10 * 60_000;
@@ -46,12 +55,13 @@ export function checkResult(
   };
 }
 
-export function describeProbeStoreContract(
+export function describeProbeStoreContract<S extends Store>(
   name: string,
-  makeStore: () => Promise<Store & { close?(): void }>,
+  makeStore: () => Promise<S & { close?(): void }>,
+  options: ContractOptions<S> = {},
 ): void {
   describe(`${name} (store contract)`, () => {
-    let store: Store & { close?(): void };
+    let store: S & { close?(): void };
     beforeEach(async () => {
       store = await makeStore();
     });
@@ -195,6 +205,94 @@ export function describeProbeStoreContract(
       });
     });
 
+    describe("outcome announcements", () => {
+      const unannounced = async (limit = 10) =>
+        (await store.unannouncedOutcomes(limit)).map((p) => [p.probeId, p.state]);
+
+      it("leaves a transition's outcome unannounced, the whole record listed; a sent probe has none", async () => {
+        await store.recordSent(probe("p1"));
+        expect(await store.unannouncedOutcomes(10)).toEqual([]);
+        const returned = await store.transition("p1", ["sent"], "returned", { rttMs: 4_000 }, T0 + 4_000);
+        expect(await store.unannouncedOutcomes(10)).toEqual([returned]);
+      });
+
+      it("starts a send failure unannounced", async () => {
+        await store.recordSendFailed(probe("p1"), "relay refused", T0 + 1);
+        expect(await store.unannouncedOutcomes(10)).toEqual([await store.get("p1")]);
+      });
+
+      it("marks an outcome announced at the state it was announced in", async () => {
+        await store.recordSent(probe("p1"));
+        await store.transition("p1", ["sent"], "lost", {}, T0 + DEADLINE + 1);
+        await store.recordSendFailed(probe("p2"), "relay refused", T0 + 1);
+        await store.markOutcomesAnnounced([
+          { probeId: "p1", state: "lost" },
+          { probeId: "p2", state: "send-failed" },
+        ]);
+        expect(await unannounced()).toEqual([]);
+        expect(await store.get("p1")).toMatchObject({ state: "lost" });
+      });
+
+      it("keeps a newer outcome unannounced when the older one is marked after the probe moved on", async () => {
+        await store.recordSent(probe("p1"));
+        await store.transition("p1", ["sent"], "lost", {}, T0 + DEADLINE + 1);
+        await store.transition("p1", ["lost"], "late", { rttMs: DEADLINE + 5 }, T0 + DEADLINE + 5);
+        await store.markOutcomesAnnounced([{ probeId: "p1", state: "lost" }]);
+        expect(await unannounced()).toEqual([["p1", "late"]]);
+        await store.markOutcomesAnnounced([{ probeId: "p1", state: "late" }]);
+        expect(await unannounced()).toEqual([]);
+      });
+
+      it("lists a probe's next outcome again after the earlier one was announced", async () => {
+        await store.recordSent(probe("p1"));
+        await store.transition("p1", ["sent"], "lost", {}, T0 + DEADLINE + 1);
+        await store.markOutcomesAnnounced([{ probeId: "p1", state: "lost" }]);
+        await store.transition("p1", ["lost"], "bounced", { bounce: { status: "5.1.1" } }, T0 + DEADLINE + 9);
+        expect(await unannounced()).toEqual([["p1", "bounced"]]);
+      });
+
+      it("changes nothing when marking an unknown probe or one still sent", async () => {
+        await store.recordSent(probe("p1"));
+        await store.markOutcomesAnnounced([
+          { probeId: "nope", state: "returned" },
+          { probeId: "p1", state: "sent" },
+        ]);
+        expect(await store.get("nope")).toBeUndefined();
+        await store.transition("p1", ["sent"], "returned", {}, T0 + 5);
+        expect(await unannounced()).toEqual([["p1", "returned"]]);
+      });
+
+      it("lists the oldest outcomes first (by the time written), as many as asked", async () => {
+        for (const id of ["a", "b", "c", "d"]) await store.recordSent(probe(id));
+        await store.transition("c", ["sent"], "returned", {}, T0 + 300);
+        await store.recordSendFailed(probe("e"), "x", T0 + 100);
+        await store.transition("a", ["sent"], "lost", {}, T0 + 400);
+        await store.transition("d", ["sent"], "bounced", {}, T0 + 200);
+        expect(await unannounced(10)).toEqual([
+          ["e", "send-failed"],
+          ["d", "bounced"],
+          ["c", "returned"],
+          ["a", "lost"],
+        ]);
+        expect(await unannounced(2)).toEqual([
+          ["e", "send-failed"],
+          ["d", "bounced"],
+        ]);
+      });
+
+      if (options.writeOldProbe !== undefined) {
+        const writeOldProbe = options.writeOldProbe;
+        it("counts a probe written before announcements were kept as announced, until its next outcome", async () => {
+          const old: ProbeRecord = { ...probe("old"), state: "lost", updatedAtMs: T0 + DEADLINE + 1 };
+          await writeOldProbe(store, old);
+          expect(await store.get("old")).toEqual(old);
+          expect(await store.unannouncedOutcomes(10)).toEqual([]);
+          await store.transition("old", ["lost"], "late", { rttMs: DEADLINE + 7 }, T0 + DEADLINE + 7);
+          expect(await unannounced()).toEqual([["old", "late"]]);
+        });
+      }
+    });
+
     describe("rejections", () => {
       it("counts rejections by reason from `since` on", async () => {
         await store.countRejection("token-bad-signature", "old", T0 - 1);
@@ -243,6 +341,67 @@ export function describeProbeStoreContract(
         expect(await times(T0 + 1_000, 100)).toEqual([1_000, 2_000, 3_000, 4_000]);
         expect(await times(T0, 2)).toEqual([3_000, 4_000]);
         expect(await store.checkHistory("mx1", "pop3s", T0, 100)).toEqual([]);
+      });
+
+      it("stores a batch as saveCheckResult stores each entry, reporting every slot stored", async () => {
+        await store.saveCheckResult("mx1", checkResult("smtp", T0 + 5_000));
+        const entries = [
+          { targetId: "mx1", result: checkResult("smtp", T0 + 1_000) },
+          { targetId: "mx1", result: checkResult("imaps", T0 + 2_000) },
+          {
+            targetId: "mx1",
+            result: checkResult("imaps", T0 + 1_000, { status: "WARNING", reason: "slow" }),
+          },
+          { targetId: "mx2", result: checkResult("smtp", T0 + 3_000) },
+        ];
+        expect(await store.saveCheckResults(entries, { concurrency: 2 })).toEqual([
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+        ]);
+        expect(await store.saveCheckResults([], { concurrency: 2 })).toEqual([]);
+        // The older batch entry never rolls the latest back, nor does the older of two in one batch.
+        expect(await store.latestCheckResults()).toEqual([
+          { targetId: "mx1", result: checkResult("imaps", T0 + 2_000) },
+          { targetId: "mx1", result: checkResult("smtp", T0 + 5_000) },
+          { targetId: "mx2", result: checkResult("smtp", T0 + 3_000) },
+        ]);
+        const times = async (endpoint: string) =>
+          (await store.checkHistory("mx1", endpoint, T0, 10)).map((r) => Date.parse(r.startedAt) - T0);
+        expect(await times("smtp")).toEqual([1_000, 5_000]);
+        expect(await times("imaps")).toEqual([1_000, 2_000]);
+      });
+
+      it("may write a batch's latest results unconditionally while the caller says none is newer", async () => {
+        const entries = [
+          { targetId: "mx1", result: checkResult("smtp", T0 + 2_000) },
+          { targetId: "mx1", result: checkResult("smtp", T0 + 1_000, { status: "WARNING", reason: "slow" }) },
+        ];
+        const errors = await store.saveCheckResults(entries, {
+          concurrency: 1,
+          latestUnconditionally: () => true,
+        });
+        expect(errors).toEqual([undefined, undefined]);
+        expect(await store.latestCheckResults()).toEqual([
+          { targetId: "mx1", result: checkResult("smtp", T0 + 2_000) },
+        ]);
+        expect(await store.checkHistory("mx1", "smtp", T0, 10)).toHaveLength(2);
+      });
+
+      it("reports an entry it cannot store in that entry's slot, and stores the others", async () => {
+        const entries = [
+          { targetId: "mx1", result: checkResult("smtp", T0) },
+          { targetId: "mx1", result: { ...checkResult("imaps", T0), startedAt: "not a time" } },
+          { targetId: "mx2", result: checkResult("smtp", T0 + 1) },
+        ];
+        const errors = await store.saveCheckResults(entries, { concurrency: 2 });
+        expect(errors).toEqual([undefined, expect.any(Error), undefined]);
+        expect(errors[1]?.message).toBe("check result of imaps has no valid startedAt");
+        expect((await store.latestCheckResults()).map((l) => [l.targetId, l.result.endpoint])).toEqual([
+          ["mx1", "smtp"],
+          ["mx2", "smtp"],
+        ]);
       });
 
       it("keeps the whole result", async () => {

@@ -13,7 +13,7 @@ import type { CheckResult } from "../../core/checks/result.ts";
 import type { ScoutEvent } from "../../core/events/event.ts";
 import type { CheckStore } from "../../core/ports/check-store.ts";
 import type { Clock } from "../../core/ports/clock.ts";
-import type { ProbeRecord, ProbeStore, RejectionLog } from "../../core/ports/probe-store.ts";
+import type { ProbeRecord, ProbeStore } from "../../core/ports/probe-store.ts";
 import type { StatusStore, TrackedStatus } from "../../core/ports/status-store.ts";
 import { makeTestPki, type TestPki } from "./certs.ts";
 import { closedPort } from "./line-server.ts";
@@ -55,7 +55,7 @@ export interface ShellRuntime {
   readonly endpoints: { readonly answering: string; readonly refusing: string };
   /** The stores, read through their ports only. */
   readonly stores: {
-    readonly probes: Pick<ProbeStore, "get" | "recent"> & Pick<RejectionLog, "rejectionCounts">;
+    readonly probes: Pick<ProbeStore, "get" | "recent" | "rejectionCounts">;
     readonly checks: Pick<CheckStore, "latestCheckResults" | "checkHistory">;
     readonly statuses: Pick<StatusStore, "getStatus">;
   };

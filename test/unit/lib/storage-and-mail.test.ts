@@ -19,7 +19,7 @@ describe("DynamoDB", () => {
     Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
   };
 
-  it("keys probes as the adapters expect (probeId; byTarget and openByDeadline indexes)", () => {
+  it("keys probes as the adapters expect (probeId; byTarget, openByDeadline and unannouncedByTime indexes)", () => {
     template.hasResource("AWS::DynamoDB::GlobalTable", {
       DeletionPolicy: "Retain",
       Properties: Match.objectLike({
@@ -29,6 +29,26 @@ describe("DynamoDB", () => {
         AttributeDefinitions: Match.arrayWith([...PROBES_TABLE_DESIGN.AttributeDefinitions]),
       }),
     });
+  });
+
+  it("lists unannounced outcomes oldest first from a sparse index that holds whole items", () => {
+    const probes = Object.values(template.findResources("AWS::DynamoDB::GlobalTable")).find(
+      (table) => table.Properties.KeySchema[0].AttributeName === "probeId",
+    );
+    expect(probes?.Properties.GlobalSecondaryIndexes).toContainEqual({
+      IndexName: "unannouncedByTime",
+      KeySchema: [
+        { AttributeName: "unannounced", KeyType: "HASH" },
+        { AttributeName: "updatedAtMs", KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "ALL" },
+    });
+    expect(probes?.Properties.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: "unannounced", AttributeType: "S" },
+        { AttributeName: "updatedAtMs", AttributeType: "N" },
+      ]),
+    );
   });
 
   it("keys results by pk and sk as the adapters expect", () => {

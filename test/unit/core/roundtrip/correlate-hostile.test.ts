@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ProbeStore, RejectionLog } from "../../../../core/ports/probe-store.ts";
+import type { ProbeStore } from "../../../../core/ports/probe-store.ts";
 import { correlateInbound } from "../../../../core/roundtrip/correlate.ts";
 import { createProbeToken } from "../../../../core/wire/probe-token.ts";
 import type { MemoryStore } from "../../../../local/adapters/memory-store.ts";
@@ -63,7 +63,7 @@ describe("correlateInbound: hostile input never throws", () => {
 describe("correlateInbound: failures that must reach the caller", () => {
   it("throws when the store fails, so the caller keeps the message and retries", async () => {
     const { store, deps } = await setup();
-    const failing: ProbeStore & RejectionLog = Object.assign(Object.create(store) as MemoryStore, {
+    const failing: ProbeStore = Object.assign(Object.create(store) as MemoryStore, {
       transition: async () => {
         throw new Error("store unavailable");
       },

@@ -207,6 +207,23 @@ describe("DynamoCheckStore.saveCheckResults", () => {
     expect((await checks.latestCheckResults()).map((l) => l.result.responseMs)).toEqual([2]);
     expect(await checks.checkHistory("t0", endpoint, 0, 10)).toHaveLength(2);
   });
+
+  it("fails every entry of a batch DynamoDB refuses whole (an item over 400 KB), and stores the other batches", async () => {
+    const { doc, table } = await counted();
+    const checks = new DynamoCheckStore({ doc, table, retentionDays: RETENTION_DAYS });
+    const entries = results(30, T0);
+    const oversized = entries[27] as (typeof entries)[number];
+    entries[27] = { ...oversized, result: { ...oversized.result, message: "x".repeat(410_000) } };
+    // Not unconditionally: the history items go in batches (entries 0-24, 25-29), each latest item alone.
+    const errors = await checks.saveCheckResults(entries, { concurrency: 2 });
+    const refused = errors.map((error, entry) => (error === undefined ? undefined : [entry, error.message]));
+    expect(refused.slice(0, 25)).toEqual(Array(25).fill(undefined));
+    expect(refused.slice(25)).toEqual(
+      [25, 26, 27, 28, 29].map((entry) => [entry, expect.stringMatching(/size/i)]),
+    );
+    expect(await checks.checkHistory("t0", "smtp://mx24.example.com", T0, 10)).toHaveLength(1);
+    expect(await checks.checkHistory("t1", "smtp://mx25.example.com", T0, 10)).toEqual([]);
+  });
 });
 
 describe("DynamoStatusSnapshot", () => {

@@ -1,10 +1,11 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { StatusTracker } from "../../../../core/events/status-tracker.ts";
 import { DynamoCheckStore } from "../../../../lambdas/aws/dynamo-check-store.ts";
 import { documentClient } from "../../../../lambdas/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../../../lambdas/aws/dynamo-probe-store.ts";
 import { DynamoStatusStore } from "../../../../lambdas/aws/dynamo-status-store.ts";
+import { expiresAtSeconds } from "../../../../lambdas/aws/results-table.ts";
 import {
   createScoutTables,
   type DynamoStandIn,
@@ -43,23 +44,37 @@ async function freshStores() {
   });
   const checks = new DynamoCheckStore({ doc, table: tables.resultsTable, retentionDays: RETENTION_DAYS });
   const statuses = new DynamoStatusStore({ doc, table: tables.resultsTable, retentionDays: RETENTION_DAYS });
-  const store: Store = {
+  const store: Store & { readonly rawPut: (item: Record<string, unknown>) => Promise<void> } = {
     recordSent: (p) => probes.recordSent(p),
     recordSendFailed: (p, e, at) => probes.recordSendFailed(p, e, at),
     transition: (id, from, to, outcome, at) => probes.transition(id, from, to, outcome, at),
     get: (id) => probes.get(id),
     overdue: (now, limit) => probes.overdue(now, limit),
     recent: (target, since, limit) => probes.recent(target, since, limit),
+    unannouncedOutcomes: (limit) => probes.unannouncedOutcomes(limit),
+    markOutcomesAnnounced: (marks) => probes.markOutcomesAnnounced(marks),
     countRejection: (reason, detail, at) => probes.countRejection(reason, detail, at),
     rejectionCounts: (since) => probes.rejectionCounts(since),
     saveCheckResult: (target, result) => checks.saveCheckResult(target, result),
+    saveCheckResults: (entries, options) => checks.saveCheckResults(entries, options),
     latestCheckResults: () => checks.latestCheckResults(),
     checkHistory: (target, endpoint, since, limit) => checks.checkHistory(target, endpoint, since, limit),
+    rawPut: async (item) => {
+      await doc.send(new PutCommand({ TableName: tables.probesTable, Item: item }));
+    },
   };
   return { doc, tables, probes, checks, statuses, store };
 }
 
-describeProbeStoreContract("DynamoDB stores on dynalite", async () => (await freshStores()).store);
+describeProbeStoreContract("DynamoDB stores on dynalite", async () => (await freshStores()).store, {
+  // An item as written before announcements were kept: every attribute but `unannounced`.
+  writeOldProbe: (store, record) =>
+    store.rawPut({
+      ...record,
+      ...(record.state === "sent" && { openState: "sent" }),
+      expiresAt: expiresAtSeconds(record.deadlineMs, RETENTION_DAYS),
+    }),
+});
 
 describe("DynamoProbeStore item layout", () => {
   let stores: Awaited<ReturnType<typeof freshStores>>;
@@ -92,6 +107,30 @@ describe("DynamoProbeStore item layout", () => {
     expect((await rawProbe("p1"))?.expiresAt).toBe(deadlineMs / 1000 + RETENTION_DAYS * 86_400);
     await stores.probes.transition("p1", ["sent"], "returned", { rttMs: 5 }, T0 + 5_000_000);
     expect((await rawProbe("p1"))?.expiresAt).toBe((T0 + 5_000_000) / 1000 + RETENTION_DAYS * 86_400);
+  });
+
+  it("sets unannounced with each outcome, never on a sent probe, and removes it when announced", async () => {
+    await stores.probes.recordSent(probe("p1"));
+    expect(await rawProbe("p1")).not.toHaveProperty("unannounced");
+    await stores.probes.transition("p1", ["sent"], "returned", { rttMs: 5 }, T0 + 5);
+    expect(await rawProbe("p1")).toMatchObject({ unannounced: "pending", updatedAtMs: T0 + 5 });
+    await stores.probes.markOutcomesAnnounced([{ probeId: "p1", state: "returned" }]);
+    expect(await rawProbe("p1")).not.toHaveProperty("unannounced");
+
+    await stores.probes.recordSendFailed(probe("p2"), "550 no", T0);
+    expect(await rawProbe("p2")).toMatchObject({ unannounced: "pending" });
+  });
+
+  it("marks the other probes and then throws when one mark fails", async () => {
+    for (const id of ["p1", "p2"]) await stores.probes.recordSendFailed(probe(id), "550 no", T0);
+    // DynamoDB refuses an empty string as a key: a failure that is not a refused condition.
+    const marks = [
+      { probeId: "p1", state: "send-failed" as const },
+      { probeId: "", state: "send-failed" as const },
+      { probeId: "p2", state: "send-failed" as const },
+    ];
+    await expect(stores.probes.markOutcomesAnnounced(marks)).rejects.toThrow(/empty string/);
+    expect(await stores.probes.unannouncedOutcomes(10)).toEqual([]);
   });
 
   it("treats a transition from no state as no change", async () => {

@@ -7,7 +7,7 @@ import { startFixtureDashboard } from "../../../support/dashboard-server.ts";
 import { checkResult } from "../../../support/event-fixtures.ts";
 
 /** The value of one series (labels matched exactly) of a counter family in a scrape. */
-function valueOf(text: string, name: string, labels: Record<string, string>): number | undefined {
+function seriesValue(text: string, name: string, labels: Record<string, string>): number | undefined {
   const family = parsePrometheusTextFormat(text).find((f) => f.name === name);
   const sample = family?.metrics.find(
     (metric) => JSON.stringify((metric as { labels?: unknown }).labels) === JSON.stringify(labels),
@@ -29,16 +29,18 @@ describe("PromMetrics: local mode's metrics observer", () => {
     metrics.returnRejected("token-bad-signature");
     const text = await metrics.registry.metrics();
     const outcomes = "email_scout_process_probe_outcomes_total";
-    expect(valueOf(text, "email_scout_process_probes_sent_total", { target: "mx1", result: "sent" })).toBe(1);
     expect(
-      valueOf(text, "email_scout_process_probes_sent_total", { target: "mx1", result: "send-failed" }),
+      seriesValue(text, "email_scout_process_probes_sent_total", { target: "mx1", result: "sent" }),
     ).toBe(1);
-    expect(valueOf(text, outcomes, { target: "mx1", outcome: "lost" })).toBe(0);
-    expect(valueOf(text, outcomes, { target: "mx2", outcome: "lost" })).toBe(2);
-    expect(valueOf(text, outcomes, { target: "mx1", outcome: "returned" })).toBe(1);
-    expect(valueOf(text, outcomes, { target: "mx1", outcome: "bounced" })).toBe(1);
     expect(
-      valueOf(text, "email_scout_process_returns_rejected_total", { reason: "token-bad-signature" }),
+      seriesValue(text, "email_scout_process_probes_sent_total", { target: "mx1", result: "send-failed" }),
+    ).toBe(1);
+    expect(seriesValue(text, outcomes, { target: "mx1", outcome: "lost" })).toBe(0);
+    expect(seriesValue(text, outcomes, { target: "mx2", outcome: "lost" })).toBe(2);
+    expect(seriesValue(text, outcomes, { target: "mx1", outcome: "returned" })).toBe(1);
+    expect(seriesValue(text, outcomes, { target: "mx1", outcome: "bounced" })).toBe(1);
+    expect(
+      seriesValue(text, "email_scout_process_returns_rejected_total", { reason: "token-bad-signature" }),
     ).toBe(2);
     expect(text).toMatch(
       /email_scout_process_check_duration_seconds_count\{target="mx1",protocol="smtp",status="OK"\} 1/,
@@ -61,7 +63,7 @@ describe("PromMetrics: local mode's metrics observer", () => {
     it("follows the store's series, each family once", async () => {
       metrics.returnRejected("no-token");
       const text = await (await fetch(new URL("/metrics", dashboard.url))).text();
-      expect(valueOf(text, "email_scout_process_returns_rejected_total", { reason: "no-token" })).toBe(1);
+      expect(seriesValue(text, "email_scout_process_returns_rejected_total", { reason: "no-token" })).toBe(1);
       // The store's own series are still there, and no family name appears twice.
       const names = parsePrometheusTextFormat(text).map((family) => family.name);
       expect(names).toContain("email_scout_returns_rejected_total");

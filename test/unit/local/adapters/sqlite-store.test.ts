@@ -7,7 +7,12 @@ import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MIGRATIONS, migrate } from "../../../../local/adapters/sqlite-migrations.ts";
 import { SqliteStore } from "../../../../local/adapters/sqlite-store.ts";
-import { checkResult, describeProbeStoreContract, probe } from "../../../support/probe-store-contract.ts";
+import {
+  type ContractOptions,
+  checkResult,
+  describeProbeStoreContract,
+  probe,
+} from "../../../support/probe-store-contract.ts";
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -45,10 +50,32 @@ const contractDir = mkdtempSync(join(tmpdir(), "scout-contract-"));
 let contractFiles = 0;
 afterAll(() => rmSync(contractDir, { recursive: true, force: true }));
 
-describeProbeStoreContract("SqliteStore on disk", () =>
-  SqliteStore.open(join(contractDir, `${++contractFiles}.db`)),
+const contractOptions: ContractOptions<SqliteStore> = {
+  // The announced column left to its default, which rows from before the column were given.
+  writeOldProbe: async (store, record) => {
+    store.db
+      .prepare(
+        `INSERT INTO probes (probe_id, target_id, to_address, message_id, sent_at_ms, deadline_ms, state, updated_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        record.probeId,
+        record.targetId,
+        record.toAddress,
+        record.messageId,
+        record.sentAtMs,
+        record.deadlineMs,
+        record.state,
+        record.updatedAtMs,
+      );
+  },
+};
+describeProbeStoreContract(
+  "SqliteStore on disk",
+  () => SqliteStore.open(join(contractDir, `${++contractFiles}.db`)),
+  contractOptions,
 );
-describeProbeStoreContract("SqliteStore :memory:", () => SqliteStore.open(":memory:"));
+describeProbeStoreContract("SqliteStore :memory:", () => SqliteStore.open(":memory:"), contractOptions);
 
 describe("SqliteStore", () => {
   it("creates missing parent directories private to the user, in WAL mode", async () => {
@@ -84,29 +111,7 @@ describe("SqliteStore", () => {
   });
 
   describe("outcome announcements", () => {
-    it("keeps every outcome unannounced until marked, at the state it was announced in", async () => {
-      const store = await open();
-      await store.recordSent(probe("p1"));
-      await store.recordSent(probe("p2"));
-      await store.recordSendFailed(probe("p3"), "relay refused", T0 + 1);
-      expect(await store.unannouncedOutcomes(10)).toEqual([expect.objectContaining({ probeId: "p3" })]);
-      const lost = await store.transition("p1", ["sent"], "lost", {}, T0 + 2);
-      expect((await store.unannouncedOutcomes(10)).map((p) => p.probeId)).toEqual(["p3", "p1"]);
-      await store.markOutcomesAnnounced([
-        { probeId: "p3", state: "send-failed" },
-        { probeId: "p1", state: lost?.state ?? "lost" },
-      ]);
-      expect(await store.unannouncedOutcomes(10)).toEqual([]);
-      // Lost, then late: the late outcome is a new one to announce, and an announcement of the
-      // lost one made meanwhile does not cover it.
-      await store.transition("p1", ["lost"], "late", { returnedAtMs: T0 + 5, rttMs: 5 }, T0 + 5);
-      await store.markOutcomesAnnounced([{ probeId: "p1", state: "lost" }]);
-      expect(await store.unannouncedOutcomes(10)).toEqual([
-        expect.objectContaining({ probeId: "p1", state: "late" }),
-      ]);
-    });
-
-    it("counts probes stored before announcements were kept as announced", () => {
+    it("counts probes stored before announcements were kept as announced, after migrating", () => {
       const db = new Database(":memory:");
       try {
         migrate(db, ":memory:", MIGRATIONS.slice(0, 2));
@@ -122,6 +127,37 @@ describe("SqliteStore", () => {
         db.close();
       }
     });
+  });
+
+  it("reports every entry of a batch when the database cannot be written at all", async () => {
+    const store = await open();
+    opened.length = 0;
+    store.close();
+    const entries = [
+      { targetId: "mx1", result: checkResult("smtp", T0) },
+      { targetId: "mx2", result: checkResult("smtp", T0) },
+    ];
+    const errors = await store.saveCheckResults(entries, { concurrency: 1 });
+    expect(errors.map((error) => error?.message)).toEqual([
+      "The database connection is not open",
+      "The database connection is not open",
+    ]);
+  });
+
+  it("rolls the whole batch back when an entry's error ends the transaction", async () => {
+    const path = join(dir, "scout.db");
+    const store = await open(path);
+    // A trigger that aborts the transaction on the second entry, as a full disk would.
+    store.db.exec(`CREATE TRIGGER refuse_mx2 BEFORE INSERT ON check_results WHEN NEW.target_id = 'mx2'
+      BEGIN SELECT RAISE(ROLLBACK, 'disk full'); END`);
+    const entries = [
+      { targetId: "mx1", result: checkResult("smtp", T0) },
+      { targetId: "mx2", result: checkResult("smtp", T0) },
+      { targetId: "mx3", result: checkResult("smtp", T0) },
+    ];
+    const errors = await store.saveCheckResults(entries, { concurrency: 1 });
+    expect(errors.map((error) => error?.message)).toEqual(["disk full", "disk full", "disk full"]);
+    expect(await store.latestCheckResults()).toEqual([]);
   });
 
   describe("migrations", () => {
