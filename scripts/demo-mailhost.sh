@@ -24,6 +24,8 @@
 #   scout / scout-demo-password    the login used by checks
 #   probe / probe-demo-password    gets a ~/.forward for round-trip probes
 #   probe-faults / probe-faults-demo-password   the fault-injection harness's probe mailbox (tools/faults)
+# Pipe-only mailbox (system user, no password, no IMAP/POP login):
+#   probe-aws                      the AWS round-trip test's probe mailbox
 #
 # Gotchas found while writing this (Debian 12, Postfix 3.7, Dovecot 2.3, no systemd):
 #  - Debian's master.cf chroots most Postfix daemons and only the init script fills the chroot;
@@ -90,6 +92,10 @@ DOVECOT_PORTS=(143 993 110 995)
 # a pipe that sleeps first, and one that discards mail.
 # probe-faults belongs to tools/faults and tools/soak, which break and mend its ~/.forward.
 DEMO_USERS=(scout probe probe-slow probe-void probe-faults)
+# Mailboxes that only run a ~/.forward pipe: system users with a Maildir but no Dovecot login,
+# so adding one leaves the running Dovecot alone. probe-aws is the AWS round-trip test's
+# mailbox (test/integration/aws-round-trip.test.ts), whose email_return answers to scout-aws.test.
+PIPE_USERS=(probe-aws)
 declare -A DEMO_PASSWORDS=([scout]="scout-demo-password" [probe]="probe-demo-password"
   [probe-slow]="probe-slow-demo-password" [probe-void]="probe-void-demo-password"
   [probe-faults]="probe-faults-demo-password")
@@ -378,7 +384,7 @@ cert_not_after_iso() { date -u -d "@$(cert_not_after_epoch)" +%Y-%m-%dT%H:%M:%SZ
 # ---------------------------------------------------------------- users
 ensure_users() {
   local u home
-  for u in "${DEMO_USERS[@]}"; do
+  for u in "${DEMO_USERS[@]}" "${PIPE_USERS[@]}"; do
     if ! getent passwd "$u" >/dev/null; then
       log "creating system user $u"
       useradd -m -s /usr/sbin/nologin -c "Email Scout demo user" "$u"
@@ -386,6 +392,8 @@ ensure_users() {
     home="$(getent passwd "$u" | cut -d: -f6)"
     [ -d "$home" ] || install -d -m 0750 -o "$u" -g "$(id -gn "$u")" "$home"
     install -d -m 0700 -o "$u" -g "$(id -gn "$u")" "$home/Maildir" "$home/Maildir/cur" "$home/Maildir/new" "$home/Maildir/tmp"
+  done
+  for u in "${DEMO_USERS[@]}"; do
     printf '%s' "${DEMO_PASSWORDS[$u]}" | write_if_changed "$DEMO_DIR/$u.password" 0600 root:root
   done
 }
@@ -657,6 +665,9 @@ scout-returns.test      smtp:[127.0.0.1]:2525
 scout-test.test         smtp:[127.0.0.1]:2526
 # The fault-injection harness and the soak (tools/faults, tools/soak) listen on 2527.
 scout-faults.test       smtp:[127.0.0.1]:2527
+# The AWS shape's round-trip test: its stand-in for the SES receipt rule listens on 2528
+# (test/support/ses-receipt-standin.ts), as inbound-smtp.<region>.amazonaws.com would.
+scout-aws.test          smtp:[127.0.0.1]:2528
 EOF
 }
 
@@ -771,6 +782,9 @@ Users:
 EOF
   for l in "${DEMO_USERS[@]}"; do
     printf '  %-6s %s@%s  password file %s\n' "$l" "$l" "$DOMAIN" "$DEMO_DIR/$l.password"
+  done
+  for l in "${PIPE_USERS[@]}"; do
+    printf '  %-6s %s@%s  (no login: ~/.forward pipe only)\n' "$l" "$l" "$DOMAIN"
   done
   echo "Logs:         $POSTFIX_LOG, $DOVECOT_LOG"
 }
