@@ -1,13 +1,13 @@
 import { rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { createTransport } from "nodemailer";
 import { SMTPServer } from "smtp-server";
 import { parseConfigText } from "../../core/config/parse-config.ts";
 import type { ScoutEvent } from "../../core/events/event.ts";
 import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
-import { Spool } from "../../local/adapters/spool.ts";
 import { SqliteStatusStore } from "../../local/adapters/sqlite-status-store.ts";
-import { LocalMonitor, SPOOL_DIR } from "../../local/serve/monitor.ts";
+import { LocalMonitor } from "../../local/serve/monitor.ts";
 import { RecordingLogger } from "./recording-logger.ts";
 import {
   caseDirectory,
@@ -24,10 +24,9 @@ const REFUSE_TRIGGER = "shell_runtime_refuse_queue";
 
 /**
  * Local mode: LocalMonitor on its SQLite file and spool, probes sent through a relay that is an
- * in-process SMTP server, webhooks delivered to an in-process receiver. Inbound mail goes into
- * the spool as the listener puts it there before its 250, then the monitor drains the spool. It
- * is stamped with the monitor's clock: the listener itself reads the system clock (InboundPort
- * gives it none), which a case that moves the clock could not measure an RTT against.
+ * in-process SMTP server, webhooks delivered to an in-process receiver. Inbound mail is delivered
+ * over SMTP to the monitor's own listener, which spools it (stamped with the monitor's clock)
+ * before its 250; the monitor then drains the spool.
  */
 export async function localRuntime(): Promise<ShellRuntime> {
   const dir = caseDirectory("local");
@@ -61,8 +60,9 @@ export async function localRuntime(): Promise<ShellRuntime> {
     );
     const monitor = await LocalMonitor.open(config, new RecordingLogger(), clock);
     closers.push(() => monitor.stop());
-    await monitor.start({ schedule: false });
-    const spool = await Spool.open(join(config.dataDir, SPOOL_DIR), { clock });
+    const { listenPort } = await monitor.start({ schedule: false });
+    const inbound = createTransport({ host: "127.0.0.1", port: listenPort, secure: false, ignoreTLS: true });
+    closers.push(async () => inbound.close());
     const statuses = new SqliteStatusStore(monitor.store.db);
 
     return {
@@ -75,10 +75,8 @@ export async function localRuntime(): Promise<ShellRuntime> {
       sentProbes: () => [...relay.accepted],
       async deliverInbound(raw, envelope) {
         const arrivedAtMs = clock.now();
-        await spool.write(raw, {
-          envelope: { from: envelope.from, to: [...envelope.to] },
-          receivedAtMs: arrivedAtMs,
-        });
+        await inbound.sendMail({ envelope: { from: envelope.from, to: [...envelope.to] }, raw });
+        // The listener started a drain when it spooled the message; this waits for it to end.
         await monitor.drainSpool();
         return { arrivedAtMs };
       },
