@@ -1,39 +1,23 @@
 import type { Context } from "aws-lambda";
 import { describeError } from "../../core/basics/describe-error.ts";
-import type { CorrelationOutcome } from "../../core/roundtrip/correlate.ts";
 import { decodeS3EventKey } from "../aws/s3-return-source.ts";
 import { ScoutMetrics } from "../aws/scout-metrics.ts";
 import { parseS3Event } from "../events/s3-event.ts";
 import {
   type CorrelatorOptions,
+  type CorrelatorRecordResult,
+  type CorrelatorSummary,
   createCorrelatorRuntime,
+  TransientCorrelationError,
   takeStoredReturn,
 } from "../runtime/correlator-runtime.ts";
 import { once } from "../runtime/lambda-basics.ts";
 
-export { RETURNS_PREFIX } from "../runtime/correlator-runtime.ts";
-
-export type CorrelatorRecordResult = CorrelationOutcome["kind"] | "skipped" | "missing";
-
-/** Per-kind counts of one invocation's records. */
-export type CorrelatorSummary = Partial<Record<CorrelatorRecordResult, number>> & {
-  records: number;
-  /** Events queued (or logged without EVENTS_QUEUE_URL); absent when there were none. */
-  events?: number;
-  /** Records whose events the queue refused (their outcomes are announced by the next prober run). */
-  eventsFailed?: number;
-};
-
-/** Some records hit a store or S3 failure; the invocation fails so Lambda retries the event. */
-export class TransientCorrelationError extends Error {
-  override readonly name = "TransientCorrelationError";
-  constructor(readonly failures: readonly { key: string; error: string }[]) {
-    super(
-      `${failures.length} stored message(s) could not be processed and will be retried: ` +
-        failures.map((f) => `${f.key}: ${f.error}`).join("; "),
-    );
-  }
-}
+export {
+  type CorrelatorSummary,
+  RETURNS_PREFIX,
+  TransientCorrelationError,
+} from "../runtime/correlator-runtime.ts";
 
 /**
  * The correlator Lambda, invoked by S3 for each message the SES receipt rule stores under

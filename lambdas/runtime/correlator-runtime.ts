@@ -28,6 +28,28 @@ export function createCorrelatorRuntime(options: CorrelatorOptions): CorrelatorR
   return { ...shared, bucket, returns: new S3ReturnSource(s3, bucket, shared.config.inbound.maxBytes) };
 }
 
+export type CorrelatorRecordResult = CorrelationOutcome["kind"] | "skipped" | "missing";
+
+/** Per-kind counts of one invocation's records. */
+export type CorrelatorSummary = Partial<Record<CorrelatorRecordResult, number>> & {
+  records: number;
+  /** Events queued (or logged without EVENTS_QUEUE_URL); absent when there were none. */
+  events?: number;
+  /** Records whose events the queue refused (their outcomes are announced by the next prober run). */
+  eventsFailed?: number;
+};
+
+/** Some records hit a store or S3 failure; the invocation fails so Lambda retries the event. */
+export class TransientCorrelationError extends Error {
+  override readonly name = "TransientCorrelationError";
+  constructor(readonly failures: readonly { key: string; error: string }[]) {
+    super(
+      `${failures.length} stored message(s) could not be processed and will be retried: ` +
+        failures.map((f) => `${f.key}: ${f.error}`).join("; "),
+    );
+  }
+}
+
 /** What became of one S3 event record. */
 export type StoredReturnResult =
   | { readonly kind: "skipped" | "missing" }
