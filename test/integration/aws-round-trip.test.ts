@@ -115,10 +115,12 @@ beforeAll(async () => {
     startDynalite(),
     startS3rver(),
     startSesSendingStandIn({
-      host: demo.host,
-      port: 25,
-      ca: readFileSync(demo.caFile),
-      heloName: `a1-2.smtp-out.${REGION}.amazonses.com`,
+      relayTo: {
+        host: demo.host,
+        port: 25,
+        ca: readFileSync(demo.caFile),
+        heloName: `a1-2.smtp-out.${REGION}.amazonses.com`,
+      },
     }),
     makeSelfSigned(`CN=${inboundHost}`, [{ type: "dns", value: inboundHost }]),
   ]);
