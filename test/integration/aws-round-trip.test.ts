@@ -221,9 +221,12 @@ describe("the AWS shape's round trip through SES stand-ins and the real Postfix"
   it("a recipient Postfix refuses makes SES answer MessageRejected: the probe is send-failed", async () => {
     const probe = await probeOf(main, "refused");
     expect(probe.state).toBe("send-failed");
-    expect(probe.error).toMatch(/^the MTA refused the message: 550 5\.1\.1 <no-such-user@scout\.test>/);
+    // SES's code first, then what it said.
+    expect(probe.error).toMatch(
+      /^MessageRejected: the MTA refused the message: 550 5\.1\.1 <no-such-user@scout\.test>/,
+    );
     expect(await queuedOutcome(probe.probeId)).toMatchObject({ outcome: "send-failed" });
-    // The prober keeps only the message; the SDK read SES's XML error as its MessageRejected.
+    // The SDK read SES's XML error as its MessageRejected.
     const refusal = sesClient().send(
       new SendRawEmailCommand({
         Source: RETURN_TO,
