@@ -78,8 +78,8 @@ export class SesMailSender implements MailSender {
     for (let attempt = 1; ; attempt += 1) {
       if (pacer !== undefined && !(await pacer.acquire(this.deadlineMs))) {
         throw new SesSendError(
-          `not sent: no SES send slot left in the run's budget of ${this.budgetSeconds()} s at MaxSendRate ${quota?.maxSendRate}/s`,
-          "PacingBudgetExceeded",
+          `not sent: at MaxSendRate ${quota?.maxSendRate}/s no send slot was left in the run's SES send budget of ${this.budgetSeconds()} s`,
+          "SendBudgetSpent",
         );
       }
       try {

@@ -158,6 +158,22 @@ describe("SesMailSender on the SES stand-in", () => {
     expect(timer.sleeps.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(10_000);
   });
 
+  it("does not send a probe whose send slot would come after the run's budget", async () => {
+    const { standIn, timer, sender } = await setUp({ quota: { max24HourSend: 200, maxSendRate: 1 } });
+    const run = sender({ budgetMs: 1_500 });
+    const records = await Promise.all(
+      ["probe@mx1.example.com", "probe@mx2.example.com", "probe@mx3.example.com"].map((to) =>
+        probe(run, to, timer),
+      ),
+    );
+    // Whichever asked last for a slot.
+    expect(records.map((record) => record.state).sort()).toEqual(["send-failed", "sent", "sent"]);
+    expect(records.find((record) => record.state === "send-failed")?.error).toBe(
+      "not sent: at MaxSendRate 1/s no send slot was left in the run's SES send budget of 1.5 s",
+    );
+    expect(standIn.relayed).toHaveLength(2);
+  });
+
   it("fails a send SES rejects at once, its code first: MessageRejected is not throttling", async () => {
     const { standIn, timer, sender } = await setUp({ verifiedIdentities: ["example.org"] });
     const record = await probe(sender(), "probe@mx1.example.com", timer);
