@@ -25,6 +25,7 @@ import { expectedReceives, notifierTimeoutSeconds } from "./config/webhook-deliv
 import { AlarmTopic } from "./constructs/alarm-topic.ts";
 import { EVENTS_MAX_RECEIVE_COUNT, EventsQueue } from "./constructs/events-queue.ts";
 import { InboundMail } from "./constructs/inbound-mail.ts";
+import { ProbeSending } from "./constructs/probe-sending.ts";
 import { ProberNetwork } from "./constructs/prober-network.ts";
 import { RETURNS_PREFIX, ReturnsBucket } from "./constructs/returns-bucket.ts";
 import { ScoutAlarms } from "./constructs/scout-alarms.ts";
@@ -41,7 +42,6 @@ import {
   readLoginPasswords,
   readSecret,
   sendEvents,
-  sendProbes,
   tableAccess,
 } from "./scout-permissions.ts";
 
@@ -76,6 +76,14 @@ export class EmailScoutStack extends Stack {
       bucket: returns.bucket,
       objectKeyPrefix: RETURNS_PREFIX,
       ruleSetName: `${this.stackName}-returns`,
+      ...(aws.mailFromSubdomain === undefined ? {} : { mailFromSubdomain: aws.mailFromSubdomain }),
+    });
+    const sending = new ProbeSending(this, "ProbeSending", {
+      identityArn: inbound.identity.emailIdentityArn,
+      from,
+      domain: config.inbound.domain,
+      // In the sandbox SES also authorizes each send against the recipient's identity.
+      ...(aws.sesSandbox ? { sandboxRecipients: probeAddresses(config) } : {}),
     });
     const network = new ProberNetwork(this, "Network", {
       natGateways: aws.natGateways,
@@ -136,13 +144,14 @@ export class EmailScoutStack extends Stack {
         PROBE_KEY_SECRET_ARN: secrets.probeKey.secretArn,
         EVENTS_QUEUE_URL: eventsQueue.queue.queueUrl,
         SES_FROM: from,
+        SES_CONFIGURATION_SET: sending.configurationSet.configurationSetName,
         POWERTOOLS_SERVICE_NAME: "email-scout-prober",
         ...COMMON_ENV,
       },
     });
     prober.addToRolePolicy(tableAccess(tables.arnsWithIndexes));
     prober.addToRolePolicy(batchWriteResults(tables.results.tableArn));
-    prober.addToRolePolicy(sendProbes(inbound.identity.emailIdentityArn, from, config.inbound.domain));
+    sending.grantSend(prober.role);
     prober.addToRolePolicy(readSecret("ReadProbeKey", secrets.probeKey.secretArn));
     prober.addToRolePolicy(sendEvents(eventsQueue.queue.queueArn));
     const loginSecrets = loginPasswordSecretArns(config);
@@ -309,4 +318,9 @@ export class EmailScoutStack extends Stack {
         "CDK's bucket-notifications handler runs only during deployment; its role uses AWSLambdaBasicExecutionRole as CDK defines it.",
     });
   }
+}
+
+/** The probe targets' addresses. */
+function probeAddresses(config: DeployConfig): string[] {
+  return config.targets.flatMap((target) => (target.probe ? [target.probe.to] : []));
 }

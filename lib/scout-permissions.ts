@@ -49,17 +49,38 @@ export function moveToDeadLetters(deadLetterQueueArn: string): iam.PolicyStateme
   });
 }
 
+/** Where SendRawEmail may send probes: every resource SES authorizes a send against. */
+export interface ProbeSendResources {
+  /** The inbound domain's identity: the From and envelope sender are at it. */
+  readonly identityArn: string;
+  readonly configurationSetArn: string;
+  /** In the SES sandbox only: the identities of the probe addresses (each address and its domain). */
+  readonly recipientIdentityArns?: readonly string[];
+}
+
 /**
- * SendRawEmail through the inbound domain's identity only, and only with the probe sender or a
- * bounces+<probeId> address as the sender.
+ * SendRawEmail is authorized against every resource a send involves (Service Authorization
+ * Reference, Amazon SES: SendRawEmail takes the identity and configuration-set resource types):
+ * the sender's identity, the configuration set and, in the sandbox, each recipient's identity.
+ * Only with the probe sender or a bounces+<probeId> address as the sender.
  */
-export function sendProbes(identityArn: string, from: string, domain: string): iam.PolicyStatement {
+export function sendProbes(resources: ProbeSendResources, from: string, domain: string): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: "SendProbes",
     actions: ["ses:SendRawEmail"],
-    resources: [identityArn],
+    resources: [
+      resources.identityArn,
+      resources.configurationSetArn,
+      ...(resources.recipientIdentityArns ?? []),
+    ],
     conditions: { StringLike: { "ses:FromAddress": [from, `bounces+*@${domain}`] } },
   });
+}
+
+/** The account's sending quota, read at the start of each run to pace the probes. */
+export function readSendQuota(): iam.PolicyStatement {
+  // ses:GetSendQuota has no resource-level permissions.
+  return new iam.PolicyStatement({ sid: "ReadSendQuota", actions: ["ses:GetSendQuota"], resources: ["*"] });
 }
 
 /**

@@ -163,6 +163,23 @@ const awsSchema = z.strictObject({
    * any size and more memory finishes a large run sooner (docs/aws.md, "Prober memory").
    */
   proberMemoryMb: z.number().int().min(128).max(10240).default(512),
+  /**
+   * The account is in the SES sandbox, where SES sends only to verified identities and checks its
+   * IAM authorization against each recipient's identity too: the prober may then send to the
+   * identities of the probe addresses (each address, and its domain).
+   */
+  sesSandbox: z.boolean().default(false),
+  /**
+   * A custom MAIL FROM for the probes: this label under the inbound domain (say "bounce", for
+   * bounce.scout-returns.example.com), with its MX at SES's feedback endpoint, so the envelope
+   * sender is the operator's domain and SPF aligns for DMARC. Off: SES's own amazonses.com.
+   */
+  mailFromSubdomain: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, {
+      error: "must be one DNS label like bounce (letters, digits, inner hyphens)",
+    })
+    .optional(),
 });
 
 const configFields = {

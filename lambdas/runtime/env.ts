@@ -31,5 +31,7 @@ export const ENV = {
   /** The webhook signing secrets, a JSON map {"<endpoint id>": "whsec_..."}. */
   webhookSecretArn: "WEBHOOK_SECRET_ARN",
   sesFrom: "SES_FROM",
+  /** The SES configuration set the probes are sent with (its suppression list is off). */
+  sesConfigurationSet: "SES_CONFIGURATION_SET",
   configFile: "SCOUT_CONFIG_FILE",
 } as const;

@@ -14,7 +14,8 @@ import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime.ts";
 
 /** The prober's runtime: the shared one plus SES, built once per container. */
 export interface ProberRuntime extends Runtime {
-  readonly sender: MailSender;
+  /** A sender for one run: it reads the SES quota and paces that run's sends. */
+  sender(): MailSender;
   /** The probes' From header. */
   readonly from: string;
 }
@@ -25,10 +26,16 @@ export interface ProberOptions extends RuntimeOptions {
 
 export function createProberRuntime(options: ProberOptions): ProberRuntime {
   const shared = createRuntime(options);
-  const { config } = shared;
+  const { config, env, log } = shared;
+  const ses = options.ses ?? new SESClient(AWS_CLIENT_DEFAULTS);
+  const configurationSetName = optionalEnv(ENV.sesConfigurationSet, env);
   return {
     ...shared,
-    sender: new SesMailSender(options.ses ?? new SESClient(AWS_CLIENT_DEFAULTS)),
+    sender: () =>
+      new SesMailSender(ses, {
+        log,
+        ...(configurationSetName === undefined ? {} : { configurationSetName }),
+      }),
     from: optionalEnv(ENV.sesFrom, shared.env) ?? probeFromAddress(config),
   };
 }
@@ -60,7 +67,7 @@ export function proberCyclePorts(
     // Passwords come from Secrets Manager (login.passwordFile holds an ARN on AWS).
     planChecks: async () => planChecks(rt.config, await readLoginPasswords(rt.config, rt.secrets)),
     checks: rt.checks,
-    sender: rt.sender,
+    sender: rt.sender(),
     probeFrom: rt.from,
   };
   return { ports, statuses };

@@ -11,6 +11,8 @@ export interface InboundMailProps {
   readonly objectKeyPrefix: string;
   /** Names the receipt rule set, which must be unique in the region. */
   readonly ruleSetName: string;
+  /** aws.mailFromSubdomain: a custom MAIL FROM domain, this label under the domain. */
+  readonly mailFromSubdomain?: string;
 }
 
 const RULE_NAME = "store-returns";
@@ -28,9 +30,17 @@ export class InboundMail extends Construct {
   constructor(scope: Construct, id: string, props: InboundMailProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    const mailFrom = props.mailFromSubdomain && `${props.mailFromSubdomain}.${props.domain}`;
     this.identity = new ses.EmailIdentity(this, "Identity", {
       identity: ses.Identity.domain(props.domain),
       dkimSigning: true,
+      // Until its MX is published SES keeps sending, from its own amazonses.com MAIL FROM.
+      ...(mailFrom
+        ? {
+            mailFromDomain: mailFrom,
+            mailFromBehaviorOnMxFailure: ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
+          }
+        : {}),
     });
     this.ruleSet = new ses.ReceiptRuleSet(this, "RuleSet", { receiptRuleSetName: props.ruleSetName });
     // The rule's ARN, built from names rather than the rule itself: the bucket policy naming it
@@ -84,6 +94,18 @@ export class InboundMail extends Construct {
       value: props.domain,
       description: "SES domain identity (receives returns, sends probes): verify it with the DKIM records",
     });
+    if (mailFrom) {
+      // SES's requirements: exactly one MX, at its feedback endpoint (SES receives the bounces and
+      // forwards them to the probe's bounces+ address), and SPF allowing amazonses.com.
+      new CfnOutput(scope, "MailFromMxRecord", {
+        value: `${mailFrom} MX 10 feedback-smtp.${stack.region}.amazonses.com`,
+        description: `Publish for the custom MAIL FROM domain ${mailFrom} (its only MX record)`,
+      });
+      new CfnOutput(scope, "MailFromSpfRecord", {
+        value: `${mailFrom} TXT "v=spf1 include:amazonses.com ~all"`,
+        description: `Publish for the custom MAIL FROM domain ${mailFrom}`,
+      });
+    }
     this.identity.dkimRecords.forEach((record, index) => {
       new CfnOutput(scope, `DkimRecord${index + 1}`, {
         value: `${record.name} CNAME ${record.value}`,

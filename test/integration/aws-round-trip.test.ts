@@ -56,6 +56,8 @@ const PROBE_USER = "probe-aws";
 /** Keeps what it receives and never answers; the local round-trip test's lost case uses it too. */
 const SILENT_USER = "probe-void";
 const DEADLINE_S = 60;
+/** The stack's probe configuration set (suppression list off), by name. */
+const CONFIGURATION_SET = "EmailScout-probes";
 const KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout-probe-key-AbCdEf";
 const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/scout-events";
 /** Polling, not sleeping: each wait ends as soon as its condition holds. */
@@ -115,10 +117,13 @@ beforeAll(async () => {
     startDynalite(),
     startS3rver(),
     startSesSendingStandIn({
-      host: demo.host,
-      port: 25,
-      ca: readFileSync(demo.caFile),
-      heloName: `a1-2.smtp-out.${REGION}.amazonses.com`,
+      relayTo: {
+        host: demo.host,
+        port: 25,
+        ca: readFileSync(demo.caFile),
+        heloName: `a1-2.smtp-out.${REGION}.amazonses.com`,
+      },
+      configurationSets: [CONFIGURATION_SET],
     }),
     makeSelfSigned(`CN=${inboundHost}`, [{ type: "dns", value: inboundHost }]),
   ]);
@@ -162,6 +167,9 @@ describe("the AWS shape's round trip through SES stand-ins and the real Postfix"
     const relayed = sending.relayed.find((message) => message.destinations.includes(ok.toAddress));
     // SendRawEmail's Source is the envelope sender: bounces come back to the probe's own address.
     expect(relayed?.source).toBe(`bounces+${ok.probeId}@${INBOUND}`);
+    // With the configuration set whose suppression list is off, after one read of the quota.
+    expect(relayed?.configurationSetName).toBe(CONFIGURATION_SET);
+    expect(sending.requests[0]?.action).toBe("GetSendQuota");
     expect(relayed?.raw.toString("latin1")).toMatch(/^X-Scout-Probe: /m);
     expect(relayed?.response).toMatch(/^250 /);
   });
@@ -213,9 +221,12 @@ describe("the AWS shape's round trip through SES stand-ins and the real Postfix"
   it("a recipient Postfix refuses makes SES answer MessageRejected: the probe is send-failed", async () => {
     const probe = await probeOf(main, "refused");
     expect(probe.state).toBe("send-failed");
-    expect(probe.error).toMatch(/^the MTA refused the message: 550 5\.1\.1 <no-such-user@scout\.test>/);
+    // SES's code first, then what it said.
+    expect(probe.error).toMatch(
+      /^MessageRejected: the MTA refused the message: 550 5\.1\.1 <no-such-user@scout\.test>/,
+    );
     expect(await queuedOutcome(probe.probeId)).toMatchObject({ outcome: "send-failed" });
-    // The prober keeps only the message; the SDK read SES's XML error as its MessageRejected.
+    // The SDK read SES's XML error as its MessageRejected.
     const refusal = sesClient().send(
       new SendRawEmailCommand({
         Source: RETURN_TO,
@@ -281,6 +292,7 @@ async function deploy(targets: object[]): Promise<Deployment> {
       PROBE_KEY_SECRET_ARN: KEY_ARN,
       SCOUT_CONFIG_FILE: configFile,
       SES_FROM: `Email Scout <scout@${INBOUND}>`,
+      SES_CONFIGURATION_SET: CONFIGURATION_SET,
       EVENTS_QUEUE_URL: QUEUE_URL,
     },
     log,

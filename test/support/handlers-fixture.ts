@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SESClient, SendRawEmailCommand } from "@aws-sdk/client-ses";
+import { GetSendQuotaCommand, SESClient, SendRawEmailCommand } from "@aws-sdk/client-ses";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
@@ -90,6 +90,8 @@ export function useHandlerStandIns(): void {
       .on(GetSecretValueCommand, { SecretId: KEY_ARN })
       .resolves({ SecretString: formatProbeKeyFile(key) });
     ses.on(SendRawEmailCommand).resolves({ MessageId: "0100018f-standin" });
+    // A production account's quota: the prober reads it at the start of each run to pace its sends.
+    ses.on(GetSendQuotaCommand).resolves({ Max24HourSend: 50_000, MaxSendRate: 14, SentLast24Hours: 0 });
   });
 }
 

@@ -3,7 +3,12 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SESClient, SendRawEmailCommand, type SendRawEmailCommandInput } from "@aws-sdk/client-ses";
+import {
+  GetSendQuotaCommand,
+  SESClient,
+  SendRawEmailCommand,
+  type SendRawEmailCommandInput,
+} from "@aws-sdk/client-ses";
 import {
   SendMessageBatchCommand,
   type SendMessageBatchCommandInput,
@@ -212,11 +217,15 @@ function queueStandIn() {
   return queue;
 }
 
-/** SES: SendRawEmail keeps the probe it accepts, or rejects it as SES does an unverified address. */
+/**
+ * SES: GetSendQuota answers a production account's quota; SendRawEmail keeps the probe it accepts,
+ * or rejects it as SES does an unverified address.
+ */
 function sesStandIn() {
   const client = new SESClient({ region: REGION });
   const mock = mockClient(client);
   const mail = { client, refusing: false, accepted: [] as SentProbe[], restore: () => mock.restore() };
+  mock.on(GetSendQuotaCommand).resolves({ Max24HourSend: 50_000, MaxSendRate: 14, SentLast24Hours: 0 });
   mock.on(SendRawEmailCommand).callsFake(async (input: SendRawEmailCommandInput) => {
     if (mail.refusing) {
       throw Object.assign(new Error("Email address is not verified."), { name: "MessageRejected" });

@@ -80,6 +80,7 @@ describe("least privilege", () => {
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "secretsmanager:GetSecretValue",
+        "ses:GetSendQuota",
         "ses:SendRawEmail",
         "sqs:SendMessage",
         "xray:PutTelemetryRecords",
@@ -87,6 +88,8 @@ describe("least privilege", () => {
       ].sort(),
     );
     expect(actual).toMatchObject({
+      // No resource-level permissions: read once per run to pace the sends.
+      "ses:GetSendQuota": ['"*"'],
       ...tableGrants(tableResources.map(() => expect.any(String))),
       // Batch writes of check results: the results table itself, not its indexes nor the probes table.
       "dynamodb:BatchWriteItem": [arn(/TablesResultsTable\w+/)],
@@ -101,8 +104,16 @@ describe("least privilege", () => {
     });
     expect(actual["dynamodb:Query"]).toEqual(expect.arrayContaining(tableResources));
     expect(actual["dynamodb:Query"]).toHaveLength(4);
+    // SES authorizes a send against the sender's identity and the configuration set, both named.
     const send = statements.find((s) => s.Action === "ses:SendRawEmail");
-    expect(JSON.stringify(send?.Resource)).toMatch(/:identity\/.*InboundMailIdentity/);
+    const resources = [send?.Resource].flat().map((r) => JSON.stringify(r));
+    expect(resources).toHaveLength(2);
+    expect(resources).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/":identity\/",\{"Ref":"InboundMailIdentity\w+"\}/),
+        expect.stringMatching(/":configuration-set\/",\{"Ref":"ProbeSendingConfigurationSet\w+"\}/),
+      ]),
+    );
     expect(send?.Condition).toEqual({
       StringLike: {
         "ses:FromAddress": ["monitor@scout-returns.example.net", "bounces+*@scout-returns.example.net"],

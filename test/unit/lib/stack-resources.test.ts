@@ -92,7 +92,14 @@ describe("prober", () => {
   it("gets exactly the environment the handler reads, with ARNs rather than secrets", () => {
     const env = functionEnvironment(template, "prober");
     expect(Object.keys(env).sort()).toEqual(
-      [...EVERY_FUNCTION_ENV, "PROBES_TABLE", "PROBE_KEY_SECRET_ARN", "RESULTS_TABLE", "SES_FROM"].sort(),
+      [
+        ...EVERY_FUNCTION_ENV,
+        "PROBES_TABLE",
+        "PROBE_KEY_SECRET_ARN",
+        "RESULTS_TABLE",
+        "SES_CONFIGURATION_SET",
+        "SES_FROM",
+      ].sort(),
     );
     expect(env).toMatchObject({
       POWERTOOLS_SERVICE_NAME: "email-scout-prober",
@@ -100,6 +107,7 @@ describe("prober", () => {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       NODE_OPTIONS: "--enable-source-maps",
       SES_FROM: "monitor@scout-returns.example.net",
+      SES_CONFIGURATION_SET: { Ref: expect.stringMatching(/^ProbeSendingConfigurationSet/) },
       PROBE_KEY_SECRET_ARN: { Ref: expect.stringMatching(/ProbeKeySecret/) },
       PROBES_TABLE: { Ref: expect.stringMatching(/ProbesTable/) },
       RESULTS_TABLE: { Ref: expect.stringMatching(/ResultsTable/) },

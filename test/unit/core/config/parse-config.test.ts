@@ -138,6 +138,16 @@ describe("parseConfigText", () => {
       "targets[0].thresholds.expectBanner: is not a valid regular expression",
     ],
     [
+      "sandbox flag as text",
+      variant((c) => (c.aws = { sesSandbox: "yes" })),
+      "aws.sesSandbox: Invalid input: expected boolean, received string",
+    ],
+    [
+      "MAIL FROM subdomain with a dot",
+      variant((c) => (c.aws = { mailFromSubdomain: "bounce.mail" })),
+      "aws.mailFromSubdomain: must be one DNS label like bounce (letters, digits, inner hyphens)",
+    ],
+    [
       "port out of range",
       variant((c) => (c.inbound.listen = { port: 70000 })),
       "inbound.listen.port: Too big: expected number to be <=65535",

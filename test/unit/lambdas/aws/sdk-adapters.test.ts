@@ -1,57 +1,13 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SESClient, SendRawEmailCommand } from "@aws-sdk/client-ses";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildProbe } from "../../../../core/roundtrip/probe-message.ts";
 import { SecretCache, SecretReadError } from "../../../../lambdas/aws/secret-cache.ts";
-import { SesMailSender } from "../../../../lambdas/aws/ses-mail-sender.ts";
 import { REGION, useFakeAwsEnvironment } from "../../../support/aws-standins.ts";
 
 useFakeAwsEnvironment();
-const ses = mockClient(SESClient);
 const secrets = mockClient(SecretsManagerClient);
 afterEach(() => {
-  ses.reset();
   secrets.reset();
-});
-
-describe("SesMailSender", () => {
-  it("sends the probe's bytes as they are, with the envelope as Source and Destinations", async () => {
-    ses.on(SendRawEmailCommand).resolves({ MessageId: "0100018f-abc" });
-    const probe = await buildProbe({
-      probeId: "AAAAAAAAAAAAAAAAAAAAAA",
-      targetId: "mx1",
-      to: "probe@mx1.example.com",
-      from: "scout@scout-returns.example.com",
-      inboundDomain: "scout-returns.example.com",
-      sentAtMs: Date.parse("2026-06-01T00:00:00Z"),
-      key: Buffer.alloc(32, 7),
-    });
-    const receipt = await new SesMailSender(new SESClient({ region: REGION })).send({
-      envelope: probe.envelope,
-      raw: probe.raw,
-    });
-    expect(receipt.response).toBe("SES accepted, MessageId 0100018f-abc");
-    const [call] = ses.commandCalls(SendRawEmailCommand);
-    expect(call?.args[0].input.Source).toBe("bounces+AAAAAAAAAAAAAAAAAAAAAA@scout-returns.example.com");
-    expect(call?.args[0].input.Destinations).toEqual(["probe@mx1.example.com"]);
-    expect(Buffer.from(call?.args[0].input.RawMessage?.Data ?? new Uint8Array()).equals(probe.raw)).toBe(
-      true,
-    );
-    expect(probe.raw.toString()).toContain(`X-Scout-Probe: ${probe.token}\r\n`);
-  });
-
-  it("lets SES's refusal through, so the core records send-failed with its message", async () => {
-    ses
-      .on(SendRawEmailCommand)
-      .rejects(Object.assign(new Error("Email address is not verified."), { name: "MessageRejected" }));
-    await expect(
-      new SesMailSender(new SESClient({ region: REGION })).send({
-        envelope: { from: "a@b.example", to: ["c@d.example"] },
-        raw: Buffer.from("Subject: x\r\n\r\nbody\r\n"),
-      }),
-    ).rejects.toThrow("Email address is not verified.");
-  });
 });
 
 describe("SecretCache", () => {

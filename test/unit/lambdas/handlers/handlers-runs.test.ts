@@ -77,7 +77,7 @@ describe("prober and correlator runs on the stand-ins", () => {
     const probeId = probeIdOf(sentProbes()[0]?.source ?? "");
     expect(await probes.get(probeId)).toMatchObject({
       state: "send-failed",
-      error: "Email address is not verified.",
+      error: "MessageRejected: Email address is not verified.",
     });
     expect(metricPoints(run.lines).map((p) => [p.name, p.value])).toContainEqual(["ProbeSendFailed", 1]);
   });
