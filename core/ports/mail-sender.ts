@@ -11,5 +11,11 @@ export interface SendReceipt {
 }
 
 export interface MailSender {
+  /**
+   * A sender paced to a rate (SES's MaxSendRate) waits here for a send slot and holds it for the
+   * next `send`. sendProbe calls it before it takes the probe's send time, so time spent waiting
+   * for a slot is never round-trip time. Never throws: when no slot can be had, `send` fails.
+   */
+  reserveSend?(): Promise<void>;
   send(message: OutgoingMessage): Promise<SendReceipt>;
 }

@@ -36,6 +36,9 @@ export async function sendProbe(request: ProbeRequest, deps: SendProbeDeps): Pro
     inboundDomain: request.inboundDomain,
     dateMs: deps.clock.now(),
   });
+  // A paced sender's wait for its slot comes before the round trip starts, not inside it
+  // (the Date header, stamped while composing, may then be a little older than the send).
+  await deps.sender.reserveSend?.();
   // The round trip starts here: composing is done, signing is microseconds.
   const sentAtMs = deps.clock.now();
   const built = signProbe(composed, { sentAtMs, key: deps.key });

@@ -64,6 +64,8 @@ export class SesMailSender implements MailSender {
   private readonly deadlineMs: number;
   private pacing: Promise<{ pacer?: SendPacer; quota?: SendQuota }> | undefined;
   private sandboxReported = false;
+  /** Slots reserveSend took for sends still to come: those sends go without waiting again. */
+  private reservedSlots = 0;
 
   constructor(
     private readonly ses: SESClient,
@@ -73,10 +75,18 @@ export class SesMailSender implements MailSender {
     this.deadlineMs = this.timer.now() + (options.budgetMs ?? SES_SEND_BUDGET_MS);
   }
 
+  /** Waits for the next send slot and holds it for the next send; see MailSender.reserveSend. */
+  async reserveSend(): Promise<void> {
+    const { pacer } = await this.startPacing();
+    if (pacer !== undefined && (await pacer.acquire(this.deadlineMs))) this.reservedSlots += 1;
+  }
+
   async send(message: OutgoingMessage): Promise<SendReceipt> {
     const { pacer, quota } = await this.startPacing();
     for (let attempt = 1; ; attempt += 1) {
-      if (pacer !== undefined && !(await pacer.acquire(this.deadlineMs))) {
+      const reserved = attempt === 1 && this.reservedSlots > 0;
+      if (reserved) this.reservedSlots -= 1;
+      else if (pacer !== undefined && !(await pacer.acquire(this.deadlineMs))) {
         throw new SesSendError(
           `not sent: at MaxSendRate ${quota?.maxSendRate}/s no send slot was left in the run's SES send budget of ${this.budgetSeconds()} s`,
           "SendBudgetSpent",

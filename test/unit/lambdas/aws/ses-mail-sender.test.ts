@@ -127,6 +127,18 @@ describe("SesMailSender on the SES stand-in", () => {
     expect(timer.pending()).toBe(0);
   });
 
+  it("takes a probe's send time once its send slot is reserved: the wait for the slot is not round-trip time", async () => {
+    const { timer, issued, sender } = await setUp({ quota: { max24HourSend: 50_000, maxSendRate: 1 } });
+    const run = sender();
+    const probes = await Promise.all([1, 2, 3].map((n) => probe(run, `probe${n}@mx${n}.example.com`, timer)));
+    const sentAt = probes.map((record) => record.sentAtMs).sort((a, b) => a - b);
+    const issuedAt = issued.filter((call) => call.command === "SendRawEmailCommand").map((call) => call.atMs);
+    // Each probe's clock starts at its own slot (1 s apart at 1/s), and its send leaves at once.
+    expect((sentAt[2] ?? 0) - (sentAt[0] ?? 0)).toBeGreaterThanOrEqual(2000);
+    issuedAt.forEach((atMs, index) => expect(atMs - (sentAt[index] ?? Number.NaN)).toBeLessThan(1000));
+    expect(timer.pending()).toBe(0);
+  });
+
   it("retries a throttled send with backoff: the probe is sent, not send-failed", async () => {
     const { standIn, timer, sender } = await setUp();
     standIn.throttleNext(2);
