@@ -32,6 +32,7 @@ import { ScoutDashboard } from "./constructs/scout-dashboard.ts";
 import { ScoutFunction } from "./constructs/scout-function.ts";
 import { ScoutSecrets } from "./constructs/scout-secrets.ts";
 import { ScoutTables } from "./constructs/scout-tables.ts";
+import { alarmNamePrefix } from "./monitoring/alarm-names.ts";
 import { METRICS_NAMESPACE } from "./monitoring/scout-metrics.ts";
 import { targetWatches } from "./monitoring/target-watch.ts";
 import { acknowledgeArnWildcard } from "./nag-findings.ts";
@@ -227,7 +228,11 @@ export class EmailScoutStack extends Stack {
       Correlator: correlator.function,
       Notifier: notifier.function,
     };
-    const topic = new AlarmTopic(this, "Alarms", aws.alarmEmail ? { alarmEmail: aws.alarmEmail } : {});
+    const alarmNames = alarmNamePrefix(this.stackName);
+    const topic = new AlarmTopic(this, "Alarms", {
+      alarmNamePrefix: alarmNames,
+      ...(aws.alarmEmail ? { alarmEmail: aws.alarmEmail } : {}),
+    });
     const watches = targetWatches(config);
     new ScoutAlarms(this, "AlarmSet", {
       targets: watches,
@@ -246,6 +251,7 @@ export class EmailScoutStack extends Stack {
       prober: prober.function,
       scheduleMinutes: rate.minutes,
       topic: topic.topic,
+      alarmNamePrefix: alarmNames,
     });
     new ScoutDashboard(this, "Dashboard", {
       dashboardName: this.stackName,

@@ -23,6 +23,8 @@ export interface ScoutAlarmsProps {
   readonly prober: lambda.IFunction;
   readonly scheduleMinutes: number;
   readonly topic: sns.ITopic;
+  /** Every alarm's name starts with it: the alarm topic lets alarms so named publish (alarm-names.ts). */
+  readonly alarmNamePrefix: string;
 }
 
 /**
@@ -127,7 +129,11 @@ export class ScoutAlarms extends Construct {
   }
 
   private add(id: string, props: Omit<cloudwatch.AlarmProps, "evaluationPeriods">): void {
-    const alarm = new cloudwatch.Alarm(this, id, { evaluationPeriods: 1, ...props });
+    const alarm = new cloudwatch.Alarm(this, id, {
+      evaluationPeriods: 1,
+      ...props,
+      alarmName: `${this.props.alarmNamePrefix}${id}`,
+    });
     alarm.addAlarmAction(new actions.SnsAction(this.props.topic));
     this.alarms.push(alarm);
   }
