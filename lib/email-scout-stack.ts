@@ -165,7 +165,7 @@ export class EmailScoutStack extends Stack {
     if (rate.roundedFrom !== undefined) {
       Annotations.of(this).addWarningV2(
         "email-scout:schedule-rounded",
-        `schedule.intervalSeconds ${rate.roundedFrom} is not a whole number of minutes: the prober runs every ${rate.minutes} minute(s) on AWS`,
+        `schedule.intervalSeconds ${rate.roundedFrom} is not a whole number of minutes: the prober runs every ${rate.minutes} minute(s) on AWS, and its check alarms count periods of that length`,
       );
     }
 

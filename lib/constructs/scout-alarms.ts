@@ -1,10 +1,11 @@
-import { Duration } from "aws-cdk-lib";
+import { Annotations, Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { type CheckWindow, checkWindow } from "../monitoring/check-window.ts";
 import {
   certificateDaysLeft,
   checkFailed,
@@ -31,9 +32,16 @@ export interface ScoutAlarmsProps {
  * Every alarm, each notifying the alarm topic. How each treats missing data is part of its meaning:
  * - metrics emitted only when something happens (lost probes, Lambda errors, a DLQ that holds
  *   nothing): no data means nothing happened, so NOT_BREACHING;
- * - metrics emitted with every check (CheckFailed, CertificateDaysLeft): no data means nobody
- *   looked, which is neither good nor bad, so MISSING (INSUFFICIENT_DATA), and ProberNotRunning
- *   turns that silence into an alarm of its own.
+ * - CheckFailed is emitted by every check of every endpoint, pass or fail, so a period without it
+ *   means nobody checked the target: BREACHING. The silence of the one target a prober stopped
+ *   checking (a failed shard, a crashing check) alarms as its own, which no single "prober silent"
+ *   alarm on an always-emitted metric would catch. A run that lands in the neighbouring period
+ *   leaves a gap but no false alarm: CloudWatch fills missing points only when its evaluation range
+ *   holds fewer real points than evaluationPeriods ("Configuring how CloudWatch alarms treat
+ *   missing data");
+ * - CertificateDaysLeft comes only with a TLS certificate: MISSING, and the check alarm above
+ *   speaks for a silent prober;
+ * - ProberNotRunning turns a schedule that stopped invoking the prober into an alarm of its own.
  */
 export class ScoutAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -109,12 +117,16 @@ export class ScoutAlarms extends Construct {
       });
     }
     for (const protocol of target.protocols) {
+      const window = checkWindow(this.props.scheduleMinutes * 60, target.confirmAfter);
+      this.warnOfShortWindow(target.id, window);
       this.add(`${slug}${capitalise(protocol)}CheckFailed`, {
-        alarmDescription: `Target ${target.id}: ${protocol} checks failed ${target.confirmAfter} time(s) or more in 5 minutes`,
-        metric: checkFailed(target.id, protocol),
-        threshold: target.confirmAfter,
+        alarmDescription: `Target ${target.id}: ${protocol} checks failed, or were not reported, in ${window.cycles} cycle(s) in a row (${window.periodSeconds} s each)`,
+        metric: checkFailed(target.id, protocol, "Maximum", Duration.seconds(window.periodSeconds)),
+        threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        datapointsToAlarm: window.cycles,
+        evaluationPeriods: window.cycles,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       });
       const warningDays = target.certWarningDays[protocol];
       if (warningDays === undefined) continue;
@@ -128,7 +140,19 @@ export class ScoutAlarms extends Construct {
     }
   }
 
-  private add(id: string, props: Omit<cloudwatch.AlarmProps, "evaluationPeriods">): void {
+  /** confirmAfter cycles that would not fit CloudWatch's longest evaluation window: fewer are asked. */
+  private warnOfShortWindow(targetId: string, window: CheckWindow): void {
+    if (window.cyclesCappedFrom === undefined) return;
+    Annotations.of(this).addWarningV2(
+      `email-scout:check-alarm-window-${targetId}`,
+      `Target ${targetId}: confirmAfter ${window.cyclesCappedFrom} periods of ${window.periodSeconds} s exceed what a CloudWatch alarm may evaluate; its check alarms fire after ${window.cycles}`,
+    );
+  }
+
+  private add(
+    id: string,
+    props: Omit<cloudwatch.AlarmProps, "evaluationPeriods" | "alarmName"> & { evaluationPeriods?: number },
+  ): void {
     const alarm = new cloudwatch.Alarm(this, id, {
       evaluationPeriods: 1,
       ...props,

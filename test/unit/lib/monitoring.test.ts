@@ -10,6 +10,9 @@ interface AlarmProperties {
   Dimensions?: { Name: string; Value: string }[];
   Statistic?: string;
   ExtendedStatistic?: string;
+  Period?: number;
+  DatapointsToAlarm?: number;
+  EvaluationPeriods?: number;
   Threshold: number;
   ComparisonOperator: string;
   TreatMissingData: string;
@@ -90,7 +93,15 @@ describe("alarms", () => {
       ["pop-only", "pop3"],
     ] as const) {
       const failed = customAlarm("CheckFailed", { Target: target, Protocol: protocol });
-      expect(failed).toMatchObject({ Statistic: "Sum", Threshold: 2, TreatMissingData: "missing" });
+      // The fixture's 90 s interval runs every 2 minutes on AWS; confirmAfter is 2 by default.
+      expect(failed).toMatchObject({
+        Statistic: "Maximum",
+        Period: 120,
+        Threshold: 1,
+        DatapointsToAlarm: 2,
+        EvaluationPeriods: 2,
+        TreatMissingData: "breaching",
+      });
       const cert = customAlarm("CertificateDaysLeft", { Target: target, Protocol: protocol });
       expect(cert).toMatchObject({ Statistic: "Minimum", ComparisonOperator: "LessThanThreshold" });
     }
