@@ -236,6 +236,8 @@ export class EmailScoutStack extends Stack {
     const watches = targetWatches(config);
     new ScoutAlarms(this, "AlarmSet", {
       targets: watches,
+      perTargetAlarmsUpTo: aws.perTargetAlarmsUpTo,
+      dashboardName: this.stackName,
       functions,
       deadLetterQueues: {
         EventsDeadLetterQueue: eventsQueue.deadLetterQueue,
@@ -256,6 +258,7 @@ export class EmailScoutStack extends Stack {
     new ScoutDashboard(this, "Dashboard", {
       dashboardName: this.stackName,
       targets: watches,
+      perTargetAlarmsUpTo: aws.perTargetAlarmsUpTo,
       functions,
       eventsDeadLetterQueue: eventsQueue.deadLetterQueue,
     });
