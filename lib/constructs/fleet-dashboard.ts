@@ -22,8 +22,10 @@ const SUMMARY: Record<FleetMetric["fn"], cloudwatch.TableSummaryColumn> = {
 /**
  * The fleet dashboard's rows: the worst targets first, one Metrics Insights query per table
  * (GROUP BY target, ORDER BY the value, LIMIT 10), so its size does not grow with the fleet.
- * CloudWatch allows 500 widgets a dashboard and 500 metrics a widget (2,500 a dashboard); these
- * rows hold 8 widgets and 11 queries for any number of targets.
+ * CloudWatch allows 500 widgets a dashboard and 500 metrics a widget, 2,500 a dashboard
+ * ("CloudWatch service quotas"); these rows hold 8 widgets and 8 queries for any number of
+ * targets. The body itself has no documented size limit of its own but travels in the template,
+ * which CloudFormation takes up to 1 MB from S3: with the machinery row it is about 4.6 KB.
  */
 export function fleetRows(fleet: FleetWatch, perTargetAlarmsUpTo: number): cloudwatch.IWidget[][] {
   const rows: cloudwatch.IWidget[][] = [

@@ -28,7 +28,9 @@ const HEIGHT = 6;
 
 /**
  * One row per target (round trip, check latency and failures, certificates), or the fleet's worst
- * targets first when they are too many, then the machinery.
+ * targets first when they are too many, then the machinery. A target's row is 4 widgets and up to
+ * 14 metrics: at aws.perTargetAlarmsUpTo's maximum of 40 targets, 164 widgets and about 570
+ * metrics, within CloudWatch's 500 widgets and 2,500 metrics a dashboard.
  */
 export class ScoutDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
