@@ -33,6 +33,7 @@ import { ScoutDashboard } from "./constructs/scout-dashboard.ts";
 import { ScoutFunction } from "./constructs/scout-function.ts";
 import { ScoutSecrets } from "./constructs/scout-secrets.ts";
 import { ScoutTables } from "./constructs/scout-tables.ts";
+import { alarmNamePrefix } from "./monitoring/alarm-names.ts";
 import { METRICS_NAMESPACE } from "./monitoring/scout-metrics.ts";
 import { targetWatches } from "./monitoring/target-watch.ts";
 import { acknowledgeArnWildcard } from "./nag-findings.ts";
@@ -173,7 +174,7 @@ export class EmailScoutStack extends Stack {
     if (rate.roundedFrom !== undefined) {
       Annotations.of(this).addWarningV2(
         "email-scout:schedule-rounded",
-        `schedule.intervalSeconds ${rate.roundedFrom} is not a whole number of minutes: the prober runs every ${rate.minutes} minute(s) on AWS`,
+        `schedule.intervalSeconds ${rate.roundedFrom} is not a whole number of minutes: the prober runs every ${rate.minutes} minute(s) on AWS, and its check alarms count periods of that length`,
       );
     }
 
@@ -236,10 +237,16 @@ export class EmailScoutStack extends Stack {
       Correlator: correlator.function,
       Notifier: notifier.function,
     };
-    const topic = new AlarmTopic(this, "Alarms", aws.alarmEmail ? { alarmEmail: aws.alarmEmail } : {});
+    const alarmNames = alarmNamePrefix(this.stackName);
+    const topic = new AlarmTopic(this, "Alarms", {
+      alarmNamePrefix: alarmNames,
+      ...(aws.alarmEmail ? { alarmEmail: aws.alarmEmail } : {}),
+    });
     const watches = targetWatches(config);
     new ScoutAlarms(this, "AlarmSet", {
       targets: watches,
+      perTargetAlarmsUpTo: aws.perTargetAlarmsUpTo,
+      dashboardName: this.stackName,
       functions,
       deadLetterQueues: {
         EventsDeadLetterQueue: eventsQueue.deadLetterQueue,
@@ -255,10 +262,12 @@ export class EmailScoutStack extends Stack {
       prober: prober.function,
       scheduleMinutes: rate.minutes,
       topic: topic.topic,
+      alarmNamePrefix: alarmNames,
     });
     new ScoutDashboard(this, "Dashboard", {
       dashboardName: this.stackName,
       targets: watches,
+      perTargetAlarmsUpTo: aws.perTargetAlarmsUpTo,
       functions,
       eventsDeadLetterQueue: eventsQueue.deadLetterQueue,
     });

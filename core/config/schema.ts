@@ -136,6 +136,15 @@ const dashboardSchema = z
   })
   .prefault({});
 
+/**
+ * Up to this many targets the stack gives each its own alarms and dashboard row; beyond it, the
+ * fleet is watched as a whole (docs/aws.md, "Alarms"). A target watched on its own adds up to 8
+ * alarms (2 per protocol, 2 for its probe), and CloudFormation allows 500 resources per stack: the
+ * maximum keeps 40 x 8 = 320 of them for alarms and leaves the rest to the stack itself.
+ */
+export const PER_TARGET_ALARMS = { default: 20, max: 40 } as const;
+const perTargetAlarmsProblem = `must be a whole number from 0 to ${PER_TARGET_ALARMS.max}: each target watched on its own adds up to 8 alarms to a stack that CloudFormation limits to 500 resources`;
+
 /** Only read by the CDK app (`cdk deploy -c config=...`); local mode ignores it. */
 const awsSchema = z.strictObject({
   account: z
@@ -180,6 +189,13 @@ const awsSchema = z.strictObject({
       error: "must be one DNS label like bounce (letters, digits, inner hyphens)",
     })
     .optional(),
+  /** Targets watched one by one (alarms and a dashboard row each) up to this count; the fleet as a whole beyond it. */
+  perTargetAlarmsUpTo: z
+    .number()
+    .int({ error: perTargetAlarmsProblem })
+    .min(0, { error: perTargetAlarmsProblem })
+    .max(PER_TARGET_ALARMS.max, { error: perTargetAlarmsProblem })
+    .default(PER_TARGET_ALARMS.default),
 });
 
 const configFields = {

@@ -1,20 +1,21 @@
-import { Duration } from "aws-cdk-lib";
+import { Annotations, Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import {
-  certificateDaysLeft,
-  checkFailed,
-  probeOutcome,
-  roundTripTime,
-} from "../monitoring/scout-metrics.ts";
-import type { TargetWatch } from "../monitoring/target-watch.ts";
+import { fleetWatch, type TargetWatch, watchesOneByOne } from "../monitoring/target-watch.ts";
+import type { AlarmSink, AlarmSpec } from "./alarm-sink.ts";
+import { addFleetAlarms } from "./fleet-alarms.ts";
+import { addTargetAlarms } from "./target-alarms.ts";
 
 export interface ScoutAlarmsProps {
   readonly targets: readonly TargetWatch[];
+  /** Each target gets its own alarms up to this many targets; beyond, the fleet is watched as a whole. */
+  readonly perTargetAlarmsUpTo: number;
+  /** The dashboard the fleet alarms point to for the names of the failing targets. */
+  readonly dashboardName: string;
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   /** Queues whose messages mean something could not be processed: any message is an alarm. */
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
@@ -23,17 +24,29 @@ export interface ScoutAlarmsProps {
   readonly prober: lambda.IFunction;
   readonly scheduleMinutes: number;
   readonly topic: sns.ITopic;
+  /** Every alarm's name starts with it: the alarm topic lets alarms so named publish (alarm-names.ts). */
+  readonly alarmNamePrefix: string;
 }
 
 /**
- * Every alarm, each notifying the alarm topic. How each treats missing data is part of its meaning:
+ * Every alarm, each notifying the alarm topic: the functions' errors, the dead-letter queues, a
+ * prober that is not invoked, and the targets' alarms, each target its own up to
+ * aws.perTargetAlarmsUpTo targets (target-alarms.ts), the fleet as a whole beyond (fleet-alarms.ts).
+ * How each treats missing data is part of its meaning:
  * - metrics emitted only when something happens (lost probes, Lambda errors, a DLQ that holds
  *   nothing): no data means nothing happened, so NOT_BREACHING;
- * - metrics emitted with every check (CheckFailed, CertificateDaysLeft): no data means nobody
- *   looked, which is neither good nor bad, so MISSING (INSUFFICIENT_DATA), and ProberNotRunning
- *   turns that silence into an alarm of its own.
+ * - CheckFailed is emitted by every check of every endpoint, pass or fail, so a period without it
+ *   means nobody checked the target: BREACHING. The silence of the one target a prober stopped
+ *   checking (a failed shard, a crashing check) alarms as its own, which no single "prober silent"
+ *   alarm on an always-emitted metric would catch. A run that lands in the neighbouring period
+ *   leaves a gap but no false alarm: CloudWatch fills missing points only when its evaluation range
+ *   holds fewer real points than evaluationPeriods ("Configuring how CloudWatch alarms treat
+ *   missing data");
+ * - CertificateDaysLeft comes only with a TLS certificate: MISSING, and the check alarm above
+ *   speaks for a silent prober;
+ * - ProberNotRunning turns a schedule that stopped invoking the prober into an alarm of its own.
  */
-export class ScoutAlarms extends Construct {
+export class ScoutAlarms extends Construct implements AlarmSink {
   readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(
@@ -42,7 +55,14 @@ export class ScoutAlarms extends Construct {
     private readonly props: ScoutAlarmsProps,
   ) {
     super(scope, id);
-    for (const target of props.targets) this.addTargetAlarms(target);
+    if (watchesOneByOne(props.targets, props.perTargetAlarmsUpTo)) {
+      for (const target of props.targets) addTargetAlarms(this, target, props.scheduleMinutes);
+    } else {
+      Annotations.of(this).addInfo(
+        `${props.targets.length} targets, more than aws.perTargetAlarmsUpTo (${props.perTargetAlarmsUpTo}): fleet-level alarms and dashboard`,
+      );
+      addFleetAlarms(this, fleetWatch(props.targets), props);
+    }
     for (const [name, fn] of Object.entries(props.functions)) {
       this.add(`${name}Errors`, {
         alarmDescription: `The ${name} Lambda failed (errors or timeouts)`,
@@ -78,61 +98,17 @@ export class ScoutAlarms extends Construct {
     });
   }
 
-  private addTargetAlarms(target: TargetWatch): void {
-    // Target ids ([A-Za-z0-9._-]) are valid construct ids as they are, and unique.
-    const slug = `Target-${target.id}-`;
-    if (target.roundTripCriticalSeconds !== undefined) {
-      this.add(`${slug}ProbesLostOrBounced`, {
-        alarmDescription: `Target ${target.id}: probes were lost or bounced`,
-        metric: new cloudwatch.MathExpression({
-          expression: "FILL(lost, 0) + FILL(bounced, 0)",
-          usingMetrics: {
-            lost: probeOutcome("ProbeLost", target.id),
-            bounced: probeOutcome("ProbeBounced", target.id),
-          },
-          label: "lost + bounced",
-          period: Duration.minutes(5),
-        }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      this.add(`${slug}RoundTripSlow`, {
-        alarmDescription: `Target ${target.id}: round-trip time p95 above ${target.roundTripCriticalSeconds} s`,
-        metric: roundTripTime(target.id, "p95", Duration.minutes(15)),
-        threshold: target.roundTripCriticalSeconds * 1000,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        // No RTT means no probe came back: that is the lost-probe alarm's to report, not this one's.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    }
-    for (const protocol of target.protocols) {
-      this.add(`${slug}${capitalise(protocol)}CheckFailed`, {
-        alarmDescription: `Target ${target.id}: ${protocol} checks failed ${target.confirmAfter} time(s) or more in 5 minutes`,
-        metric: checkFailed(target.id, protocol),
-        threshold: target.confirmAfter,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
-      });
-      const warningDays = target.certWarningDays[protocol];
-      if (warningDays === undefined) continue;
-      this.add(`${slug}${capitalise(protocol)}CertificateExpiring`, {
-        alarmDescription: `Target ${target.id}: a ${protocol} certificate expires in less than ${warningDays} days`,
-        metric: certificateDaysLeft(target.id, protocol),
-        threshold: warningDays,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
-      });
-    }
-  }
-
-  private add(id: string, props: Omit<cloudwatch.AlarmProps, "evaluationPeriods">): void {
-    const alarm = new cloudwatch.Alarm(this, id, { evaluationPeriods: 1, ...props });
+  add(id: string, props: AlarmSpec): void {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      evaluationPeriods: 1,
+      ...props,
+      alarmName: `${this.props.alarmNamePrefix}${id}`,
+    });
     alarm.addAlarmAction(new actions.SnsAction(this.props.topic));
     this.alarms.push(alarm);
   }
-}
 
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  warn(id: string, message: string): void {
+    Annotations.of(this).addWarningV2(id, message);
+  }
 }

@@ -11,11 +11,14 @@ import {
   returnsRejectedByReason,
   roundTripTime,
 } from "../monitoring/scout-metrics.ts";
-import type { TargetWatch } from "../monitoring/target-watch.ts";
+import { fleetWatch, type TargetWatch, watchesOneByOne } from "../monitoring/target-watch.ts";
+import { fleetRows } from "./fleet-dashboard.ts";
 
 export interface ScoutDashboardProps {
   readonly dashboardName: string;
   readonly targets: readonly TargetWatch[];
+  /** A row per target up to this many targets; beyond, the fleet's worst targets first (fleet-dashboard.ts). */
+  readonly perTargetAlarmsUpTo: number;
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   readonly eventsDeadLetterQueue: sqs.IQueue;
 }
@@ -23,7 +26,12 @@ export interface ScoutDashboardProps {
 const WIDTH = 8;
 const HEIGHT = 6;
 
-/** One row per target (round trip, check latency and failures, certificates), then the machinery. */
+/**
+ * One row per target (round trip, check latency and failures, certificates), or the fleet's worst
+ * targets first when they are too many, then the machinery. A target's row is 4 widgets and up to
+ * 14 metrics: at aws.perTargetAlarmsUpTo's maximum of 40 targets, 164 widgets and about 570
+ * metrics, within CloudWatch's 500 widgets and 2,500 metrics a dashboard.
+ */
 export class ScoutDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
 
@@ -33,7 +41,13 @@ export class ScoutDashboard extends Construct {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(6),
     });
-    for (const target of props.targets) this.dashboard.addWidgets(...targetRow(target));
+    if (watchesOneByOne(props.targets, props.perTargetAlarmsUpTo)) {
+      for (const target of props.targets) this.dashboard.addWidgets(...targetRow(target));
+    } else {
+      for (const row of fleetRows(fleetWatch(props.targets), props.perTargetAlarmsUpTo)) {
+        this.dashboard.addWidgets(...row);
+      }
+    }
     this.dashboard.addWidgets(...machineryRow(props));
   }
 }

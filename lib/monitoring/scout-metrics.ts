@@ -58,9 +58,17 @@ export function checkDuration(
   return metric("CheckDuration", { Target: target, Protocol: protocol }, statistic, period);
 }
 
-/** 1 for a failed check, 0 for a passed one; dimensions Target and Protocol. */
-export function checkFailed(target: string, protocol: Protocol, period = Duration.minutes(5)) {
-  return metric("CheckFailed", { Target: target, Protocol: protocol }, "Sum", period);
+/**
+ * 1 for a failed check, 0 for a passed one, one sample per endpoint and check; dimensions Target
+ * and Protocol. Sum counts the failures of a period, Maximum says whether any endpoint failed.
+ */
+export function checkFailed(
+  target: string,
+  protocol: Protocol,
+  statistic: "Sum" | "Maximum" = "Sum",
+  period = Duration.minutes(5),
+) {
+  return metric("CheckFailed", { Target: target, Protocol: protocol }, statistic, period);
 }
 
 /** Days until the certificate expires; dimensions Target and Protocol. */

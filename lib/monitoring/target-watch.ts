@@ -43,3 +43,46 @@ export function targetWatches(config: DeployConfig): TargetWatch[] {
     };
   });
 }
+
+/** Whether each target gets its own alarms and dashboard row (aws.perTargetAlarmsUpTo), or the fleet is watched as a whole. */
+export function watchesOneByOne(targets: readonly TargetWatch[], perTargetAlarmsUpTo: number): boolean {
+  return targets.length <= perTargetAlarmsUpTo;
+}
+
+/**
+ * What fleet-level alarms watch: a Metrics Insights query has one threshold for every target, so
+ * the targets' own thresholds are folded into one, each in the direction that never alarms later
+ * than the target's own would, except the round-trip time, where it never pages a target that is
+ * within its own threshold.
+ */
+export interface FleetWatch {
+  readonly targets: number;
+  /** Target and protocol pairs: the CheckFailed (and CertificateDaysLeft) series a query reads. */
+  readonly checkSeries: number;
+  readonly probeTargets: number;
+  /** The smallest confirmAfter of any target. */
+  readonly confirmAfter: number;
+  /** The largest certificate warning of any target and protocol. */
+  readonly certWarningDays?: number;
+  /** The largest critical round-trip time, with how many probe targets have a smaller one. */
+  readonly roundTripCriticalSeconds?: number;
+  readonly probeTargetsWithLowerCritical: number;
+}
+
+export function fleetWatch(targets: readonly TargetWatch[]): FleetWatch {
+  const probeCriticals = targets.flatMap((target) =>
+    target.roundTripCriticalSeconds === undefined ? [] : [target.roundTripCriticalSeconds],
+  );
+  const warnings = targets.flatMap((target) => Object.values(target.certWarningDays));
+  const roundTripCriticalSeconds = probeCriticals.length > 0 ? Math.max(...probeCriticals) : undefined;
+  return {
+    targets: targets.length,
+    checkSeries: targets.reduce((sum, target) => sum + target.protocols.length, 0),
+    probeTargets: probeCriticals.length,
+    confirmAfter: Math.min(...targets.map((target) => target.confirmAfter)),
+    ...(warnings.length > 0 ? { certWarningDays: Math.max(...warnings) } : {}),
+    ...(roundTripCriticalSeconds === undefined ? {} : { roundTripCriticalSeconds }),
+    probeTargetsWithLowerCritical: probeCriticals.filter((seconds) => seconds !== roundTripCriticalSeconds)
+      .length,
+  };
+}

@@ -3,12 +3,16 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { synthStack } from "../../support/synth-stack.ts";
 
 interface AlarmProperties {
+  AlarmName: string;
   AlarmDescription: string;
   MetricName?: string;
   Namespace?: string;
   Dimensions?: { Name: string; Value: string }[];
   Statistic?: string;
   ExtendedStatistic?: string;
+  Period?: number;
+  DatapointsToAlarm?: number;
+  EvaluationPeriods?: number;
   Threshold: number;
   ComparisonOperator: string;
   TreatMissingData: string;
@@ -89,7 +93,15 @@ describe("alarms", () => {
       ["pop-only", "pop3"],
     ] as const) {
       const failed = customAlarm("CheckFailed", { Target: target, Protocol: protocol });
-      expect(failed).toMatchObject({ Statistic: "Sum", Threshold: 2, TreatMissingData: "missing" });
+      // The fixture's 90 s interval runs every 2 minutes on AWS; confirmAfter is 2 by default.
+      expect(failed).toMatchObject({
+        Statistic: "Maximum",
+        Period: 120,
+        Threshold: 1,
+        DatapointsToAlarm: 2,
+        EvaluationPeriods: 2,
+        TreatMissingData: "breaching",
+      });
       const cert = customAlarm("CertificateDaysLeft", { Target: target, Protocol: protocol });
       expect(cert).toMatchObject({ Statistic: "Minimum", ComparisonOperator: "LessThanThreshold" });
     }
@@ -132,23 +144,84 @@ describe("alarms", () => {
 });
 
 describe("alarm topic", () => {
-  it("is encrypted with a rotated key CloudWatch may use, refuses plain HTTP, mails alarmEmail", () => {
+  /** What the CloudWatch service principal must show: this account, and an alarm of this stack. */
+  const FROM_OWN_ALARMS = {
+    StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+    ArnLike: {
+      "aws:SourceArn": {
+        "Fn::Join": [
+          "",
+          [
+            "arn:",
+            { Ref: "AWS::Partition" },
+            ":cloudwatch:",
+            { Ref: "AWS::Region" },
+            ":",
+            { Ref: "AWS::AccountId" },
+            ":alarm:ScoutTest-*",
+          ],
+        ],
+      },
+    },
+  };
+  const CLOUDWATCH = { Service: "cloudwatch.amazonaws.com" };
+
+  function topicPolicyStatements(): Record<string, unknown>[] {
+    const policies = Object.values(template.findResources("AWS::SNS::TopicPolicy"));
+    expect(policies).toHaveLength(1);
+    expect(policies[0]?.Properties.Topics).toEqual([{ Ref: expect.stringMatching(/^AlarmsTopic/) }]);
+    return policies[0]?.Properties.PolicyDocument.Statement;
+  }
+
+  it("lets CloudWatch publish, for this account's alarms of this stack only", () => {
+    const allows = topicPolicyStatements().filter((statement) => statement.Effect === "Allow");
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Principal: CLOUDWATCH,
+        Action: "sns:Publish",
+        Resource: { Ref: expect.stringMatching(/^AlarmsTopic/) },
+        Condition: FROM_OWN_ALARMS,
+      }),
+    ]);
+  });
+
+  it("still refuses publishes over plain HTTP", () => {
+    expect(topicPolicyStatements()).toContainEqual(
+      expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+    );
+  });
+
+  it("is encrypted with a rotated key that CloudWatch may use under the same conditions", () => {
     template.hasResourceProperties("AWS::SNS::Topic", {
       KmsMasterKeyId: { "Fn::GetAtt": [Match.stringLikeRegexp("^AlarmsKey"), "Arn"] },
     });
     template.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
-    const key = Object.values(template.findResources("AWS::KMS::Key"))[0];
-    expect(key?.Properties.KeyPolicy.Statement).toContainEqual(
-      expect.objectContaining({ Principal: { Service: "cloudwatch.amazonaws.com" } }),
+    const keys = Object.values(template.findResources("AWS::KMS::Key"));
+    expect(keys).toHaveLength(1);
+    const statements: Record<string, unknown>[] = keys[0]?.Properties.KeyPolicy.Statement ?? [];
+    const forCloudWatch = statements.filter(
+      (statement) => JSON.stringify(statement.Principal) === JSON.stringify(CLOUDWATCH),
     );
+    expect(forCloudWatch).toEqual([
+      expect.objectContaining({
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Condition: FROM_OWN_ALARMS,
+      }),
+    ]);
+  });
+
+  it("names every alarm with the stack's prefix, so that condition covers each of them", () => {
+    const names = alarms.map((alarm) => alarm.AlarmName);
+    for (const name of names) expect(name).toMatch(/^ScoutTest-[A-Za-z0-9._-]+$/);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it("mails alarmEmail and is a stack output", () => {
     template.hasResourceProperties("AWS::SNS::Subscription", {
       Protocol: "email",
       Endpoint: "ops@example.net",
     });
-    const policy = Object.values(template.findResources("AWS::SNS::TopicPolicy"))[0];
-    expect(policy?.Properties.PolicyDocument.Statement).toContainEqual(
-      expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
-    );
     template.hasOutput("AlarmTopicArn", { Value: { Ref: Match.stringLikeRegexp("^AlarmsTopic") } });
   });
 });

@@ -148,6 +148,16 @@ describe("parseConfigText", () => {
       "aws.mailFromSubdomain: must be one DNS label like bounce (letters, digits, inner hyphens)",
     ],
     [
+      "per-target alarms beyond what a stack holds",
+      variant((c) => (c.aws = { perTargetAlarmsUpTo: 41 })),
+      "aws.perTargetAlarmsUpTo: must be a whole number from 0 to 40: each target watched on its own adds up to 8 alarms to a stack that CloudFormation limits to 500 resources",
+    ],
+    [
+      "per-target alarms for part of a target",
+      variant((c) => (c.aws = { perTargetAlarmsUpTo: 2.5 })),
+      "aws.perTargetAlarmsUpTo: must be a whole number from 0 to 40: each target watched on its own adds up to 8 alarms to a stack that CloudFormation limits to 500 resources",
+    ],
+    [
       "port out of range",
       variant((c) => (c.inbound.listen = { port: 70000 })),
       "inbound.listen.port: Too big: expected number to be <=65535",
