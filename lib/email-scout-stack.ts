@@ -37,6 +37,7 @@ import { targetWatches } from "./monitoring/target-watch.ts";
 import { acknowledgeArnWildcard } from "./nag-findings.ts";
 import {
   batchWriteResults,
+  listReturns,
   moveToDeadLetters,
   readLoginPasswords,
   readSecret,
@@ -195,6 +196,7 @@ export class EmailScoutStack extends Stack {
         resources: [returns.bucket.arnForObjects(`${RETURNS_PREFIX}*`)],
       }),
     );
+    correlator.addToRolePolicy(listReturns(returns.bucket.bucketArn, RETURNS_PREFIX));
     correlator.addToRolePolicy(tableAccess(tables.arnsWithIndexes));
     acknowledgeArnWildcard(
       correlator.role,
