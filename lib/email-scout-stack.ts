@@ -83,6 +83,7 @@ export class EmailScoutStack extends Stack {
       mailPorts: proberMailPorts(config),
       awsApiPort: AWS_API_PORT,
       logRetentionDays: aws.logRetentionDays,
+      ...(aws.natEipAllocationId ? { existingEipAllocationId: aws.natEipAllocationId } : {}),
     });
 
     // The notifier posts to webhook URLs anywhere on the internet over HTTPS: outside the VPC it

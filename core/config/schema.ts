@@ -163,6 +163,18 @@ const awsSchema = z.strictObject({
    * any size and more memory finishes a large run sooner (docs/aws.md, "Prober memory").
    */
   proberMemoryMb: z.number().int().min(128).max(10240).default(512),
+  /**
+   * An Elastic IP allocated once outside the stack, for the NAT gateway: AWS's port-25 approval
+   * and the customers' allowlists name its address, which then outlives the stack (deleted and
+   * deployed again). Left out, the stack allocates the address and keeps it on delete.
+   */
+  natEipAllocationId: z
+    .string()
+    .regex(/^eipalloc-[0-9a-f]{8,17}$/, {
+      error:
+        "must be an Elastic IP allocation id like eipalloc-0123456789abcdef0 (aws ec2 describe-addresses)",
+    })
+    .optional(),
 });
 
 const configFields = {
@@ -300,7 +312,10 @@ export function probeFromAddress(config: Pick<z.infer<typeof deployObject>, "out
 export const SECRETS_MANAGER_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
-/** Rules only the AWS shape adds: SES sends from the verified domain only; no password files on Lambda. */
+/**
+ * Rules only the AWS shape adds: SES sends from the verified domain only; no password files on
+ * Lambda; an existing Elastic IP serves one NAT gateway.
+ */
 function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
   const fromDomain = probeFromAddress(config).split("@")[1]?.toLowerCase();
   if (fromDomain !== config.inbound.domain.toLowerCase()) {
@@ -308,6 +323,13 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
       code: "custom",
       path: ["outbound", "from"],
       message: `must be at the inbound domain ${config.inbound.domain} on AWS: SES sends only from the identity this stack verifies`,
+    });
+  }
+  if (config.aws?.natEipAllocationId !== undefined && config.aws.natGateways !== 1) {
+    context.addIssue({
+      code: "custom",
+      path: ["aws", "natEipAllocationId"],
+      message: `is the Elastic IP of one NAT gateway: with natGateways ${config.aws.natGateways}, leave it out (the stack then allocates the addresses and keeps them)`,
     });
   }
   config.targets.forEach((target, t) => {

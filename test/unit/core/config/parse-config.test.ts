@@ -138,6 +138,11 @@ describe("parseConfigText", () => {
       "targets[0].thresholds.expectBanner: is not a valid regular expression",
     ],
     [
+      "Elastic IP named by its address, not its allocation id",
+      variant((c) => (c.aws = { natEipAllocationId: "203.0.113.7" })),
+      "aws.natEipAllocationId: must be an Elastic IP allocation id like eipalloc-0123456789abcdef0 (aws ec2 describe-addresses)",
+    ],
+    [
       "port out of range",
       variant((c) => (c.inbound.listen = { port: 70000 })),
       "inbound.listen.port: Too big: expected number to be <=65535",
