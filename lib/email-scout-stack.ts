@@ -26,6 +26,7 @@ import { AlarmTopic } from "./constructs/alarm-topic.ts";
 import { EVENTS_MAX_RECEIVE_COUNT, EventsQueue } from "./constructs/events-queue.ts";
 import { InboundMail } from "./constructs/inbound-mail.ts";
 import { ProberNetwork } from "./constructs/prober-network.ts";
+import { ReceiptRuleSetActivation } from "./constructs/receipt-rule-set-activation.ts";
 import { RETURNS_PREFIX, ReturnsBucket } from "./constructs/returns-bucket.ts";
 import { ScoutAlarms } from "./constructs/scout-alarms.ts";
 import { ScoutDashboard } from "./constructs/scout-dashboard.ts";
@@ -77,7 +78,21 @@ export class EmailScoutStack extends Stack {
       bucket: returns.bucket,
       objectKeyPrefix: RETURNS_PREFIX,
       ruleSetName: `${this.stackName}-returns`,
+      ...(aws.hostedZoneId && aws.hostedZoneName
+        ? { hostedZone: { id: aws.hostedZoneId, name: aws.hostedZoneName } }
+        : {}),
     });
+    // A stack that publishes its own DNS records is set up hands-off: it activates its rule set too.
+    if (aws.activateReceiptRuleSet ?? aws.hostedZoneId !== undefined) {
+      new ReceiptRuleSetActivation(this, "ReceiptRuleSetActivation", {
+        ruleSet: inbound.ruleSet,
+        ruleSetName: inbound.ruleSet.receiptRuleSetName,
+        domain: config.inbound.domain,
+        config,
+        logRetentionDays: aws.logRetentionDays,
+        environment: { POWERTOOLS_SERVICE_NAME: "email-scout-receipt-rule-set", ...COMMON_ENV },
+      });
+    }
     const network = new ProberNetwork(this, "Network", {
       natGateways: aws.natGateways,
       mailPorts: proberMailPorts(config),

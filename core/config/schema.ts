@@ -175,6 +175,23 @@ const awsSchema = z.strictObject({
         "must be an Elastic IP allocation id like eipalloc-0123456789abcdef0 (aws ec2 describe-addresses)",
     })
     .optional(),
+  /**
+   * A Route 53 public hosted zone holding the inbound domain (with hostedZoneName, since the stack
+   * looks nothing up): the stack then publishes the DKIM CNAMEs and the inbound MX record in it.
+   */
+  hostedZoneId: z
+    .string()
+    .regex(/^Z[0-9A-Z]{5,31}$/, {
+      error: "must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ (without /hostedzone/)",
+    })
+    .optional(),
+  /** The hosted zone's domain name: the inbound domain or a parent of it. */
+  hostedZoneName: domain.optional(),
+  /**
+   * Activate the stack's SES receipt rule set when the region has none active (never replacing an
+   * active one: the deploy stops and says what to do). Default: on with hostedZoneId, else off.
+   */
+  activateReceiptRuleSet: z.boolean().optional(),
 });
 
 const configFields = {
@@ -314,7 +331,7 @@ export const SECRETS_MANAGER_ARN =
 
 /**
  * Rules only the AWS shape adds: SES sends from the verified domain only; no password files on
- * Lambda; an existing Elastic IP serves one NAT gateway.
+ * Lambda; an existing Elastic IP serves one NAT gateway; a hosted zone holds the inbound domain.
  */
 function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
   const fromDomain = probeFromAddress(config).split("@")[1]?.toLowerCase();
@@ -332,6 +349,7 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
       message: `is the Elastic IP of one NAT gateway: with natGateways ${config.aws.natGateways}, leave it out (the stack then allocates the addresses and keeps them)`,
     });
   }
+  hostedZoneChecks(config, context);
   config.targets.forEach((target, t) => {
     target.endpoints.forEach((endpoint, e) => {
       const reference = endpoint.login?.passwordFile;
@@ -345,6 +363,30 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
       }
     });
   });
+}
+
+/** The hosted zone is named by id and name together, and holds the inbound domain. */
+function hostedZoneChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
+  const { hostedZoneId, hostedZoneName } = config.aws ?? {};
+  if ((hostedZoneId === undefined) !== (hostedZoneName === undefined)) {
+    context.addIssue({
+      code: "custom",
+      path: ["aws", hostedZoneId === undefined ? "hostedZoneId" : "hostedZoneName"],
+      message:
+        "is required with the other of hostedZoneId and hostedZoneName: the stack needs both, and looks neither up",
+    });
+    return;
+  }
+  if (hostedZoneName === undefined) return;
+  const zone = hostedZoneName.toLowerCase();
+  const inbound = config.inbound.domain.toLowerCase();
+  if (inbound !== zone && !inbound.endsWith(`.${zone}`)) {
+    context.addIssue({
+      code: "custom",
+      path: ["aws", "hostedZoneName"],
+      message: `must be the inbound domain ${config.inbound.domain} or a parent of it: its MX and DKIM records go in this zone`,
+    });
+  }
 }
 
 /** Local mode (`email-scout serve`): everything, with dataDir and probeKeyFile required. */

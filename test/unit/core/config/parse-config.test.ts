@@ -143,6 +143,25 @@ describe("parseConfigText", () => {
       "aws.natEipAllocationId: must be an Elastic IP allocation id like eipalloc-0123456789abcdef0 (aws ec2 describe-addresses)",
     ],
     [
+      "hosted zone id as Route 53's API writes it",
+      variant(
+        (c) => (c.aws = { hostedZoneId: "/hostedzone/Z0123456789ABCDEFGHIJ", hostedZoneName: "example.com" }),
+      ),
+      "aws.hostedZoneId: must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ (without /hostedzone/)",
+    ],
+    [
+      "hosted zone named by a URL",
+      variant(
+        (c) => (c.aws = { hostedZoneId: "Z0123456789ABCDEFGHIJ", hostedZoneName: "https://example.com" }),
+      ),
+      "aws.hostedZoneName: must be a domain name like scout-returns.example.com",
+    ],
+    [
+      "activation switch as text",
+      variant((c) => (c.aws = { activateReceiptRuleSet: "yes" })),
+      "aws.activateReceiptRuleSet: Invalid input: expected boolean, received string",
+    ],
+    [
       "port out of range",
       variant((c) => (c.inbound.listen = { port: 70000 })),
       "inbound.listen.port: Too big: expected number to be <=65535",
