@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# npm run lint:cfn: lints the CloudFormation templates `npm run synth` writes to cdk.out/ with
-# cfn-lint. Its settings, and the reason for every rule it ignores, are in .cfnlintrc. Errors and
-# warnings both fail it. cdk.out/ is synthesized first when it is missing or older than the code
-# and config it is made from (`npm run test:all` has just synthesized it).
+# npm run lint:cfn: lints with cfn-lint the CloudFormation templates `npm run synth` writes to
+# cdk.out/ (config/aws-example.yaml), and the stack with every optional aws.* feature on
+# (test/unit/lib/fixtures/hosted-zone.yaml, synthesized here without bundling). Its settings,
+# and the reason for every rule it ignores, are in .cfnlintrc. Errors and warnings both fail it.
+# cdk.out/ is synthesized first when it is missing or older than the code and config it is made
+# from (`npm run test:all` has just synthesized it).
 #
 # cfn-lint is a Python program from PyPI; Debian 12 has no package of it. It is looked for on
 # PATH, then where pyenv and `pip install --user` put programs (CI runs without the PATH an
@@ -48,7 +50,11 @@ if [ -n "$stale" ]; then
   npm run --silent synth
 fi
 
-templates=(cdk.out/*.template.json)
+options_out="$(mktemp -d)"
+trap 'rm -rf "$options_out"' EXIT
+npx tsx scripts/synth-unbundled.ts test/unit/lib/fixtures/hosted-zone.yaml "$options_out"
+
+templates=(cdk.out/*.template.json "$options_out"/*.template.json)
 echo "lint:cfn: $("$cfn_lint" --version) ($cfn_lint) on ${templates[*]}"
 rc=0
 "$cfn_lint" "${templates[@]}" || rc=$?
