@@ -27,6 +27,7 @@ import { EVENTS_MAX_RECEIVE_COUNT, EventsQueue } from "./constructs/events-queue
 import { InboundMail } from "./constructs/inbound-mail.ts";
 import { ProbeSending } from "./constructs/probe-sending.ts";
 import { ProberNetwork } from "./constructs/prober-network.ts";
+import { ReceiptRuleSetActivation } from "./constructs/receipt-rule-set-activation.ts";
 import { RETURNS_PREFIX, ReturnsBucket } from "./constructs/returns-bucket.ts";
 import { ScoutAlarms } from "./constructs/scout-alarms.ts";
 import { ScoutDashboard } from "./constructs/scout-dashboard.ts";
@@ -39,6 +40,7 @@ import { targetWatches } from "./monitoring/target-watch.ts";
 import { acknowledgeArnWildcard } from "./nag-findings.ts";
 import {
   batchWriteResults,
+  listReturns,
   moveToDeadLetters,
   readLoginPasswords,
   readSecret,
@@ -77,6 +79,9 @@ export class EmailScoutStack extends Stack {
       bucket: returns.bucket,
       objectKeyPrefix: RETURNS_PREFIX,
       ruleSetName: `${this.stackName}-returns`,
+      ...(aws.hostedZoneId && aws.hostedZoneName
+        ? { hostedZone: { id: aws.hostedZoneId, name: aws.hostedZoneName } }
+        : {}),
       ...(aws.mailFromSubdomain === undefined ? {} : { mailFromSubdomain: aws.mailFromSubdomain }),
     });
     const sending = new ProbeSending(this, "ProbeSending", {
@@ -86,11 +91,23 @@ export class EmailScoutStack extends Stack {
       // In the sandbox SES also authorizes each send against the recipient's identity.
       ...(aws.sesSandbox ? { sandboxRecipients: probeAddresses(config) } : {}),
     });
+    // A stack that publishes its own DNS records is set up hands-off: it activates its rule set too.
+    if (aws.activateReceiptRuleSet ?? aws.hostedZoneId !== undefined) {
+      new ReceiptRuleSetActivation(this, "ReceiptRuleSetActivation", {
+        ruleSet: inbound.ruleSet,
+        ruleSetName: inbound.ruleSet.receiptRuleSetName,
+        domain: config.inbound.domain,
+        config,
+        logRetentionDays: aws.logRetentionDays,
+        environment: { POWERTOOLS_SERVICE_NAME: "email-scout-receipt-rule-set", ...COMMON_ENV },
+      });
+    }
     const network = new ProberNetwork(this, "Network", {
       natGateways: aws.natGateways,
       mailPorts: proberMailPorts(config),
       awsApiPort: AWS_API_PORT,
       logRetentionDays: aws.logRetentionDays,
+      ...(aws.natEipAllocationId ? { existingEipAllocationId: aws.natEipAllocationId } : {}),
     });
 
     // The notifier posts to webhook URLs anywhere on the internet over HTTPS: outside the VPC it
@@ -205,6 +222,7 @@ export class EmailScoutStack extends Stack {
         resources: [returns.bucket.arnForObjects(`${RETURNS_PREFIX}*`)],
       }),
     );
+    correlator.addToRolePolicy(listReturns(returns.bucket.bucketArn, RETURNS_PREFIX));
     correlator.addToRolePolicy(tableAccess(tables.arnsWithIndexes));
     acknowledgeArnWildcard(
       correlator.role,

@@ -32,6 +32,21 @@ export function batchWriteResults(resultsTableArn: string): iam.PolicyStatement 
   });
 }
 
+/**
+ * Listing under the returns prefix, which the correlator never does itself: S3 answers a GetObject
+ * of a missing key with 404 NoSuchKey only to a caller that may list that key's prefix, and with
+ * 403 AccessDenied to any other, so without it a message deleted before the correlator came
+ * looks like a permission error and is retried into the dead-letter queue.
+ */
+export function listReturns(bucketArn: string, prefix: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "ListReturns",
+    actions: ["s3:ListBucket"],
+    resources: [bucketArn],
+    conditions: { StringLike: { "s3:prefix": `${prefix}*` } },
+  });
+}
+
 export function readSecret(sid: string, secretArn: string): iam.PolicyStatement {
   return new iam.PolicyStatement({ sid, actions: ["secretsmanager:GetSecretValue"], resources: [secretArn] });
 }

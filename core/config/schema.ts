@@ -196,6 +196,35 @@ const awsSchema = z.strictObject({
     .min(0, { error: perTargetAlarmsProblem })
     .max(PER_TARGET_ALARMS.max, { error: perTargetAlarmsProblem })
     .default(PER_TARGET_ALARMS.default),
+  /**
+   * An Elastic IP allocated once outside the stack, for the NAT gateway: AWS's port-25 approval
+   * and the customers' allowlists name its address, which then outlives the stack (deleted and
+   * deployed again). Left out, the stack allocates the address and keeps it on delete.
+   */
+  natEipAllocationId: z
+    .string()
+    .regex(/^eipalloc-[0-9a-f]{8,17}$/, {
+      error:
+        "must be an Elastic IP allocation id like eipalloc-0123456789abcdef0 (aws ec2 describe-addresses)",
+    })
+    .optional(),
+  /**
+   * A Route 53 public hosted zone holding the inbound domain (with hostedZoneName, since the stack
+   * looks nothing up): the stack then publishes the DKIM CNAMEs and the inbound MX record in it.
+   */
+  hostedZoneId: z
+    .string()
+    .regex(/^Z[0-9A-Z]{5,31}$/, {
+      error: "must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ (without /hostedzone/)",
+    })
+    .optional(),
+  /** The hosted zone's domain name: the inbound domain or a parent of it. */
+  hostedZoneName: domain.optional(),
+  /**
+   * Activate the stack's SES receipt rule set when the region has none active (never replacing an
+   * active one: the deploy stops and says what to do). Default: on with hostedZoneId, else off.
+   */
+  activateReceiptRuleSet: z.boolean().optional(),
 });
 
 const configFields = {
@@ -333,7 +362,10 @@ export function probeFromAddress(config: Pick<z.infer<typeof deployObject>, "out
 export const SECRETS_MANAGER_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
-/** Rules only the AWS shape adds: SES sends from the verified domain only; no password files on Lambda. */
+/**
+ * Rules only the AWS shape adds: SES sends from the verified domain only; no password files on
+ * Lambda; an existing Elastic IP serves one NAT gateway; a hosted zone holds the inbound domain.
+ */
 function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
   const fromDomain = probeFromAddress(config).split("@")[1]?.toLowerCase();
   if (fromDomain !== config.inbound.domain.toLowerCase()) {
@@ -343,6 +375,14 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
       message: `must be at the inbound domain ${config.inbound.domain} on AWS: SES sends only from the identity this stack verifies`,
     });
   }
+  if (config.aws?.natEipAllocationId !== undefined && config.aws.natGateways !== 1) {
+    context.addIssue({
+      code: "custom",
+      path: ["aws", "natEipAllocationId"],
+      message: `is the Elastic IP of one NAT gateway: with natGateways ${config.aws.natGateways}, leave it out (the stack then allocates the addresses and keeps them)`,
+    });
+  }
+  hostedZoneChecks(config, context);
   config.targets.forEach((target, t) => {
     target.endpoints.forEach((endpoint, e) => {
       const reference = endpoint.login?.passwordFile;
@@ -356,6 +396,30 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
       }
     });
   });
+}
+
+/** The hosted zone is named by id and name together, and holds the inbound domain. */
+function hostedZoneChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
+  const { hostedZoneId, hostedZoneName } = config.aws ?? {};
+  if ((hostedZoneId === undefined) !== (hostedZoneName === undefined)) {
+    context.addIssue({
+      code: "custom",
+      path: ["aws", hostedZoneId === undefined ? "hostedZoneId" : "hostedZoneName"],
+      message:
+        "is required with the other of hostedZoneId and hostedZoneName: the stack needs both, and looks neither up",
+    });
+    return;
+  }
+  if (hostedZoneName === undefined) return;
+  const zone = hostedZoneName.toLowerCase();
+  const inbound = config.inbound.domain.toLowerCase();
+  if (inbound !== zone && !inbound.endsWith(`.${zone}`)) {
+    context.addIssue({
+      code: "custom",
+      path: ["aws", "hostedZoneName"],
+      message: `must be the inbound domain ${config.inbound.domain} or a parent of it: its MX and DKIM records go in this zone`,
+    });
+  }
 }
 
 /** Local mode (`email-scout serve`): everything, with dataDir and probeKeyFile required. */

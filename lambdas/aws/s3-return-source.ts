@@ -33,6 +33,8 @@ export class S3ReturnSource {
       response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (error) {
       // Deleted before we came (a lifecycle rule, an operator): nothing to correlate, nothing to retry.
+      // S3 says NoSuchKey only to a caller that may list the prefix (the stack grants it); to
+      // others a missing key is AccessDenied, which stays an error like every other: retried, seen.
       if ((error as { name?: unknown }).name === "NoSuchKey") return { kind: "missing", key };
       throw error;
     }

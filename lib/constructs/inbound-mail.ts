@@ -1,5 +1,6 @@
 import { CfnOutput, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
+import * as route53 from "aws-cdk-lib/aws-route53";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import * as ses from "aws-cdk-lib/aws-ses";
 import { Construct, type IConstruct } from "constructs";
@@ -13,6 +14,25 @@ export interface InboundMailProps {
   readonly ruleSetName: string;
   /** aws.mailFromSubdomain: a custom MAIL FROM domain, this label under the domain. */
   readonly mailFromSubdomain?: string;
+  /**
+   * A Route 53 public hosted zone holding the domain (aws.hostedZoneId and hostedZoneName): its
+   * DKIM CNAMEs and MX record are then published there. Named, not looked up: synth stays offline.
+   */
+  readonly hostedZone?: { readonly id: string; readonly name: string };
+}
+
+/**
+ * The domain as an SES identity whose DKIM records CDK publishes in a hosted zone.
+ * Identity.publicHostedZone would verify the zone's own name, while the inbound domain may be a
+ * subdomain of it.
+ */
+class DomainInZone extends ses.Identity {
+  constructor(
+    readonly value: string,
+    readonly hostedZone: route53.IPublicHostedZone,
+  ) {
+    super();
+  }
 }
 
 const RULE_NAME = "store-returns";
@@ -31,8 +51,15 @@ export class InboundMail extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const mailFrom = props.mailFromSubdomain && `${props.mailFromSubdomain}.${props.domain}`;
+    const inboundSmtp = `inbound-smtp.${stack.region}.amazonaws.com`;
+    const zone = props.hostedZone
+      ? route53.PublicHostedZone.fromPublicHostedZoneAttributes(this, "Zone", {
+          hostedZoneId: props.hostedZone.id,
+          zoneName: props.hostedZone.name,
+        })
+      : undefined;
     this.identity = new ses.EmailIdentity(this, "Identity", {
-      identity: ses.Identity.domain(props.domain),
+      identity: zone ? new DomainInZone(props.domain, zone) : ses.Identity.domain(props.domain),
       dkimSigning: true,
       // Until its MX is published SES keeps sending, from its own amazonses.com MAIL FROM.
       ...(mailFrom
@@ -42,6 +69,14 @@ export class InboundMail extends Construct {
           }
         : {}),
     });
+    if (zone) {
+      // SES receives the domain's mail only through this MX; the parent domain's mail is untouched.
+      new route53.MxRecord(this, "MxRecord", {
+        zone,
+        recordName: `${props.domain}.`,
+        values: [{ priority: 10, hostName: inboundSmtp }],
+      });
+    }
     this.ruleSet = new ses.ReceiptRuleSet(this, "RuleSet", { receiptRuleSetName: props.ruleSetName });
     // The rule's ARN, built from names rather than the rule itself: the bucket policy naming it
     // must exist before the rule (SES tests its write access when the rule is created).
@@ -86,9 +121,12 @@ export class InboundMail extends Construct {
       value: `aws ses set-active-receipt-rule-set --region ${stack.region} --rule-set-name ${props.ruleSetName}`,
       description: "Run once after the first deploy: replaces the region's active rule set",
     });
+    const published = zone ? ` (published in the hosted zone ${props.hostedZone?.name})` : "";
     new CfnOutput(scope, "MxRecord", {
-      value: `10 inbound-smtp.${stack.region}.amazonaws.com`,
-      description: `Publish as the MX record of ${props.domain}`,
+      value: `10 ${inboundSmtp}`,
+      description: zone
+        ? `The MX record of ${props.domain}${published}`
+        : `Publish as the MX record of ${props.domain}`,
     });
     new CfnOutput(scope, "SesIdentity", {
       value: props.domain,
@@ -109,7 +147,9 @@ export class InboundMail extends Construct {
     this.identity.dkimRecords.forEach((record, index) => {
       new CfnOutput(scope, `DkimRecord${index + 1}`, {
         value: `${record.name} CNAME ${record.value}`,
-        description: `DKIM CNAME record ${index + 1} to publish for ${props.domain}`,
+        description: zone
+          ? `DKIM CNAME record ${index + 1} of ${props.domain}${published}`
+          : `DKIM CNAME record ${index + 1} to publish for ${props.domain}`,
       });
     });
   }

@@ -10,17 +10,24 @@ export interface ProberNetworkProps {
   readonly mailPorts: readonly number[];
   readonly awsApiPort: number;
   readonly logRetentionDays: number;
+  /**
+   * An Elastic IP allocated outside the stack (aws.natEipAllocationId), for the one NAT gateway:
+   * its port-25 approval and the customers' allowlists then outlive the stack. Without it the
+   * stack allocates the addresses and keeps them when it is deleted.
+   */
+  readonly existingEipAllocationId?: string;
 }
 
 /**
- * The prober's network: a VPC over two zones whose NAT gateways have Elastic IPs made here, so the
- * prober's public addresses are known before the first check (customers allowlist them; AWS lifts
- * the port-25 restriction for them), a DynamoDB gateway endpoint, and a security group that lets
- * out only mail and HTTPS.
+ * The prober's network: a VPC over two zones whose NAT gateways have Elastic IPs made here (or the
+ * one given), so the prober's public addresses are known before the first check (customers
+ * allowlist them; AWS lifts the port-25 restriction for them), a DynamoDB gateway endpoint, and a
+ * security group that lets out only mail and HTTPS.
  */
 export class ProberNetwork extends Construct {
   readonly vpc: ec2.Vpc;
   readonly securityGroup: ec2.SecurityGroup;
+  /** The Elastic IPs the stack allocated: none when the configuration names an existing one. */
   readonly elasticIps: ec2.CfnEIP[];
   /**
    * DynamoDB from the private subnets without the NAT gateway: a gateway endpoint costs nothing,
@@ -30,12 +37,22 @@ export class ProberNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: ProberNetworkProps) {
     super(scope, id);
-    this.elasticIps = Array.from({ length: props.natGateways }, (_, index) => {
-      const eip = new ec2.CfnEIP(this, `NatElasticIp${index + 1}`, { domain: "vpc" });
-      // Customers allowlist this address: a stack update must not hand out a new one.
-      eip.applyRemovalPolicy(RemovalPolicy.RETAIN);
-      return eip;
-    });
+    const existing = props.existingEipAllocationId;
+    if (existing !== undefined && props.natGateways !== 1) {
+      throw new Error("an existing Elastic IP serves one NAT gateway: natGateways must be 1");
+    }
+    this.elasticIps =
+      existing !== undefined
+        ? []
+        : Array.from({ length: props.natGateways }, (_, index) => {
+            const eip = new ec2.CfnEIP(this, `NatElasticIp${index + 1}`, { domain: "vpc" });
+            // Customers allowlist this address: a stack update must not hand out a new one, and
+            // deleting the stack leaves it allocated (released only by hand).
+            eip.applyRemovalPolicy(RemovalPolicy.RETAIN);
+            return eip;
+          });
+    const allocationIds =
+      existing !== undefined ? [existing] : this.elasticIps.map((eip) => eip.attrAllocationId);
     const flowLogs = new logs.LogGroup(this, "FlowLogs", {
       retention: retentionFor(props.logRetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
@@ -45,7 +62,7 @@ export class ProberNetwork extends Construct {
       maxAzs: 2,
       natGateways: props.natGateways,
       natGatewayProvider: ec2.NatProvider.gateway({
-        eipAllocationIds: this.elasticIps.map((eip) => eip.attrAllocationId),
+        eipAllocationIds: allocationIds,
       }),
       subnetConfiguration: [
         { name: "Public", subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
@@ -87,6 +104,13 @@ export class ProberNetwork extends Construct {
     // No rule for DNS (53): the VPC's Amazon-provided resolver (VPC base + 2, 169.254.169.253)
     // is reached through the VPC and security groups do not filter traffic to it.
 
+    if (existing !== undefined) {
+      new CfnOutput(scope, "NatElasticIpAllocationId", {
+        value: existing,
+        description:
+          "The Elastic IP of the prober (NAT gateway), allocated outside the stack: its address is in aws ec2 describe-addresses --allocation-ids",
+      });
+    }
     this.elasticIps.forEach((eip, index) => {
       new CfnOutput(scope, `NatElasticIp${index + 1}`, {
         value: eip.ref,

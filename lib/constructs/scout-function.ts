@@ -115,7 +115,7 @@ export class ScoutFunction extends Construct {
       reason:
         "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which have no resource-level permissions.",
     });
-    if (props.vpc?.vpc) this.allowVpcNetworkInterfaces();
+    const vpcAccess = props.vpc?.vpc ? this.allowVpcNetworkInterfaces() : undefined;
     if (props.asyncDeadLetterQueue) {
       this.deadLetterQueue = new SecureQueue(this, "AsyncDeadLetterQueue", {
         deadLetterRole: "the dead-letter queue of the function's asynchronous invocations",
@@ -159,10 +159,15 @@ export class ScoutFunction extends Construct {
         },
       },
     });
+    // Lambda creates the function's network interfaces with the role's rights while it creates the
+    // function, and needs them again to remove the interfaces when the function goes: the policy
+    // must be attached before the function exists and detached only after. Depending on the role
+    // is not enough, since the policy is a resource of its own.
+    if (vpcAccess) this.function.node.addDependency(vpcAccess);
   }
 
   /** Lambda creates and removes the function's network interfaces in the VPC with these. */
-  private allowVpcNetworkInterfaces(): void {
+  private allowVpcNetworkInterfaces(): iam.Policy {
     const policy = new iam.Policy(this, "VpcAccess", {
       statements: [
         new iam.PolicyStatement({
@@ -184,6 +189,7 @@ export class ScoutFunction extends Construct {
       reason:
         "Lambda's VPC attachment needs the EC2 network-interface actions; ec2:Describe* has no resource-level permissions and the interfaces do not exist before the function.",
     });
+    return policy;
   }
 
   /** Adds a statement to the function's own role. */

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "aws-cdk-lib";
@@ -30,4 +30,14 @@ export function synthStack(configPath = TWO_TARGETS, options: SynthOptions = {})
     nag: options.nag ?? false,
   });
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/**
+ * cdk-nag's findings for an app built with `nag: true`: synth throws on any unacknowledged one
+ * (its message lists each rule and construct path), so an empty list is what a clean stack gives.
+ */
+export function nagViolations(app: App): unknown[] {
+  const assembly = app.synth();
+  const report = JSON.parse(readFileSync(join(assembly.directory, "validation-report.json"), "utf8"));
+  return report.pluginReports.flatMap((plugin: { violations: unknown[] }) => plugin.violations);
 }

@@ -122,7 +122,8 @@ describe("least privilege", () => {
   });
 
   it("correlator: returns/* in the bucket, its tables, the probe key, the events queue, its logs and DLQ", () => {
-    const actual = grants(statementsOf("Correlator"));
+    const statements = statementsOf("Correlator");
+    const actual = grants(statements);
     expect(Object.keys(actual).sort()).toEqual(
       [
         "dynamodb:GetItem",
@@ -132,6 +133,7 @@ describe("least privilege", () => {
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "s3:GetObject",
+        "s3:ListBucket",
         "secretsmanager:GetSecretValue",
         "sqs:SendMessage",
         "xray:PutTelemetryRecords",
@@ -140,6 +142,18 @@ describe("least privilege", () => {
     );
     expect(actual["s3:GetObject"]).toEqual([
       expect.stringMatching(/ReturnsBucket\w+","Arn"\]\},"\/returns\/\*"\]/),
+    ]);
+    // Listing lets S3 answer a missing return with NoSuchKey (the "missing" path) instead of
+    // AccessDenied (retried into the DLQ); it is the bucket's ARN, and keys under returns/ only.
+    const list = statements.filter((s) => [s.Action].flat().includes("s3:ListBucket"));
+    expect(list).toEqual([
+      {
+        Sid: "ListReturns",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: { "Fn::GetAtt": [expect.stringMatching(/^ReturnsBucket\w+$/), "Arn"] },
+        Condition: { StringLike: { "s3:prefix": "returns/*" } },
+      },
     ]);
     expect(actual["dynamodb:UpdateItem"]).toEqual(expect.arrayContaining(tableResources));
     expect(actual).toMatchObject({

@@ -158,6 +158,30 @@ describe("parseConfigText", () => {
       "aws.perTargetAlarmsUpTo: must be a whole number from 0 to 40: each target watched on its own adds up to 8 alarms to a stack that CloudFormation limits to 500 resources",
     ],
     [
+      "Elastic IP named by its address, not its allocation id",
+      variant((c) => (c.aws = { natEipAllocationId: "203.0.113.7" })),
+      "aws.natEipAllocationId: must be an Elastic IP allocation id like eipalloc-0123456789abcdef0 (aws ec2 describe-addresses)",
+    ],
+    [
+      "hosted zone id as Route 53's API writes it",
+      variant(
+        (c) => (c.aws = { hostedZoneId: "/hostedzone/Z0123456789ABCDEFGHIJ", hostedZoneName: "example.com" }),
+      ),
+      "aws.hostedZoneId: must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ (without /hostedzone/)",
+    ],
+    [
+      "hosted zone named by a URL",
+      variant(
+        (c) => (c.aws = { hostedZoneId: "Z0123456789ABCDEFGHIJ", hostedZoneName: "https://example.com" }),
+      ),
+      "aws.hostedZoneName: must be a domain name like scout-returns.example.com",
+    ],
+    [
+      "activation switch as text",
+      variant((c) => (c.aws = { activateReceiptRuleSet: "yes" })),
+      "aws.activateReceiptRuleSet: Invalid input: expected boolean, received string",
+    ],
+    [
       "port out of range",
       variant((c) => (c.inbound.listen = { port: 70000 })),
       "inbound.listen.port: Too big: expected number to be <=65535",

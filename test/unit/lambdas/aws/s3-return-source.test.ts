@@ -1,7 +1,15 @@
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { S3ReturnSource } from "../../../../lambdas/aws/s3-return-source.ts";
-import { type S3StandIn, startS3rver, useFakeAwsEnvironment } from "../../../support/aws-standins.ts";
+import {
+  FAKE_CREDENTIALS,
+  REGION,
+  type S3StandIn,
+  startS3rver,
+  useFakeAwsEnvironment,
+} from "../../../support/aws-standins.ts";
 
 useFakeAwsEnvironment();
 let s3: S3StandIn;
@@ -45,5 +53,32 @@ describe("S3ReturnSource on s3rver", () => {
       kind: "missing",
       key: "returns/never-stored",
     });
+  });
+});
+
+describe("S3ReturnSource refused by S3", () => {
+  it("throws AccessDenied (retried, then seen in the DLQ) rather than calling the message missing", async () => {
+    // What S3 answers a GetObject when the caller may not read the key, or may not list its
+    // prefix and the key is absent.
+    const server = createServer((_request, response) => {
+      response.writeHead(403, { "content-type": "application/xml" });
+      response.end(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>R1</RequestId></Error>',
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const client = new S3Client({
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        region: REGION,
+        credentials: FAKE_CREDENTIALS,
+        forcePathStyle: true,
+        maxAttempts: 1,
+      });
+      const read = new S3ReturnSource(client, "scout-returns", 16_384).read("returns/gone");
+      await expect(read).rejects.toMatchObject({ name: "AccessDenied", $metadata: { httpStatusCode: 403 } });
+    } finally {
+      server.close();
+    }
   });
 });

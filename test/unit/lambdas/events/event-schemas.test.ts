@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { decodeS3EventKey } from "../../../../lambdas/aws/s3-return-source.ts";
+import { parseReceiptRuleSetRequest } from "../../../../lambdas/events/custom-resource-event.ts";
 import { EventShapeError } from "../../../../lambdas/events/event-shape-error.ts";
 import { parseS3Event } from "../../../../lambdas/events/s3-event.ts";
 import { parseScheduledEvent } from "../../../../lambdas/events/scheduled-event.ts";
@@ -88,5 +89,25 @@ describe("the S3 event notification schema", () => {
     expect(error).toBeInstanceOf(EventShapeError);
     expect((error as Error).message).toMatch(/^not an S3 event notification \(Records\[\]\.s3\):\n/);
     expect((error as EventShapeError).problems.some((p) => p.startsWith(problem))).toBe(true);
+  });
+});
+
+describe("the custom resource request schema (Custom::SesActiveReceiptRuleSet)", () => {
+  it("accepts the recorded Create request", () => {
+    expect(parseReceiptRuleSetRequest(fixture("custom-resource-create.json"))).toMatchObject({
+      RequestType: "Create",
+      ResourceProperties: { RuleSetName: "EmailScout-returns", Region: "eu-west-1" },
+    });
+  });
+
+  it("names what is missing in a request for another resource", () => {
+    const other = { ...fixture("custom-resource-create.json"), ResourceProperties: { ServiceToken: "arn" } };
+    const error = thrownBy(() => parseReceiptRuleSetRequest(other));
+    expect(error).toBeInstanceOf(EventShapeError);
+    expect((error as EventShapeError).problems).toEqual([
+      "ResourceProperties.RuleSetName: is required",
+      "ResourceProperties.Domain: is required",
+      "ResourceProperties.Region: is required",
+    ]);
   });
 });
