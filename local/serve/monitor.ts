@@ -71,7 +71,12 @@ export class LocalMonitor {
       clock,
       log,
       onEvent: (event) => this.events.emit("event", event),
-      planChecks: async () => checks,
+      // Planned once at start-up, so a missing password file stops it; local mode runs one
+      // shard, every target, and this keeps to the targets asked for all the same.
+      planChecks: async (targets) => {
+        const ids = new Set(targets.map((target) => target.id));
+        return checks.filter((check) => ids.has(check.targetId));
+      },
       checks: store,
       sender,
       probeFrom: probeFromAddress(config),
