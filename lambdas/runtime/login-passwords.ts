@@ -1,5 +1,6 @@
 import { Secret } from "../../core/basics/secret.ts";
-import { type DeployConfig, SECRETS_MANAGER_ARN } from "../../core/config/schema.ts";
+import { SECRETS_MANAGER_ARN } from "../../core/config/config-rules.ts";
+import type { DeployConfig } from "../../core/config/schema.ts";
 import type { SecretCache } from "../aws/secret-cache.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { SESClient } from "@aws-sdk/client-ses";
-import { probeFromAddress } from "../../core/config/schema.ts";
+import { probeFromAddress } from "../../core/config/config-rules.ts";
 import { planChecks } from "../../core/cycle/check-plan.ts";
 import type { CyclePorts } from "../../core/cycle/cycle-ports.ts";
 import type { Shard } from "../../core/cycle/shards.ts";

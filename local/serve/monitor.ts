@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { probeFromAddress, type ScoutConfig } from "../../core/config/schema.ts";
+import { probeFromAddress } from "../../core/config/config-rules.ts";
+import type { ScoutConfig } from "../../core/config/schema.ts";
 import { type PlannedCheck, planChecks } from "../../core/cycle/check-plan.ts";
 import type { CyclePorts } from "../../core/cycle/cycle-ports.ts";
 import { runCycle, runSweep } from "../../core/cycle/run-cycle.ts";
