@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { ConfigError, parseConfigText } from "../../../../core/config/parse-config.ts";
+import { ConfigError } from "../../../../core/config/config-error.ts";
+import { parseConfigText } from "../../../../core/config/parse-config.ts";
 
 const ROOT = join(import.meta.dirname, "../../../..");
 
