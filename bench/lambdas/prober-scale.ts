@@ -4,7 +4,7 @@
  * receive it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
@@ -12,6 +12,7 @@ import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
 import { CONFIG_FILE_NAME } from "../../lambdas/runtime/config-path.ts";
 import { METRICS_NAMESPACE } from "../../lib/monitoring/scout-metrics.ts";
 import { FAKE_CREDENTIALS, REGION } from "../../test/support/aws-standins.ts";
+import { writeLambdaConfig } from "../../test/support/lambda-config.ts";
 import type { Bundle } from "./bundle.ts";
 import { INVOCATION_MARK } from "./invocation-mark.ts";
 import type { ProberRun, StoreCall } from "./prober-child.ts";
@@ -150,7 +151,7 @@ export async function runProberAtScale(options: {
     caFile: options.caFile,
   });
   // Where the stack's bundling hook puts it: at the bundle's root.
-  writeFileSync(join(options.prober.directory, CONFIG_FILE_NAME), JSON.stringify(config));
+  writeLambdaConfig(join(options.prober.directory, CONFIG_FILE_NAME), config);
   const child = spawn(process.execPath, ["--enable-source-maps", options.harness], {
     cwd: options.prober.directory,
     env: {

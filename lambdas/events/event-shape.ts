@@ -1,5 +1,6 @@
 /*
- * Schemas of the few Lambda events the handlers take (EventBridge, S3, SQS), as data: each shape
+ * Schemas of the few Lambda events the handlers take (EventBridge, S3, SQS), and of the config
+ * file they read (lambdas/runtime/deploy-config-file.ts), as data: each shape
  * checks a value, names every problem by its key path ("Records[0].s3.object.key: is required")
  * and returns the value with only the fields it declares. Small on purpose: the handlers' bundles
  * carry no validation library (zod alone was 444 KB of each), and the events need only these
@@ -62,6 +63,10 @@ export function literal<const L extends string | number>(expected: L, error?: st
 
 export function oneOf<const V extends readonly string[]>(values: V): Shape<V[number]> {
   return rule((value) => values.includes(value as string), `must be one of ${values.join(", ")}`);
+}
+
+export function number(): Shape<number> {
+  return rule((value) => typeof value === "number" && Number.isFinite(value), "must be a number");
 }
 
 export function integer(options: { min?: number } = {}): Shape<number> {

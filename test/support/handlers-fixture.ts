@@ -41,6 +41,7 @@ import {
   startS3rver,
   useFakeAwsEnvironment,
 } from "./aws-standins.ts";
+import { writeLambdaConfig } from "./lambda-config.ts";
 import { closedPort } from "./line-server.ts";
 import { RecordingLogger } from "./recording-logger.ts";
 
@@ -102,23 +103,20 @@ export async function deployment(options: { clock?: Clock } = {}) {
   execFileSync("mkdir", ["-p", dir]);
   const tables = await createScoutTables(dynamo.client);
   const configFile = join(dir, "scout-config.json");
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      inbound: { domain: INBOUND, returnAddress: RETURN_TO },
-      roundTrip: { deadlineSeconds: DEADLINE_S, warningSeconds: 30, criticalSeconds: 120 },
-      targets: [
-        {
-          id: "mx1",
-          endpoints: [{ url: `smtp://127.0.0.1:${refusedPort}` }],
-          probe: { to: "probe@mx1.example.com" },
-        },
-      ],
-      // One endpoint that wants every event: the event sink queues one message per endpoint.
-      webhooks: { endpoints: [{ id: "sentinel3g", url: "https://sentinel.example.com/hooks" }] },
-      aws: { retentionDays: 7 },
-    }),
-  );
+  writeLambdaConfig(configFile, {
+    inbound: { domain: INBOUND, returnAddress: RETURN_TO },
+    roundTrip: { deadlineSeconds: DEADLINE_S, warningSeconds: 30, criticalSeconds: 120 },
+    targets: [
+      {
+        id: "mx1",
+        endpoints: [{ url: `smtp://127.0.0.1:${refusedPort}` }],
+        probe: { to: "probe@mx1.example.com" },
+      },
+    ],
+    // One endpoint that wants every event: the event sink queues one message per endpoint.
+    webhooks: { endpoints: [{ id: "sentinel3g", url: "https://sentinel.example.com/hooks" }] },
+    aws: { retentionDays: 7 },
+  });
   const env = {
     PROBES_TABLE: tables.probesTable,
     RESULTS_TABLE: tables.resultsTable,
