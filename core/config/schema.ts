@@ -155,6 +155,11 @@ const awsSchema = z.strictObject({
    * any size and more memory finishes a large run sooner (docs/aws.md, "Prober memory").
    */
   proberMemoryMb: z.number().int().min(128).max(10240).default(512),
+  /**
+   * Prober invocations per scheduled run, each checking and probing the targets whose id hashes
+   * to it (core/cycle/shards.ts). Left out: one per 1,000 endpoints (lib/config/prober-shards.ts).
+   */
+  proberShards: z.number().int().min(1).max(100).optional(),
 });
 
 const configFields = {

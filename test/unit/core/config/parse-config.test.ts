@@ -139,6 +139,16 @@ describe("parseConfigText", () => {
       "targets[0].thresholds.expectBanner: is not a valid regular expression",
     ],
     [
+      "no prober shards",
+      variant((c) => (c.aws = { proberShards: 0 })),
+      "aws.proberShards: Too small: expected number to be >=1",
+    ],
+    [
+      "a fraction of a prober shard",
+      variant((c) => (c.aws = { proberShards: 2.5 })),
+      "aws.proberShards: Invalid input: expected int, received number",
+    ],
+    [
       "port out of range",
       variant((c) => (c.inbound.listen = { port: 70000 })),
       "inbound.listen.port: Too big: expected number to be <=65535",
