@@ -5,6 +5,7 @@
  * the fleet's tables. This machine has 2 cores, so the shards run one after another and every
  * figure is per shard; on AWS they run side by side.
  */
+import { parseAwsConfigText } from "../../core/config/parse-config.ts";
 import { shardOfTarget } from "../../core/cycle/shards.ts";
 import type { ProberShardEvent } from "../../lambdas/events/prober-event.ts";
 import { AWS_DEFAULTS } from "../../lib/config/aws-defaults.ts";
@@ -58,8 +59,8 @@ export async function runShardFleet(options: {
     intervalSeconds: options.intervalSeconds,
     caFile: options.caFile,
   });
-  const targets = config.targets as { id: string; endpoints: unknown[]; probe?: unknown }[];
-  const shards = proberShardCount({ targets: targets as never, aws: undefined });
+  const { targets, aws } = parseAwsConfigText(JSON.stringify(config), "the fleet's config");
+  const shards = proberShardCount({ targets, aws });
   const tables = await options.standIns.freshTables();
   const runs: ShardRun[] = [];
   for (let shard = 0; shard < shards; shard++) {
