@@ -1,5 +1,5 @@
 import { App } from "aws-cdk-lib";
-import { ConfigError } from "../core/config/parse-config.ts";
+import { ConfigError } from "../core/config/config-error.ts";
 import { DEFAULT_DEPLOY_CONFIG, loadStackConfig } from "../lib/config/deploy-config.ts";
 import { SCOUT_FEATURE_FLAGS } from "../lib/feature-flags.ts";
 import { addScoutStack } from "../lib/scout-app.ts";

@@ -9,17 +9,17 @@ import {
   Validations,
 } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
-import * as events from "aws-cdk-lib/aws-events";
-import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3n from "aws-cdk-lib/aws-s3-notifications";
 import type { Construct } from "constructs";
-import { type DeployConfig, probeFromAddress } from "../core/config/schema.ts";
+import { probeFromAddress } from "../core/config/config-rules.ts";
+import type { DeployConfig } from "../core/config/schema.ts";
 import { AWS_DEFAULTS } from "./config/aws-defaults.ts";
 import { loginPasswordSecretArns } from "./config/deploy-config.ts";
 import { AWS_API_PORT, proberMailPorts } from "./config/prober-ports.ts";
+import { proberShardCount } from "./config/prober-shards.ts";
 import { scheduleRate } from "./config/schedule-rate.ts";
 import { expectedReceives, notifierTimeoutSeconds } from "./config/webhook-delivery.ts";
 import { AlarmTopic } from "./constructs/alarm-topic.ts";
@@ -27,6 +27,7 @@ import { EVENTS_MAX_RECEIVE_COUNT, EventsQueue } from "./constructs/events-queue
 import { InboundMail } from "./constructs/inbound-mail.ts";
 import { ProbeSending } from "./constructs/probe-sending.ts";
 import { ProberNetwork } from "./constructs/prober-network.ts";
+import { addProberSchedule } from "./constructs/prober-schedule.ts";
 import { ReceiptRuleSetActivation } from "./constructs/receipt-rule-set-activation.ts";
 import { RETURNS_PREFIX, ReturnsBucket } from "./constructs/returns-bucket.ts";
 import { ScoutAlarms } from "./constructs/scout-alarms.ts";
@@ -176,10 +177,11 @@ export class EmailScoutStack extends Stack {
     if (loginSecrets.length > 0) prober.addToRolePolicy(readLoginPasswords(loginSecrets));
 
     const rate = scheduleRate(config.schedule.intervalSeconds);
-    new events.Rule(this, "ProberSchedule", {
-      description: `Runs the Email Scout prober every ${rate.minutes} minute(s)`,
-      schedule: events.Schedule.rate(Duration.minutes(rate.minutes)),
-      targets: [new targets.LambdaFunction(prober.function, { retryAttempts: 0 })],
+    const shards = proberShardCount(config);
+    addProberSchedule(this, { prober: prober.function, minutes: rate.minutes, shards });
+    new CfnOutput(this, "ProberShards", {
+      value: String(shards),
+      description: "Prober invocations per run, each with its share of the targets (aws.proberShards)",
     });
     new CfnOutput(this, "ProberScheduleRate", {
       value: `rate(${rate.minutes} minute${rate.minutes === 1 ? "" : "s"})`,

@@ -5,7 +5,8 @@
  * --target --format --outfile=index.mjs --minify --sourcemap --sources-content --external:... --banner:js
  * --main-fields).
  */
-import { statSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BuildOptions, build } from "esbuild";
 import { lazyModuleFiles, SCOUT_BUNDLING } from "../../lib/constructs/scout-function.ts";
@@ -28,6 +29,8 @@ export type LambdaName = (typeof LAMBDAS)[number]["name"];
 
 export interface Bundle {
   readonly name: LambdaName;
+  /** Set for a build of another revision (--baseline): "baseline c024b48". */
+  readonly variant?: string;
   /** index.mjs, as Lambda unpacks it at LAMBDA_TASK_ROOT. */
   readonly file: string;
   readonly directory: string;
@@ -52,9 +55,14 @@ export interface Bundle {
 export async function bundleLambda(
   directory: string,
   lambda: (typeof LAMBDAS)[number],
-  options: { readonly sdkExternal?: boolean } = {},
+  options: { readonly sdkExternal?: boolean; readonly baseline?: Baseline } = {},
 ): Promise<Bundle> {
-  const outDir = join(directory, options.sdkExternal ? `${lambda.name}-sdk-external` : lambda.name);
+  const { baseline } = options;
+  const root = baseline?.root ?? REPO;
+  const outDir = join(
+    directory,
+    `${lambda.name}${options.sdkExternal ? "-sdk-external" : ""}${baseline ? `-${baseline.revision}` : ""}`,
+  );
   // The what-if of the runtime's SDK is the build as it was before: lazy modules inside too.
   const lazyModules = options.sdkExternal ? [] : lambda.lazyModules;
   const external = [
@@ -65,7 +73,7 @@ export async function bundleLambda(
   const file = join(outDir, "index.mjs");
   const { metafile } = await build({
     ...commonOptions(),
-    entryPoints: [join(REPO, lambda.entry)],
+    entryPoints: [join(root, lambda.entry)],
     metafile: true,
     outfile: file,
     external,
@@ -74,7 +82,7 @@ export async function bundleLambda(
   for (const name of lazyModules) {
     const { file: lazyFile, packageJson } = lazyModuleFiles(name);
     const out = join(outDir, lazyFile);
-    await build({ ...commonOptions(), entryPoints: [name], absWorkingDir: REPO, outfile: out });
+    await build({ ...commonOptions(), entryPoints: [name], absWorkingDir: root, outfile: out });
     writeFileSync(join(outDir, "node_modules", name, "package.json"), packageJson);
     lazy.push([name, statSync(out).size]);
   }
@@ -82,6 +90,7 @@ export async function bundleLambda(
   const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith(".mjs"))?.[1];
   return {
     name: lambda.name,
+    ...(baseline ? { variant: `baseline ${baseline.revision}` } : {}),
     file,
     directory: outDir,
     bytes: statSync(file).size,
@@ -92,6 +101,35 @@ export async function bundleLambda(
     ].filter((path) => path.startsWith("@aws-sdk/")),
     lazyModules: lazy,
   };
+}
+
+/** Another revision's source tree, to bundle its handlers beside this one's (before and after, in one run). */
+export interface Baseline {
+  /** The short commit id. */
+  readonly revision: string;
+  readonly root: string;
+}
+
+/**
+ * Exports `revision` (git archive) into `directory`, with a link to this repository's
+ * node_modules: its handlers bundle with the same packages and the same SCOUT_BUNDLING settings,
+ * so only the project's own code differs.
+ */
+export function exportBaseline(revision: string, directory: string): Baseline {
+  const short = execFileSync("git", ["rev-parse", "--short", `${revision}^{commit}`], { cwd: REPO })
+    .toString()
+    .trim();
+  const root = join(directory, `baseline-${short}`);
+  mkdirSync(root, { recursive: true });
+  const tar = execFileSync("git", ["archive", "--format=tar", short], { cwd: REPO, maxBuffer: 2 ** 30 });
+  execFileSync("tar", ["-x", "-C", root], { input: tar });
+  symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"), "dir");
+  return { revision: short, root };
+}
+
+/** "correlator", or "correlator (baseline c024b48)". */
+export function bundleLabel(bundle: Pick<Bundle, "name" | "variant">): string {
+  return bundle.variant === undefined ? bundle.name : `${bundle.name} (${bundle.variant})`;
 }
 
 /** SCOUT_BUNDLING as esbuild's own options (what NodejsFunction makes of it). */

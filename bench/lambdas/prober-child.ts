@@ -27,7 +27,15 @@ export interface StoreCall {
 
 export interface ProberRun {
   readonly wallMs: number;
-  readonly summary: { checks: number; notOk: number; probesSent: number; events: number; errors: number };
+  readonly summary: {
+    checks: number;
+    notOk: number;
+    probesSent: number;
+    lost: number;
+    reannounced: number;
+    events: number;
+    errors: number;
+  };
   readonly firstErrors: string[];
   /** CPU time (user + system) of the invocation alone. */
   readonly cpuMs: number;

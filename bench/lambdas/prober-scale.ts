@@ -4,7 +4,7 @@
  * receive it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
@@ -12,6 +12,7 @@ import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
 import { CONFIG_FILE_NAME } from "../../lambdas/runtime/config-path.ts";
 import { METRICS_NAMESPACE } from "../../lib/monitoring/scout-metrics.ts";
 import { FAKE_CREDENTIALS, REGION } from "../../test/support/aws-standins.ts";
+import { writeLambdaConfig } from "../../test/support/lambda-config.ts";
 import type { Bundle } from "./bundle.ts";
 import { INVOCATION_MARK } from "./invocation-mark.ts";
 import type { ProberRun, StoreCall } from "./prober-child.ts";
@@ -127,9 +128,21 @@ export interface ScaleRun {
   readonly notOkReasons: Record<string, number>;
 }
 
+/** One shard's run in a fleet of shards (prober-shards.ts): its event and the fleet's config and tables. */
+export interface ShardOfFleet {
+  /** The event the shard's rule target sends, as JSON. */
+  readonly event: string;
+  /** The fleet's whole configuration, which every shard reads. */
+  readonly config: Record<string, unknown>;
+  readonly tables: { readonly probesTable: string; readonly resultsTable: string };
+  /** The checks this shard must run: its targets' endpoints. */
+  readonly checks: number;
+}
+
 /**
  * Two invocations of the prober, one after the other in one process, with `endpoints`
  * endpoints at `concurrency`: the first on empty tables, the next as every later one runs.
+ * With `shard`, the invocations are that shard's, on the fleet's tables.
  */
 export async function runProberAtScale(options: {
   readonly prober: Bundle;
@@ -140,17 +153,21 @@ export async function runProberAtScale(options: {
   readonly concurrency: number;
   readonly intervalSeconds: number;
   readonly store: "dynalite" | "stub";
+  readonly shard?: ShardOfFleet;
 }): Promise<ScaleRun[]> {
-  const tables = await options.standIns.freshTables();
-  const config = scaleConfig({
-    standIns: options.standIns.standIns,
-    endpoints: options.endpoints,
-    checkConcurrency: options.concurrency,
-    intervalSeconds: options.intervalSeconds,
-    caFile: options.caFile,
-  });
+  const tables = options.shard?.tables ?? (await options.standIns.freshTables());
+  const config =
+    options.shard?.config ??
+    scaleConfig({
+      standIns: options.standIns.standIns,
+      endpoints: options.endpoints,
+      checkConcurrency: options.concurrency,
+      intervalSeconds: options.intervalSeconds,
+      caFile: options.caFile,
+    });
+  const expectedChecks = options.shard?.checks ?? options.endpoints;
   // Where the stack's bundling hook puts it: at the bundle's root.
-  writeFileSync(join(options.prober.directory, CONFIG_FILE_NAME), JSON.stringify(config));
+  writeLambdaConfig(join(options.prober.directory, CONFIG_FILE_NAME), config);
   const child = spawn(process.execPath, ["--enable-source-maps", options.harness], {
     cwd: options.prober.directory,
     env: {
@@ -171,7 +188,7 @@ export async function runProberAtScale(options: {
       SCOUT_STORE: options.store,
       SCOUT_INVOCATIONS: "2",
       SCOUT_BUNDLE_URL: pathToFileURL(options.prober.file).href,
-      SCOUT_SCHEDULED_EVENT: SCHEDULED_EVENT,
+      SCOUT_SCHEDULED_EVENT: options.shard?.event ?? SCHEDULED_EVENT,
       SCOUT_PROBE_KEY_TEXT: formatProbeKeyFile(newProbeKey()),
     },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -198,9 +215,9 @@ export async function runProberAtScale(options: {
   await new Promise((resolve) => child.once("close", resolve));
   const outputs = output.totals();
   return runs.map((run, index) => {
-    if (run.summary.checks !== options.endpoints) {
+    if (run.summary.checks !== expectedChecks) {
       throw new Error(
-        `the prober ran ${run.summary.checks} checks, not ${options.endpoints}: ${run.firstErrors.join("; ") || stderr.slice(-2000)}`,
+        `the prober ran ${run.summary.checks} checks, not ${expectedChecks}: ${run.firstErrors.join("; ") || stderr.slice(-2000)}`,
       );
     }
     return {

@@ -1,6 +1,7 @@
 /*
- * The deploy configuration of the prober-at-scale run: `endpoints` endpoints in targets of ten,
- * each target with a round-trip probe, spread over the stand-in servers (half SMTP, a quarter
+ * The deploy configuration of the prober-at-scale run: `endpoints` endpoints in targets of ten
+ * (or `endpointsPerTarget`), each target with a round-trip probe, spread over the stand-in
+ * servers (half SMTP, a quarter
  * each IMAP and POP3, all STARTTLS required and verified against the test CA). Several
  * endpoints share a server, but never within one target, so every endpoint URL of a target is
  * distinct, as a real target's are. One webhook endpoint receives every event.
@@ -16,8 +17,9 @@ export function scaleConfig(options: {
   readonly checkConcurrency: number;
   readonly intervalSeconds: number;
   readonly caFile: string;
+  readonly endpointsPerTarget?: number;
 }): Record<string, unknown> {
-  const { standIns, caFile } = options;
+  const { standIns, caFile, endpointsPerTarget = ENDPOINTS_PER_TARGET } = options;
   const next = { smtp: 0, imap: 0, pop3: 0 };
   const endpointUrl = (index: number): string => {
     // Two SMTP, one IMAP, one POP3 in every four endpoints.
@@ -27,9 +29,9 @@ export function scaleConfig(options: {
     return `${protocol}://127.0.0.1:${port}`;
   };
   const targets: Record<string, unknown>[] = [];
-  for (let first = 0; first < options.endpoints; first += ENDPOINTS_PER_TARGET) {
-    const id = `t${String(targets.length + 1).padStart(3, "0")}`;
-    const count = Math.min(ENDPOINTS_PER_TARGET, options.endpoints - first);
+  for (let first = 0; first < options.endpoints; first += endpointsPerTarget) {
+    const id = `t${String(targets.length + 1).padStart(4, "0")}`;
+    const count = Math.min(endpointsPerTarget, options.endpoints - first);
     targets.push({
       id,
       endpoints: Array.from({ length: count }, (_, offset) => ({ url: endpointUrl(first + offset), caFile })),

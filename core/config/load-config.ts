@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { describeError } from "../basics/describe-error.ts";
-import { ConfigError, parseAwsConfigText, parseConfigText } from "./parse-config.ts";
+import { ConfigError } from "./config-error.ts";
+import { parseAwsConfigText, parseConfigText } from "./parse-config.ts";
 import type { DeployConfig, ScoutConfig } from "./schema.ts";
 
 /**

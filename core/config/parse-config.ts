@@ -1,5 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
+import { ConfigError } from "./config-error.ts";
 import {
   awsDeployConfigSchema,
   configSchema,
@@ -7,18 +8,6 @@ import {
   deployConfigSchema,
   type ScoutConfig,
 } from "./schema.ts";
-
-/** The configuration is unusable; `problems` has one line per problem, each naming its key. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-    options?: ErrorOptions,
-  ) {
-    super(`${source}: invalid configuration\n${problems.map((p) => `  - ${p}`).join("\n")}`, options);
-  }
-}
 
 /** Parses YAML or JSON text (JSON is YAML) and validates it. Relative paths stay as written. */
 export function parseConfigText(text: string, source: string): ScoutConfig {

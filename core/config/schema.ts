@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseEndpointUrl } from "../checks/endpoint.ts";
+import { probeFromAddress, SECRETS_MANAGER_ARN, WEBHOOK_EVENT_TYPES } from "./config-rules.ts";
 
 /*
  * The one configuration format, read by `email-scout serve` and the CLI, the CDK app and the
@@ -92,15 +93,6 @@ export const relaySchema = z.strictObject({
   user: z.string().min(1).optional(),
   passwordFile: path.optional(),
 });
-
-/** Event types a webhook endpoint may subscribe to (see core/events). */
-export const WEBHOOK_EVENT_TYPES = [
-  "check.completed",
-  "roundtrip.completed",
-  "status.changed",
-  "certificate.expiring",
-  "webhook.test",
-] as const;
 
 export const webhookEndpointSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
@@ -225,6 +217,11 @@ const awsSchema = z.strictObject({
    * active one: the deploy stops and says what to do). Default: on with hostedZoneId, else off.
    */
   activateReceiptRuleSet: z.boolean().optional(),
+  /**
+   * Prober invocations per scheduled run, each checking and probing the targets whose id hashes
+   * to it (core/cycle/shards.ts). Left out: one per 1,000 endpoints (lib/config/prober-shards.ts).
+   */
+  proberShards: z.number().int().min(1).max(100).optional(),
 });
 
 const configFields = {
@@ -352,15 +349,6 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
 export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }
-
-/** The sender address of probes: outbound.from, else the return address (both shapes). */
-export function probeFromAddress(config: Pick<z.infer<typeof deployObject>, "outbound" | "inbound">): string {
-  return config.outbound.from ?? config.inbound.returnAddress;
-}
-
-/** A Secrets Manager secret's ARN, as an endpoint's login.passwordFile must be on AWS. */
-export const SECRETS_MANAGER_ARN =
-  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 /**
  * Rules only the AWS shape adds: SES sends from the verified domain only; no password files on

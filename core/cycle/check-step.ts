@@ -16,7 +16,7 @@ export async function runChecks(run: CycleRun): Promise<void> {
   const { ports, summary } = run;
   let planned: PlannedCheck[];
   try {
-    planned = await ports.planChecks();
+    planned = await ports.planChecks(run.targets);
   } catch (error) {
     recordCycleError(run, { step: "plan" }, "cannot plan the service checks", error);
     return;

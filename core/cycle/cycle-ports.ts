@@ -1,13 +1,22 @@
 import type { CheckResult } from "../checks/result.ts";
 import type { CheckStore } from "../ports/check-store.ts";
-import type { JobPorts } from "../ports/job-ports.ts";
+import type { JobConfig, JobPorts } from "../ports/job-ports.ts";
 import type { MailSender } from "../ports/mail-sender.ts";
 import type { PlannedCheck } from "./check-plan.ts";
+import type { Shard } from "./shards.ts";
 
 /** What one cycle needs beyond the job's ports. */
 export interface CyclePorts extends JobPorts {
-  /** The checks to run; passwords are read here (files locally, Secrets Manager on AWS). */
-  readonly planChecks: () => Promise<PlannedCheck[]>;
+  /**
+   * The checks of these targets (the run's shard); passwords are read here (files locally,
+   * Secrets Manager on AWS).
+   */
+  readonly planChecks: (targets: JobConfig["targets"]) => Promise<PlannedCheck[]>;
+  /**
+   * The part of the targets this run watches (targetsOfShard); every target when absent. Each
+   * shard checks and probes its own targets and sweeps and announces only their probes.
+   */
+  readonly shard?: Shard;
   readonly checks: CheckStore;
   readonly sender: MailSender;
   /** The probes' From address. */

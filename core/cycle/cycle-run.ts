@@ -1,7 +1,9 @@
 import { describeError } from "../basics/describe-error.ts";
 import { type EventBatch, eventBatchFor } from "../events/event-batch.ts";
+import type { JobConfig } from "../ports/job-ports.ts";
 import type { LogFields } from "../ports/logger.ts";
 import type { CycleError, CyclePorts, CycleSummary } from "./cycle-ports.ts";
+import { ALL_TARGETS, shardOfTarget, targetsOfShard } from "./shards.ts";
 
 /** One cycle in progress: its ports, its events, and what it has done so far. */
 export interface CycleRun {
@@ -10,12 +12,22 @@ export interface CycleRun {
   readonly startMs: number;
   readonly batch: EventBatch;
   readonly summary: CycleSummary;
+  /** The targets this run checks and probes: its shard's. */
+  readonly targets: JobConfig["targets"];
+  /**
+   * Whether a probe of this target id is this run's to sweep and announce. By the id's hash, not
+   * by the configured targets: the probes of a target since removed still have one owner.
+   */
+  readonly owns: (targetId: string) => boolean;
 }
 
 export function startCycleRun(ports: CyclePorts): CycleRun {
+  const { index, count } = ports.shard ?? ALL_TARGETS;
   return {
     ports,
     startMs: ports.clock.now(),
+    targets: targetsOfShard(ports.config.targets, index, count),
+    owns: (targetId) => shardOfTarget(targetId, count) === index,
     batch: eventBatchFor(ports),
     summary: {
       checks: 0,

@@ -3,10 +3,10 @@ import { sendProbe } from "../roundtrip/send-probe.ts";
 import { DEFAULT_STORE_CONCURRENCY } from "./cycle-ports.ts";
 import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
 
-/** One round-trip probe per probe target; a send the relay refuses is a result (send-failed). */
+/** One round-trip probe per probe target of the run's shard; a send the relay refuses is a result (send-failed). */
 export async function sendProbes(run: CycleRun): Promise<void> {
   const { ports, summary } = run;
-  const targets = ports.config.targets.filter((target) => target.probe !== undefined);
+  const targets = run.targets.filter((target) => target.probe !== undefined);
   if (targets.length === 0) return;
   let key: Buffer;
   try {

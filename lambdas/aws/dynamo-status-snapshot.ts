@@ -41,6 +41,8 @@ interface Known {
  * yet newer than the stored time (an overlapping, slower run) is applied instead of being
  * dropped as stale. Only the prober observes these subjects, and its runs overlap only when one
  * outlasts the interval: that result is then a real measurement reported late, never lost data.
+ * Prober shards run side by side, but each observes only its own targets: it reads every status
+ * and writes only those (tested in prober-shards.test.ts).
  */
 export class DynamoStatusSnapshot implements StatusStore {
   private loading: Promise<Map<string, Known> | undefined> | undefined;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { object, oneOf, optional, type ShapeOf, string } from "./event-shape.ts";
 import { parseEvent } from "./event-shape-error.ts";
 
 /**
@@ -7,30 +7,30 @@ import { parseEvent } from "./event-shape-error.ts";
  * passes every property) and the pre-signed URL the answer goes to. Fields CloudFormation may add
  * later are allowed and ignored.
  */
-export const receiptRuleSetRequestSchema = z.object({
-  RequestType: z.enum(["Create", "Update", "Delete"]),
-  ResponseURL: z.url({ protocol: /^https?$/, error: "must be the pre-signed URL for the response" }),
-  StackId: z.string().min(1),
-  RequestId: z.string().min(1),
-  LogicalResourceId: z.string().min(1),
-  ResourceType: z.string().min(1),
+export const receiptRuleSetRequestShape = object({
+  RequestType: oneOf(["Create", "Update", "Delete"] as const),
+  ResponseURL: string({ pattern: /^https?:\/\/\S+$/, error: "must be the pre-signed URL for the response" }),
+  StackId: string({ minLength: 1 }),
+  RequestId: string({ minLength: 1 }),
+  LogicalResourceId: string({ minLength: 1 }),
+  ResourceType: string({ minLength: 1 }),
   /** Absent on Create: the function names the resource in its answer. */
-  PhysicalResourceId: z.string().min(1).optional(),
-  ResourceProperties: z.object({
-    ServiceToken: z.string().min(1),
+  PhysicalResourceId: optional(string({ minLength: 1 })),
+  ResourceProperties: object({
+    ServiceToken: string({ minLength: 1 }),
     /** The stack's rule set. */
-    RuleSetName: z.string().min(1),
+    RuleSetName: string({ minLength: 1 }),
     /** The inbound domain and region, for the message when another rule set is active. */
-    Domain: z.string().min(1),
-    Region: z.string().min(1),
+    Domain: string({ minLength: 1 }),
+    Region: string({ minLength: 1 }),
   }),
 });
 
-export type ReceiptRuleSetRequest = z.infer<typeof receiptRuleSetRequestSchema>;
+export type ReceiptRuleSetRequest = ShapeOf<typeof receiptRuleSetRequestShape>;
 
 export function parseReceiptRuleSetRequest(event: unknown): ReceiptRuleSetRequest {
   return parseEvent(
-    receiptRuleSetRequestSchema,
+    receiptRuleSetRequestShape,
     event,
     "a CloudFormation custom resource request for Custom::SesActiveReceiptRuleSet",
   );

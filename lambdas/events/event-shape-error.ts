@@ -1,5 +1,4 @@
-import type { z } from "zod";
-import { describeIssues } from "../../core/config/parse-config.ts";
+import { checkShape, type Shape } from "./event-shape.ts";
 
 /** A Lambda was invoked with an event it does not handle; the message names each bad field. */
 export class EventShapeError extends Error {
@@ -12,9 +11,9 @@ export class EventShapeError extends Error {
   }
 }
 
-/** Parses `event` with `schema`, or throws EventShapeError naming what was expected. */
-export function parseEvent<T>(schema: z.ZodType<T>, event: unknown, expected: string): T {
-  const parsed = schema.safeParse(event);
-  if (!parsed.success) throw new EventShapeError(expected, describeIssues(parsed.error.issues));
-  return parsed.data;
+/** Reads `event` with `shape`, or throws EventShapeError naming what was expected. */
+export function parseEvent<T>(shape: Shape<T>, event: unknown, expected: string): T {
+  const { value, problems } = checkShape(shape, event);
+  if (problems.length > 0) throw new EventShapeError(expected, problems);
+  return value;
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { array, integer, isoTime, literal, object, optional, type ShapeOf, string } from "./event-shape.ts";
 import { parseEvent } from "./event-shape-error.ts";
 
 /*
@@ -7,32 +7,32 @@ import { parseEvent } from "./event-shape-error.ts";
  * may add later are allowed and ignored.
  */
 
-export const s3EventRecordSchema = z.object({
-  eventVersion: z.string().regex(/^2\.\d+$/, { error: "must be a 2.x S3 event version" }),
-  eventSource: z.literal("aws:s3"),
-  awsRegion: z.string().min(1),
+export const s3EventRecordShape = object({
+  eventVersion: string({ pattern: /^2\.\d+$/, error: "must be a 2.x S3 event version" }),
+  eventSource: literal("aws:s3"),
+  awsRegion: string({ minLength: 1 }),
   /** When S3 stored the object: with SES receipt, the moment the return reached the monitor. */
-  eventTime: z.iso.datetime({ error: "must be an ISO 8601 UTC time" }),
-  eventName: z.string().min(1),
-  s3: z.object({
-    s3SchemaVersion: z.string(),
-    configurationId: z.string().optional(),
-    bucket: z.object({ name: z.string().min(1), arn: z.string().optional() }),
-    object: z.object({
-      key: z.string().min(1),
-      size: z.number().int().min(0).optional(),
-      eTag: z.string().optional(),
-      versionId: z.string().optional(),
-      sequencer: z.string().optional(),
+  eventTime: isoTime({ error: "must be an ISO 8601 UTC time" }),
+  eventName: string({ minLength: 1 }),
+  s3: object({
+    s3SchemaVersion: string(),
+    configurationId: optional(string()),
+    bucket: object({ name: string({ minLength: 1 }), arn: optional(string()) }),
+    object: object({
+      key: string({ minLength: 1 }),
+      size: optional(integer({ min: 0 })),
+      eTag: optional(string()),
+      versionId: optional(string()),
+      sequencer: optional(string()),
     }),
   }),
 });
 
-export const s3EventSchema = z.object({ Records: z.array(s3EventRecordSchema).min(1) });
+export const s3EventShape = object({ Records: array(s3EventRecordShape, { minLength: 1 }) });
 
-export type S3EventRecord = z.infer<typeof s3EventRecordSchema>;
-export type S3Event = z.infer<typeof s3EventSchema>;
+export type S3EventRecord = ShapeOf<typeof s3EventRecordShape>;
+export type S3Event = ShapeOf<typeof s3EventShape>;
 
 export function parseS3Event(event: unknown): S3Event {
-  return parseEvent(s3EventSchema, event, "an S3 event notification (Records[].s3)");
+  return parseEvent(s3EventShape, event, "an S3 event notification (Records[].s3)");
 }

@@ -1,8 +1,16 @@
-import { z } from "zod";
-import { describeIssues } from "../../core/config/parse-config.ts";
-import { WEBHOOK_EVENT_TYPES } from "../../core/config/schema.ts";
+import { WEBHOOK_EVENT_TYPES } from "../../core/config/config-rules.ts";
 import { EVENT_SCHEMA_VERSION, type EventType } from "../../core/events/event.ts";
 import { DELIVERY_ATTRIBUTES } from "../aws/sqs-event-sink.ts";
+import {
+  anything,
+  checkShape,
+  isoTime,
+  literal,
+  object,
+  oneOf,
+  record,
+  string,
+} from "../events/event-shape.ts";
 import type { SqsRecord } from "./sqs-event.ts";
 
 /** One delivery, as SqsEventSink queued it: the event's JSON for one endpoint. */
@@ -26,15 +34,15 @@ export class MalformedDeliveryError extends Error {
  * The fields delivery relies on. Looser than the published schema on purpose: the body is sent
  * as it is, so a field this version does not know must not stop it.
  */
-const eventSchema = z.object({
+const eventShape = object({
   // The id becomes the webhook-id, which may not hold a "." (Standard Webhooks signs "id.ts.body").
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, { error: "must be an event id like evt_..." }),
-  type: z.enum(WEBHOOK_EVENT_TYPES),
-  version: z.literal(EVENT_SCHEMA_VERSION),
-  time: z.iso.datetime({ offset: true, error: "must be an ISO 8601 time" }),
-  customer: z.string(),
-  target: z.string(),
-  data: z.record(z.string(), z.unknown()),
+  id: string({ pattern: /^[A-Za-z0-9_-]{1,100}$/, error: "must be an event id like evt_..." }),
+  type: oneOf(WEBHOOK_EVENT_TYPES),
+  version: literal(EVENT_SCHEMA_VERSION),
+  time: isoTime({ offset: true, error: "must be an ISO 8601 time" }),
+  customer: string(),
+  target: string(),
+  data: record(anything),
 });
 
 /** Reads a record as a delivery; throws MalformedDeliveryError saying what is wrong. */
@@ -51,12 +59,10 @@ export function parseDeliveryMessage(record: SqsRecord): DeliveryMessage {
   } catch (error) {
     throw new MalformedDeliveryError(`the body is not JSON: ${(error as Error).message}`);
   }
-  const parsed = eventSchema.safeParse(body);
-  if (!parsed.success) {
-    throw new MalformedDeliveryError(
-      `the body is not an Email Scout event: ${describeIssues(parsed.error.issues).join("; ")}`,
-    );
+  const parsed = checkShape(eventShape, body);
+  if (parsed.problems.length > 0) {
+    throw new MalformedDeliveryError(`the body is not an Email Scout event: ${parsed.problems.join("; ")}`);
   }
-  const { id, type, time } = parsed.data;
+  const { id, type, time } = parsed.value;
   return { endpointId, event: { id, type, time, json: record.body } };
 }

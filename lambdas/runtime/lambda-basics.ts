@@ -1,12 +1,12 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Context } from "aws-lambda";
-import { loadConfigFile } from "../../core/config/load-config.ts";
 import type { DeployConfig } from "../../core/config/schema.ts";
 import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import { powertoolsLogger } from "../aws/powertools-logger.ts";
 import { SecretCache } from "../aws/secret-cache.ts";
 import { CONFIG_FILE_HINT, configPath } from "./config-path.ts";
+import { readDeployConfigFile } from "./deploy-config-file.ts";
 
 /*
  * What every handler's wiring uses, apart from the prober's and correlator's runtime: the
@@ -36,10 +36,10 @@ export interface BaseRuntimeOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Reads the environment's config; throws naming the path and every problem in it. */
+/** Reads the config the CDK app wrote into the bundle; throws naming the path and what is wrong. */
 export function createBaseRuntime(options: BaseRuntimeOptions = {}): BaseRuntime {
   const env = options.env ?? process.env;
-  const config = loadConfigFile(configPath(env), "aws", { hint: CONFIG_FILE_HINT });
+  const config = readDeployConfigFile(configPath(env), CONFIG_FILE_HINT);
   const powertools = options.log === undefined ? powertoolsLogger() : undefined;
   return {
     env,

@@ -1,18 +1,23 @@
 import { Secret } from "../../core/basics/secret.ts";
-import { type DeployConfig, SECRETS_MANAGER_ARN } from "../../core/config/schema.ts";
+import { SECRETS_MANAGER_ARN } from "../../core/config/config-rules.ts";
+import type { DeployConfig } from "../../core/config/schema.ts";
 import type { SecretCache } from "../aws/secret-cache.ts";
 
 /**
  * On AWS there are no password files: an endpoint's `login.passwordFile` names a Secrets
- * Manager secret by ARN, whose SecretString is the password. All are read before the checks
- * are planned (planChecks reads passwords synchronously), through the shared cache.
+ * Manager secret by ARN, whose SecretString is the password. The passwords of `targets` (a
+ * shard's; every target by default) are read before their checks are planned (planChecks reads
+ * passwords synchronously), through the shared cache.
  */
 export async function readLoginPasswords(
-  config: DeployConfig,
+  config: Pick<DeployConfig, "targets">,
   secrets: SecretCache,
+  targets: DeployConfig["targets"] = config.targets,
 ): Promise<(reference: string) => Secret> {
   const references = new Map<string, string>();
+  const wanted = new Set(targets);
   config.targets.forEach((target, t) => {
+    if (!wanted.has(target)) return;
     target.endpoints.forEach((endpoint, e) => {
       const reference = endpoint.login?.passwordFile;
       if (reference === undefined) return;

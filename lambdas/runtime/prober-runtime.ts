@@ -1,7 +1,8 @@
 import { SESClient } from "@aws-sdk/client-ses";
-import { probeFromAddress } from "../../core/config/schema.ts";
+import { probeFromAddress } from "../../core/config/config-rules.ts";
 import { planChecks } from "../../core/cycle/check-plan.ts";
 import type { CyclePorts } from "../../core/cycle/cycle-ports.ts";
+import type { Shard } from "../../core/cycle/shards.ts";
 import { ROUND_TRIP_SUBJECT } from "../../core/events/status-changed.ts";
 import type { MailSender } from "../../core/ports/mail-sender.ts";
 import type { MetricsObserver } from "../../core/ports/metrics.ts";
@@ -48,6 +49,7 @@ export function createProberRuntime(options: ProberOptions): ProberRuntime {
 export function proberCyclePorts(
   rt: ProberRuntime,
   metrics: MetricsObserver,
+  shard?: Shard,
 ): { ports: CyclePorts; statuses: DynamoStatusSnapshot } {
   const statuses = new DynamoStatusSnapshot({
     store: rt.statuses,
@@ -64,8 +66,10 @@ export function proberCyclePorts(
     metrics,
     clock: rt.clock,
     log: rt.log,
-    // Passwords come from Secrets Manager (login.passwordFile holds an ARN on AWS).
-    planChecks: async () => planChecks(rt.config, await readLoginPasswords(rt.config, rt.secrets)),
+    // Passwords come from Secrets Manager (login.passwordFile holds an ARN on AWS): the shard's only.
+    planChecks: async (targets) =>
+      planChecks({ ...rt.config, targets }, await readLoginPasswords(rt.config, rt.secrets, targets)),
+    ...(shard ? { shard } : {}),
     checks: rt.checks,
     sender: rt.sender(),
     probeFrom: rt.from,

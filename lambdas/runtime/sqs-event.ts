@@ -1,4 +1,13 @@
-import { z } from "zod";
+import {
+  array,
+  literal,
+  object,
+  optional,
+  record,
+  type ShapeOf,
+  string,
+  withDefault,
+} from "../events/event-shape.ts";
 import { parseEvent } from "../events/event-shape-error.ts";
 
 /*
@@ -8,35 +17,35 @@ import { parseEvent } from "../events/event-shape-error.ts";
  * are allowed and ignored.
  */
 
-const digits = (what: string) => z.string().regex(/^\d+$/, { error: `must be ${what} as digits` });
+const digits = (what: string) => string({ pattern: /^\d+$/, error: `must be ${what} as digits` });
 
-const messageAttributeSchema = z.object({
-  dataType: z.string(),
-  stringValue: z.string().optional(),
+const messageAttributeShape = object({
+  dataType: string(),
+  stringValue: optional(string()),
 });
 
-export const sqsRecordSchema = z.object({
-  messageId: z.string().min(1),
-  receiptHandle: z.string().min(1),
-  body: z.string(),
-  attributes: z.object({
+export const sqsRecordShape = object({
+  messageId: string({ minLength: 1 }),
+  receiptHandle: string({ minLength: 1 }),
+  body: string(),
+  attributes: object({
     /** How many times the message was received, this time included: the attempt number. */
     ApproximateReceiveCount: digits("a count"),
     /** When the message entered the queue (ms): the start of its retry window. */
     SentTimestamp: digits("epoch milliseconds"),
   }),
-  messageAttributes: z.record(z.string(), messageAttributeSchema).default({}),
-  eventSource: z.literal("aws:sqs"),
-  eventSourceARN: z.string().min(1),
+  messageAttributes: withDefault(record(messageAttributeShape), () => ({})),
+  eventSource: literal("aws:sqs"),
+  eventSourceARN: string({ minLength: 1 }),
 });
 
-export const sqsEventSchema = z.object({ Records: z.array(sqsRecordSchema) });
+export const sqsEventShape = object({ Records: array(sqsRecordShape) });
 
-export type SqsRecord = z.infer<typeof sqsRecordSchema>;
-export type SqsEvent = z.infer<typeof sqsEventSchema>;
+export type SqsRecord = ShapeOf<typeof sqsRecordShape>;
+export type SqsEvent = ShapeOf<typeof sqsEventShape>;
 
 export function parseSqsEvent(event: unknown): SqsEvent {
-  return parseEvent(sqsEventSchema, event, "an SQS event from the events queue (Records[] of aws:sqs)");
+  return parseEvent(sqsEventShape, event, "an SQS event from the events queue (Records[] of aws:sqs)");
 }
 
 /** What a handler with ReportBatchItemFailures answers: the messages to keep in the queue. */

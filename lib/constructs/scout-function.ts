@@ -10,6 +10,7 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { DeployConfig } from "../../core/config/schema.ts";
 import { CONFIG_FILE_NAME } from "../../lambdas/runtime/config-path.ts";
+import { deployConfigFileText } from "../../lambdas/runtime/deploy-config-file.ts";
 import { SecureQueue } from "./secure-queue.ts";
 
 /**
@@ -61,7 +62,7 @@ export interface ScoutFunctionProps {
   /** The handler's source, e.g. lambdas/handlers/prober.ts; it must export `handler`. */
   readonly entry: string;
   readonly description: string;
-  /** The validated deploy configuration, shipped in the bundle as scout-config.json. */
+  /** The validated deploy configuration, shipped in the bundle as scout-config.json (deploy-config-file.ts). */
   readonly config: DeployConfig;
   readonly timeout: Duration;
   readonly memorySize?: number;
@@ -232,7 +233,7 @@ function writeConfigFile(config: DeployConfig): string {
   const folder = mkdtempSync(join(tmpdir(), "scout-config-"));
   process.once("exit", () => rmSync(folder, { recursive: true, force: true }));
   const file = join(folder, CONFIG_FILE_NAME);
-  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(file, deployConfigFileText(config), { mode: 0o600 });
   return file;
 }
 

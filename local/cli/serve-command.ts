@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
+import { ConfigError } from "../../core/config/config-error.ts";
 import { loadConfigFile } from "../../core/config/load-config.ts";
-import { ConfigError } from "../../core/config/parse-config.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";
 import { type Dashboard, startDashboard } from "../dashboard/start-dashboard.ts";

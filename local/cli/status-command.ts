@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
+import { ConfigError } from "../../core/config/config-error.ts";
 import { loadConfigFile } from "../../core/config/load-config.ts";
-import { ConfigError } from "../../core/config/parse-config.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
 import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";

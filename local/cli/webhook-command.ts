@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import type { Secret } from "../../core/basics/secret.ts";
+import { ConfigError } from "../../core/config/config-error.ts";
 import { loadConfigFile } from "../../core/config/load-config.ts";
-import { ConfigError } from "../../core/config/parse-config.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
 import { webhookTestEvent } from "../../core/events/webhook-test.ts";
 import { HTTP_WEBHOOK_POSTER } from "../../core/webhook/attempt.ts";

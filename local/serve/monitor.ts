@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { probeFromAddress, type ScoutConfig } from "../../core/config/schema.ts";
+import { probeFromAddress } from "../../core/config/config-rules.ts";
+import type { ScoutConfig } from "../../core/config/schema.ts";
 import { type PlannedCheck, planChecks } from "../../core/cycle/check-plan.ts";
 import type { CyclePorts } from "../../core/cycle/cycle-ports.ts";
 import { runCycle, runSweep } from "../../core/cycle/run-cycle.ts";
@@ -71,7 +72,12 @@ export class LocalMonitor {
       clock,
       log,
       onEvent: (event) => this.events.emit("event", event),
-      planChecks: async () => checks,
+      // Planned once at start-up, so a missing password file stops it; local mode runs one
+      // shard, every target, and this keeps to the targets asked for all the same.
+      planChecks: async (targets) => {
+        const ids = new Set(targets.map((target) => target.id));
+        return checks.filter((check) => ids.has(check.targetId));
+      },
       checks: store,
       sender,
       probeFrom: probeFromAddress(config),

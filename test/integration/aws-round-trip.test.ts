@@ -29,6 +29,7 @@ import {
 } from "../support/aws-standins.ts";
 import { makeSelfSigned } from "../support/certs.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
+import { writeLambdaConfig } from "../support/lambda-config.ts";
 import { RecordingLogger } from "../support/recording-logger.ts";
 import { type SesReceiptStandIn, startSesReceiptStandIn } from "../support/ses-receipt-standin.ts";
 import { type SesSendingStandIn, startSesSendingStandIn } from "../support/ses-sending-standin.ts";
@@ -272,17 +273,14 @@ async function deploy(targets: object[]): Promise<Deployment> {
   tableSets += 1;
   const tables = await createScoutTables(dynamo.client);
   const configFile = join(dir, `scout-config-${tableSets}.json`);
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      inbound: { domain: INBOUND, returnAddress: RETURN_TO },
-      roundTrip: { deadlineSeconds: DEADLINE_S, warningSeconds: 10, criticalSeconds: 30 },
-      targets,
-      // One endpoint that wants every event: the queue gets one message per event.
-      webhooks: { endpoints: [{ id: "notifier", url: "https://hooks.example.com/scout" }] },
-      aws: { retentionDays: 7 },
-    }),
-  );
+  writeLambdaConfig(configFile, {
+    inbound: { domain: INBOUND, returnAddress: RETURN_TO },
+    roundTrip: { deadlineSeconds: DEADLINE_S, warningSeconds: 10, criticalSeconds: 30 },
+    targets,
+    // One endpoint that wants every event: the queue gets one message per event.
+    webhooks: { endpoints: [{ id: "notifier", url: "https://hooks.example.com/scout" }] },
+    aws: { retentionDays: 7 },
+  });
   const log = new RecordingLogger();
   const common = {
     env: {

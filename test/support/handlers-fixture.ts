@@ -29,6 +29,7 @@ import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
 import { DynamoCheckStore } from "../../lambdas/aws/dynamo-check-store.ts";
 import { documentClient } from "../../lambdas/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../lambdas/aws/dynamo-probe-store.ts";
+import { DynamoStatusStore } from "../../lambdas/aws/dynamo-status-store.ts";
 import { createCorrelatorHandler } from "../../lambdas/handlers/correlator.ts";
 import { createProberHandler } from "../../lambdas/handlers/prober.ts";
 import {
@@ -41,6 +42,7 @@ import {
   startS3rver,
   useFakeAwsEnvironment,
 } from "./aws-standins.ts";
+import { writeLambdaConfig } from "./lambda-config.ts";
 import { closedPort } from "./line-server.ts";
 import { RecordingLogger } from "./recording-logger.ts";
 
@@ -97,30 +99,30 @@ export function useHandlerStandIns(): void {
 
 let caseNumber = 0;
 
-/** A fresh pair of tables, a config file and both handlers wired to the stand-ins. */
-export async function deployment(options: { clock?: Clock } = {}) {
+/**
+ * A fresh pair of tables, a config file and both handlers wired to the stand-ins. `targets`
+ * replaces the one target mx1 (a refused SMTP endpoint and a probe).
+ */
+export async function deployment(options: { clock?: Clock; targets?: object[] } = {}) {
   caseNumber += 1;
   const dir = join(root, `case-${caseNumber}`);
   execFileSync("mkdir", ["-p", dir]);
   const tables = await createScoutTables(dynamo.client);
   const configFile = join(dir, "scout-config.json");
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      inbound: { domain: INBOUND, returnAddress: RETURN_TO },
-      roundTrip: { deadlineSeconds: DEADLINE_S, warningSeconds: 30, criticalSeconds: 120 },
-      targets: [
-        {
-          id: "mx1",
-          endpoints: [{ url: `smtp://127.0.0.1:${refusedPort}` }],
-          probe: { to: "probe@mx1.example.com" },
-        },
-      ],
-      // One endpoint that wants every event: the event sink queues one message per endpoint.
-      webhooks: { endpoints: [{ id: "sentinel3g", url: "https://sentinel.example.com/hooks" }] },
-      aws: { retentionDays: 7 },
-    }),
-  );
+  writeLambdaConfig(configFile, {
+    inbound: { domain: INBOUND, returnAddress: RETURN_TO },
+    roundTrip: { deadlineSeconds: DEADLINE_S, warningSeconds: 30, criticalSeconds: 120 },
+    targets: options.targets ?? [
+      {
+        id: "mx1",
+        endpoints: [{ url: `smtp://127.0.0.1:${refusedPort}` }],
+        probe: { to: "probe@mx1.example.com" },
+      },
+    ],
+    // One endpoint that wants every event: the event sink queues one message per endpoint.
+    webhooks: { endpoints: [{ id: "sentinel3g", url: "https://sentinel.example.com/hooks" }] },
+    aws: { retentionDays: 7 },
+  });
   const env = {
     PROBES_TABLE: tables.probesTable,
     RESULTS_TABLE: tables.resultsTable,
@@ -140,13 +142,17 @@ export async function deployment(options: { clock?: Clock } = {}) {
     ...(options.clock ? { clock: options.clock } : {}),
   };
   const doc = documentClient(dynamo.client);
+  // Each call is another container of the prober: its own runtime, clients and cold start.
+  const newProber = () => createProberHandler({ ...common, ses: new SESClient({ region: REGION }) });
   return {
     dir,
     log,
-    prober: createProberHandler({ ...common, ses: new SESClient({ region: REGION }) }),
+    prober: newProber(),
+    newProber,
     correlator: createCorrelatorHandler({ ...common, s3: s3.client }),
     probes: new DynamoProbeStore({ doc, ...tables, retentionDays: 7 }),
     checks: new DynamoCheckStore({ doc, table: tables.resultsTable, retentionDays: 7 }),
+    statuses: new DynamoStatusStore({ doc, table: tables.resultsTable, retentionDays: 7 }),
   };
 }
 

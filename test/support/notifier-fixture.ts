@@ -1,5 +1,5 @@
 /* The notifier Lambda's test fixture: SQS and Secrets Manager mocked, real HTTP receivers. */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -10,6 +10,7 @@ import type { ScoutEvent } from "../../core/events/event.ts";
 import { createNotifierHandler } from "../../lambdas/handlers/notifier.ts";
 import type { NotifierOptions } from "../../lambdas/runtime/notifier-runtime.ts";
 import { REGION, useFakeAwsEnvironment } from "./aws-standins.ts";
+import { writeLambdaConfig } from "./lambda-config.ts";
 import { RecordingLogger } from "./recording-logger.ts";
 import { newWebhookSecret, type Script, WebhookReceiver } from "./webhook-receiver.ts";
 
@@ -168,13 +169,10 @@ export function writeConfig(
   const dir = mkdtempSync(join(tmpdir(), "scout-notifier-"));
   dirs.push(dir);
   const file = join(dir, "scout-config.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      inbound: { domain: "scout-returns.example.com", returnAddress: "returns@scout-returns.example.com" },
-      targets: [{ id: "mx1", endpoints: [{ url: "smtp://mx1.example.com" }] }],
-      webhooks: { ...webhooks, endpoints },
-    }),
-  );
+  writeLambdaConfig(file, {
+    inbound: { domain: "scout-returns.example.com", returnAddress: "returns@scout-returns.example.com" },
+    targets: [{ id: "mx1", endpoints: [{ url: "smtp://mx1.example.com" }] }],
+    webhooks: { ...webhooks, endpoints },
+  });
   return file;
 }

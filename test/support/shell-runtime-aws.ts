@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -34,6 +34,7 @@ import {
   useFakeAwsEnvironment,
 } from "./aws-standins.ts";
 import { captureEmf } from "./emf-capture.ts";
+import { writeLambdaConfig } from "./lambda-config.ts";
 import { RecordingLogger } from "./recording-logger.ts";
 import {
   caseDirectory,
@@ -91,7 +92,7 @@ export async function awsRuntime(): Promise<ShellRuntime> {
 
     const configFile = join(dir, "scout-config.json");
     const shared = sharedConfig(servers, { url: "https://sentinel.example.com/hooks" });
-    writeFileSync(configFile, JSON.stringify({ ...shared, aws: { retentionDays: RETENTION_DAYS } }));
+    writeLambdaConfig(configFile, { ...shared, aws: { retentionDays: RETENTION_DAYS } });
     const common = {
       env: {
         PROBES_TABLE: probesTable,

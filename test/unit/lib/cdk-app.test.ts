@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../../core/config/parse-config.ts";
+import { ConfigError } from "../../../core/config/config-error.ts";
 import { loadStackConfig } from "../../../lib/config/deploy-config.ts";
 import { proberMailPorts, targetProtocols } from "../../../lib/config/prober-ports.ts";
 import { scheduleRate } from "../../../lib/config/schedule-rate.ts";

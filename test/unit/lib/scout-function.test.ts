@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { App, Duration, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { DEPLOY_CONFIG_VERSION, readDeployConfigFile } from "../../../lambdas/runtime/deploy-config-file.ts";
 import { loadStackConfig } from "../../../lib/config/deploy-config.ts";
 import {
   lazyModuleFiles,
@@ -63,11 +64,18 @@ describe("ScoutFunction", () => {
     template.resourceCountIs("Custom::LogRetention", 0);
   });
 
-  it("ships the validated deploy config as scout-config.json beside the ESM handler", () => {
+  it("ships the validated deploy config as scout-config.json beside the ESM handler, in the Lambdas' format", () => {
     expect(readdirSync(bundleDir).sort()).toEqual(["index.mjs", "index.mjs.map", "scout-config.json"]);
-    const shipped = JSON.parse(readFileSync(join(bundleDir, "scout-config.json"), "utf8"));
-    expect(shipped).toEqual(JSON.parse(JSON.stringify(config)));
-    expect(shipped.targets.map((t: { id: string }) => t.id)).toEqual(["mail.example.net", "pop-only"]);
+    const path = join(bundleDir, "scout-config.json");
+    const shipped = JSON.parse(readFileSync(path, "utf8"));
+    expect(shipped).toEqual({
+      configVersion: DEPLOY_CONFIG_VERSION,
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      config: JSON.parse(JSON.stringify(config)),
+    });
+    // What the functions read at their cold start is the config the CDK app validated.
+    expect(readDeployConfigFile(path)).toEqual(JSON.parse(JSON.stringify(config)));
+    expect(shipped.config.targets.map((t: { id: string }) => t.id)).toEqual(["mail.example.net", "pop-only"]);
     // Lambda reads the package as another user: every shipped file must be world-readable.
     expect(statSync(join(bundleDir, "scout-config.json")).mode & 0o444).toBe(0o444);
   });

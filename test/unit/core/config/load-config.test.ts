@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { ConfigError } from "../../../../core/config/config-error.ts";
 import { loadConfigFile } from "../../../../core/config/load-config.ts";
-import { ConfigError } from "../../../../core/config/parse-config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "scout-load-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

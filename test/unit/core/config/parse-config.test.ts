@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { ConfigError, parseConfigText } from "../../../../core/config/parse-config.ts";
+import { ConfigError } from "../../../../core/config/config-error.ts";
+import { parseConfigText } from "../../../../core/config/parse-config.ts";
 
 const ROOT = join(import.meta.dirname, "../../../..");
 
@@ -180,6 +181,16 @@ describe("parseConfigText", () => {
       "activation switch as text",
       variant((c) => (c.aws = { activateReceiptRuleSet: "yes" })),
       "aws.activateReceiptRuleSet: Invalid input: expected boolean, received string",
+    ],
+    [
+      "no prober shards",
+      variant((c) => (c.aws = { proberShards: 0 })),
+      "aws.proberShards: Too small: expected number to be >=1",
+    ],
+    [
+      "a fraction of a prober shard",
+      variant((c) => (c.aws = { proberShards: 2.5 })),
+      "aws.proberShards: Invalid input: expected int, received number",
     ],
     [
       "port out of range",

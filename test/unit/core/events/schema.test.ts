@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { WEBHOOK_EVENT_TYPES } from "../../../../core/config/schema.ts";
+import { WEBHOOK_EVENT_TYPES } from "../../../../core/config/config-rules.ts";
 import { checkCompletedEvent } from "../../../../core/events/check-completed.ts";
 import { roundTripCompletedEvent } from "../../../../core/events/roundtrip-completed.ts";
 import { statusChangedEvent } from "../../../../core/events/status-changed.ts";

@@ -42,8 +42,28 @@ describe("sweepOverdue", () => {
     const store = new MemoryStore();
     for (let n = 1; n <= 3; n += 1) await store.recordSent(probe(n, t0 + n));
     const clock = { now: () => t0 + 10 };
-    expect(await sweepOverdue(store, clock, 2)).toHaveLength(2);
-    expect((await sweepOverdue(store, clock, 2)).map((p) => p.probeId)).toEqual([probe(3, 0).probeId]);
+    expect(await sweepOverdue(store, clock, { limit: 2 })).toHaveLength(2);
+    expect((await sweepOverdue(store, clock, { limit: 2 })).map((p) => p.probeId)).toEqual([
+      probe(3, 0).probeId,
+    ]);
+  });
+
+  it("moves only the probes it owns: two sweeps with complementary owners move each probe once", async () => {
+    const store = new MemoryStore();
+    const ofTarget = (n: number, targetId: string) => ({ ...probe(n, t0 + 1_000), targetId });
+    await store.recordSent(ofTarget(1, "mx-a"));
+    await store.recordSent(ofTarget(2, "mx-b"));
+    await store.recordSent(ofTarget(3, "mx-a"));
+    const clock = { now: () => t0 + 5_000 };
+
+    const [a, b] = await Promise.all([
+      sweepOverdue(store, clock, { owns: (target) => target === "mx-a" }),
+      sweepOverdue(store, clock, { owns: (target) => target !== "mx-a" }),
+    ]);
+
+    expect(a.map((p) => p.probeId)).toEqual([probe(1, 0).probeId, probe(3, 0).probeId]);
+    expect(b.map((p) => p.probeId)).toEqual([probe(2, 0).probeId]);
+    expect(await sweepOverdue(store, clock)).toEqual([]);
   });
 
   it("loses cleanly to a return that lands between the query and the write", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { decodeS3EventKey } from "../../../../lambdas/aws/s3-return-source.ts";
 import { parseReceiptRuleSetRequest } from "../../../../lambdas/events/custom-resource-event.ts";
 import { EventShapeError } from "../../../../lambdas/events/event-shape-error.ts";
+import { parseProberEvent } from "../../../../lambdas/events/prober-event.ts";
 import { parseS3Event } from "../../../../lambdas/events/s3-event.ts";
 import { parseScheduledEvent } from "../../../../lambdas/events/scheduled-event.ts";
 import { encodeS3EventKey } from "../../../support/aws-standins.ts";
@@ -36,7 +37,7 @@ describe("the EventBridge Scheduled Event schema", () => {
     [
       "a custom input",
       { run: "now" },
-      'detail-type: must be "Scheduled Event": the prober runs from an EventBridge schedule rule with no custom input',
+      'detail-type: must be "Scheduled Event": the prober runs from an EventBridge schedule rule (with no input, or a shard\'s)',
     ],
     [
       "a bad time",
@@ -56,6 +57,36 @@ describe("the EventBridge Scheduled Event schema", () => {
   });
 });
 
+describe("the prober's event: a Scheduled Event, or one shard's", () => {
+  const shardEvent = { shard: 1, shards: 3, time: "2026-06-01T12:00:00Z", id: "5f1e-tick" };
+
+  it("runs every target on a plain Scheduled Event, and the named shard on a shard event", () => {
+    expect(parseProberEvent(fixture("scheduled-event.json"))).toEqual({
+      scheduledAt: "2026-06-01T12:00:00Z",
+      eventId: fixture("scheduled-event.json").id,
+    });
+    expect(parseProberEvent({ ...shardEvent, extra: true })).toEqual({
+      scheduledAt: "2026-06-01T12:00:00Z",
+      eventId: "5f1e-tick",
+      shard: { index: 1, count: 3 },
+    });
+  });
+
+  it.each([
+    ["a shard past the count", { ...shardEvent, shard: 3 }, "shard: must be below shards (3)"],
+    ["a fractional shard", { ...shardEvent, shard: 0.5 }, "shard: must be a whole number of at least 0"],
+    ["no shard count", { ...shardEvent, shards: undefined }, "shards: is required"],
+    ["no time", { ...shardEvent, time: "soon" }, "time: must be an ISO 8601 UTC time"],
+  ])("rejects %s, naming the field", (_name, event, problem) => {
+    const error = thrownBy(() => parseProberEvent(event));
+    expect(error).toBeInstanceOf(EventShapeError);
+    expect((error as EventShapeError).message).toMatch(
+      /^not a prober shard event \(\{shard, shards, time, id\}\):\n/,
+    );
+    expect((error as EventShapeError).problems).toEqual([problem]);
+  });
+});
+
 describe("the S3 event notification schema", () => {
   it("accepts the recorded ObjectCreated:Put and decodes its key as S3 encodes it", () => {
     const [record] = parseS3Event(fixture("s3-object-created.json")).Records;
@@ -71,7 +102,7 @@ describe("the S3 event notification schema", () => {
   });
 
   it.each([
-    ["no records", { Records: [] }, "Records: Too small: expected array to have >=1 items"],
+    ["no records", { Records: [] }, "Records: must hold at least 1 item(s)"],
     ["an SQS message", { Records: [{ eventSource: "aws:sqs", body: "{}" }] }, "Records[0].eventSource"],
     [
       "a record without a key",

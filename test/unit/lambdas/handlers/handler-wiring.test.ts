@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -7,11 +7,13 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parseDeployConfigText } from "../../../../core/config/parse-config.ts";
 import { SecretCache } from "../../../../lambdas/aws/secret-cache.ts";
 import { configPath } from "../../../../lambdas/runtime/config-path.ts";
+import { deployConfigFileText } from "../../../../lambdas/runtime/deploy-config-file.ts";
 import { requiredEnv } from "../../../../lambdas/runtime/env.ts";
 import { createBaseRuntime } from "../../../../lambdas/runtime/lambda-basics.ts";
 import { readLoginPasswords } from "../../../../lambdas/runtime/login-passwords.ts";
 import { createRuntime } from "../../../../lambdas/runtime/runtime.ts";
 import { REGION, useFakeAwsEnvironment } from "../../../support/aws-standins.ts";
+import { writeLambdaConfig } from "../../../support/lambda-config.ts";
 import { RecordingLogger } from "../../../support/recording-logger.ts";
 
 useFakeAwsEnvironment();
@@ -57,16 +59,82 @@ describe("where the config is read from", () => {
   });
 });
 
+describe("the config file the CDK app writes (deploy-config-file.ts)", () => {
+  const minimal = {
+    inbound: { domain: "scout-returns.example.com", returnAddress: "returns@scout-returns.example.com" },
+    targets: [{ id: "mx1", endpoints: [{ url: "smtp://mx1.example.com" }] }],
+  };
+  let files = 0;
+  /** Writes the file as the CDK app would, then lets `edit` spoil it; returns the cold start's error. */
+  function coldStartWith(edit: (file: Record<string, unknown>) => unknown): string {
+    files += 1;
+    const path = join(dir, `config-${files}.json`);
+    writeLambdaConfig(path, minimal);
+    const edited = edit(JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>);
+    writeFileSync(path, typeof edited === "string" ? edited : JSON.stringify(edited));
+    try {
+      createBaseRuntime({ env: { SCOUT_CONFIG_FILE: path }, log: new RecordingLogger() });
+    } catch (error) {
+      return String((error as Error).message).replaceAll(path, "<file>");
+    }
+    return "";
+  }
+
+  it("reads back the config the schema accepted, defaults filled in", () => {
+    const path = join(dir, "as-written.json");
+    const written = writeLambdaConfig(path, minimal);
+    const { config } = createBaseRuntime({ env: { SCOUT_CONFIG_FILE: path }, log: new RecordingLogger() });
+    expect(config).toEqual(written);
+    expect(config.schedule).toEqual({ intervalSeconds: 60, checkConcurrency: 16 });
+  });
+
+  it.each([
+    [
+      "a config not written by the CDK app (the YAML's JSON)",
+      () => minimal,
+      "<file>: invalid configuration\n  - configVersion: is missing: not the config the Email Scout CDK app writes at synth ({configVersion, sha256, config}); change the YAML config and deploy again (cdk deploy writes this file)",
+    ],
+    [
+      "another build's format",
+      (file: Record<string, unknown>) => ({ ...file, configVersion: 2 }),
+      "<file>: invalid configuration\n  - configVersion: is 2, this build reads 1: the functions and their config come from one cdk deploy; deploy again",
+    ],
+    [
+      "a config changed after synth",
+      (file: Record<string, unknown>) => ({ ...file, config: { ...(file.config as object), targets: [] } }),
+      "<file>: invalid configuration\n  - sha256: does not match the config: it was changed after cdk synth wrote it; change the YAML config and deploy again (cdk deploy writes this file)",
+    ],
+    [
+      "text that is not JSON",
+      () => "inbound:\n  domain: x\n",
+      "<file>: invalid configuration\n  - not JSON (",
+    ],
+  ])("fails the cold start on %s, naming the file", (_name, edit, message) => {
+    expect(coldStartWith(edit)).toContain(message);
+  });
+
+  it("names each key this build reads that a file of the right version and hash lacks", () => {
+    const message = coldStartWith((file) => {
+      const config = {
+        ...(file.config as Record<string, unknown>),
+        schedule: undefined,
+        targets: [{ id: 7 }],
+      };
+      return deployConfigFileText(config as never);
+    });
+    expect(message).toBe(
+      "<file>: invalid configuration\n  - config.schedule: is required\n  - config.targets[0].id: must be a string of at least 1 characters\n  - config.targets[0].endpoints: is required",
+    );
+  });
+});
+
 describe("the probe key from Secrets Manager", () => {
   function runtime() {
     const file = join(dir, "scout-config.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        inbound: { domain: "scout-returns.example.com", returnAddress: "returns@scout-returns.example.com" },
-        targets: [{ id: "mx1", probe: { to: "probe@mx1.example.com" } }],
-      }),
-    );
+    writeLambdaConfig(file, {
+      inbound: { domain: "scout-returns.example.com", returnAddress: "returns@scout-returns.example.com" },
+      targets: [{ id: "mx1", probe: { to: "probe@mx1.example.com" } }],
+    });
     return createRuntime({
       env: {
         SCOUT_CONFIG_FILE: file,

@@ -114,7 +114,7 @@ describe("prober and correlator runs on the stand-ins", () => {
       log: new RecordingLogger(),
     });
     await expect(broken(scheduledEvent)).rejects.toThrow(
-      /scout-config\.json: invalid configuration\n {2}- inbound\.domain: is required/,
+      /scout-config\.json: invalid configuration\n {2}- configVersion: is missing: not the config the Email Scout CDK app writes/,
     );
     const unset = createProberHandler({
       env: { SCOUT_CONFIG_FILE: join(root, "case-1", "scout-config.json") },
