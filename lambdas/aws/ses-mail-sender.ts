@@ -27,6 +27,11 @@ export interface SesSendOptions {
   readonly budgetMs?: number;
   /** Jitter of the backoff, in [0, 1); tests fix it. */
   readonly random?: () => number;
+  /**
+   * The part of the account's MaxSendRate this sender may use, in (0, 1]: 1 / shards when a run's
+   * shards send side by side, so together they stay within the account's rate. Default 1.
+   */
+  readonly rateShare?: number;
 }
 
 /** The account's sending quota (SES v1 GetSendQuota). */
@@ -126,7 +131,9 @@ export class SesMailSender implements MailSender {
   /** The quota and pacer of this run, read once whatever the number of concurrent sends. */
   private startPacing(): Promise<{ pacer?: SendPacer; quota?: SendQuota }> {
     this.pacing ??= this.readQuota().then((quota) =>
-      quota === undefined ? {} : { quota, pacer: new SendPacer(quota.maxSendRate, this.timer) },
+      quota === undefined
+        ? {}
+        : { quota, pacer: new SendPacer(quota.maxSendRate * (this.options.rateShare ?? 1), this.timer) },
     );
     return this.pacing;
   }

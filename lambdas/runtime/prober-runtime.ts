@@ -15,8 +15,11 @@ import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime.ts";
 
 /** The prober's runtime: the shared one plus SES, built once per container. */
 export interface ProberRuntime extends Runtime {
-  /** A sender for one run: it reads the SES quota and paces that run's sends. */
-  sender(): MailSender;
+  /**
+   * A sender for one run: it reads the SES quota and paces that run's sends to `rateShare` of the
+   * account's MaxSendRate (1 / shards: the shards of a run send at the same time).
+   */
+  sender(rateShare?: number): MailSender;
   /** The probes' From header. */
   readonly from: string;
 }
@@ -32,9 +35,10 @@ export function createProberRuntime(options: ProberOptions): ProberRuntime {
   const configurationSetName = optionalEnv(ENV.sesConfigurationSet, env);
   return {
     ...shared,
-    sender: () =>
+    sender: (rateShare = 1) =>
       new SesMailSender(ses, {
         log,
+        rateShare,
         ...(configurationSetName === undefined ? {} : { configurationSetName }),
       }),
     from: optionalEnv(ENV.sesFrom, shared.env) ?? probeFromAddress(config),
@@ -71,7 +75,7 @@ export function proberCyclePorts(
       planChecks({ ...rt.config, targets }, await readLoginPasswords(rt.config, rt.secrets, targets)),
     ...(shard ? { shard } : {}),
     checks: rt.checks,
-    sender: rt.sender(),
+    sender: rt.sender(shard ? 1 / shard.count : 1),
     probeFrom: rt.from,
   };
   return { ports, statuses };

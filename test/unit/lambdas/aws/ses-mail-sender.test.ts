@@ -139,6 +139,17 @@ describe("SesMailSender on the SES stand-in", () => {
     expect(timer.pending()).toBe(0);
   });
 
+  it("paces a shard's sends to its share of MaxSendRate, so a run's shards together stay within it", async () => {
+    const { timer, issued, sender } = await setUp({ quota: { max24HourSend: 50_000, maxSendRate: 4 } });
+    // One of four shards: 1 send a second instead of 4.
+    const run = sender({ rateShare: 1 / 4 });
+    await Promise.all([1, 2, 3].map((n) => probe(run, `probe${n}@mx${n}.example.com`, timer)));
+    const sendTimes = issued
+      .filter((call) => call.command === "SendRawEmailCommand")
+      .map((call) => call.atMs);
+    expect((sendTimes[2] ?? 0) - (sendTimes[0] ?? 0)).toBeGreaterThanOrEqual(2000);
+  });
+
   it("retries a throttled send with backoff: the probe is sent, not send-failed", async () => {
     const { standIn, timer, sender } = await setUp();
     standIn.throttleNext(2);
