@@ -266,6 +266,7 @@ export class EmailScoutStack extends Stack {
     new ScoutAlarms(this, "AlarmSet", {
       targets: watches,
       perTargetAlarmsUpTo: aws.perTargetAlarmsUpTo,
+      proberShards: shards,
       dashboardName: this.stackName,
       functions,
       deadLetterQueues: {

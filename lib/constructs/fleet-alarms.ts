@@ -12,6 +12,8 @@ import type { AlarmSink } from "./alarm-sink.ts";
 
 export interface FleetAlarmsContext {
   readonly scheduleMinutes: number;
+  /** Prober invocations per scheduled run (aws.proberShards): each reports its own targets' checks. */
+  readonly proberShards: number;
   /** The fleet dashboard, where the failing targets are listed worst first. */
   readonly dashboardName: string;
 }
@@ -62,6 +64,27 @@ export function addFleetAlarms(alarms: AlarmSink, fleet: FleetWatch, context: Fl
     ),
     threshold: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    datapointsToAlarm: window.cycles,
+    evaluationPeriods: window.cycles,
+    treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+  });
+
+  // FleetChecksFailing sees only a fleet that reports nothing at all; one shard that stops (its
+  // invocation fails every run) leaves the others' series flowing. COUNT(CheckFailed) is the
+  // number of checks a run reported (every check reports one datapoint): fewer than all but half
+  // a shard's share, for confirmAfter runs in a row, is a shard (or a good part of the fleet)
+  // that is not being checked.
+  const expectedChecks = fleet.endpoints;
+  const missingAllowed = Math.floor(expectedChecks / (2 * context.proberShards));
+  alarms.add("FleetChecksMissing", {
+    alarmDescription: `Fewer than ${expectedChecks - missingAllowed} of the fleet's ${expectedChecks} checks were reported in ${window.cycles} cycle(s) in a row: a prober shard (of ${context.proberShards}) or a part of the fleet is not being checked. See the prober's errors and logs (each run logs its shard), and the fleet dashboard's "checks reported" graph (${dashboardUrl}).`,
+    metric: queryExpression(
+      fleetQuery({ fn: "COUNT", metricName: "CheckFailed" }),
+      Duration.seconds(window.periodSeconds),
+      "checks reported",
+    ),
+    threshold: expectedChecks - missingAllowed,
+    comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
     datapointsToAlarm: window.cycles,
     evaluationPeriods: window.cycles,
     treatMissingData: cloudwatch.TreatMissingData.BREACHING,

@@ -23,6 +23,8 @@ export interface ScoutAlarmsProps {
   readonly deadLetterAdvice?: Readonly<Record<string, string>>;
   readonly prober: lambda.IFunction;
   readonly scheduleMinutes: number;
+  /** Prober invocations per scheduled run (aws.proberShards, or derived). */
+  readonly proberShards: number;
   readonly topic: sns.ITopic;
   /** Every alarm's name starts with it: the alarm topic lets alarms so named publish (alarm-names.ts). */
   readonly alarmNamePrefix: string;

@@ -8,6 +8,8 @@ import { targetProtocols } from "../config/prober-ports.ts";
 export interface TargetWatch {
   readonly id: string;
   readonly protocols: Protocol[];
+  /** How many endpoints it has: checks (CheckFailed datapoints) a run reports for it. */
+  readonly endpoints: number;
   /** Present for targets with round-trip probes: the RTT (seconds) that is critical. */
   readonly roundTripCriticalSeconds?: number;
   /** Alarm when a certificate of this protocol has fewer days left (the highest warning among its endpoints). */
@@ -35,6 +37,7 @@ export function targetWatches(config: DeployConfig): TargetWatch[] {
     return {
       id: target.id,
       protocols,
+      endpoints: target.endpoints.length,
       ...(target.probe
         ? { roundTripCriticalSeconds: target.probe.criticalSeconds ?? config.roundTrip.criticalSeconds }
         : {}),
@@ -59,6 +62,8 @@ export interface FleetWatch {
   readonly targets: number;
   /** Target and protocol pairs: the CheckFailed (and CertificateDaysLeft) series a query reads. */
   readonly checkSeries: number;
+  /** Endpoints of every target: CheckFailed datapoints one complete run reports. */
+  readonly endpoints: number;
   readonly probeTargets: number;
   /** The smallest confirmAfter of any target. */
   readonly confirmAfter: number;
@@ -78,6 +83,7 @@ export function fleetWatch(targets: readonly TargetWatch[]): FleetWatch {
   return {
     targets: targets.length,
     checkSeries: targets.reduce((sum, target) => sum + target.protocols.length, 0),
+    endpoints: targets.reduce((sum, target) => sum + target.endpoints, 0),
     probeTargets: probeCriticals.length,
     confirmAfter: Math.min(...targets.map((target) => target.confirmAfter)),
     ...(warnings.length > 0 ? { certWarningDays: Math.max(...warnings) } : {}),

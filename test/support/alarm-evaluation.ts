@@ -26,6 +26,7 @@ const AGGREGATES: Record<string, (values: number[]) => number> = {
   Maximum: (values) => Math.max(...values),
   Minimum: (values) => Math.min(...values),
   Sum: (values) => values.reduce((sum, value) => sum + value, 0),
+  SampleCount: (values) => values.length,
 };
 
 const COMPARISONS: Record<string, (value: number, threshold: number) => boolean> = {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Stack } from "aws-cdk-lib";
+import type { CfnOutput, Stack } from "aws-cdk-lib";
 import { Annotations, Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
@@ -107,21 +107,23 @@ describe("2,000 targets (config/aws-example.yaml grown)", () => {
     expect(measured.resources).toBeLessThan(100);
   });
 
-  it("watches the fleet with five Metrics Insights alarms, no alarm per target", () => {
+  it("watches the fleet with six Metrics Insights alarms, no alarm per target", () => {
     const fleet = Object.keys(measured.alarms).filter((name) => name.startsWith("EmailScout-Fleet"));
     expect(fleet.sort()).toEqual([
       "EmailScout-FleetCertificatesExpiring",
       "EmailScout-FleetChecksFailing",
+      "EmailScout-FleetChecksMissing",
       "EmailScout-FleetProbesBounced",
       "EmailScout-FleetProbesLost",
       "EmailScout-FleetRoundTripSlow",
     ]);
-    expect(Object.keys(measured.alarms)).toHaveLength(12);
+    expect(Object.keys(measured.alarms)).toHaveLength(13);
     expect(JSON.stringify(measured.alarms)).not.toContain("target-1999");
     const queries = fleet.map(
       (name) => (measured.alarms[name]?.Metrics as { Expression: string }[] | undefined)?.[0]?.Expression,
     );
     expect(queries.sort()).toEqual([
+      'SELECT COUNT(CheckFailed) FROM SCHEMA("EmailScout", Protocol, Target)',
       'SELECT MAX(CheckFailed) FROM SCHEMA("EmailScout", Protocol, Target)',
       'SELECT MAX(RoundTripTime) FROM SCHEMA("EmailScout", Target)',
       'SELECT MIN(CertificateDaysLeft) FROM SCHEMA("EmailScout", Protocol, Target)',
@@ -161,6 +163,24 @@ describe("2,000 targets (config/aws-example.yaml grown)", () => {
       runs: (cycle) => cycle < 4,
     });
     expect(firstAlarmingPeriod(rule, silent, 12)).toBe(5);
+  });
+
+  it("fires when one prober shard stops reporting while the others go on, not for a few missing checks", () => {
+    const alarm = measured.alarms["EmailScout-FleetChecksMissing"] as Record<string, unknown>;
+    const shards = Number(stack.resolve((stack.node.findChild("ProberShards") as CfnOutput).value));
+    expect(shards).toBeGreaterThan(1);
+    const rule: AlarmRule = { ...(alarm as unknown as AlarmRule), Period: 300, Statistic: "SampleCount" };
+    const endpoints = Number(alarm.Threshold) + Math.floor(Number(alarm.Threshold) / (2 * shards - 1));
+    const perShard = Math.ceil(endpoints / shards);
+    const cycles = (count: number, runs: (cycle: number) => boolean = () => true) =>
+      checkCycles({ intervalSeconds: 300, cycles: 12, endpoints: count, failing: () => false, runs });
+    // Every shard reports: no alarm. A few checks short (a target's endpoints): no alarm.
+    expect(firstAlarmingPeriod(rule, cycles(endpoints), 12)).toBeUndefined();
+    expect(firstAlarmingPeriod(rule, cycles(endpoints - 5), 12)).toBeUndefined();
+    // One shard's invocations fail from the fifth run on, the others go on.
+    const oneShardStops = [...cycles(endpoints - perShard), ...cycles(perShard, (cycle) => cycle < 4)];
+    expect(firstAlarmingPeriod(rule, oneShardStops, 12)).toBe(5);
+    expect(String(alarm.AlarmDescription)).toContain(`of ${shards})`);
   });
 
   it("says where to find the failing targets: the fleet dashboard and the query that lists them", () => {
@@ -211,7 +231,7 @@ describe("aws.perTargetAlarmsUpTo", () => {
     expect(Object.keys(twenty.alarms).some((name) => name.includes("Fleet"))).toBe(false);
     const more = measure(synthStack(exampleGrownTo(21)).template);
     expect(Object.keys(more.alarms).some((name) => name.includes("Target-"))).toBe(false);
-    expect(Object.keys(more.alarms).filter((name) => name.includes("Fleet"))).toHaveLength(5);
+    expect(Object.keys(more.alarms).filter((name) => name.includes("Fleet"))).toHaveLength(6);
   });
 
   it("at its maximum of 40 targets with every protocol and a probe, still fits the limits", () => {
