@@ -178,17 +178,32 @@ export class EmailScoutStack extends Stack {
 
     const rate = scheduleRate(config.schedule.intervalSeconds);
     const shards = proberShardCount(config);
-    addProberSchedule(this, { prober: prober.function, minutes: rate.minutes, shards });
+    addProberSchedule(this, {
+      prober: prober.function,
+      minutes: rate.minutes,
+      shards,
+      enabled: aws.scheduleEnabled,
+    });
+    if (!aws.scheduleEnabled) {
+      Annotations.of(this).addWarningV2(
+        "email-scout:schedule-disabled",
+        "aws.scheduleEnabled is false: the prober's schedule is created disabled and the alarms notify no one. " +
+          "Once the probe key, the webhook secrets, the SES identity (DKIM), the MX record and the active receipt rule set are in place, " +
+          'set it to true and deploy again (docs/aws.md, "First deploy: the schedule off")',
+      );
+    }
     new CfnOutput(this, "ProberShards", {
       value: String(shards),
       description: "Prober invocations per run, each with its share of the targets (aws.proberShards)",
     });
     new CfnOutput(this, "ProberScheduleRate", {
       value: `rate(${rate.minutes} minute${rate.minutes === 1 ? "" : "s"})`,
-      description:
+      description: [
         rate.roundedFrom === undefined
           ? "How often the prober runs (schedule.intervalSeconds)"
           : `schedule.intervalSeconds ${rate.roundedFrom} rounded up to whole minutes (EventBridge's unit)`,
+        ...(aws.scheduleEnabled ? [] : ["; the schedule is disabled (aws.scheduleEnabled: false)"]),
+      ].join(""),
     });
     if (rate.roundedFrom !== undefined) {
       Annotations.of(this).addWarningV2(
@@ -284,6 +299,7 @@ export class EmailScoutStack extends Stack {
       scheduleMinutes: rate.minutes,
       topic: topic.topic,
       alarmNamePrefix: alarmNames,
+      actionsEnabled: aws.scheduleEnabled,
     });
     new ScoutDashboard(this, "Dashboard", {
       dashboardName: this.stackName,

@@ -1,0 +1,73 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Stack } from "aws-cdk-lib";
+import { Annotations, Match, type Template } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { synthStack, TWO_TARGETS } from "../../support/synth-stack.ts";
+
+/** The two-target fixture with `extra` lines appended to its aws block (the file's last block). */
+function fixtureWith(extra: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "scout-first-deploy-")), "config.yaml");
+  writeFileSync(file, `${readFileSync(TWO_TARGETS, "utf8").trimEnd()}\n${extra}\n`);
+  return file;
+}
+
+function rules(template: Template): { State?: string; Targets: unknown[] }[] {
+  return Object.values(template.findResources("AWS::Events::Rule")).map((rule) => rule.Properties);
+}
+
+function alarms(
+  template: Template,
+): { AlarmName: string; ActionsEnabled?: boolean; AlarmActions?: unknown[] }[] {
+  return Object.values(template.findResources("AWS::CloudWatch::Alarm")).map((alarm) => alarm.Properties);
+}
+
+describe("aws.scheduleEnabled: false, for a first deploy", () => {
+  let template: Template;
+  let stack: Stack;
+  let sharded: Template;
+  beforeAll(() => {
+    ({ template, stack } = synthStack(fixtureWith("  scheduleEnabled: false")));
+    ({ template: sharded } = synthStack(fixtureWith("  scheduleEnabled: false\n  proberShards: 7")));
+  });
+
+  it("creates the prober's schedule rules disabled, sharded or not", () => {
+    expect(rules(template).map((rule) => rule.State)).toEqual(["DISABLED"]);
+    expect(rules(sharded).map((rule) => [rule.State, rule.Targets.length])).toEqual([
+      ["DISABLED", 5],
+      ["DISABLED", 2],
+    ]);
+  });
+
+  it("keeps every alarm, its action wired to the topic but switched off", () => {
+    const all = alarms(template);
+    expect(all.map((alarm) => alarm.AlarmName)).toEqual(
+      expect.arrayContaining(["ScoutTest-ProberNotRunning", "ScoutTest-ProberErrors"]),
+    );
+    for (const alarm of all) {
+      expect(alarm.ActionsEnabled, alarm.AlarmName).toBe(false);
+      expect(alarm.AlarmActions, alarm.AlarmName).toEqual([{ Ref: expect.stringMatching(/^AlarmsTopic/) }]);
+    }
+  });
+
+  it("says at synth that the schedule is off and what to do before turning it on", () => {
+    Annotations.fromStack(stack).hasWarning(
+      "/ScoutTest",
+      Match.stringLikeRegexp("aws.scheduleEnabled is false: the prober's schedule is created disabled"),
+    );
+    template.hasOutput("ProberScheduleRate", {
+      Description: Match.stringLikeRegexp("the schedule is disabled \\(aws.scheduleEnabled: false\\)$"),
+    });
+  });
+});
+
+describe("aws.scheduleEnabled: true, and left out", () => {
+  it("creates the rules enabled and the alarms with their actions on, without the warning", () => {
+    for (const { template, stack } of [synthStack(), synthStack(fixtureWith("  scheduleEnabled: true"))]) {
+      expect(rules(template).map((rule) => rule.State)).toEqual(["ENABLED"]);
+      for (const alarm of alarms(template)) expect(alarm.ActionsEnabled, alarm.AlarmName).toBe(true);
+      Annotations.fromStack(stack).hasNoWarning("*", Match.stringLikeRegexp("scheduleEnabled"));
+    }
+  });
+});
