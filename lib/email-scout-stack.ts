@@ -317,7 +317,25 @@ export class EmailScoutStack extends Stack {
       value: secrets.webhookSecrets.secretArn,
       description: 'Set to {"<webhook endpoint id>": "whsec_..."} (docs/aws.md)',
     });
-    new CfnOutput(this, "ReturnsBucketName", { value: returns.bucket.bucketName });
+    new CfnOutput(this, "ReturnsBucketName", {
+      value: returns.bucket.bucketName,
+      description: "Returned probes and bounces, as SES stored them, under returns/",
+    });
+    // What a smoke test needs (docs/aws.md, "Smoke test"): the prober to invoke once, the probes
+    // it wrote, and the notifier's logs.
+    new CfnOutput(this, "ProberFunctionName", {
+      value: prober.function.functionName,
+      description:
+        "The prober Lambda: aws lambda invoke it with a Scheduled Event for one run of every target",
+    });
+    new CfnOutput(this, "ProbesTableName", {
+      value: tables.probes.tableName,
+      description: "The probes, one item each (probeId); index byTarget (targetId, sentAtMs)",
+    });
+    new CfnOutput(this, "NotifierFunctionName", {
+      value: notifier.function.functionName,
+      description: "The notifier Lambda, which posts the webhooks: its logs say what each endpoint answered",
+    });
     new CfnOutput(this, "EventsDeadLetterQueueUrl", {
       value: eventsQueue.deadLetterQueue.queueUrl,
       description: "Events the notifier could not deliver: inspect, then redrive to the events queue",

@@ -71,3 +71,15 @@ describe("aws.scheduleEnabled: true, and left out", () => {
     }
   });
 });
+
+describe("the outputs a smoke test reads", () => {
+  it("names the prober and notifier functions, the probes table and the returns bucket", () => {
+    const { template } = synthStack();
+    template.hasOutput("ProberFunctionName", { Value: { Ref: Match.stringLikeRegexp("^ProberFunction") } });
+    template.hasOutput("NotifierFunctionName", {
+      Value: { Ref: Match.stringLikeRegexp("^NotifierFunction") },
+    });
+    template.hasOutput("ProbesTableName", { Value: { Ref: Match.stringLikeRegexp("^TablesProbesTable") } });
+    template.hasOutput("ReturnsBucketName", { Value: { Ref: Match.stringLikeRegexp("^ReturnsBucket") } });
+  });
+});
