@@ -6,6 +6,7 @@ import {
   Fn,
   Stack,
   type StackProps,
+  Token,
   Validations,
 } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
@@ -21,6 +22,7 @@ import { loginPasswordSecretArns } from "./config/deploy-config.ts";
 import { AWS_API_PORT, proberMailPorts } from "./config/prober-ports.ts";
 import { proberShardCount } from "./config/prober-shards.ts";
 import { scheduleRate } from "./config/schedule-rate.ts";
+import { type RegionSource, sesReceivingRegionWarning } from "./config/ses-receiving-regions.ts";
 import { expectedReceives, notifierTimeoutSeconds } from "./config/webhook-delivery.ts";
 import { AlarmTopic } from "./constructs/alarm-topic.ts";
 import { EVENTS_MAX_RECEIVE_COUNT, EventsQueue } from "./constructs/events-queue.ts";
@@ -51,6 +53,11 @@ import {
 
 export interface EmailScoutStackProps extends StackProps {
   readonly config: DeployConfig;
+  /**
+   * The region the CDK CLI deploys an environment-agnostic stack to (its CDK_DEFAULT_REGION):
+   * checked against the SES email-receiving regions when aws.region is left out.
+   */
+  readonly cliRegion?: string;
 }
 
 const COMMON_ENV = {
@@ -71,6 +78,7 @@ export class EmailScoutStack extends Stack {
     const { config } = props;
     const aws = { ...AWS_DEFAULTS, ...config.aws };
     const from = probeFromAddress(config);
+    this.warnOfRegionWithoutReceiving(props.cliRegion);
 
     const tables = new ScoutTables(this, "Tables");
     const secrets = new ScoutSecrets(this, "Secrets");
@@ -362,6 +370,20 @@ export class EmailScoutStack extends Stack {
       `webhooks.maxAgeSeconds ${maxAgeSeconds} needs about ${needed} delivery attempts for a failing endpoint; ` +
         `SQS moves an event to the dead-letter queue after ${EVENTS_MAX_RECEIVE_COUNT} receives, which may come first`,
     );
+  }
+
+  /**
+   * A region where SES receives no email cannot take the returns. Checked for a pinned region, or
+   * for the one the CDK CLI deploys an environment-agnostic stack to; a warning, not an error,
+   * since AWS adds receiving regions after the list was written.
+   */
+  private warnOfRegionWithoutReceiving(cliRegion: string | undefined): void {
+    const pinned = !Token.isUnresolved(this.region);
+    const region = pinned ? this.region : cliRegion;
+    if (region === undefined) return;
+    const source: RegionSource = pinned ? "aws.region" : "CDK_DEFAULT_REGION";
+    const warning = sesReceivingRegionWarning(region, source);
+    if (warning !== undefined) Annotations.of(this).addWarningV2("email-scout:ses-receiving-region", warning);
   }
 
   /**

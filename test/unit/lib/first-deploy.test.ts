@@ -83,3 +83,30 @@ describe("the outputs a smoke test reads", () => {
     template.hasOutput("ReturnsBucketName", { Value: { Ref: Match.stringLikeRegexp("^ReturnsBucket") } });
   });
 });
+
+describe("a region where SES is not known to receive email", () => {
+  const pinnedTo = (region: string) => fixtureWith(`  account: "123456789012"\n  region: ${region}`);
+  const receivingWarnings = (stack: Stack) =>
+    Annotations.fromStack(stack)
+      .findWarning("*", Match.stringLikeRegexp("SES is not known to receive email"))
+      .map((warning) => String(warning.entry.data));
+
+  it("is named in a synth warning, with the date of the list and the table to check", () => {
+    const [warning, ...more] = receivingWarnings(synthStack(pinnedTo("eu-central-2")).stack);
+    expect(more).toEqual([]);
+    expect(warning).toContain("SES is not known to receive email in aws.region eu-central-2");
+    expect(warning).toContain("of October 2026");
+    expect(warning).toContain("https://docs.aws.amazon.com/general/latest/gr/ses.html#ses_inbound_endpoints");
+  });
+
+  it("is the CLI's region for an environment-agnostic stack", () => {
+    const [warning] = receivingWarnings(synthStack(TWO_TARGETS, { cliRegion: "ca-west-1" }).stack);
+    expect(warning).toContain("ca-west-1, the CDK CLI's region (CDK_DEFAULT_REGION)");
+  });
+
+  it("gives no warning for a receiving region, nor when the region is not known at synth", () => {
+    expect(receivingWarnings(synthStack(pinnedTo("eu-west-1")).stack)).toEqual([]);
+    expect(receivingWarnings(synthStack(TWO_TARGETS, { cliRegion: "us-east-2" }).stack)).toEqual([]);
+    expect(receivingWarnings(synthStack().stack)).toEqual([]);
+  });
+});
