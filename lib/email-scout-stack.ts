@@ -330,7 +330,7 @@ export class EmailScoutStack extends Stack {
       description: "Returned probes and bounces, as SES stored them, under returns/",
     });
     // What a smoke test needs (docs/aws.md, "Smoke test"): the prober to invoke once, the probes
-    // it wrote, and the notifier's logs.
+    // it wrote, and the logs of the correlator and the notifier.
     new CfnOutput(this, "ProberFunctionName", {
       value: prober.function.functionName,
       description:
@@ -339,6 +339,11 @@ export class EmailScoutStack extends Stack {
     new CfnOutput(this, "ProbesTableName", {
       value: tables.probes.tableName,
       description: "The probes, one item each (probeId); index byTarget (targetId, sentAtMs)",
+    });
+    new CfnOutput(this, "CorrelatorFunctionName", {
+      value: correlator.function.functionName,
+      description:
+        "The correlator Lambda, which matches returns to probes: its logs say why a return was rejected",
     });
     new CfnOutput(this, "NotifierFunctionName", {
       value: notifier.function.functionName,

@@ -73,9 +73,12 @@ describe("aws.scheduleEnabled: true, and left out", () => {
 });
 
 describe("the outputs a smoke test reads", () => {
-  it("names the prober and notifier functions, the probes table and the returns bucket", () => {
+  it("names the three functions, the probes table and the returns bucket", () => {
     const { template } = synthStack();
     template.hasOutput("ProberFunctionName", { Value: { Ref: Match.stringLikeRegexp("^ProberFunction") } });
+    template.hasOutput("CorrelatorFunctionName", {
+      Value: { Ref: Match.stringLikeRegexp("^CorrelatorFunction") },
+    });
     template.hasOutput("NotifierFunctionName", {
       Value: { Ref: Match.stringLikeRegexp("^NotifierFunction") },
     });
