@@ -13,7 +13,10 @@ import { synthStack } from "../../support/synth-stack.ts";
  * Event the smoke test writes is one the prober accepts. No AWS account: `aws` is a stand-in.
  */
 
-const GUIDE = readFileSync(join(import.meta.dirname, "../../../docs/aws.md"), "utf8");
+const REPOSITORY = join(import.meta.dirname, "../../..");
+const GUIDE = readFileSync(join(REPOSITORY, "docs/aws.md"), "utf8");
+/** The README's AWS part uses the same variables. */
+const README = readFileSync(join(REPOSITORY, "README.md"), "utf8");
 const run = promisify(execFile);
 
 /** The one line of the guide that starts with `start`. */
@@ -39,11 +42,14 @@ describe("docs/aws.md, as a new user runs it", () => {
     outputs = Object.keys(synthStack().template.findOutputs("*"));
   });
 
-  it("uses as shell variables ($ProberFunctionName, ...) only the stack's outputs", () => {
+  it.each([
+    ["docs/aws.md", GUIDE],
+    ["README.md", README],
+  ])("%s uses as shell variables ($ProberFunctionName, ...) only the stack's outputs", (_file, text) => {
     // Outputs are PascalCase; environment variables (AWS_REGION) are not, nor the one-liner's
     // JavaScript (${String(value)}).
     const used = new Set(
-      [...GUIDE.matchAll(/\$\{?([A-Z][a-z][A-Za-z0-9]*)\b(?!\()/g)].map((match) => match[1]),
+      [...text.matchAll(/\$\{?([A-Z][a-z][A-Za-z0-9]*)\b(?!\()/g)].map((match) => match[1]),
     );
     expect(used.size).toBeGreaterThan(5);
     expect([...used].filter((name) => !outputs.includes(name as string))).toEqual([]);
