@@ -135,7 +135,9 @@ describe("SesMailSender on the SES stand-in", () => {
     const issuedAt = issued.filter((call) => call.command === "SendRawEmailCommand").map((call) => call.atMs);
     // Each probe's clock starts at its own slot (1 s apart at 1/s), and its send leaves at once.
     expect((sentAt[2] ?? 0) - (sentAt[0] ?? 0)).toBeGreaterThanOrEqual(2000);
-    issuedAt.forEach((atMs, index) => expect(atMs - (sentAt[index] ?? Number.NaN)).toBeLessThan(1000));
+    issuedAt.forEach((atMs, index) => {
+      expect(atMs - (sentAt[index] ?? Number.NaN)).toBeLessThan(1000);
+    });
     expect(timer.pending()).toBe(0);
   });
 
