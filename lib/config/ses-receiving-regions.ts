@@ -8,8 +8,9 @@ export const SES_RECEIVING_TABLE =
 /**
  * The regions where SES receives email as far as this list knows: "Email Receiving endpoints" as
  * reported in October 2026, 22 regions. Not there then: eu-central-2, ap-south-2, ap-southeast-5,
- * ca-west-1, me-central-1 and GovCloud. docs/aws.md, "SES email-receiving regions", gives the
- * sources of each entry.
+ * ca-west-1, me-central-1 and GovCloud. CloudFormation's per-region resource schemas (as cfn-lint
+ * 1.51.0 ships them) have AWS::SES::ReceiptRuleSet in exactly these commercial regions.
+ * docs/aws.md, "SES email-receiving regions", gives the sources of each entry.
  */
 export const SES_RECEIVING_REGIONS = {
   asOf: "October 2026",
