@@ -48,10 +48,10 @@ export function sesReceivingRegionWarning(region: string, source: RegionSource):
   if ((SES_RECEIVING_REGIONS.regions as readonly string[]).includes(region)) return undefined;
   const which =
     source === "aws.region"
-      ? `aws.region ${region}`
-      : `${region}, the CDK CLI's region (CDK_DEFAULT_REGION) where this environment-agnostic stack deploys,`;
+      ? "aws.region"
+      : "the CDK CLI's region, CDK_DEFAULT_REGION, where this environment-agnostic stack deploys";
   return (
-    `SES is not known to receive email in ${which}: without it no return or bounce comes back and every probe ends lost. ` +
+    `SES is not known to receive email in ${region} (${which}): there no return or bounce would come back, and every probe would end lost. ` +
     `The list of SES email-receiving regions this check uses is of ${SES_RECEIVING_REGIONS.asOf}; ` +
     `if the "Email Receiving endpoints" table (${SES_RECEIVING_TABLE}) lists the region now, ignore this warning, else deploy in a region it lists (docs/aws.md, "SES email-receiving regions")`
   );

@@ -97,14 +97,14 @@ describe("a region where SES is not known to receive email", () => {
   it("is named in a synth warning, with the date of the list and the table to check", () => {
     const [warning, ...more] = receivingWarnings(synthStack(pinnedTo("eu-central-2")).stack);
     expect(more).toEqual([]);
-    expect(warning).toContain("SES is not known to receive email in aws.region eu-central-2");
+    expect(warning).toContain("SES is not known to receive email in eu-central-2 (aws.region): ");
     expect(warning).toContain("of October 2026");
     expect(warning).toContain("https://docs.aws.amazon.com/general/latest/gr/ses.html#ses_inbound_endpoints");
   });
 
   it("is the CLI's region for an environment-agnostic stack", () => {
     const [warning] = receivingWarnings(synthStack(TWO_TARGETS, { cliRegion: "ca-west-1" }).stack);
-    expect(warning).toContain("ca-west-1, the CDK CLI's region (CDK_DEFAULT_REGION)");
+    expect(warning).toContain("in ca-west-1 (the CDK CLI's region, CDK_DEFAULT_REGION, where");
   });
 
   it("gives no warning for a receiving region, nor when the region is not known at synth", () => {
