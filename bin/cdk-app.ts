@@ -12,7 +12,9 @@ import { addScoutStack } from "../lib/scout-app.ts";
 const app = new App({ context: SCOUT_FEATURE_FLAGS });
 const configPath = String(app.node.tryGetContext("config") ?? DEFAULT_DEPLOY_CONFIG);
 try {
-  addScoutStack(app, loadStackConfig(configPath), { nag: true });
+  // The CLI's region: where an environment-agnostic stack deploys, checked for SES receiving.
+  const cliRegion = process.env.CDK_DEFAULT_REGION;
+  addScoutStack(app, loadStackConfig(configPath), { nag: true, ...(cliRegion ? { cliRegion } : {}) });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`${error.message}\n`);

@@ -6,6 +6,7 @@ import {
   Fn,
   Stack,
   type StackProps,
+  Token,
   Validations,
 } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
@@ -21,6 +22,7 @@ import { loginPasswordSecretArns } from "./config/deploy-config.ts";
 import { AWS_API_PORT, proberMailPorts } from "./config/prober-ports.ts";
 import { proberShardCount } from "./config/prober-shards.ts";
 import { scheduleRate } from "./config/schedule-rate.ts";
+import { type RegionSource, sesReceivingRegionWarning } from "./config/ses-receiving-regions.ts";
 import { expectedReceives, notifierTimeoutSeconds } from "./config/webhook-delivery.ts";
 import { AlarmTopic } from "./constructs/alarm-topic.ts";
 import { EVENTS_MAX_RECEIVE_COUNT, EventsQueue } from "./constructs/events-queue.ts";
@@ -51,6 +53,11 @@ import {
 
 export interface EmailScoutStackProps extends StackProps {
   readonly config: DeployConfig;
+  /**
+   * The region the CDK CLI deploys an environment-agnostic stack to (its CDK_DEFAULT_REGION):
+   * checked against the SES email-receiving regions when aws.region is left out.
+   */
+  readonly cliRegion?: string;
 }
 
 const COMMON_ENV = {
@@ -71,6 +78,7 @@ export class EmailScoutStack extends Stack {
     const { config } = props;
     const aws = { ...AWS_DEFAULTS, ...config.aws };
     const from = probeFromAddress(config);
+    this.warnOfRegionWithoutReceiving(props.cliRegion);
 
     const tables = new ScoutTables(this, "Tables");
     const secrets = new ScoutSecrets(this, "Secrets");
@@ -178,17 +186,32 @@ export class EmailScoutStack extends Stack {
 
     const rate = scheduleRate(config.schedule.intervalSeconds);
     const shards = proberShardCount(config);
-    addProberSchedule(this, { prober: prober.function, minutes: rate.minutes, shards });
+    addProberSchedule(this, {
+      prober: prober.function,
+      minutes: rate.minutes,
+      shards,
+      enabled: aws.scheduleEnabled,
+    });
+    if (!aws.scheduleEnabled) {
+      Annotations.of(this).addWarningV2(
+        "email-scout:schedule-disabled",
+        "aws.scheduleEnabled is false: the prober's schedule is created disabled and the alarms notify no one. " +
+          "Once the probe key, the webhook secrets, the SES identity (DKIM), the MX record and the active receipt rule set are in place, " +
+          'set it to true and deploy again (docs/aws.md, "First deploy: the schedule off")',
+      );
+    }
     new CfnOutput(this, "ProberShards", {
       value: String(shards),
       description: "Prober invocations per run, each with its share of the targets (aws.proberShards)",
     });
     new CfnOutput(this, "ProberScheduleRate", {
       value: `rate(${rate.minutes} minute${rate.minutes === 1 ? "" : "s"})`,
-      description:
+      description: [
         rate.roundedFrom === undefined
           ? "How often the prober runs (schedule.intervalSeconds)"
           : `schedule.intervalSeconds ${rate.roundedFrom} rounded up to whole minutes (EventBridge's unit)`,
+        ...(aws.scheduleEnabled ? [] : ["; the schedule is disabled (aws.scheduleEnabled: false)"]),
+      ].join(""),
     });
     if (rate.roundedFrom !== undefined) {
       Annotations.of(this).addWarningV2(
@@ -284,6 +307,7 @@ export class EmailScoutStack extends Stack {
       scheduleMinutes: rate.minutes,
       topic: topic.topic,
       alarmNamePrefix: alarmNames,
+      actionsEnabled: aws.scheduleEnabled,
     });
     new ScoutDashboard(this, "Dashboard", {
       dashboardName: this.stackName,
@@ -301,7 +325,30 @@ export class EmailScoutStack extends Stack {
       value: secrets.webhookSecrets.secretArn,
       description: 'Set to {"<webhook endpoint id>": "whsec_..."} (docs/aws.md)',
     });
-    new CfnOutput(this, "ReturnsBucketName", { value: returns.bucket.bucketName });
+    new CfnOutput(this, "ReturnsBucketName", {
+      value: returns.bucket.bucketName,
+      description: "Returned probes and bounces, as SES stored them, under returns/",
+    });
+    // What a smoke test needs (docs/aws.md, "Smoke test"): the prober to invoke once, the probes
+    // it wrote, and the logs of the correlator and the notifier.
+    new CfnOutput(this, "ProberFunctionName", {
+      value: prober.function.functionName,
+      description:
+        "The prober Lambda: aws lambda invoke it with a Scheduled Event for one run of every target",
+    });
+    new CfnOutput(this, "ProbesTableName", {
+      value: tables.probes.tableName,
+      description: "The probes, one item each (probeId); index byTarget (targetId, sentAtMs)",
+    });
+    new CfnOutput(this, "CorrelatorFunctionName", {
+      value: correlator.function.functionName,
+      description:
+        "The correlator Lambda, which matches returns to probes: its logs say why a return was rejected",
+    });
+    new CfnOutput(this, "NotifierFunctionName", {
+      value: notifier.function.functionName,
+      description: "The notifier Lambda, which posts the webhooks: its logs say what each endpoint answered",
+    });
     new CfnOutput(this, "EventsDeadLetterQueueUrl", {
       value: eventsQueue.deadLetterQueue.queueUrl,
       description: "Events the notifier could not deliver: inspect, then redrive to the events queue",
@@ -328,6 +375,20 @@ export class EmailScoutStack extends Stack {
       `webhooks.maxAgeSeconds ${maxAgeSeconds} needs about ${needed} delivery attempts for a failing endpoint; ` +
         `SQS moves an event to the dead-letter queue after ${EVENTS_MAX_RECEIVE_COUNT} receives, which may come first`,
     );
+  }
+
+  /**
+   * A region where SES receives no email cannot take the returns. Checked for a pinned region, or
+   * for the one the CDK CLI deploys an environment-agnostic stack to; a warning, not an error,
+   * since AWS adds receiving regions after the list was written.
+   */
+  private warnOfRegionWithoutReceiving(cliRegion: string | undefined): void {
+    const pinned = !Token.isUnresolved(this.region);
+    const region = pinned ? this.region : cliRegion;
+    if (region === undefined) return;
+    const source: RegionSource = pinned ? "aws.region" : "CDK_DEFAULT_REGION";
+    const warning = sesReceivingRegionWarning(region, source);
+    if (warning !== undefined) Annotations.of(this).addWarningV2("email-scout:ses-receiving-region", warning);
   }
 
   /**

@@ -7,6 +7,8 @@ import { EmailScoutStack } from "./email-scout-stack.ts";
 export interface ScoutAppOptions {
   /** Run cdk-nag's AWS Solutions checks at synth: any unacknowledged finding fails it. */
   readonly nag?: boolean;
+  /** The CDK CLI's region (CDK_DEFAULT_REGION), where an environment-agnostic stack deploys. */
+  readonly cliRegion?: string;
 }
 
 /**
@@ -26,6 +28,7 @@ export function addScoutStack(
   };
   const stack = new EmailScoutStack(app, aws?.stackName ?? AWS_DEFAULTS.stackName, {
     config,
+    ...(options.cliRegion ? { cliRegion: options.cliRegion } : {}),
     description: "Email Scout: mail-server checks and round-trip probes",
     ...(Object.keys(env).length > 0 ? { env } : {}),
   });

@@ -222,6 +222,13 @@ const awsSchema = z.strictObject({
    * to it (core/cycle/shards.ts). Left out: one per 1,000 endpoints (lib/config/prober-shards.ts).
    */
   proberShards: z.number().int().min(1).max(100).optional(),
+  /**
+   * The prober runs on its schedule and the alarms notify. False for a first deploy, until the
+   * probe key, the SES identity, the MX record and the receipt rule set are in place: the schedule
+   * rules are then created disabled and the alarms' actions off, since until the prober runs its
+   * check alarms (no data is failing) and ProberNotRunning would only page that it does not.
+   */
+  scheduleEnabled: z.boolean().default(true),
 });
 
 const configFields = {

@@ -1,7 +1,10 @@
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 
-/** An alarm as the alarm set adds it: it names it, and it notifies the alarm topic. One period unless said. */
-export type AlarmSpec = Omit<cloudwatch.AlarmProps, "evaluationPeriods" | "alarmName"> & {
+/**
+ * An alarm as the alarm set adds it: it names it, wires its action to the alarm topic and says
+ * whether actions are on (aws.scheduleEnabled). One period unless said.
+ */
+export type AlarmSpec = Omit<cloudwatch.AlarmProps, "evaluationPeriods" | "alarmName" | "actionsEnabled"> & {
   readonly evaluationPeriods?: number;
 };
 

@@ -23,8 +23,8 @@ const METRICS_PER_QUERY = 10_000;
 
 /**
  * The fleet's alarms, one Metrics Insights query each over every target's series: failed checks,
- * expiring certificates, lost and bounced probes, slow round trips. Five alarms for any number of
- * targets. A query alarm is billed per metric it analyzes (CloudWatch pricing), so the fleet
+ * checks missing (a silent prober shard), expiring certificates, lost and bounced probes, slow
+ * round trips. Six alarms for any number of targets. A query alarm is billed per metric it analyzes (CloudWatch pricing), so the fleet
  * costs about what per-target alarms would; what it saves is resources, quotas and noise.
  * An alarm on one aggregated series does not say which target fails: each description points at
  * the fleet dashboard, whose tables list the worst targets first, and gives the query that lists

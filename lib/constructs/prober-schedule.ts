@@ -23,9 +23,15 @@ export const TARGETS_PER_RULE = 5;
  */
 export function addProberSchedule(
   scope: Construct,
-  props: { readonly prober: lambda.IFunction; readonly minutes: number; readonly shards: number },
+  props: {
+    readonly prober: lambda.IFunction;
+    readonly minutes: number;
+    readonly shards: number;
+    /** False (aws.scheduleEnabled): the rules exist, disabled, until a deploy enables them. */
+    readonly enabled: boolean;
+  },
 ): events.Rule[] {
-  const { prober, minutes, shards } = props;
+  const { prober, minutes, shards, enabled } = props;
   const schedule = events.Schedule.rate(Duration.minutes(minutes));
   // A failed run is not repeated at once (it would send its probes again): the next tick is the retry.
   const retryAttempts = 0;
@@ -34,6 +40,7 @@ export function addProberSchedule(
       new events.Rule(scope, "ProberSchedule", {
         description: `Runs the Email Scout prober every ${minutes} minute(s)`,
         schedule,
+        enabled,
         targets: [new targets.LambdaFunction(prober, { retryAttempts })],
       }),
     ];
@@ -65,6 +72,7 @@ export function addProberSchedule(
         {
           description: `Runs Email Scout prober shards ${first} to ${last} of ${shards} every ${minutes} minute(s)`,
           schedule,
+          enabled,
           targets: shardTargets,
         },
       ),

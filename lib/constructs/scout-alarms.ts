@@ -28,6 +28,12 @@ export interface ScoutAlarmsProps {
   readonly topic: sns.ITopic;
   /** Every alarm's name starts with it: the alarm topic lets alarms so named publish (alarm-names.ts). */
   readonly alarmNamePrefix: string;
+  /**
+   * False while the prober's schedule is off (aws.scheduleEnabled): the alarms still change
+   * state but notify no one, as without runs the check alarms and ProberNotRunning would only
+   * say that the prober does not run.
+   */
+  readonly actionsEnabled: boolean;
 }
 
 /**
@@ -105,6 +111,7 @@ export class ScoutAlarms extends Construct implements AlarmSink {
       evaluationPeriods: 1,
       ...props,
       alarmName: `${this.props.alarmNamePrefix}${id}`,
+      actionsEnabled: this.props.actionsEnabled,
     });
     alarm.addAlarmAction(new actions.SnsAction(this.props.topic));
     this.alarms.push(alarm);

@@ -13,6 +13,8 @@ export const TWO_TARGETS = join(import.meta.dirname, "../unit/lib/fixtures", "tw
 export interface SynthOptions {
   /** Run cdk-nag at synth (findings make it throw). */
   readonly nag?: boolean;
+  /** The CDK CLI's region, as bin/cdk-app.ts passes CDK_DEFAULT_REGION. */
+  readonly cliRegion?: string;
 }
 
 /**
@@ -28,6 +30,7 @@ export function synthStack(configPath = TWO_TARGETS, options: SynthOptions = {})
   });
   const stack: EmailScoutStack = addScoutStack(app, loadStackConfig(configPath), {
     nag: options.nag ?? false,
+    ...(options.cliRegion ? { cliRegion: options.cliRegion } : {}),
   });
   return { app, stack, template: Template.fromStack(stack) };
 }

@@ -193,6 +193,11 @@ describe("parseConfigText", () => {
       "aws.proberShards: Invalid input: expected int, received number",
     ],
     [
+      "schedule switch as text",
+      variant((c) => (c.aws = { scheduleEnabled: "no" })),
+      "aws.scheduleEnabled: Invalid input: expected boolean, received string",
+    ],
+    [
       "port out of range",
       variant((c) => (c.inbound.listen = { port: 70000 })),
       "inbound.listen.port: Too big: expected number to be <=65535",
