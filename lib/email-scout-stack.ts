@@ -41,6 +41,7 @@ import { alarmNamePrefix } from "./monitoring/alarm-names.ts";
 import { METRICS_NAMESPACE } from "./monitoring/scout-metrics.ts";
 import { targetWatches } from "./monitoring/target-watch.ts";
 import { acknowledgeArnWildcard } from "./nag-findings.ts";
+import { addOperatorOutputs } from "./operator-outputs.ts";
 import {
   batchWriteResults,
   listReturns,
@@ -317,49 +318,16 @@ export class EmailScoutStack extends Stack {
       eventsDeadLetterQueue: eventsQueue.deadLetterQueue,
     });
 
-    new CfnOutput(this, "ProbeKeySecretArn", {
-      value: secrets.probeKey.secretArn,
-      description: "Set to the text of an `email-scout key new` file (docs/aws.md)",
-    });
-    new CfnOutput(this, "WebhookSecretsArn", {
-      value: secrets.webhookSecrets.secretArn,
-      description: 'Set to {"<webhook endpoint id>": "whsec_..."} (docs/aws.md)',
-    });
-    new CfnOutput(this, "ReturnsBucketName", {
-      value: returns.bucket.bucketName,
-      description: "Returned probes and bounces, as SES stored them, under returns/",
-    });
-    // What a smoke test needs (docs/aws.md, "Smoke test"): the prober to invoke once, the probes
-    // it wrote, and the logs of the correlator and the notifier.
-    new CfnOutput(this, "ProberFunctionName", {
-      value: prober.function.functionName,
-      description:
-        "The prober Lambda: aws lambda invoke it with a Scheduled Event for one run of every target",
-    });
-    new CfnOutput(this, "ProbesTableName", {
-      value: tables.probes.tableName,
-      description: "The probes, one item each (probeId); index byTarget (targetId, sentAtMs)",
-    });
-    new CfnOutput(this, "CorrelatorFunctionName", {
-      value: correlator.function.functionName,
-      description:
-        "The correlator Lambda, which matches returns to probes: its logs say why a return was rejected",
-    });
-    new CfnOutput(this, "NotifierFunctionName", {
-      value: notifier.function.functionName,
-      description: "The notifier Lambda, which posts the webhooks: its logs say what each endpoint answered",
-    });
-    new CfnOutput(this, "EventsDeadLetterQueueUrl", {
-      value: eventsQueue.deadLetterQueue.queueUrl,
-      description: "Events the notifier could not deliver: inspect, then redrive to the events queue",
-    });
-    new CfnOutput(this, "EventsDeadLetterQueueArn", {
-      value: eventsQueue.deadLetterQueue.queueArn,
-      description: "The --source-arn of a redrive (aws sqs start-message-move-task; docs/webhooks.md)",
-    });
-    new CfnOutput(this, "EventsQueueArn", {
-      value: eventsQueue.queue.queueArn,
-      description: "The --destination-arn of a redrive of the events dead-letter queue",
+    addOperatorOutputs(this, {
+      probeKeySecret: secrets.probeKey,
+      webhookSecrets: secrets.webhookSecrets,
+      returnsBucket: returns.bucket,
+      prober: prober.function,
+      probesTable: tables.probes,
+      correlator: correlator.function,
+      notifier: notifier.function,
+      eventsQueue: eventsQueue.queue,
+      eventsDeadLetterQueue: eventsQueue.deadLetterQueue,
     });
   }
 
