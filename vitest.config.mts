@@ -15,6 +15,16 @@ export default defineConfig({
       },
       {
         test: {
+          // Regression tests of hostile input and trust (forged returns, starved listener, secret
+          // files, dashboard hosts, webhook targets): in-process, like the unit tier.
+          name: "security",
+          include: ["test/security/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           testTimeout: 120_000,
