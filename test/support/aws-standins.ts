@@ -11,7 +11,12 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { PROBES_TABLE_DESIGN, RESULTS_TABLE_DESIGN } from "../../lambdas/aws/table-design.ts";
 
@@ -98,7 +103,20 @@ export async function createScoutTables(
       ...copy(RESULTS_TABLE_DESIGN),
     }),
   );
+  // As with real DynamoDB, a table takes requests once ACTIVE; dynalite gets there on a timer,
+  // which a loaded machine may not have run yet when CreateTable answers.
+  await Promise.all([untilActive(client, probesTable), untilActive(client, resultsTable)]);
   return { probesTable, resultsTable };
+}
+
+async function untilActive(client: DynamoDBClient, table: string, deadlineMs = 30_000): Promise<void> {
+  const giveUpAt = Date.now() + deadlineMs;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+    if (Table?.TableStatus === "ACTIVE") return;
+    if (Date.now() > giveUpAt) throw new Error(`table ${table} not ACTIVE after ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** One S3 event notification as s3rver emits it (keys not URL-encoded, a malformed bucket ARN). */
