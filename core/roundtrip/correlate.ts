@@ -231,8 +231,9 @@ function judgeReturn(parsed: ParsedMail, mail: InboundMail, deps: CorrelateDeps)
 }
 
 /*
- * Forged bounces: anyone can mail bounces+<probeId>@ the inbound domain, and the probe id is no
- * secret (it is in every probe's envelope). So a bounce counts only when the DSN returns the
+ * Forged bounces: anyone can mail bounces+<probeId>@ the inbound domain, and a DSN cannot be
+ * signed (the MTA that writes it holds no key). The probe id is random (newProbeId, 96 bits), so
+ * only someone who saw the probe knows it; but it is in that probe's envelope, no secret from them. So a bounce counts only when the DSN returns the
  * probe's original headers with a valid X-Scout-Probe token for that same probe; a DSN without
  * them (some MTAs send no headers at all) is rejected as unparseable-bounce, never recorded as
  * bounced: a lost probe is a truer record than a forged bounce. What is left is forgery by
