@@ -1,9 +1,11 @@
 import { encodeHeaderBlock } from "../core/wire/header-block.ts";
 import { headerValue, type ParsedMessage } from "../core/wire/parse-headers.ts";
 import type { VerifiedToken } from "../core/wire/probe-token.ts";
+import { REPLY_HEADER, signReply } from "../core/wire/reply-signature.ts";
 import { firstAddressIn, isPlainAddress } from "./address.ts";
 
-export const RETURN_VERSION = "1";
+/** 2: the reply is signed (X-Scout-Reply, core/wire/reply-signature.ts); 1 was unsigned. */
+export const RETURN_VERSION = "2";
 
 export interface ReplyInput {
   returnTo: string;
@@ -12,6 +14,8 @@ export interface ReplyInput {
   /** When the message reached this server, UTC ms (informational: this clock may be off). */
   arrivedAtMs: number;
   message: ParsedMessage;
+  /** The probe key: signs the reply (probe id, arrival time, reported header block). */
+  key: Buffer;
   /** The header block was cut at maxBytes before its end. */
   headerBlockCut: boolean;
   now: Date;
@@ -24,6 +28,11 @@ export interface ReplyInput {
 export function composeReply(input: ReplyInput): string {
   const { message } = input;
   const probeMessageId = messageIdOf(headerValue(message.fields, "Message-ID"));
+  const reported = message.headerLines.map(toAscii);
+  const signature = signReply(
+    { probeId: input.token.probeId, arrivedAtMs: input.arrivedAtMs, headerLines: reported },
+    input.key,
+  );
   const headers = [
     `From: ${input.from}`,
     `To: <${input.returnTo}>`,
@@ -38,6 +47,7 @@ export function composeReply(input: ReplyInput): string {
     `X-Scout-Probe: ${input.token.token}`,
     `X-Scout-Arrived: ${input.arrivedAtMs}`,
     `X-Scout-Return-Version: ${RETURN_VERSION}`,
+    `${REPLY_HEADER}: ${signature}`,
     ...(input.headerBlockCut ? ["X-Scout-Header-Truncated: yes"] : []),
     "MIME-Version: 1.0",
     "Content-Type: text/plain; charset=us-ascii",
@@ -46,7 +56,7 @@ export function composeReply(input: ReplyInput): string {
   const body = [
     "Automatic reply from Email Scout's email_return to a monitoring probe; the probe's headers follow.",
     "",
-    ...encodeHeaderBlock(message.headerLines.map(toAscii)),
+    ...encodeHeaderBlock(reported),
   ];
   return `${[...headers, "", ...body].join("\n")}\n`;
 }

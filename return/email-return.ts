@@ -85,6 +85,7 @@ async function run(): Promise<number> {
     token: decision.token,
     arrivedAtMs,
     message,
+    key,
     headerBlockCut: input.truncated && !message.complete,
     now: new Date(),
     hostname: host,

@@ -32,6 +32,8 @@ export type RoundTripCompletedData = {
   readonly hops?: HopSummary[];
   readonly remoteArrivedAt?: string;
   readonly remoteClockOffsetMs?: number;
+  /** The remote arrival lay outside send..receipt: that clock is wrong, no offset is given. */
+  readonly remoteClockSkewed?: true;
 };
 
 export type RoundTripCompletedEvent = ScoutEvent<"roundtrip.completed", RoundTripCompletedData>;
@@ -75,6 +77,7 @@ export function roundTripCompletedEvent(
       ...(probe.hops !== undefined && { hops: probe.hops.map(hopSummary) }),
       ...(remoteArrivedAt !== undefined && { remoteArrivedAt }),
       ...(probe.remoteClockOffsetMs !== undefined && { remoteClockOffsetMs: probe.remoteClockOffsetMs }),
+      ...(probe.remoteClockSkewed === true && { remoteClockSkewed: true as const }),
     },
   );
 }

@@ -51,6 +51,11 @@ export interface ProbeRecord extends NewProbe {
   readonly remoteArrivedAtMs?: number;
   /** Apparent remote clock offset: remote arrival minus the midpoint of send and return. */
   readonly remoteClockOffsetMs?: number;
+  /**
+   * The remote arrival lies before the send or after the return's receipt (beyond a
+   * tolerance): the remote clock is wrong, so no remoteClockOffsetMs is drawn from it.
+   */
+  readonly remoteClockSkewed?: boolean;
   readonly hops?: readonly Hop[];
   readonly bounce?: BounceFacts;
   /** Why sending failed (send-failed). */
@@ -61,7 +66,14 @@ export interface ProbeRecord extends NewProbe {
 export type ProbeOutcome = Partial<
   Pick<
     ProbeRecord,
-    "returnedAtMs" | "rttMs" | "remoteArrivedAtMs" | "remoteClockOffsetMs" | "hops" | "bounce" | "error"
+    | "returnedAtMs"
+    | "rttMs"
+    | "remoteArrivedAtMs"
+    | "remoteClockOffsetMs"
+    | "remoteClockSkewed"
+    | "hops"
+    | "bounce"
+    | "error"
   >
 >;
 
@@ -121,7 +133,11 @@ export type RejectReason =
   | "token-from-future"
   | "unknown-probe"
   | "probe-mismatch"
-  | "unparseable-bounce";
+  | "unparseable-bounce"
+  /** A return with a valid token but no X-Scout-Reply: a version 1 email_return, or a forgery. */
+  | "reply-missing-signature"
+  /** A return whose reply signature the key did not make, or that signs other facts. */
+  | "reply-bad-signature";
 
 /** A rejection's detail is kept to this many characters (a forged mail may carry anything). */
 export const MAX_REJECTION_DETAIL = 500;

@@ -17,6 +17,7 @@ import {
   type VerifiedToken,
   verifyProbeToken,
 } from "../wire/probe-token.ts";
+import { REPLY_HEADER, ReplySignatureError, verifyReply } from "../wire/reply-signature.ts";
 import { dsnPartsOf, isDeliveryStatusReport, type RecipientStatus, recipientWithAction } from "./dsn.ts";
 import { hopsFromHeaderLines } from "./received-hops.ts";
 
@@ -67,6 +68,11 @@ export interface CorrelateDeps {
 }
 
 const DEFAULT_MAX_FUTURE_SKEW_MS = 10 * 60_000;
+/**
+ * A remote arrival this far before the send or after the return's receipt cannot be true: the
+ * remote clock is wrong, so its reading and the offset drawn from it are not shown as facts.
+ */
+export const REMOTE_CLOCK_TOLERANCE_MS = 10 * 60_000;
 const DEFAULT_MAX_BOUNCE_AGE_MS = 7 * 24 * 3_600_000;
 /** Returns and bounces of a probe are a few kB; Postfix's default message_size_limit is 10,240,000. */
 export const MAX_INBOUND_BYTES = 10_240_000;
@@ -80,7 +86,7 @@ type Rejection = { kind: "reject"; reason: RejectReason; detail: string; probeId
 /** What the message says, judged without the store. */
 type Verdict =
   | Rejection
-  | { kind: "return"; token: VerifiedToken; remoteArrivedAtMs?: number; hops?: Hop[] }
+  | { kind: "return"; token: VerifiedToken; remoteArrivedAtMs: number; hops: Hop[] }
   | { kind: "bounce"; token: VerifiedToken; recipient: RecipientStatus };
 
 /** Correlates one inbound message with its probe; see the file comment. */
@@ -122,12 +128,25 @@ async function recordReturn(
   const rttMs = mail.receivedAtMs - probe.sentAtMs;
   const { remoteArrivedAtMs, hops } = verdict;
   const midpointMs = probe.sentAtMs + rttMs / 2;
+  const skewed =
+    remoteArrivedAtMs < probe.sentAtMs - REMOTE_CLOCK_TOLERANCE_MS ||
+    remoteArrivedAtMs > mail.receivedAtMs + REMOTE_CLOCK_TOLERANCE_MS;
+  if (skewed) {
+    deps.log?.({
+      event: "remote-clock-skewed",
+      probeId: probe.probeId,
+      remoteArrivedAtMs,
+      source: mail.source,
+    });
+  }
   const outcome = {
     returnedAtMs: mail.receivedAtMs,
     rttMs,
     remoteArrivedAtMs,
-    remoteClockOffsetMs:
-      remoteArrivedAtMs === undefined ? undefined : Math.round(remoteArrivedAtMs - midpointMs),
+    // A remote clock outside [send, receipt] by more than the tolerance gives no offset.
+    ...(skewed
+      ? { remoteClockSkewed: true }
+      : { remoteClockOffsetMs: Math.round(remoteArrivedAtMs - midpointMs) }),
     hops,
   };
   const { store, clock } = deps;
@@ -195,20 +214,26 @@ function judgeReturn(parsed: ParsedMail, mail: InboundMail, deps: CorrelateDeps)
   }
   const token = verifyToken(tokenText, mail.receivedAtMs, deps.maxAgeMs, deps);
   if ("reason" in token) return token;
-  const arrived = rawHeader(parsed, "x-scout-arrived")?.replace(/\s/g, "");
-  const remoteArrivedAtMs = arrived !== undefined && /^\d{1,16}$/.test(arrived) ? Number(arrived) : undefined;
-  const block = parsed.text === undefined ? undefined : decodeHeaderBlock(parsed.text);
-  return {
-    kind: "return",
-    token,
-    ...(remoteArrivedAtMs === undefined ? {} : { remoteArrivedAtMs }),
-    ...(block === undefined ? {} : { hops: hopsFromHeaderLines(block) }),
-  };
+  // The token is in every probe, so it proves nothing about who answered: only email_return's
+  // reply signature (core/wire/reply-signature.ts) does. Version 1 returns carried none.
+  const signature = rawHeader(parsed, REPLY_HEADER.toLowerCase());
+  if (signature === undefined) {
+    return reject("reply-missing-signature", `no ${REPLY_HEADER} header`, token.probeId);
+  }
+  const headerLines = (parsed.text === undefined ? undefined : decodeHeaderBlock(parsed.text)) ?? [];
+  try {
+    const { arrivedAtMs } = verifyReply(signature, deps.key, { probeId: token.probeId, headerLines });
+    return { kind: "return", token, remoteArrivedAtMs: arrivedAtMs, hops: hopsFromHeaderLines(headerLines) };
+  } catch (error) {
+    if (!(error instanceof ReplySignatureError)) throw error;
+    return reject("reply-bad-signature", `${error.reason}: ${error.message}`, token.probeId);
+  }
 }
 
 /*
- * Forged bounces: anyone can mail bounces+<probeId>@ the inbound domain, and the probe id is no
- * secret (it is in every probe's envelope). So a bounce counts only when the DSN returns the
+ * Forged bounces: anyone can mail bounces+<probeId>@ the inbound domain, and a DSN cannot be
+ * signed (the MTA that writes it holds no key). The probe id is random (newProbeId, 96 bits), so
+ * only someone who saw the probe knows it; but it is in that probe's envelope, no secret from them. So a bounce counts only when the DSN returns the
  * probe's original headers with a valid X-Scout-Probe token for that same probe; a DSN without
  * them (some MTAs send no headers at all) is rejected as unparseable-bounce, never recorded as
  * bounced: a lost probe is a truer record than a forged bounce. What is left is forgery by

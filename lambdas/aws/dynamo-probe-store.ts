@@ -45,6 +45,7 @@ const OUTCOME_FIELDS = [
   "rttMs",
   "remoteArrivedAtMs",
   "remoteClockOffsetMs",
+  "remoteClockSkewed",
   "hops",
   "bounce",
   "error",

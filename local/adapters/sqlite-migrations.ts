@@ -85,6 +85,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE probes ADD COLUMN announced INTEGER NOT NULL DEFAULT 1;
   CREATE INDEX probes_unannounced ON probes (updated_at_ms) WHERE announced = 0;
   `,
+  // 3: a return whose remote clock was outside send..receipt (no offset drawn from it).
+  `
+  ALTER TABLE probes ADD COLUMN remote_clock_skewed INTEGER;
+  `,
 ];
 
 /** The database was written by a newer Email Scout whose schema this one does not know. */

@@ -30,6 +30,7 @@ interface ProbeRow {
   rtt_ms: number | null;
   remote_arrived_at_ms: number | null;
   remote_clock_offset_ms: number | null;
+  remote_clock_skewed: number | null;
   hops_json: string | null;
   bounce_json: string | null;
   error: string | null;
@@ -56,14 +57,15 @@ interface TransitionParams {
   rttMs: number | null;
   remoteArrivedAtMs: number | null;
   remoteClockOffsetMs: number | null;
+  remoteClockSkewed: number | null;
   hopsJson: string | null;
   bounceJson: string | null;
   error: string | null;
 }
 
 const PROBE_COLUMNS = `probe_id, target_id, to_address, message_id, sent_at_ms, deadline_ms, state,
-  updated_at_ms, returned_at_ms, rtt_ms, remote_arrived_at_ms, remote_clock_offset_ms, hops_json,
-  bounce_json, error`;
+  updated_at_ms, returned_at_ms, rtt_ms, remote_arrived_at_ms, remote_clock_offset_ms,
+  remote_clock_skewed, hops_json, bounce_json, error`;
 
 /**
  * ProbeStore and CheckStore on one SQLite file (local mode). WAL lets the dashboard read while
@@ -107,6 +109,7 @@ export class SqliteStore implements ProbeStore, CheckStore {
          rtt_ms = COALESCE(@rttMs, rtt_ms),
          remote_arrived_at_ms = COALESCE(@remoteArrivedAtMs, remote_arrived_at_ms),
          remote_clock_offset_ms = COALESCE(@remoteClockOffsetMs, remote_clock_offset_ms),
+         remote_clock_skewed = COALESCE(@remoteClockSkewed, remote_clock_skewed),
          hops_json = COALESCE(@hopsJson, hops_json),
          bounce_json = COALESCE(@bounceJson, bounce_json),
          error = COALESCE(@error, error)
@@ -225,6 +228,7 @@ export class SqliteStore implements ProbeStore, CheckStore {
       rttMs: outcome.rttMs ?? null,
       remoteArrivedAtMs: outcome.remoteArrivedAtMs ?? null,
       remoteClockOffsetMs: outcome.remoteClockOffsetMs ?? null,
+      remoteClockSkewed: outcome.remoteClockSkewed === undefined ? null : Number(outcome.remoteClockSkewed),
       hopsJson: outcome.hops === undefined ? null : JSON.stringify(outcome.hops),
       bounceJson: outcome.bounce === undefined ? null : JSON.stringify(outcome.bounce),
       error: outcome.error ?? null,
@@ -366,6 +370,7 @@ function toRecord(row: ProbeRow): ProbeRecord {
     ...(row.rtt_ms !== null && { rttMs: row.rtt_ms }),
     ...(row.remote_arrived_at_ms !== null && { remoteArrivedAtMs: row.remote_arrived_at_ms }),
     ...(row.remote_clock_offset_ms !== null && { remoteClockOffsetMs: row.remote_clock_offset_ms }),
+    ...(row.remote_clock_skewed !== null && { remoteClockSkewed: row.remote_clock_skewed === 1 }),
     ...(row.hops_json !== null && { hops: JSON.parse(row.hops_json) as Hop[] }),
     ...(row.bounce_json !== null && { bounce: JSON.parse(row.bounce_json) as BounceFacts }),
     ...(row.error !== null && { error: row.error }),

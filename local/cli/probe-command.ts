@@ -99,9 +99,11 @@ export function formatRoundTrip(
     const status = probe.rttMs >= criticalMs ? "CRITICAL" : probe.rttMs >= warningMs ? "WARNING" : "OK";
     const code = { OK: 0, WARNING: 1, CRITICAL: 2 }[status];
     const offset =
-      probe.remoteClockOffsetMs === undefined
-        ? ""
-        : `, remote clock offset ${(probe.remoteClockOffsetMs / 1000).toFixed(3)} s`;
+      probe.remoteClockOffsetMs !== undefined
+        ? `, remote clock offset ${(probe.remoteClockOffsetMs / 1000).toFixed(3)} s`
+        : probe.remoteClockSkewed === true
+          ? ", remote clock skewed (over 10 min outside send and return)"
+          : "";
     return {
       line: `ROUNDTRIP ${status} - ${(probe.rttMs / 1000).toFixed(3)} s${offset} | ${perf(probe.rttMs)}`,
       code,

@@ -1,6 +1,6 @@
 /*
- * The part of node:crypto that email_return uses (createHmac("sha256"), timingSafeEqual,
- * randomBytes), without loading OpenSSL: scripts/build.mjs resolves "node:crypto" to this
+ * The part of node:crypto that email_return uses (createHmac("sha256"), createHash("sha256"),
+ * timingSafeEqual, randomBytes), without loading OpenSSL: scripts/build.mjs resolves "node:crypto" to this
  * file when it bundles dist/email_return.cjs, so the core's token code runs unchanged on the
  * mail server. Why: see sha256.ts. Everything else uses the real node:crypto.
  */
@@ -45,6 +45,31 @@ export function createHmac(algorithm: string, key: Uint8Array): LeanHmac {
     },
   };
   return hmac;
+}
+
+export interface LeanHash {
+  update(data: string | Uint8Array, encoding?: BufferEncoding): LeanHash;
+  /** Bytes only, like LeanHmac. */
+  digest(encoding?: never): Buffer;
+}
+
+/** node:crypto's createHash for "sha256" only (the reply signature's header digest). */
+export function createHash(algorithm: string): LeanHash {
+  if (algorithm.toLowerCase() !== "sha256") {
+    throw new Error(`email_return's crypto knows SHA-256 only, not ${algorithm}`);
+  }
+  const parts: Buffer[] = [];
+  const hash: LeanHash = {
+    update(data, encoding) {
+      parts.push(typeof data === "string" ? Buffer.from(data, encoding) : Buffer.from(data));
+      return hash;
+    },
+    digest: (encoding?: unknown) => {
+      if (encoding !== undefined) throw new Error("email_return's crypto returns hash digests as bytes only");
+      return Buffer.from(sha256(Buffer.concat(parts)));
+    },
+  };
+  return hash;
 }
 
 /** Compares in time that depends on the length only; throws on different lengths, like Node. */

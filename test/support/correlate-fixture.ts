@@ -85,6 +85,7 @@ export async function makeReturn(options: ReturnOptions = {}): Promise<Buffer> {
     token: decision.token,
     arrivedAtMs,
     message,
+    key: options.signKey ?? key,
     headerBlockCut: false,
     now: new Date(arrivedAtMs),
     hostname: "mx1.scout.test",

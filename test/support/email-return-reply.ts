@@ -37,6 +37,7 @@ export function emailReturnReply(
     token: decision.token,
     arrivedAtMs: options.arrivedAtMs ?? options.nowMs,
     message,
+    key: options.key,
     headerBlockCut: false,
     now: new Date(options.nowMs),
     hostname: "mx1.example.com",

@@ -85,6 +85,19 @@ export function describeProbeStoreContract<S extends Store>(
         expect(await store.get("p1")).toEqual(returned);
       });
 
+      it("keeps a remote clock's skew flag, and no offset beside it", async () => {
+        await store.recordSent(probe("p1"));
+        const outcome = {
+          returnedAtMs: T0 + 4_000,
+          rttMs: 4_000,
+          remoteArrivedAtMs: 1,
+          remoteClockSkewed: true,
+        };
+        const returned = await store.transition("p1", ["sent"], "returned", outcome, T0 + 4_000);
+        expect(returned).toEqual({ ...probe("p1"), state: "returned", updatedAtMs: T0 + 4_000, ...outcome });
+        expect(await store.get("p1")).toEqual(returned);
+      });
+
       it("changes nothing when the probe is in another state", async () => {
         await store.recordSent(probe("p1"));
         expect(await store.transition("p1", ["lost"], "late", { rttMs: 1 }, T0 + 1)).toBeUndefined();

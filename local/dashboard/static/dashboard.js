@@ -151,7 +151,9 @@
       "Remote clock offset",
       probe.remoteClockOffsetMs !== undefined
         ? `${(probe.remoteClockOffsetMs / 1000).toFixed(2)} s (informational: the remote clock may be wrong)`
-        : undefined,
+        : probe.remoteClockSkewed
+          ? "unknown: the remote clock is wrong (its arrival time lies outside send and return by over 10 minutes)"
+          : undefined,
     );
     fact(facts, "Error", probe.error);
     fact(facts, "Message-ID", probe.messageId);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decodeHeaderBlock } from "../../../core/wire/header-block.ts";
 import { headerValue, parseMessage } from "../../../core/wire/parse-headers.ts";
 import { verifyProbeToken } from "../../../core/wire/probe-token.ts";
+import { verifyReply } from "../../../core/wire/reply-signature.ts";
 import { composeReply, type ReplyInput, replyFromAddress } from "../../../return/compose-reply.ts";
 import { fixtureKey, type ProbeOptions, probeId, probeMessage } from "../../support/probe-fixture.ts";
 
@@ -21,6 +22,7 @@ function replyTo(options: ProbeOptions = {}, overrides: Partial<ReplyInput> = {}
     token,
     arrivedAtMs: sentAtMs + 1234,
     message,
+    key: fixtureKey,
     headerBlockCut: false,
     now: new Date(Date.UTC(2023, 10, 28, 12, 0, 5)),
     hostname: "mx1.example.com",
@@ -44,7 +46,7 @@ describe("composeReply", () => {
     expect(h("Auto-Submitted")).toBe("auto-replied");
     expect(h("X-Scout-Probe")).toBe(token.token);
     expect(h("X-Scout-Arrived")).toBe(String(sentAtMs + 1234));
-    expect(h("X-Scout-Return-Version")).toBe("1");
+    expect(h("X-Scout-Return-Version")).toBe("2");
     expect(h("MIME-Version")).toBe("1.0");
     expect(h("Content-Type")).toBe("text/plain; charset=us-ascii");
     expect(h("X-Scout-Header-Truncated")).toBeUndefined();
@@ -55,6 +57,19 @@ describe("composeReply", () => {
     const sent = probeMessage({ sentAtMs }).split("\n\n")[0]?.split("\n").slice(1);
     expect(sent).toHaveLength(17);
     expect(decodeHeaderBlock(text)).toEqual(sent);
+  });
+
+  it("signs the probe id, its arrival time and the header block it reports (after 8-bit bytes became ?)", () => {
+    const { text, reply } = replyTo({ extraHeaders: ["X-Odd: caf\u00e9"] });
+    const signature = headerValue(reply.fields, "X-Scout-Reply") ?? "";
+    expect(signature).toMatch(new RegExp(`^v2\\.${probeId}\\.${sentAtMs + 1234}\\.`));
+    const headerLines = decodeHeaderBlock(text) ?? [];
+    expect(verifyReply(signature, fixtureKey, { probeId, headerLines })).toEqual({
+      arrivedAtMs: sentAtMs + 1234,
+    });
+    expect(() =>
+      verifyReply(signature, fixtureKey, { probeId, headerLines: [...headerLines, "Received: x"] }),
+    ).toThrow(/not the one signed/);
   });
 
   it("replaces each 8-bit byte (é is two in UTF-8) and control character with ?", () => {

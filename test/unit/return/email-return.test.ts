@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeHeaderBlock } from "../../../core/wire/header-block.ts";
 import { headerValue, parseMessage } from "../../../core/wire/parse-headers.ts";
 import { formatProbeKeyFile } from "../../../core/wire/probe-key.ts";
+import { verifyReply } from "../../../core/wire/reply-signature.ts";
 import { fixtureKey, type ProbeOptions, probeId, probeMessage } from "../../support/probe-fixture.ts";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
@@ -184,11 +185,17 @@ describe("email_return executable", () => {
     expect(h("X-Scout-Probe")).toBe(headerValue(probeHeaders.fields, "X-Scout-Probe")?.replace(/\s/g, ""));
     expect(Number(h("X-Scout-Arrived"))).toBeGreaterThanOrEqual(startedAtMs);
     expect(Number(h("X-Scout-Arrived"))).toBeLessThanOrEqual(Date.now());
-    expect(h("X-Scout-Return-Version")).toBe("1");
+    expect(h("X-Scout-Return-Version")).toBe("2");
     expect(h("MIME-Version")).toBe("1.0");
     expect(h("Content-Type")).toBe("text/plain; charset=us-ascii");
     // The whole header block, trace fields first, folding kept, line ends normalised.
     expect(decodeHeaderBlock(result.sendmailInput ?? "")).toEqual(probeHeaders.headerLines);
+    // Signed by the built script (its lean SHA-256 and HMAC), checked with node:crypto.
+    const signed = verifyReply(h("X-Scout-Reply") ?? "", fixtureKey, {
+      probeId,
+      headerLines: probeHeaders.headerLines,
+    });
+    expect(signed.arrivedAtMs).toBe(Number(h("X-Scout-Arrived")));
     expect(probeHeaders.headerLines.filter((l) => l.startsWith("Received:"))).toHaveLength(2);
 
     expect(result.log).toMatch(

@@ -1,6 +1,12 @@
 import * as nodeCrypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createHmac, hmacSha256, randomBytes, timingSafeEqual } from "../../../return/lean-crypto/index.ts";
+import {
+  createHash,
+  createHmac,
+  hmacSha256,
+  randomBytes,
+  timingSafeEqual,
+} from "../../../return/lean-crypto/index.ts";
 import { sha256 } from "../../../return/lean-crypto/sha256.ts";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
@@ -89,6 +95,21 @@ describe("createHmac (the part of node:crypto's API the token code uses)", () =>
 
   it("refuses any other algorithm by name", () => {
     expect(() => createHmac("sha1", Buffer.alloc(32))).toThrow(/HMAC-SHA256 only, not sha1/);
+  });
+});
+
+describe("createHash (the reply signature's header digest)", () => {
+  it("hashes UTF-8 text updates the way node:crypto does", () => {
+    const text = "Received: from a.example (é) by b.example;\nX-Scout-Probe: v1.x";
+    const ours = createHash("sha256").update(text, "utf8").update("tail").digest();
+    const theirs = nodeCrypto.createHash("sha256").update(text, "utf8").update("tail").digest();
+    expect(ours.equals(theirs)).toBe(true);
+  });
+
+  it("refuses to encode a digest, and any other algorithm", () => {
+    const hash = createHash("sha256").update("x") as unknown as { digest(e: string): unknown };
+    expect(() => hash.digest("hex")).toThrow(/bytes only/);
+    expect(() => createHash("md5")).toThrow(/SHA-256 only, not md5/);
   });
 });
 

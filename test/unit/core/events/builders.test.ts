@@ -120,6 +120,18 @@ describe("roundtrip.completed", () => {
     expect(schemaErrors(event)).toEqual([]);
   });
 
+  it("says a skewed remote clock, with no offset", () => {
+    const { remoteClockOffsetMs: _offset, ...genuine } = probeRecord();
+    const probe = { ...genuine, remoteArrivedAtMs: 1_000, remoteClockSkewed: true };
+    const event = roundTripCompletedEvent({ ...envelope, probe, thresholds: THRESHOLDS });
+    expect(event.data).toMatchObject({
+      remoteArrivedAt: "1970-01-01T00:00:01.000Z",
+      remoteClockSkewed: true,
+    });
+    expect(event.data.remoteClockOffsetMs).toBeUndefined();
+    expect(schemaErrors(event)).toEqual([]);
+  });
+
   it("leaves out a hop time no date can hold instead of failing", () => {
     const probe = probeRecord({ hops: [{ by: "mx1.example.com", atMs: 9e18 }] });
     const event = roundTripCompletedEvent({ ...envelope, probe, thresholds: THRESHOLDS });
