@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { probeFromAddress } from "../../core/config/config-rules.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
@@ -106,6 +106,7 @@ export class LocalMonitor {
     const endpoints = resolveWebhookEndpoints(config.webhooks);
     const store = await SqliteStore.open(join(config.dataDir, DATABASE_FILE));
     const spool = await Spool.open(join(config.dataDir, SPOOL_DIR));
+    warnIfDataDirShared(config.dataDir, log);
     const relay = config.outbound.relay;
     const sender = new SmtpSender({
       // One kept relay connection: a fresh STARTTLS session per probe would add its set-up
@@ -258,4 +259,19 @@ export class LocalMonitor {
   drainSpool(): Promise<void> {
     return this.drainer.drain();
   }
+}
+
+/**
+ * The database and the spool are private (0600, 0700) whatever their folder's mode, so a data
+ * directory others may enter is only warned about: the operator may share it on purpose, and
+ * changing the mode of a folder that the config names is not the monitor's call.
+ */
+function warnIfDataDirShared(dataDir: string, log: Logger): void {
+  const mode = statSync(dataDir).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  log.warn("data directory is open to group or others; its database and spool are private, but consider", {
+    dataDir,
+    mode: mode.toString(8).padStart(4, "0"),
+    fix: `chmod 700 ${dataDir}`,
+  });
 }
