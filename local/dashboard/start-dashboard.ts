@@ -8,6 +8,7 @@ import type { StatusStore } from "../../core/ports/status-store.ts";
 import type { SqliteStore } from "../adapters/sqlite-store.ts";
 import { type ApiContext, handleApi } from "./api.ts";
 import { presentedToken, tokenCookie, tokenMatches } from "./auth.ts";
+import { isLoopbackHostHeader } from "./host-header.ts";
 import { renderMetrics } from "./metrics.ts";
 import { loadAssets } from "./static-assets.ts";
 
@@ -98,7 +99,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return send(request, response, 414, { error: `URL longer than ${MAX_URL_LENGTH} characters` });
     }
     const url = new URL(request.url ?? "/", "http://dashboard.invalid");
-    if (options.token === undefined && !isLoopbackHostHeader(request.headers.host)) {
+    if (options.token === undefined && !isLoopbackHostHeader(request.headers.host, options.host)) {
       // Without a token, only loopback names: a web page that rebinds its own DNS name to
       // 127.0.0.1 must not be able to read the board through the browser (DNS rebinding).
       return send(request, response, 421, {
@@ -196,11 +197,4 @@ function sendText(
     "Cache-Control": "no-store",
   });
   response.end(request.method === "HEAD" ? undefined : body);
-}
-
-/** The Host header names a loopback address (any port): localhost, 127.x.x.x or [::1]. */
-export function isLoopbackHostHeader(host: string | undefined): boolean {
-  if (host === undefined) return false;
-  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
-  return isLoopbackHost(name.toLowerCase());
 }
