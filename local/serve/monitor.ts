@@ -104,10 +104,13 @@ export class LocalMonitor {
     const checks = planChecks(config, readPasswordFile);
     // Webhook secrets are read now, so a missing or unreadable one stops start-up with its name.
     const endpoints = resolveWebhookEndpoints(config.webhooks);
+    const relay = config.outbound.relay;
+    // Like every secret, before anything is opened: a refused file leaves nothing to close.
+    const relayPassword =
+      relay?.user && relay.passwordFile ? readPasswordFile(relay.passwordFile) : undefined;
     const store = await SqliteStore.open(join(config.dataDir, DATABASE_FILE));
     const spool = await Spool.open(join(config.dataDir, SPOOL_DIR));
     warnIfDataDirShared(config.dataDir, log);
-    const relay = config.outbound.relay;
     const sender = new SmtpSender({
       // One kept relay connection: a fresh STARTTLS session per probe would add its set-up
       // (and Postfix's TLS 1.3 ticket stall, ~50 ms) to every measured round trip.
@@ -117,9 +120,7 @@ export class LocalMonitor {
             relay: { host: relay.host, port: relay.port },
             tls: relay.tls,
             ...(relay.caFile ? { caFile: relay.caFile } : {}),
-            ...(relay.user && relay.passwordFile
-              ? { auth: { user: relay.user, password: readPasswordFile(relay.passwordFile) } }
-              : {}),
+            ...(relay.user && relayPassword ? { auth: { user: relay.user, password: relayPassword } } : {}),
           }
         : {}),
       ...(config.outbound.heloName ? { name: config.outbound.heloName } : {}),
