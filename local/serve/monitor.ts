@@ -270,7 +270,7 @@ export class LocalMonitor {
 function warnIfDataDirShared(dataDir: string, log: Logger): void {
   const mode = statSync(dataDir).mode & 0o777;
   if ((mode & 0o077) === 0) return;
-  log.warn("data directory is open to group or others; its database and spool are private, but consider", {
+  log.warn("data directory is open to group or others (its database and spool stay private)", {
     dataDir,
     mode: mode.toString(8).padStart(4, "0"),
     fix: `chmod 700 ${dataDir}`,
