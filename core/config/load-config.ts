@@ -75,6 +75,9 @@ function withPathsFrom(base: string, config: ScoutConfig): ScoutConfig {
     dashboard: {
       ...config.dashboard,
       ...(config.dashboard.tokenFile ? { tokenFile: at(config.dashboard.tokenFile) } : {}),
+      ...(config.dashboard.tls
+        ? { tls: { certFile: at(config.dashboard.tls.certFile), keyFile: at(config.dashboard.tls.keyFile) } }
+        : {}),
     },
     webhooks: {
       ...config.webhooks,

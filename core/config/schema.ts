@@ -109,6 +109,8 @@ const dashboardSchema = z
     port: port.default(8025),
     /** Required when host is not a loopback address: a file holding the access token. */
     tokenFile: path.optional(),
+    /** Serve HTTPS with this certificate and key (PEM); the token cookie is then Secure. */
+    tls: z.strictObject({ certFile: path, keyFile: path }).optional(),
   })
   .prefault({});
 

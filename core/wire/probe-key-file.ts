@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { parseProbeKeyFile } from "./probe-key.ts";
+import { readSecretFile, SecretFileError } from "./secret-file.ts";
 
 export type ProbeKeyFileReason = "missing" | "unreadable" | "too-open" | "invalid";
 
@@ -18,49 +18,23 @@ export class ProbeKeyFileError extends Error {
 
 /**
  * Reads and parses a probe key file. Synchronous on purpose: email_return reads it once, and a
- * sync read keeps its start-up simple. Refuses a file that its group or others may access:
- * a readable key lets anyone forge probes.
+ * sync read keeps its start-up simple. Refuses a file that its group or others may access
+ * (readSecretFile, the rule every secret file follows): a readable key lets anyone forge probes.
  */
 export function readProbeKeyFile(path: string): Buffer {
-  let fd: number;
+  let text: string;
   try {
-    fd = openSync(path, "r");
+    text = readSecretFile(path, "probe key file");
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") {
-      throw new ProbeKeyFileError("missing", path, `probe key file ${path} does not exist`, { cause });
-    }
-    throw new ProbeKeyFileError("unreadable", path, `cannot open probe key file ${path}: ${code}`, { cause });
+    if (!(cause instanceof SecretFileError)) throw cause;
+    const reason = cause.reason === "not-a-file" ? "unreadable" : cause.reason;
+    throw new ProbeKeyFileError(reason, path, cause.message, { cause });
   }
   try {
-    // fstat on the open descriptor: the file checked is the file read.
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) {
-      throw new ProbeKeyFileError("unreadable", path, `probe key file ${path} is not a regular file`);
-    }
-    if ((stat.mode & 0o077) !== 0) {
-      const mode = (stat.mode & 0o777).toString(8).padStart(4, "0");
-      throw new ProbeKeyFileError(
-        "too-open",
-        path,
-        `probe key file ${path} has mode ${mode}: group or others may access it; run: chmod 600 ${path}`,
-      );
-    }
-    const text = readFileSync(fd, "utf8");
-    try {
-      return parseProbeKeyFile(text);
-    } catch (cause) {
-      throw new ProbeKeyFileError("invalid", path, `probe key file ${path}: ${(cause as Error).message}`, {
-        cause,
-      });
-    }
-  } catch (error) {
-    if (error instanceof ProbeKeyFileError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ProbeKeyFileError("unreadable", path, `cannot read probe key file ${path}: ${code}`, {
-      cause: error,
+    return parseProbeKeyFile(text);
+  } catch (cause) {
+    throw new ProbeKeyFileError("invalid", path, `probe key file ${path}: ${(cause as Error).message}`, {
+      cause,
     });
-  } finally {
-    closeSync(fd);
   }
 }

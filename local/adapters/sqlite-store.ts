@@ -1,4 +1,5 @@
-import { mkdir } from "node:fs/promises";
+import { constants } from "node:fs";
+import { chmod, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { asError } from "../../core/basics/describe-error.ts";
@@ -183,9 +184,15 @@ export class SqliteStore implements ProbeStore, CheckStore {
     }));
   }
 
-  /** Opens (creating it and its directory, mode 0700, when missing) and migrates the database. */
+  /**
+   * Opens (creating it and its directory, mode 0700, when missing) and migrates the database.
+   * The database and its -wal and -shm files are made 0600 (an existing looser one is tightened).
+   */
   static async open(path: string): Promise<SqliteStore> {
-    if (path !== ":memory:") await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    if (path !== ":memory:") {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await makePrivate(path);
+    }
     const db = new Database(path);
     try {
       db.pragma("busy_timeout = 5000");
@@ -375,4 +382,24 @@ function toRecord(row: ProbeRow): ProbeRecord {
     ...(row.bounce_json !== null && { bounce: JSON.parse(row.bounce_json) as BounceFacts }),
     ...(row.error !== null && { error: row.error }),
   };
+}
+
+/**
+ * The database holds probe ids, hops and check results: readable by its owner only. SQLite
+ * creates -wal and -shm with the database file's mode, so the file is created 0600 before
+ * SQLite opens it (an empty file is an empty database). The files are this store's alone, so a
+ * looser mode left by an older version or a copy is tightened rather than warned about.
+ */
+async function makePrivate(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  try {
+    await handle.chmod(0o600);
+  } finally {
+    await handle.close();
+  }
+  for (const companion of [`${path}-wal`, `${path}-shm`]) {
+    await chmod(companion, 0o600).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
+  }
 }

@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
 import type { CommandIo } from "./io.ts";
+import { SecretFileWriteError, writeSecretFile } from "./write-secret-file.ts";
 
 export const KEY_HELP = `Usage: email-scout key new FILE [--force]
 
@@ -10,7 +9,8 @@ Writes a fresh probe key (32 random bytes) to FILE with mode 0600. The monitor s
 probe with it, and email_return on each monitored mail server checks probes with a copy of
 it (email-scout return install copies it for you). Format: comment lines, then one line
 "scout-key-v1:<base64url of 32 bytes>". An existing FILE is kept unless --force is given:
-replacing the key invalidates every installed copy.
+replacing the key invalidates every installed copy. --force replaces FILE (or a symlink at FILE,
+never its target) with a new 0600 file; a directory is refused.
 `;
 
 export async function keyCommand(args: string[], io: CommandIo): Promise<number> {
@@ -31,15 +31,19 @@ export async function keyCommand(args: string[], io: CommandIo): Promise<number>
     io.stderr(`email-scout key: expected "key new FILE"\n\n${KEY_HELP}`);
     return 2;
   }
-  if (existsSync(file) && !values.force) {
-    io.stderr(
-      `email-scout key: ${file} exists; keeping it (replace it with --force, then reinstall email_return everywhere)`,
-    );
+  let mode: number;
+  try {
+    mode = writeSecretFile(file, formatProbeKeyFile(newProbeKey()), { replace: values.force === true });
+  } catch (error) {
+    if (!(error instanceof SecretFileWriteError)) throw error;
+    const advice =
+      error.reason === "exists"
+        ? "; keeping it (replace it with --force, then reinstall email_return everywhere)"
+        : "";
+    io.stderr(`email-scout key: ${error.message}${advice}`);
     return 1;
   }
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, formatProbeKeyFile(newProbeKey()), { mode: 0o600, flag: values.force ? "w" : "wx" });
-  io.stdout(`wrote a new probe key to ${file} (mode 0600)`);
+  io.stdout(`wrote a new probe key to ${file} (mode ${mode.toString(8).padStart(4, "0")})`);
   return 0;
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../../core/config/config-error.ts";
 import { loadConfigFile } from "../../core/config/load-config.ts";
@@ -110,10 +111,29 @@ async function openDashboard(monitor: LocalMonitor, log: Logger): Promise<Dashbo
     host: board.host,
     port: board.port,
     ...(board.tokenFile ? { token: readPrivateFile(board.tokenFile, "dashboard.tokenFile").trim() } : {}),
+    ...(board.tls
+      ? {
+          tls: {
+            cert: readPem(board.tls.certFile, "dashboard.tls.certFile"),
+            key: readPem(board.tls.keyFile, "dashboard.tls.keyFile"),
+          },
+        }
+      : {}),
     store: monitor.store,
     statuses: new SqliteStatusStore(monitor.store.db),
     config: monitor.config,
     log,
     processMetrics: monitor.metrics.registry,
   });
+}
+
+/** A certificate or key file, read like inbound.tls's; the error names the config key. */
+function readPem(path: string, where: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new Error(`${where}: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? cause})`, {
+      cause,
+    });
+  }
 }

@@ -28,7 +28,11 @@ export function presentedToken(request: IncomingMessage): string | undefined {
   return undefined;
 }
 
-/** HttpOnly: scripts never see it; SameSite=Strict: other sites cannot make the browser send it. */
-export function tokenCookie(token: string): string {
-  return `${TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`;
+/**
+ * HttpOnly: scripts never see it; SameSite=Strict: other sites cannot make the browser send it;
+ * Secure when the dashboard serves HTTPS: the browser then never sends it over plain HTTP.
+ */
+export function tokenCookie(token: string, options: { secure: boolean }): string {
+  const cookie = `${TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`;
+  return options.secure ? `${cookie}; Secure` : cookie;
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { isLoopbackHost, type ScoutConfig } from "../../core/config/schema.ts";
@@ -8,6 +9,7 @@ import type { StatusStore } from "../../core/ports/status-store.ts";
 import type { SqliteStore } from "../adapters/sqlite-store.ts";
 import { type ApiContext, handleApi } from "./api.ts";
 import { presentedToken, tokenCookie, tokenMatches } from "./auth.ts";
+import { isLoopbackHostHeader } from "./host-header.ts";
 import { renderMetrics } from "./metrics.ts";
 import { loadAssets } from "./static-assets.ts";
 
@@ -17,6 +19,8 @@ export interface DashboardOptions {
   readonly port: number;
   /** Required when host is not loopback. Never logged. */
   readonly token?: string;
+  /** Serve HTTPS with this certificate and key (PEM); the token cookie is then Secure. */
+  readonly tls?: { readonly cert: string; readonly key: string };
   readonly store: SqliteStore;
   readonly statuses: StatusStore;
   readonly config: ScoutConfig;
@@ -65,6 +69,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       "dashboard: the token must be at least 16 characters without spaces; make one with: openssl rand -hex 32",
     );
   }
+  if (!isLoopbackHost(options.host) && !options.tls) {
+    options.log.warn(
+      "dashboard serves plain HTTP beyond loopback: the token crosses the network in clear; set dashboard.tls or put a TLS proxy in front",
+      { host: options.host },
+    );
+  }
   const assets = loadAssets();
   const context: ApiContext = {
     config: options.config,
@@ -73,17 +83,18 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     clock: options.clock ?? systemClock,
   };
 
-  const server = createServer(
-    { maxHeaderSize: 8192, headersTimeout: 10_000, requestTimeout: 15_000 },
-    (request, response) => {
-      serve(request, response).catch((error: unknown) => {
-        options.log.error("dashboard request failed", { path: pathOf(request), error: String(error) });
-        if (!response.headersSent)
-          send(request, response, 500, { error: "internal error; see the monitor's log" });
-        else response.destroy();
-      });
-    },
-  );
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
+    serve(request, response).catch((error: unknown) => {
+      options.log.error("dashboard request failed", { path: pathOf(request), error: String(error) });
+      if (!response.headersSent)
+        send(request, response, 500, { error: "internal error; see the monitor's log" });
+      else response.destroy();
+    });
+  };
+  const limits = { maxHeaderSize: 8192, headersTimeout: 10_000, requestTimeout: 15_000 };
+  const server = options.tls
+    ? createHttpsServer({ ...limits, cert: options.tls.cert, key: options.tls.key }, handle)
+    : createServer(limits, handle);
   server.keepAliveTimeout = 5_000;
   server.maxRequestsPerSocket = 1000;
 
@@ -98,7 +109,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return send(request, response, 414, { error: `URL longer than ${MAX_URL_LENGTH} characters` });
     }
     const url = new URL(request.url ?? "/", "http://dashboard.invalid");
-    if (options.token === undefined && !isLoopbackHostHeader(request.headers.host)) {
+    if (options.token === undefined && !isLoopbackHostHeader(request.headers.host, options.host)) {
       // Without a token, only loopback names: a web page that rebinds its own DNS name to
       // 127.0.0.1 must not be able to read the board through the browser (DNS rebinding).
       return send(request, response, 421, {
@@ -110,7 +121,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const fromQuery = url.pathname === "/" ? url.searchParams.get("token") : null;
       if (fromQuery !== null && tokenMatches(fromQuery, options.token)) {
         // Trade the token in the URL for a cookie, and drop it from the address bar and history.
-        response.setHeader("Set-Cookie", tokenCookie(options.token));
+        response.setHeader("Set-Cookie", tokenCookie(options.token, { secure: options.tls !== undefined }));
         response.setHeader("Location", "/");
         return send(request, response, 303, { redirect: "/" });
       }
@@ -160,7 +171,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const port = (server.address() as AddressInfo).port;
   const host =
     options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host;
-  const url = `http://${host}:${port}/`;
+  const url = `${options.tls ? "https" : "http"}://${host}:${port}/`;
   options.log.info("dashboard ready", { url, token: options.token ? "required" : "none (loopback only)" });
   return {
     port,
@@ -196,11 +207,4 @@ function sendText(
     "Cache-Control": "no-store",
   });
   response.end(request.method === "HEAD" ? undefined : body);
-}
-
-/** The Host header names a loopback address (any port): localhost, 127.x.x.x or [::1]. */
-export function isLoopbackHostHeader(host: string | undefined): boolean {
-  if (host === undefined) return false;
-  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
-  return isLoopbackHost(name.toLowerCase());
 }

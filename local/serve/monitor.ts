@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { probeFromAddress } from "../../core/config/config-rules.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
@@ -104,9 +104,13 @@ export class LocalMonitor {
     const checks = planChecks(config, readPasswordFile);
     // Webhook secrets are read now, so a missing or unreadable one stops start-up with its name.
     const endpoints = resolveWebhookEndpoints(config.webhooks);
+    const relay = config.outbound.relay;
+    // Like every secret, before anything is opened: a refused file leaves nothing to close.
+    const relayPassword =
+      relay?.user && relay.passwordFile ? readPasswordFile(relay.passwordFile) : undefined;
     const store = await SqliteStore.open(join(config.dataDir, DATABASE_FILE));
     const spool = await Spool.open(join(config.dataDir, SPOOL_DIR));
-    const relay = config.outbound.relay;
+    warnIfDataDirShared(config.dataDir, log);
     const sender = new SmtpSender({
       // One kept relay connection: a fresh STARTTLS session per probe would add its set-up
       // (and Postfix's TLS 1.3 ticket stall, ~50 ms) to every measured round trip.
@@ -116,9 +120,7 @@ export class LocalMonitor {
             relay: { host: relay.host, port: relay.port },
             tls: relay.tls,
             ...(relay.caFile ? { caFile: relay.caFile } : {}),
-            ...(relay.user && relay.passwordFile
-              ? { auth: { user: relay.user, password: readPasswordFile(relay.passwordFile) } }
-              : {}),
+            ...(relay.user && relayPassword ? { auth: { user: relay.user, password: relayPassword } } : {}),
           }
         : {}),
       ...(config.outbound.heloName ? { name: config.outbound.heloName } : {}),
@@ -258,4 +260,19 @@ export class LocalMonitor {
   drainSpool(): Promise<void> {
     return this.drainer.drain();
   }
+}
+
+/**
+ * The database and the spool are private (0600, 0700) whatever their folder's mode, so a data
+ * directory others may enter is only warned about: the operator may share it on purpose, and
+ * changing the mode of a folder that the config names is not the monitor's call.
+ */
+function warnIfDataDirShared(dataDir: string, log: Logger): void {
+  const mode = statSync(dataDir).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  log.warn("data directory is open to group or others (its database and spool stay private)", {
+    dataDir,
+    mode: mode.toString(8).padStart(4, "0"),
+    fix: `chmod 700 ${dataDir}`,
+  });
 }

@@ -14,12 +14,19 @@ export function memoryLogger(): Logger & { lines: string[] } {
 /** The fixture's dashboard on 127.0.0.1, port 0. */
 export function startFixtureDashboard(
   fixture: DashboardFixture,
-  extra: { token?: string; host?: string; log?: Logger; processMetrics?: Registry } = {},
+  extra: {
+    token?: string;
+    host?: string;
+    log?: Logger;
+    processMetrics?: Registry;
+    tls?: { cert: string; key: string };
+  } = {},
 ): Promise<Dashboard> {
   return startDashboard({
     host: extra.host ?? "127.0.0.1",
     port: 0,
     ...(extra.token ? { token: extra.token } : {}),
+    ...(extra.tls ? { tls: extra.tls } : {}),
     store: fixture.store,
     statuses: fixture.statuses,
     config: fixture.config,

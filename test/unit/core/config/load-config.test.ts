@@ -37,7 +37,7 @@ describe("loadConfigFile, local shape (serve and the CLI)", () => {
       probeKeyFile: "/etc/scout/probe.key",
       inbound: { ...INBOUND, tls: { certFile: "tls/cert.pem", keyFile: "tls/key.pem" } },
       outbound: { relay: { host: "relay.example.com", user: "scout", passwordFile: "relay.pw" } },
-      dashboard: { tokenFile: "dashboard.token" },
+      dashboard: { tokenFile: "dashboard.token", tls: { certFile: "web/cert.pem", keyFile: "web/key.pem" } },
       webhooks: { endpoints: [{ id: "ops", url: "https://ops.example.com/hook", secretFile: "ops.secret" }] },
       targets: [
         {
@@ -61,6 +61,10 @@ describe("loadConfigFile, local shape (serve and the CLI)", () => {
     });
     expect(config.outbound.relay?.passwordFile).toBe(join(dir, "relay.pw"));
     expect(config.dashboard.tokenFile).toBe(join(dir, "dashboard.token"));
+    expect(config.dashboard.tls).toEqual({
+      certFile: join(dir, "web/cert.pem"),
+      keyFile: join(dir, "web/key.pem"),
+    });
     expect(config.webhooks.endpoints[0]?.secretFile).toBe(join(dir, "ops.secret"));
     expect(config.targets[0]?.endpoints[0]).toMatchObject({
       caFile: join(dir, "ca.pem"),

@@ -129,6 +129,16 @@ describe("parseConfigText", () => {
       'outbound.relay.tls: Invalid option: expected one of "starttls"|"require-starttls"|"implicit"|"none"',
     ],
     [
+      "dashboard tls without a key",
+      variant((c) => (c.dashboard = { tls: { certFile: "cert.pem" } })),
+      "dashboard.tls.keyFile: is required",
+    ],
+    [
+      "unknown dashboard tls key",
+      variant((c) => (c.dashboard = { tls: { certFile: "cert.pem", keyFile: "key.pem", caFile: "ca.pem" } })),
+      "dashboard.tls.caFile: unknown key",
+    ],
+    [
       "relay user without password file",
       variant((c) => (c.outbound = { relay: { host: "r", user: "u" } })),
       "outbound.relay.passwordFile: is required with user",

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,6 +84,19 @@ describe("SqliteStore", () => {
     expect(statSync(join(dir, "a")).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir, "a", "b")).mode & 0o777).toBe(0o700);
     expect(inspect(path, (db) => db.pragma("journal_mode", { simple: true }))).toBe("wal");
+  });
+
+  it("creates the database and its -wal and -shm files 0600, and tightens a looser existing one", async () => {
+    const path = join(dir, "private", "scout.db");
+    const store = await open(path);
+    await store.recordSent(probe("p-private"));
+    for (const file of [path, `${path}-wal`, `${path}-shm`])
+      expect(statSync(file).mode & 0o777, file).toBe(0o600);
+    const loose = join(dir, "loose.db");
+    writeFileSync(loose, "");
+    chmodSync(loose, 0o644);
+    await open(loose);
+    expect(statSync(loose).mode & 0o777).toBe(0o600);
   });
 
   it("keeps everything across close and reopen", async () => {

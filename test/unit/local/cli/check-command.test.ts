@@ -156,7 +156,7 @@ describe("email-scout check", () => {
     ],
     [
       ["check", "smtp://h", "--user", "u", "--password-file", "/nonexistent"],
-      "SMTP UNKNOWN - config-error: cannot read password file /nonexistent: ENOENT",
+      "SMTP UNKNOWN - config-error: password file /nonexistent does not exist",
     ],
     [
       ["check", "smtp://h", "--user", "u"],

@@ -54,6 +54,7 @@ describe("the dashboard with a token", () => {
     const cookie = load.headers.get("set-cookie") ?? "";
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).not.toMatch(/Secure/); // plain HTTP on loopback: a Secure cookie would never come back
     const pair = cookie.split(";")[0] as string;
     const page = await at("/", { headers: { Cookie: pair } });
     expect(page.status).toBe(200);
