@@ -121,7 +121,20 @@ export type RejectReason =
   | "token-from-future"
   | "unknown-probe"
   | "probe-mismatch"
-  | "unparseable-bounce";
+  | "unparseable-bounce"
+  | ListenerRefusal;
+
+/**
+ * Mail the local SMTP listener refused before it was spooled (never seen by correlation):
+ * a recipient it does not take (550), too large (552), and 421 for a client over its
+ * connection limit, past the session time limit, or sending too much rejected mail.
+ */
+export type ListenerRefusal =
+  | "listener-wrong-recipient"
+  | "listener-too-large"
+  | "listener-too-many-connections"
+  | "listener-session-timeout"
+  | "listener-rate-limited";
 
 /** A rejection's detail is kept to this many characters (a forged mail may carry anything). */
 export const MAX_REJECTION_DETAIL = 500;
