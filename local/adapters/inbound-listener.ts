@@ -92,6 +92,8 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
   const sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
   const connections = new ConnectionCount(options.maxConnectionsPerClient ?? 5, options.maxClients ?? 100);
   const sessionTimers = new Map<string, NodeJS.Timeout>();
+  /** Sessions cut at the session limit: a message they leave unfinished is no spool failure. */
+  const cutSessions = new WeakSet<SMTPServerSession>();
   const refusalLog = new RefusalLog(log, clock);
   const refused = (reason: ListenerRefusal, client: string, detail: string) => {
     // 550 and 552 are rejected mail; a 421 is not, or a refused client would extend its own ban.
@@ -149,6 +151,7 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
         sessionTimers.delete(session.id);
         const connection = findConnection(server, session.id);
         if (connection === undefined) return;
+        cutSessions.add(session);
         refused("listener-session-timeout", client, `session open for ${sessionTimeoutMs} ms`);
         // smtp-server closes the connection after a 421.
         connection.send(421, `session time limit of ${sessionTimeoutMs / 1000} s reached`);
@@ -221,6 +224,8 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
               refused("listener-too-large", session.remoteAddress, `over ${maxBytes} bytes`);
               return callback(smtpError(552, "message exceeds the size limit"));
             }
+            // Cut at the session limit in the middle of DATA: refused and logged as that already.
+            if (cutSessions.has(session)) return callback(smtpError(421, "session time limit reached"));
             log.error("cannot spool mail, answered 451", {
               remoteAddress: session.remoteAddress,
               error: errorText(error),

@@ -21,6 +21,8 @@ export class RejectionRate {
 
   /** One more rejected message from `client`. */
   note(client: string): void {
+    // Bounded memory under a flood from many addresses: drop the clients with nothing recent.
+    if (this.times.size >= 1024) for (const known of [...this.times.keys()]) this.recent(known);
     const recent = this.recent(client);
     recent.push(this.clock.now());
     this.times.set(client, recent);

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -101,6 +101,30 @@ describe("inbound listener limits", () => {
     }
     expect(Date.now() - startedMs).toBeGreaterThanOrEqual(350);
     expect(refusals).toEqual([["listener-session-timeout", "127.0.0.1"]]);
+  });
+
+  it("cuts a message dripped in DATA at the session limit, keeps nothing and logs no spool error", async () => {
+    const log = new RecordingLogger();
+    const port = await start({ sessionTimeoutMs: 400, log });
+    const { client } = await open(port);
+    await client.command("EHLO client.test");
+    await client.command("MAIL FROM:<probe@mx1.example.com>");
+    await client.command(`RCPT TO:<${RETURNS}>`);
+    expect(await client.command("DATA")).toMatch(/^354/);
+    const closed = once(client.socket, "close");
+    const drip = setInterval(() => client.write("x"), 50);
+    try {
+      expect(await client.reply()).toBe("421 4.4.2 session time limit of 0.4 s reached");
+      await closed;
+    } finally {
+      clearInterval(drip);
+    }
+    await expect
+      .poll(async () => [...(await readdir(join(dir, "incoming"))), ...(await readdir(join(dir, "tmp")))])
+      .toEqual([]);
+    expect(log.entries.map(({ level, message }) => [level, message])).toEqual([
+      ["warn", "inbound mail refused"],
+    ]);
   });
 
   it("refuses a client that sent too much rejected mail, at MAIL FROM and at connect, for a minute", async () => {
