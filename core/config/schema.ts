@@ -136,6 +136,19 @@ const configFields = {
       .min(16_384)
       .max(64 * 1024 * 1024)
       .default(1024 * 1024),
+    /** A listener session is cut this long after it opened, however busy: no drip-feeder holds a slot. */
+    sessionTimeoutSeconds: seconds().min(1).max(3600).default(120),
+    /** Connections one remote address may hold at once (all clients together: 100). */
+    maxConnectionsPerClient: z.number().int().min(1).max(100).default(5),
+    /** Rejected messages one remote address may send in a minute before it is refused (421). */
+    maxRejectedPerMinute: z.number().int().min(1).max(10_000).default(10),
+    /** spool/rejected/ keeps rejected mail this many days, and at most rejectedMaxBytes of it. */
+    rejectedRetentionDays: z.number().int().min(1).max(3650).default(7),
+    rejectedMaxBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(100 * 1024 * 1024),
   }),
   outbound: z
     .strictObject({

@@ -137,7 +137,20 @@ export type RejectReason =
   /** A return with a valid token but no X-Scout-Reply: a version 1 email_return, or a forgery. */
   | "reply-missing-signature"
   /** A return whose reply signature the key did not make, or that signs other facts. */
-  | "reply-bad-signature";
+  | "reply-bad-signature"
+  | ListenerRefusal;
+
+/**
+ * Mail the local SMTP listener refused before it was spooled (never seen by correlation):
+ * a recipient it does not take (550), too large (552), and 421 for a client over its
+ * connection limit, past the session time limit, or sending too much rejected mail.
+ */
+export type ListenerRefusal =
+  | "listener-wrong-recipient"
+  | "listener-too-large"
+  | "listener-too-many-connections"
+  | "listener-session-timeout"
+  | "listener-rate-limited";
 
 /** A rejection's detail is kept to this many characters (a forged mail may carry anything). */
 export const MAX_REJECTION_DETAIL = 500;

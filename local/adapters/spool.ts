@@ -106,16 +106,17 @@ export class Spool {
   /**
    * Stores one message durably and returns its id. A stream source is read to its end; over
    * `maxBytes` the write is abandoned (SpoolSizeError), the partial copy deleted and the rest of
-   * the stream drained, not destroyed, so an SMTP session can still answer.
+   * the stream drained, not destroyed, so an SMTP session can still answer. A `meta` function
+   * is called once the message is whole, so it can say when that was.
    */
   async write(
     source: Buffer | Readable,
-    meta: SpoolMeta,
+    meta: SpoolMeta | (() => SpoolMeta),
     options: { maxBytes?: number } = {},
   ): Promise<string> {
     const maxBytes = options.maxBytes ?? this.#maxBytes;
-    const id = `${String(Math.max(0, Math.trunc(meta.receivedAtMs))).padStart(15, "0")}-${randomBytes(8).toString("hex")}`;
-    const work = this.#path("tmp", id);
+    const suffix = randomBytes(8).toString("hex");
+    const work = this.#path("tmp", `part-${suffix}`);
     await mkdir(work, { mode: 0o700 });
     try {
       const size = await writeSynced(join(work, MESSAGE), (handle) =>
@@ -123,7 +124,9 @@ export class Spool {
           ? writeBuffer(handle, source, maxBytes)
           : copyBounded(source, handle, maxBytes),
       );
-      const stored: StoredMeta = { ...meta, id, size };
+      const complete = typeof meta === "function" ? meta() : meta;
+      const id = `${String(Math.max(0, Math.trunc(complete.receivedAtMs))).padStart(15, "0")}-${suffix}`;
+      const stored: StoredMeta = { ...complete, id, size };
       await writeSynced(join(work, META), (handle) => writeBuffer(handle, metaBytes(stored), Infinity));
       await syncDir(work);
       await rename(work, this.#path("incoming", id));
@@ -186,6 +189,38 @@ export class Spool {
     await syncDir(this.#path("incoming"));
   }
 
+  /**
+   * Retention of rejected/: removes what was received before `cutoffMs`, then the oldest until
+   * the rest holds at most `maxBytes`. Rejected mail is kept for a look, not for ever: a client
+   * sending junk would otherwise fill the disk.
+   */
+  async pruneRejected(cutoffMs: number, maxBytes: number): Promise<{ removed: number; bytes: number }> {
+    const entries: { id: string; bytes: number }[] = [];
+    for (const id of await this.rejected()) {
+      const [message = 0, meta = 0] = await Promise.all(
+        [MESSAGE, META].map((name) =>
+          stat(this.#path("rejected", id, name)).then(
+            (info) => info.size,
+            () => 0,
+          ),
+        ),
+      );
+      entries.push({ id, bytes: message + meta });
+    }
+    let total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+    let removed = 0;
+    let freed = 0;
+    // Oldest first (ids start with the receive time): the too old go, then the oldest over the cap.
+    for (const { id, bytes } of entries) {
+      if (receivedAtOf(id) >= cutoffMs && total <= maxBytes) break;
+      await rm(this.#path("rejected", id), { recursive: true, force: true });
+      total -= bytes;
+      freed += bytes;
+      removed += 1;
+    }
+    return { removed, bytes: freed };
+  }
+
   #path(...parts: string[]): string {
     return join(this.dir, ...parts);
   }
@@ -205,6 +240,11 @@ function checkId(id: string): string {
   // Ids become path components: nothing else may reach join().
   if (!ID.test(id)) throw new RangeError(`not a spool id: ${JSON.stringify(id)}`);
   return id;
+}
+
+/** The receive time an id starts with. */
+function receivedAtOf(id: string): number {
+  return Number(id.slice(0, 15));
 }
 
 async function listIds(dir: string): Promise<string[]> {

@@ -53,7 +53,7 @@ export async function renderMetrics(
 
   const rejected = new Counter({
     name: "email_scout_returns_rejected_total",
-    help: "Inbound messages that did not become a measurement (forged, unknown probe, malformed), by reason.",
+    help: "Inbound messages that did not become a measurement (forged, unknown probe, malformed) and the listener's refusals (listener-*), by reason.",
     labelNames: ["reason"],
     registers,
   });

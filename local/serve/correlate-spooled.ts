@@ -4,11 +4,16 @@ import {
   correlateInbound,
   type InboundMail,
 } from "../../core/roundtrip/correlate.ts";
-import type { Spool } from "../adapters/spool.ts";
+import type { Spool, SpoolEntry } from "../adapters/spool.ts";
 
-/** Reads one spooled message as the core takes inbound mail: the spool's envelope becomes the core's. */
+/** Reads one spooled message as the core takes inbound mail. */
 export async function readSpooledMail(spool: Spool, id: string): Promise<InboundMail> {
-  const entry = await spool.read(id);
+  return inboundMailOf(await spool.read(id));
+}
+
+/** A spooled message as the core takes inbound mail: the spool's envelope becomes the core's. */
+export function inboundMailOf(entry: SpoolEntry): InboundMail {
+  const { id } = entry;
   return {
     raw: entry.raw,
     receivedAtMs: entry.meta.receivedAtMs,

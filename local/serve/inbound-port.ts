@@ -1,8 +1,11 @@
 import { readFileSync } from "node:fs";
+import { describeError } from "../../core/basics/describe-error.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
 import type { Clock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
+import type { ProbeStore } from "../../core/ports/probe-store.ts";
 import { startInboundListener } from "../adapters/inbound-listener.ts";
+import { RejectionRate } from "../adapters/listener-guard.ts";
 import type { Spool } from "../adapters/spool.ts";
 
 /**
@@ -14,6 +17,11 @@ export class InboundPort {
   private listener: { port: number; close(): Promise<void> } | undefined;
   private pausedPort: number | undefined;
   private closed = false;
+  /**
+   * Rejected mail per client, by the listener (550, 552) and by the intake (spooled, then
+   * rejected: note it here); kept across pause and resume.
+   */
+  readonly rejections: RejectionRate;
 
   constructor(
     private readonly inbound: ScoutConfig["inbound"],
@@ -22,7 +30,11 @@ export class InboundPort {
     private readonly log: Logger,
     /** The monitor's clock: a return's arrival ends its round trip, so it is read on the clock that started it. */
     private readonly clock: Clock,
-  ) {}
+    /** Where the listener's refusals are counted by reason, beside the intake's rejections. */
+    private readonly counts: Pick<ProbeStore, "countRejection">,
+  ) {
+    this.rejections = new RejectionRate(inbound.maxRejectedPerMinute, clock);
+  }
 
   /** Listens on the configured port (0: any free one); resolves with the port bound. */
   open(): Promise<number> {
@@ -72,6 +84,16 @@ export class InboundPort {
       onSpooled: this.onSpooled,
       log: this.log,
       clock: this.clock,
+      sessionTimeoutMs: inbound.sessionTimeoutSeconds * 1000,
+      maxConnectionsPerClient: inbound.maxConnectionsPerClient,
+      rejections: this.rejections,
+      onRefusal: (reason, remoteAddress, detail) => {
+        this.counts
+          .countRejection(reason, `${remoteAddress}: ${detail}`, this.clock.now())
+          .catch((error: unknown) =>
+            this.log.error("cannot count a refusal", { reason, error: describeError(error) }),
+          );
+      },
     });
     this.listener = listener;
     this.log.info("inbound listener ready", {

@@ -53,7 +53,7 @@ export class LocalMonitor {
   private constructor(
     readonly config: ScoutConfig,
     readonly store: SqliteStore,
-    spool: Spool,
+    private readonly spool: Spool,
     private readonly sender: SmtpSender,
     key: Buffer,
     private readonly checks: PlannedCheck[],
@@ -82,11 +82,12 @@ export class LocalMonitor {
       sender,
       probeFrom: probeFromAddress(config),
     };
-    this.inbound = new InboundPort(config.inbound, spool, () => void this.drainSpool(), log, clock);
+    this.inbound = new InboundPort(config.inbound, spool, () => void this.drainSpool(), log, clock, store);
     this.drainer = new SpoolDrainer({
       spool,
       ports: this.cyclePorts,
       onOutcome: (outcome) => this.events.emit("outcome", outcome),
+      onRejected: (remoteAddress) => this.inbound.rejections.note(remoteAddress),
     });
   }
 
@@ -199,11 +200,14 @@ export class LocalMonitor {
     });
     this.log.info("cycle done", { ...counts, errors: errors.length, ms: this.clock.now() - started });
     await this.drainSpool();
-    this.pruneIfDue();
+    await this.pruneIfDue();
   }
 
-  /** Keeps the database from growing without bound: at most once an hour, drop what is past retention. */
-  private pruneIfDue(): void {
+  /**
+   * Keeps the database and spool/rejected/ from growing without bound: at most once an hour,
+   * drop what is past retention.
+   */
+  private async pruneIfDue(): Promise<void> {
     const now = this.clock.now();
     if (now - this.lastPruneMs < PRUNE_EVERY_MS) return;
     this.lastPruneMs = now;
@@ -217,6 +221,17 @@ export class LocalMonitor {
         this.log.info("pruned old results", { ...removed, retentionDays: this.config.retentionDays });
     } catch (error) {
       this.log.error("cannot prune old results", { error: String(error) });
+    }
+    const { rejectedRetentionDays, rejectedMaxBytes } = this.config.inbound;
+    try {
+      const pruned = await this.spool.pruneRejected(
+        now - rejectedRetentionDays * 86_400_000,
+        rejectedMaxBytes,
+      );
+      if (pruned.removed > 0)
+        this.log.info("pruned rejected mail", { ...pruned, rejectedRetentionDays, rejectedMaxBytes });
+    } catch (error) {
+      this.log.error("cannot prune rejected mail", { error: String(error) });
     }
   }
 

@@ -4,7 +4,7 @@ import { takeReturn } from "../../core/intake/take-return.ts";
 import type { JobPorts } from "../../core/ports/job-ports.ts";
 import type { CorrelationOutcome } from "../../core/roundtrip/correlate.ts";
 import type { Spool } from "../adapters/spool.ts";
-import { readSpooledMail } from "./correlate-spooled.ts";
+import { inboundMailOf } from "./correlate-spooled.ts";
 
 /** Spooled messages correlated side by side (the bench uses the same figure). */
 export const SPOOL_CONCURRENCY = 8;
@@ -15,6 +15,8 @@ export interface SpoolDrainerDeps {
   readonly ports: JobPorts;
   /** Told of every outcome once its message is dealt with (removed or moved to rejected/). */
   readonly onOutcome: (outcome: CorrelationOutcome) => void;
+  /** Told the sending address of every message rejected (the listener limits their rate). */
+  readonly onRejected?: (remoteAddress: string) => void;
 }
 
 /**
@@ -54,12 +56,15 @@ export class SpoolDrainer {
   private async process(id: string): Promise<void> {
     const { spool, ports } = this.deps;
     try {
-      const mail = await readSpooledMail(spool, id);
-      const { outcome } = await takeReturn({ kind: "mail", mail }, ports);
+      const entry = await spool.read(id);
+      const { outcome } = await takeReturn({ kind: "mail", mail: inboundMailOf(entry) }, ports);
       // A publish that failed left the outcome unannounced in the store, where the next cycle
       // finds it again: the spooled message is done with either way.
-      if (outcome.kind === "rejected") await spool.reject(id, outcome.reason);
-      else await spool.remove(id);
+      if (outcome.kind === "rejected") {
+        await spool.reject(id, outcome.reason);
+        const { remoteAddress } = entry.meta;
+        if (remoteAddress !== undefined) this.deps.onRejected?.(remoteAddress);
+      } else await spool.remove(id);
       this.announce(outcome);
     } catch (error) {
       // A store failure: keep the spooled file; the next pass retries it. Nothing is lost.

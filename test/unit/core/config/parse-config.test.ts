@@ -40,6 +40,13 @@ describe("parseConfigText", () => {
     const config = parseConfigText(stringify(MINIMAL), "minimal.yaml");
     expect(config.schedule).toEqual({ intervalSeconds: 60, checkConcurrency: 16 });
     expect(config.inbound.listen).toEqual({ host: "127.0.0.1", port: 2525 });
+    expect(config.inbound).toMatchObject({
+      sessionTimeoutSeconds: 120,
+      maxConnectionsPerClient: 5,
+      maxRejectedPerMinute: 10,
+      rejectedRetentionDays: 7,
+      rejectedMaxBytes: 100 * 1024 * 1024,
+    });
     expect(config.roundTrip).toEqual({
       deadlineSeconds: 300,
       warningSeconds: 30,
@@ -211,6 +218,36 @@ describe("parseConfigText", () => {
       "port out of range",
       variant((c) => (c.inbound.listen = { port: 70000 })),
       "inbound.listen.port: Too big: expected number to be <=65535",
+    ],
+    [
+      "listener session limit of no time",
+      variant((c) => (c.inbound.sessionTimeoutSeconds = 0)),
+      "inbound.sessionTimeoutSeconds: Too small: expected number to be >0",
+    ],
+    [
+      "listener session limit over an hour",
+      variant((c) => (c.inbound.sessionTimeoutSeconds = 7200)),
+      "inbound.sessionTimeoutSeconds: Too big: expected number to be <=3600",
+    ],
+    [
+      "no connection per client",
+      variant((c) => (c.inbound.maxConnectionsPerClient = 0)),
+      "inbound.maxConnectionsPerClient: Too small: expected number to be >=1",
+    ],
+    [
+      "a fraction of a rejected message",
+      variant((c) => (c.inbound.maxRejectedPerMinute = 1.5)),
+      "inbound.maxRejectedPerMinute: Invalid input: expected int, received number",
+    ],
+    [
+      "rejected mail kept no day",
+      variant((c) => (c.inbound.rejectedRetentionDays = 0)),
+      "inbound.rejectedRetentionDays: Too small: expected number to be >=1",
+    ],
+    [
+      "rejected mail capped below one message",
+      variant((c) => (c.inbound.rejectedMaxBytes = 1000)),
+      "inbound.rejectedMaxBytes: Too small: expected number to be >=1048576",
     ],
   ])("rejects %s", (_name, data, message) => {
     expect(problemsOf(data)).toContain(message);

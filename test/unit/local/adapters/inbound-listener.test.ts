@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -17,77 +16,11 @@ import {
 } from "../../../../local/adapters/inbound-listener.ts";
 import { Spool } from "../../../../local/adapters/spool.ts";
 import { makeTestPki } from "../../../support/certs.ts";
+import { RawClient } from "../../../support/raw-smtp-client.ts";
 
 const RETURNS = "returns@scout.example.net";
 const DOMAIN = "scout.example.net";
 const PROBE_ID = "AbCdEfGh_-12345678";
-
-/** A minimal SMTP client on a raw socket: one reply (multi-line aware) per call. */
-class RawClient {
-  private buffer = "";
-  private waiting: ((reply: string) => void) | undefined;
-  private readonly replies: string[] = [];
-  private lines: string[] = [];
-
-  private constructor(readonly socket: Socket) {
-    socket.setEncoding("latin1");
-    socket.on("data", (text: string) => {
-      this.buffer += text;
-      let end = this.buffer.indexOf("\r\n");
-      while (end >= 0) {
-        const line = this.buffer.slice(0, end);
-        this.buffer = this.buffer.slice(end + 2);
-        this.lines.push(line);
-        if (/^\d{3} /.test(line) || /^\d{3}$/.test(line)) {
-          this.replies.push(this.lines.join("\n"));
-          this.lines = [];
-        }
-        end = this.buffer.indexOf("\r\n");
-      }
-      this.deliver();
-    });
-    socket.on("error", () => {});
-  }
-
-  static async open(port: number): Promise<{ client: RawClient; greeting: string }> {
-    const socket = connect(port, "127.0.0.1");
-    await once(socket, "connect");
-    const client = new RawClient(socket);
-    return { client, greeting: await client.reply() };
-  }
-
-  reply(): Promise<string> {
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-      this.deliver();
-    });
-  }
-
-  async command(line: string): Promise<string> {
-    this.socket.write(`${line}\r\n`);
-    return this.reply();
-  }
-
-  write(data: string | Buffer): void {
-    this.socket.write(data);
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private deliver(): void {
-    const next = this.replies.shift();
-    if (next === undefined) return;
-    const waiting = this.waiting;
-    if (waiting === undefined) {
-      this.replies.unshift(next);
-      return;
-    }
-    this.waiting = undefined;
-    waiting(next);
-  }
-}
 
 let dir: string;
 let spool: Spool;
@@ -204,7 +137,11 @@ describe("inbound listener", () => {
   it("refuses unknown recipients with 550 5.1.1, and logs them", async () => {
     const logged: Array<[string, LogFields | undefined]> = [];
     const record = (message: string, fields?: LogFields) => logged.push([message, fields]);
-    const { port } = await start({ log: { info: record, warn: record, error: record } });
+    const refusals: string[][] = [];
+    const { port } = await start({
+      log: { info: record, warn: record, error: record },
+      onRefusal: (...refusal) => refusals.push(refusal),
+    });
     const { client } = await session(port);
     expect(await client.command("MAIL FROM:<someone@example.org>")).toMatch(/^250/);
     expect(await client.command("RCPT TO:<postmaster@scout.example.net>")).toBe(
@@ -214,9 +151,20 @@ describe("inbound listener", () => {
     expect(await client.command("DATA")).toMatch(/^503/);
     client.close();
     expect(await leftovers()).toEqual([]);
-    expect(logged[0]).toEqual([
-      "recipient refused",
-      { recipient: "postmaster@scout.example.net", remoteAddress: "127.0.0.1" },
+    // Two refusals, one log line: a client's refusals are logged once a minute.
+    expect(logged).toEqual([
+      [
+        "inbound mail refused",
+        {
+          reason: "listener-wrong-recipient",
+          detail: "<postmaster@scout.example.net>",
+          remoteAddress: "127.0.0.1",
+        },
+      ],
+    ]);
+    expect(refusals).toEqual([
+      ["listener-wrong-recipient", "127.0.0.1", "<postmaster@scout.example.net>"],
+      ["listener-wrong-recipient", "127.0.0.1", `<bounces+tooshort@${DOMAIN}>`],
     ]);
   });
 

@@ -144,4 +144,41 @@ describe("Spool", () => {
     expect(await spool.pending()).toEqual([]);
     expect(await readFile(join(fresh, "message.eml"), "utf8")).toBe("partial");
   });
+
+  describe("pruneRejected", () => {
+    /** Rejected entries received at each time, `size` bytes of message each. */
+    async function rejectedAt(spool: Spool, times: number[], size = 100): Promise<string[]> {
+      const ids: string[] = [];
+      for (const atMs of times) {
+        const id = await spool.write(Buffer.alloc(size, "x"), meta(atMs));
+        await spool.reject(id, "no-token");
+        ids.push(id);
+      }
+      return ids;
+    }
+
+    it("removes rejected mail received before the cutoff, and nothing pending", async () => {
+      const spool = await Spool.open(dir);
+      const [, , young] = await rejectedAt(spool, [1_000, 2_000, 9_000]);
+      const pending = await spool.write(message(1), meta(500));
+      const result = await spool.pruneRejected(5_000, Number.MAX_SAFE_INTEGER);
+      expect(result.removed).toBe(2);
+      expect(await spool.rejected()).toEqual([young]);
+      expect(await spool.pending()).toEqual([pending]);
+    });
+
+    it("removes the oldest until the rest holds at most maxBytes", async () => {
+      const spool = await Spool.open(dir);
+      const ids = await rejectedAt(spool, [1_000, 2_000, 3_000, 4_000], 10_000);
+      const entryBytes = async (id: string) =>
+        (await stat(join(dir, "rejected", id, "message.eml"))).size +
+        (await stat(join(dir, "rejected", id, "meta.json"))).size;
+      const sizes = await Promise.all(ids.map(entryBytes));
+      const lastTwo = (sizes[2] ?? 0) + (sizes[3] ?? 0);
+      // Room for two and a half entries: the two oldest go.
+      const result = await spool.pruneRejected(0, lastTwo + 5_000);
+      expect(await spool.rejected()).toEqual(ids.slice(2));
+      expect(result).toEqual({ removed: 2, bytes: (sizes[0] ?? 0) + (sizes[1] ?? 0) });
+    });
+  });
 });
