@@ -18,13 +18,20 @@ import { newWebhookSecret, untilEmitted } from "../../../support/webhook-receive
 const DOWN: AttemptOutcome = { kind: "retry", durationMs: 1, error: "ECONNREFUSED: connect ECONNREFUSED" };
 const UP: AttemptOutcome = { kind: "delivered", status: 204, durationMs: 1 };
 
-/** A poster that records which events it was asked to send, in order, and answers as `up` says. */
+/**
+ * A poster that records which events it was asked to send, in order, and answers as `up` says;
+ * an endpoint in `hanging` never answers (an attempt in flight).
+ */
 class ScriptedPoster implements WebhookPoster {
   up = false;
+  readonly hanging = new Set<string>();
   readonly sent: string[] = [];
-  attempt(_target: unknown, event: { id: string }): Promise<AttemptOutcome> {
+  readonly sentTo: string[] = [];
+  attempt(target: { id: string }, event: { id: string }): Promise<AttemptOutcome> {
     this.sent.push(event.id);
-    return Promise.resolve(this.up ? UP : DOWN);
+    this.sentTo.push(target.id);
+    if (this.hanging.has(target.id)) return new Promise(() => {});
+    return Promise.resolve(this.up || target.id !== "ops" ? UP : DOWN);
   }
 }
 
@@ -45,12 +52,15 @@ function events(n: number): ScoutEvent[] {
   }));
 }
 
-async function rig(policy: RetryPolicy) {
+async function rig(policy: RetryPolicy, endpointIds: readonly string[] = ["ops"]) {
   const store = await SqliteStore.open(join(mkdtempSync(join(tmpdir(), "webhook-circuit-")), "scout.db"));
   const clock = { nowMs: 1_800_000_000_000, now: () => clock.nowMs };
-  const endpoints = [
-    { id: "ops", url: "http://127.0.0.1:9/hook", secret: new Secret(newWebhookSecret()), timeoutMs: 1_000 },
-  ];
+  const endpoints = endpointIds.map((id) => ({
+    id,
+    url: "http://127.0.0.1:9/hook",
+    secret: new Secret(newWebhookSecret()),
+    timeoutMs: 1_000,
+  }));
   const outbox = new SqliteOutbox(store.db, endpoints, clock);
   const poster = new ScriptedPoster();
   const dispatcher = new WebhookDispatcher({
@@ -63,7 +73,8 @@ async function rig(policy: RetryPolicy) {
     log: { info: () => {}, warn: () => {}, error: () => {} },
   });
   cleanups.push(async () => {
-    await dispatcher.stop();
+    poster.hanging.clear();
+    await Promise.race([dispatcher.stop(), new Promise((resolve) => setImmediate(resolve))]);
     store.close();
   });
   /** Resolves once `count` attempts have been made and recorded. */
@@ -151,5 +162,40 @@ describe("WebhookDispatcher: per-endpoint backoff", () => {
     expect(r.poster.sent.length).toBeLessThan(8 + 10);
     expect(r.clock.nowMs - startMs).toBeGreaterThanOrEqual(60_000);
     expect(r.outbox.list(["failed"])[0]?.lastError).toContain("not delivered within 60 s");
+  });
+
+  it("a held or probing endpoint does not keep another endpoint's events waiting", async () => {
+    const r = await rig(retryPolicyFor(86_400), ["ops", "audit"]);
+    r.dispatcher.start();
+    await r.outbox.publish(events(50));
+    // "ops" fails and is held; "audit" gets every event without the clock moving.
+    await untilEmitted(
+      r.dispatcher.events,
+      "attempt",
+      () => r.outbox.counts().delivered === 50,
+      10_000,
+      "audit's 50",
+    );
+    await r.settle();
+    // Only the first look's share: once it failed, ops was held.
+    const opsBurst = r.poster.sentTo.filter((id) => id === "ops").length;
+    expect(opsBurst).toBeLessThanOrEqual(8);
+
+    // ops's probe hangs in flight: its other 49 are left out of the look, audit's new events are not.
+    r.poster.hanging.add("ops");
+    r.clock.nowMs = r.outbox.nextDueAfter(r.clock.nowMs) ?? 0;
+    r.dispatcher.wake();
+    await r.settle();
+    expect(r.dispatcher.busy).toBe(1);
+    const more = events(60).slice(50);
+    await r.outbox.publish(more);
+    await untilEmitted(
+      r.dispatcher.events,
+      "attempt",
+      () => r.outbox.counts().delivered === 60,
+      10_000,
+      "audit's 10 more",
+    );
+    expect(r.poster.sentTo.filter((id) => id === "ops")).toHaveLength(opsBurst + 1);
   });
 });
