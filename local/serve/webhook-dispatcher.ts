@@ -136,10 +136,11 @@ export class WebhookDispatcher {
       // Rows in flight are still pending and due, so ask for enough to see `free` others.
       for (const [key, untilMs] of this.heldUntil) if (untilMs <= nowMs) this.heldUntil.delete(key);
       const probing = [...this.circuits].flatMap(([id, circuit]) => (circuit.probe ? [id] : []));
+      const reheld = new Set<string>();
       const rows = this.outbox
         .due(nowMs, this.inFlight.size + this.heldUntil.size + free, probing)
         .filter((row) => !this.inFlight.has(rowKey(row)) && !this.heldUntil.has(rowKey(row)))
-        .filter((row) => this.mayLaunch(row, nowMs))
+        .filter((row) => this.mayLaunch(row, nowMs, reheld))
         .slice(0, free);
       for (const row of rows) this.launch(row);
       if (rows.length < free) this.armTimer(nowMs);
@@ -155,14 +156,17 @@ export class WebhookDispatcher {
 
   /**
    * Whether a due row may go out now: always, unless its endpoint is failing. Then only one
-   * probe, once the endpoint's backoff is over; rows queued while it is held join the hold.
+   * probe, once the endpoint's backoff is over; rows queued (or redriven) while it is held
+   * join the hold.
    */
-  private mayLaunch(row: OutboxRow, nowMs: number): boolean {
+  private mayLaunch(row: OutboxRow, nowMs: number, reheld: Set<string>): boolean {
     const circuit = this.circuits.get(row.endpointId);
     if (!circuit) return true;
     if (circuit.probe) return false;
     if (nowMs < circuit.heldUntilMs) {
-      this.outbox.holdEndpoint(row.endpointId, circuit.heldUntilMs);
+      // One update per look moves all of the endpoint's new rows.
+      if (!reheld.has(row.endpointId)) this.outbox.holdEndpoint(row.endpointId, circuit.heldUntilMs);
+      reheld.add(row.endpointId);
       return false;
     }
     circuit.probe = rowKey(row);

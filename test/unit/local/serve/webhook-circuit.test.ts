@@ -181,6 +181,19 @@ describe("WebhookDispatcher: per-endpoint backoff", () => {
     const opsBurst = r.poster.sentTo.filter((id) => id === "ops").length;
     expect(opsBurst).toBeLessThanOrEqual(8);
 
+    // Events queued while ops is held join its hold: audit gets them, ops gets no attempt.
+    await r.outbox.publish(events(55).slice(50));
+    await untilEmitted(
+      r.dispatcher.events,
+      "attempt",
+      () => r.outbox.counts().delivered === 55,
+      10_000,
+      "audit's 5 more",
+    );
+    await r.settle();
+    expect(r.outbox.due(r.clock.nowMs, 100)).toEqual([]);
+    expect(r.poster.sentTo.filter((id) => id === "ops")).toHaveLength(opsBurst);
+
     // ops's probe hangs in flight: its other 49 are left out of the look, audit's new events are not.
     r.poster.hanging.add("ops");
     r.clock.nowMs = r.outbox.nextDueAfter(r.clock.nowMs) ?? 0;
