@@ -50,11 +50,11 @@ export async function webhookCommand(args: string[], io: CommandIo): Promise<num
   }
   const [verb, ...extra] = positionals;
   try {
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${redactUrl(extra[0] ?? "")}"`);
     if (verb === "test") return await testEndpoint(values, io);
     if (verb === "list") return await listOutbox(values, io);
     if (verb === "redrive") return await redrive(values, io);
-    throw new UsageError(verb ? `unknown subcommand "${verb}"` : "expected test, list or redrive");
+    throw new UsageError(verb ? `unknown subcommand "${redactUrl(verb)}"` : "expected test, list or redrive");
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`email-scout webhook: ${error.message}\n\n${WEBHOOK_HELP}`);
