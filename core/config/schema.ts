@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseEndpointUrl } from "../checks/endpoint.ts";
+import { refusedUrlHost } from "../webhook/target-address.ts";
 import { awsSchema } from "./aws-schema.ts";
 import { probeFromAddress, SECRETS_MANAGER_ARN, WEBHOOK_EVENT_TYPES } from "./config-rules.ts";
 import { address, days, domain, path, port, seconds } from "./fields.ts";
@@ -90,6 +91,11 @@ export const webhookEndpointSchema = z.strictObject({
   /** Only these event types; all when absent. */
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional(),
   timeoutSeconds: z.number().positive().max(60).default(10),
+  /**
+   * Lets this endpoint's URL be, or resolve to, a link-local (169.254.0.0/16, fe80::/10), cloud
+   * metadata or unspecified address; refused otherwise. Loopback and RFC 1918 need no flag.
+   */
+  allowLinkLocalAddresses: z.boolean().default(false),
 });
 
 const webhooksSchema = z
@@ -238,6 +244,14 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
       });
     }
     endpointIds.add(endpoint.id);
+    const refused = endpoint.allowLinkLocalAddresses ? undefined : refusedUrlHost(new URL(endpoint.url));
+    if (refused) {
+      context.addIssue({
+        code: "custom",
+        path: ["webhooks", "endpoints", index, "url"],
+        message: `points at ${refused.address}, ${refused.kind}: webhooks are not sent to link-local, metadata or unspecified addresses; use the receiver's own address, or set allowLinkLocalAddresses: true on this endpoint if it really listens there`,
+      });
+    }
   });
   if (!isLoopbackHost(config.dashboard.host) && config.dashboard.enabled && !config.dashboard.tokenFile) {
     context.addIssue({

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { LookupFunction } from "node:net";
 
 /**
  * Kept-alive connections per receiver. node:http rather than fetch: on a 2-core machine a POST
@@ -32,7 +33,12 @@ export function postBounded(
   url: URL,
   headers: Record<string, string>,
   body: string,
-  options: { readonly timeoutMs: number; readonly maxAnswerBytes: number },
+  options: {
+    readonly timeoutMs: number;
+    readonly maxAnswerBytes: number;
+    /** How the host name is resolved when a connection is made (a guard against refused addresses). */
+    readonly lookup?: LookupFunction;
+  },
 ): Promise<PostAnswer> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -49,6 +55,7 @@ export function postBounded(
         method: "POST",
         agent: url.protocol === "https:" ? httpsAgent : httpAgent,
         headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+        ...(options.lookup ? { lookup: options.lookup } : {}),
       },
       (response) => {
         const chunks: Buffer[] = [];

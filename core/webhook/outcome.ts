@@ -24,4 +24,6 @@ export interface DeliveryTarget {
   readonly url: string;
   readonly secret: Secret | string;
   readonly timeoutMs: number;
+  /** Link-local, metadata and unspecified addresses are refused unless this is true. */
+  readonly allowLinkLocalAddresses?: boolean;
 }

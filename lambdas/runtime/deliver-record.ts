@@ -3,6 +3,7 @@ import { describeError } from "../../core/basics/describe-error.ts";
 import type { Secret } from "../../core/basics/secret.ts";
 import type { LogFields } from "../../core/ports/logger.ts";
 import type { AttemptOutcome } from "../../core/webhook/outcome.ts";
+import { redactUrl } from "../../core/webhook/redact-url.ts";
 import { decideRetry } from "../../core/webhook/retry-policy.ts";
 import { DELIVERY_ATTRIBUTES } from "../aws/sqs-event-sink.ts";
 import type { DeadLetter } from "./dead-letters.ts";
@@ -85,7 +86,13 @@ export async function deliverRecord(
     return { kind: "retry-later", error: lastError };
   }
   const outcome = await rt.poster.attempt(
-    { id: endpoint.id, url: endpoint.url, secret, timeoutMs: Math.round(endpoint.timeoutSeconds * 1000) },
+    {
+      id: endpoint.id,
+      url: endpoint.url,
+      secret,
+      timeoutMs: Math.round(endpoint.timeoutSeconds * 1000),
+      allowLinkLocalAddresses: endpoint.allowLinkLocalAddresses,
+    },
     message.event,
     rt.clock.now(),
   );
@@ -104,7 +111,7 @@ export async function deliverRecord(
       });
     case "gone":
       rt.log.error(
-        `webhook endpoint "${endpoint.id}" answered 410 Gone: the receiver wants no more events at ${endpoint.url}; ` +
+        `webhook endpoint "${endpoint.id}" answered 410 Gone: the receiver wants no more events at ${redactUrl(endpoint.url)}; ` +
           "fix or remove it in webhooks.endpoints and deploy. Its events are kept in the dead-letter queue.",
         attempted,
       );

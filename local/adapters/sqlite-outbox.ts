@@ -69,6 +69,10 @@ const REDRIVABLE: readonly OutboxState[] = ["failed", "rejected", "gone"];
 export class SqliteOutbox implements EventSink {
   private readonly insert;
   private readonly selectDue;
+  private readonly selectDueExcept;
+  private readonly holdRows;
+  private readonly releaseRows;
+  private readonly expireRows;
   private readonly selectNextDue;
   private readonly finish;
   private readonly reschedule;
@@ -95,6 +99,23 @@ export class SqliteOutbox implements EventSink {
       // SQLite sort every due row to find the first few, which a backlog makes slow.
       `SELECT ${COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?
        ORDER BY next_attempt_ms LIMIT ?`,
+    );
+    this.selectDueExcept = db.prepare<[number, string, number], RawRow>(
+      `SELECT ${COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?
+         AND endpoint_id NOT IN (SELECT value FROM json_each(?))
+       ORDER BY next_attempt_ms LIMIT ?`,
+    );
+    this.holdRows = db.prepare<{ endpointId: string; untilMs: number }>(
+      `UPDATE outbox SET next_attempt_ms = @untilMs
+       WHERE endpoint_id = @endpointId AND state = 'pending' AND next_attempt_ms <> @untilMs`,
+    );
+    this.releaseRows = db.prepare<{ endpointId: string; nowMs: number }>(
+      `UPDATE outbox SET next_attempt_ms = @nowMs
+       WHERE endpoint_id = @endpointId AND state = 'pending' AND next_attempt_ms > @nowMs`,
+    );
+    this.expireRows = db.prepare<{ endpointId: string; cutoffMs: number; error: string; nowMs: number }>(
+      `UPDATE outbox SET state = 'failed', last_error = @error, updated_at_ms = @nowMs
+       WHERE endpoint_id = @endpointId AND state = 'pending' AND created_at_ms <= @cutoffMs`,
     );
     this.selectNextDue = db.prepare<[number], { next: number | null }>(
       `SELECT MIN(next_attempt_ms) AS next FROM outbox WHERE state = 'pending' AND next_attempt_ms > ?`,
@@ -152,9 +173,37 @@ export class SqliteOutbox implements EventSink {
     return () => this.listeners.delete(listener);
   }
 
-  /** Pending rows whose next attempt is due, oldest first. */
-  due(nowMs: number, limit: number): OutboxRow[] {
-    return this.selectDue.all(nowMs, limit).map(toRow);
+  /**
+   * Pending rows whose next attempt is due, oldest first (rows due at the same time in the order
+   * they were queued), leaving out the endpoints in `except`.
+   */
+  due(nowMs: number, limit: number, except: readonly string[] = []): OutboxRow[] {
+    const raw =
+      except.length === 0
+        ? this.selectDue.all(nowMs, limit)
+        : this.selectDueExcept.all(nowMs, JSON.stringify(except), limit);
+    return raw.map(toRow);
+  }
+
+  /**
+   * Every pending row of the endpoint waits until `untilMs`, all due at that one time, so they
+   * keep their queued order and the oldest comes first. Returns how many rows moved.
+   */
+  holdEndpoint(endpointId: string, untilMs: number): number {
+    return this.holdRows.run({ endpointId, untilMs }).changes;
+  }
+
+  /** Every pending row of the endpoint is due now, in queued order. Returns how many moved. */
+  releaseEndpoint(endpointId: string, nowMs: number): number {
+    return this.releaseRows.run({ endpointId, nowMs }).changes;
+  }
+
+  /**
+   * Pending rows of the endpoint queued at or before `cutoffMs` (past the age limit) become
+   * failed with `error`, without an attempt of their own. Returns how many.
+   */
+  expireEndpoint(endpointId: string, cutoffMs: number, error: string, nowMs: number): number {
+    return this.expireRows.run({ endpointId, cutoffMs, error, nowMs }).changes;
   }
 
   /** The earliest next attempt after `nowMs`, if any row waits for one. */

@@ -5,6 +5,7 @@ import { loadConfigFile } from "../../core/config/load-config.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
 import { webhookTestEvent } from "../../core/events/webhook-test.ts";
 import { HTTP_WEBHOOK_POSTER } from "../../core/webhook/attempt.ts";
+import { redactUrl } from "../../core/webhook/redact-url.ts";
 import { decideRetry, retryPolicyFor } from "../../core/webhook/retry-policy.ts";
 import { OUTBOX_STATES, type OutboxRow, type OutboxState, SqliteOutbox } from "../adapters/sqlite-outbox.ts";
 import { readWebhookSecretFile, WebhookEndpointError } from "../serve/webhook-endpoints.ts";
@@ -19,6 +20,8 @@ export const WEBHOOK_HELP = `Usage: email-scout webhook <test|list|redrive> [opt
       and prints every attempt and its answer. Exit 0 once delivered, 1 if not delivered by
       the deadline (default 30 s) or refused for good (4xx, 410, a redirect).
       --timeout S    per attempt (default 10)
+      --allow-link-local   also send to link-local, metadata and unspecified addresses
+      A password in the URL (https://user:pass@host/) is used, never printed.
   webhook list --config FILE [--state STATE[,STATE]] [--json] [--limit N]
       The local outbox: events per endpoint and their delivery state (pending, delivered,
       failed, rejected, gone); the newest first, all states unless --state is given.
@@ -47,11 +50,11 @@ export async function webhookCommand(args: string[], io: CommandIo): Promise<num
   }
   const [verb, ...extra] = positionals;
   try {
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${redactUrl(extra[0] ?? "")}"`);
     if (verb === "test") return await testEndpoint(values, io);
     if (verb === "list") return await listOutbox(values, io);
     if (verb === "redrive") return await redrive(values, io);
-    throw new UsageError(verb ? `unknown subcommand "${verb}"` : "expected test, list or redrive");
+    throw new UsageError(verb ? `unknown subcommand "${redactUrl(verb)}"` : "expected test, list or redrive");
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`email-scout webhook: ${error.message}\n\n${WEBHOOK_HELP}`);
@@ -75,6 +78,7 @@ function parse(args: string[]) {
       deadline: { type: "string" },
       customer: { type: "string" },
       message: { type: "string" },
+      "allow-link-local": { type: "boolean" },
       config: { type: "string", short: "c" },
       state: { type: "string" },
       json: { type: "boolean" },
@@ -91,7 +95,7 @@ function parse(args: string[]) {
 async function testEndpoint(values: Values, io: CommandIo): Promise<number> {
   if (!values.url) throw new UsageError("--url URL is required");
   if (!/^https?:\/\//i.test(values.url))
-    throw new UsageError(`--url must be an http:// or https:// URL, not "${values.url}"`);
+    throw new UsageError(`--url must be an http:// or https:// URL, not "${redactUrl(values.url)}"`);
   if (!values["secret-file"])
     throw new UsageError("--secret-file FILE is required (the endpoint's whsec_ secret)");
   const timeoutMs = positiveSeconds(values.timeout, "--timeout", 10, 60) * 1000;
@@ -104,11 +108,17 @@ async function testEndpoint(values: Values, io: CommandIo): Promise<number> {
     message: values.message ?? "Test event from email-scout webhook test",
   });
   const policy = retryPolicyFor(deadlineMs / 1000);
-  io.stdout(`sending ${event.type} ${event.id} to ${values.url}`);
+  io.stdout(`sending ${event.type} ${event.id} to ${redactUrl(values.url)}`);
   for (let attempt = 1; ; attempt++) {
     const remainingMs = startedMs + deadlineMs - Date.now();
     if (remainingMs <= 0) break;
-    const target = { id: "test", url: values.url, secret, timeoutMs: Math.min(timeoutMs, remainingMs) };
+    const target = {
+      id: "test",
+      url: values.url,
+      secret,
+      timeoutMs: Math.min(timeoutMs, remainingMs),
+      allowLinkLocalAddresses: values["allow-link-local"] === true,
+    };
     const outcome = await HTTP_WEBHOOK_POSTER.attempt(target, event, Date.now());
     const answer = `${outcome.status === undefined ? "no answer" : `HTTP ${outcome.status}`} in ${outcome.durationMs} ms`;
     const said = outcome.error ? `: ${outcome.error}` : "";
@@ -119,7 +129,7 @@ async function testEndpoint(values: Values, io: CommandIo): Promise<number> {
     if (outcome.kind !== "retry") {
       io.stdout(`attempt ${attempt}: ${answer}${said}`);
       io.stderr(
-        `not delivered: the receiver ${outcome.kind === "gone" ? "is gone (410)" : "refused it"}; not retried`,
+        `not delivered: ${outcome.kind === "gone" ? "the receiver is gone (410)" : outcome.status === undefined ? "the address is refused" : "the receiver refused it"}; not retried`,
       );
       return 1;
     }

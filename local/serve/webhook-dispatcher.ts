@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
 import { type Clock, systemClock } from "../../core/ports/clock.ts";
-import type { Logger } from "../../core/ports/logger.ts";
+import type { LogFields, Logger } from "../../core/ports/logger.ts";
 import type { WebhookPoster } from "../../core/ports/webhook-poster.ts";
 import { HTTP_WEBHOOK_POSTER } from "../../core/webhook/attempt.ts";
 import type { AttemptOutcome, DeliveryTarget } from "../../core/webhook/outcome.ts";
-import { decideRetry, type RetryPolicy } from "../../core/webhook/retry-policy.ts";
+import { backoffDelayMs, decideRetry, type RetryPolicy } from "../../core/webhook/retry-policy.ts";
 import type { OutboxRow, SqliteOutbox } from "../adapters/sqlite-outbox.ts";
 
 export interface WebhookDispatcherOptions {
@@ -27,6 +27,18 @@ export interface WebhookDispatcherOptions {
   readonly idleCheckMs?: number;
 }
 
+/**
+ * An endpoint whose last attempt failed: all its rows wait until `heldUntilMs`, then one probe
+ * (its oldest row) goes out alone. The backoff is the endpoint's (`failures` probes in a row),
+ * not each row's, so a receiver that answers again gets its whole backlog at once.
+ */
+interface EndpointCircuit {
+  readonly failures: number;
+  readonly heldUntilMs: number;
+  /** The row key of the probe in flight, if one is. */
+  probe?: string;
+}
+
 export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_IDLE_CHECK_MS = 5_000;
 
@@ -36,6 +48,10 @@ export const DEFAULT_IDLE_CHECK_MS = 5_000;
  * at most `concurrency` attempts run at once. Rows are only marked after their attempt ends,
  * so rows in flight when the process dies are simply due again on the next start: delivery
  * is at least once, and receivers dedupe by webhook-id.
+ *
+ * Failures are backed off per endpoint, not per row (see EndpointCircuit): after a failure the
+ * endpoint's rows are held; when the backoff ends one probe goes out; a success makes every held
+ * row due at once, in queued order; a failure holds the endpoint for the next backoff step.
  */
 export class WebhookDispatcher {
   /** "attempt" after every attempt with its row (as it was before) and outcome: for status pages and tests. */
@@ -56,8 +72,8 @@ export class WebhookDispatcher {
    * sent again in a tight loop, whatever the retry policy says.
    */
   private readonly heldUntil = new Map<string, number>();
-  /** Endpoints whose last attempt failed: their recovery is logged once, not every success. */
-  private readonly failing = new Set<string>();
+  /** Endpoints whose last attempt failed, by id; absent when the endpoint delivers. */
+  private readonly circuits = new Map<string, EndpointCircuit>();
   /** Attempts that ended and wait to be recorded together (one transaction per batch). */
   private finished: Array<{ row: OutboxRow; outcome: AttemptOutcome; recorded: () => void }> = [];
   private flushQueued = false;
@@ -119,9 +135,12 @@ export class WebhookDispatcher {
     try {
       // Rows in flight are still pending and due, so ask for enough to see `free` others.
       for (const [key, untilMs] of this.heldUntil) if (untilMs <= nowMs) this.heldUntil.delete(key);
+      const probing = [...this.circuits].flatMap(([id, circuit]) => (circuit.probe ? [id] : []));
+      const reheld = new Set<string>();
       const rows = this.outbox
-        .due(nowMs, this.inFlight.size + this.heldUntil.size + free)
+        .due(nowMs, this.inFlight.size + this.heldUntil.size + free, probing)
         .filter((row) => !this.inFlight.has(rowKey(row)) && !this.heldUntil.has(rowKey(row)))
+        .filter((row) => this.mayLaunch(row, nowMs, reheld))
         .slice(0, free);
       for (const row of rows) this.launch(row);
       if (rows.length < free) this.armTimer(nowMs);
@@ -133,6 +152,25 @@ export class WebhookDispatcher {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.wake(), this.idleCheckMs);
     }
+  }
+
+  /**
+   * Whether a due row may go out now: always, unless its endpoint is failing. Then only one
+   * probe, once the endpoint's backoff is over; rows queued (or redriven) while it is held
+   * join the hold.
+   */
+  private mayLaunch(row: OutboxRow, nowMs: number, reheld: Set<string>): boolean {
+    const circuit = this.circuits.get(row.endpointId);
+    if (!circuit) return true;
+    if (circuit.probe) return false;
+    if (nowMs < circuit.heldUntilMs) {
+      // One update per look moves all of the endpoint's new rows.
+      if (!reheld.has(row.endpointId)) this.outbox.holdEndpoint(row.endpointId, circuit.heldUntilMs);
+      reheld.add(row.endpointId);
+      return false;
+    }
+    circuit.probe = rowKey(row);
+    return true;
   }
 
   private armTimer(nowMs: number): void {
@@ -182,7 +220,11 @@ export class WebhookDispatcher {
       // Nothing was marked: the rows stay pending and are sent again (at least once), after a
       // pause, not at once.
       const untilMs = this.clock.now() + this.idleCheckMs;
-      for (const { row } of batch) this.heldUntil.set(rowKey(row), untilMs);
+      for (const { row } of batch) {
+        this.heldUntil.set(rowKey(row), untilMs);
+        const circuit = this.circuits.get(row.endpointId);
+        if (circuit?.probe === rowKey(row)) circuit.probe = undefined;
+      }
       this.log.error("webhook attempts could not be recorded; they will be retried", {
         attempts: batch.length,
         retryInMs: this.idleCheckMs,
@@ -212,7 +254,7 @@ export class WebhookDispatcher {
     switch (outcome.kind) {
       case "delivered":
         this.outbox.markDelivered(row, outcome.status ?? 200, nowMs);
-        if (this.failing.delete(row.endpointId)) this.log.info("webhook endpoint delivering again", fields);
+        this.endpointAnswered(row, nowMs, fields);
         break;
       case "retry": {
         const decision = decideRetry(
@@ -222,25 +264,27 @@ export class WebhookDispatcher {
         );
         const error = outcome.error ?? "failed";
         if (decision.action === "retry") {
-          this.outbox.markRetry(row, decision.atMs, outcome.status, error, nowMs);
-          if (!this.failing.has(row.endpointId)) {
-            this.failing.add(row.endpointId);
-            this.log.warn("webhook endpoint failing; retrying with backoff", fields);
-          }
+          const heldUntilMs = this.endpointFailed(row, outcome, nowMs, fields);
+          this.outbox.markRetry(row, heldUntilMs, outcome.status, error, nowMs);
         } else {
+          // Marked before the endpoint's hold, which would otherwise expire this row unattributed.
           this.outbox.markFailed(row, outcome.status, `${error}; ${decision.reason}`, nowMs);
           this.log.warn("webhook event kept as failed (redrive it with: email-scout webhook redrive)", {
             ...fields,
             reason: decision.reason,
           });
+          this.endpointFailed(row, outcome, nowMs, fields);
         }
         break;
       }
       case "rejected":
         this.outbox.markRejected(row, outcome.status, outcome.error ?? "rejected", nowMs);
         this.log.warn("webhook event rejected by the receiver; not retried", fields);
+        // An answer, even a refusal, shows the receiver is up (a refused address: no attempt).
+        if (outcome.status !== undefined) this.endpointAnswered(row, nowMs, fields);
         break;
       case "gone": {
+        this.circuits.delete(row.endpointId);
         const stopped = this.outbox.markGone(row, outcome.status ?? 410, outcome.error ?? "410 Gone", nowMs);
         this.log.warn(
           "webhook endpoint answered 410 Gone: disabled until the monitor restarts or a redrive; its events are kept as gone",
@@ -249,6 +293,54 @@ export class WebhookDispatcher {
         break;
       }
     }
+  }
+
+  /** The endpoint answers: if it was failing, every row it holds is due now, oldest first. */
+  private endpointAnswered(row: OutboxRow, nowMs: number, fields: LogFields): void {
+    if (!this.circuits.delete(row.endpointId)) return;
+    const released = this.outbox.releaseEndpoint(row.endpointId, nowMs);
+    this.log.info("webhook endpoint delivering again; its held events are sent now", { ...fields, released });
+  }
+
+  /**
+   * A retryable failure. The first one, or a failed probe, holds every row of the endpoint for
+   * the endpoint's next backoff step (or the receiver's Retry-After), and fails the rows past
+   * the age limit: they get no attempt of their own while the endpoint fails, the probe stood
+   * for them. A row that was in flight when the endpoint started failing just joins the hold.
+   * Returns when the endpoint is tried again.
+   */
+  private endpointFailed(row: OutboxRow, outcome: AttemptOutcome, nowMs: number, fields: LogFields): number {
+    const circuit = this.circuits.get(row.endpointId);
+    if (circuit && circuit.probe !== rowKey(row)) return circuit.heldUntilMs;
+    const failures = (circuit?.failures ?? 0) + 1;
+    const delayMs =
+      outcome.retryAfterMs === undefined
+        ? backoffDelayMs(failures, this.policy, this.random)
+        : Math.min(outcome.retryAfterMs, this.policy.maxRetryAfterMs);
+    const heldUntilMs = nowMs + delayMs;
+    this.circuits.set(row.endpointId, { failures, heldUntilMs });
+    const held = this.outbox.holdEndpoint(row.endpointId, heldUntilMs);
+    const maxAgeSeconds = Math.round(this.policy.maxAgeMs / 1000);
+    const expired = this.outbox.expireEndpoint(
+      row.endpointId,
+      nowMs - this.policy.maxAgeMs,
+      `not delivered within ${maxAgeSeconds} s: the endpoint kept failing (${outcome.error ?? "failed"})`,
+      nowMs,
+    );
+    if (expired > 0) {
+      this.log.warn("webhook events kept as failed (redrive them with: email-scout webhook redrive)", {
+        endpoint: row.endpointId,
+        expired,
+      });
+    }
+    if (!circuit) {
+      this.log.warn("webhook endpoint failing; its events are held and retried with backoff", {
+        ...fields,
+        held,
+        retryInMs: delayMs,
+      });
+    }
+    return heldUntilMs;
   }
 }
 

@@ -11,6 +11,7 @@ export interface WebhookEndpoint {
   readonly url: string;
   readonly secret: Secret;
   readonly timeoutMs: number;
+  readonly allowLinkLocalAddresses: boolean;
   readonly events?: readonly EventType[];
   readonly customers?: readonly string[];
 }
@@ -44,6 +45,7 @@ export function resolveWebhookEndpoints(
       url: endpoint.url,
       secret: readWebhookSecretFile(path, where),
       timeoutMs: Math.round(endpoint.timeoutSeconds * 1000),
+      allowLinkLocalAddresses: endpoint.allowLinkLocalAddresses,
       ...(endpoint.events ? { events: endpoint.events } : {}),
       ...(endpoint.customers ? { customers: endpoint.customers } : {}),
     };

@@ -249,6 +249,11 @@ describe("parseConfigText", () => {
       variant((c) => (c.inbound.rejectedMaxBytes = 1000)),
       "inbound.rejectedMaxBytes: Too small: expected number to be >=1048576",
     ],
+    [
+      "webhook to the cloud metadata address",
+      variant((c) => (c.webhooks = { endpoints: [{ id: "ops", url: "http://2852039166/latest/" }] })),
+      "webhooks.endpoints[0].url: points at 169.254.169.254, a cloud metadata address: webhooks are not sent to link-local, metadata or unspecified addresses; use the receiver's own address, or set allowLinkLocalAddresses: true on this endpoint if it really listens there",
+    ],
   ])("rejects %s", (_name, data, message) => {
     expect(problemsOf(data)).toContain(message);
   });

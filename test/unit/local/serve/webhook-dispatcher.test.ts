@@ -119,7 +119,7 @@ describe("WebhookDispatcher", () => {
     await untilState(r, "delivered", 1);
     expect(r.receiver.requests).toHaveLength(4);
     expect(r.outbox.list(["delivered"])[0]).toMatchObject({ attempts: 4, lastStatus: 200 });
-    expect(r.logs.some((l) => l.includes("failing; retrying"))).toBe(true);
+    expect(r.logs.some((l) => l.includes("failing; its events are held"))).toBe(true);
     expect(r.logs.some((l) => l.includes("delivering again"))).toBe(true);
   });
 
@@ -153,15 +153,15 @@ describe("WebhookDispatcher", () => {
     await r.receiver.close();
     const batch = events(30);
     await r.outbox.publish(batch);
-    // Every event has failed at least once against the closed port.
+    // The endpoint has failed, been held, and failed its probe against the closed port.
     await untilEmitted(
       r.dispatcher.events,
       "attempt",
-      () => r.outbox.list(["pending"]).every((row) => row.attempts >= 2),
+      () => r.outbox.list(["pending"]).some((row) => row.attempts >= 2),
       30_000,
-      "two failed attempts each",
+      "a failed probe",
     );
-    expect(r.outbox.list(["pending"])[0]?.lastError).toContain("ECONNREFUSED");
+    expect(r.outbox.list(["pending"]).find((row) => row.lastError)?.lastError).toContain("ECONNREFUSED");
     await r.receiver.reopen();
     expect(r.receiver.port).toBe(port);
     await untilState(r, "delivered", 30);
@@ -176,9 +176,9 @@ describe("WebhookDispatcher", () => {
     await untilEmitted(
       r.dispatcher.events,
       "attempt",
-      () => r.outbox.list(["pending"]).every((row) => row.attempts >= 1),
+      () => r.outbox.list(["pending"]).some((row) => row.attempts >= 1),
       30_000,
-      "one failed attempt each",
+      "a failed attempt",
     );
     await r.dispatcher.stop();
     r.store.close();
@@ -194,7 +194,7 @@ describe("WebhookDispatcher", () => {
     });
     await untilState(again, "delivered", 25);
     expect([...r.receiver.ids()].sort()).toEqual(batch.map((e) => e.id).sort());
-    expect(again.outbox.list(["delivered"]).every((row) => row.attempts >= 2)).toBe(true);
+    expect(again.outbox.list(["delivered"]).some((row) => row.attempts >= 2)).toBe(true);
   });
 
   it("on 410 Gone stops the endpoint, keeps its events as gone, logs it, and a redrive resumes", async () => {
