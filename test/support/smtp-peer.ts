@@ -4,6 +4,8 @@ import type { TlsIdentity } from "./line-server.ts";
 
 export interface SmtpPeer {
   readonly port: number;
+  /** Serves another certificate from the next handshake on (a certificate renewed in place). */
+  setIdentity(identity: TlsIdentity): void;
   close(): Promise<void>;
 }
 
@@ -38,5 +40,9 @@ export async function startSmtpPeer(options: {
   server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.server.address() as AddressInfo;
-  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    port,
+    setIdentity: (identity) => server.updateSecureContext({ key: identity.key, cert: identity.cert }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
