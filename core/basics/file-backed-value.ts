@@ -13,13 +13,15 @@ export const STAT_INTERVAL_MS = 1_000;
  * of them changes on disk: another inode (replaced by rename, as certbot and configuration
  * tools do), size, modification or change time. Until the next change, `current()` costs at
  * most a stat per file per STAT_INTERVAL_MS. A read that fails (the file is gone, a new
- * certificate does not fit the old key yet) throws and keeps nothing: the next `current()`
- * tries again, and the last good value stays available as `lastGood` to whoever prefers it.
+ * certificate does not fit the old key yet) throws, and goes on throwing the same error until
+ * the next look, a STAT_INTERVAL_MS later (so a broken file costs no more than a good one);
+ * the last good value stays available as `lastGood` to whoever prefers it.
  */
 export class FileBackedValue<T> {
   #value: T | undefined;
   #stamp: string | undefined;
   #checkedAtMs = Number.NEGATIVE_INFINITY;
+  #failure: { error: unknown } | undefined;
   #revision = 0;
 
   constructor(
@@ -31,19 +33,23 @@ export class FileBackedValue<T> {
   /** The value of the files as they are now (read again if they changed). Throws what `read` throws. */
   current(): T {
     const now = (this.options.now ?? Date.now)();
-    if (
-      this.#stamp !== undefined &&
-      now - this.#checkedAtMs < (this.options.statIntervalMs ?? STAT_INTERVAL_MS)
-    )
+    if (now - this.#checkedAtMs < (this.options.statIntervalMs ?? STAT_INTERVAL_MS)) {
+      if (this.#failure) throw this.#failure.error;
       return this.#value as T;
+    }
+    this.#checkedAtMs = now;
     const stamp = stampOf(this.paths);
-    if (stamp !== this.#stamp || stamp === undefined) {
-      const value = this.read(this.paths);
-      this.#value = value;
+    if (stamp !== this.#stamp || stamp === undefined || this.#failure) {
+      try {
+        this.#value = this.read(this.paths);
+      } catch (error) {
+        this.#failure = { error };
+        throw error;
+      }
+      this.#failure = undefined;
       this.#stamp = stamp;
       this.#revision += 1;
     }
-    this.#checkedAtMs = now;
     return this.#value as T;
   }
 

@@ -59,9 +59,13 @@ describe("FileBackedValue", () => {
     writeFileSync(path, "bad");
     advance(1_000);
     expect(() => value.current()).toThrow("cannot use it");
+    // Until the next look, the same error without touching the disk: the file is fixed meanwhile.
+    writeFileSync(path, "fine");
+    advance(500);
+    expect(() => value.current()).toThrow("cannot use it");
     expect(value.lastGood).toBe("one");
+    advance(500);
     rmSync(path);
-    advance(1_000);
     expect(() => value.current()).toThrow(/ENOENT/);
     writeFileSync(path, "three");
     advance(1_000);

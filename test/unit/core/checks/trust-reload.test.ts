@@ -63,6 +63,7 @@ describe("a pinned CA file replaced on disk", () => {
     expect(broken.message).toContain(caFile);
 
     replaceFile(caFile, identity.cert);
+    await sleep(STAT_INTERVAL_MS + 50);
     expect((await checkEndpoint(endpoint, options)).status).toBe("OK");
   });
 });
