@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import type { ScoutConfig } from "../../core/config/schema.ts";
 import type { Clock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import { startInboundListener } from "../adapters/inbound-listener.ts";
 import type { Spool } from "../adapters/spool.ts";
+import { TlsIdentityFiles } from "../adapters/tls-identity-files.ts";
 
 /**
  * The monitor's inbound SMTP listener and its lifetime: open, paused (maintenance, fault
@@ -14,6 +14,8 @@ export class InboundPort {
   private listener: { port: number; close(): Promise<void> } | undefined;
   private pausedPort: number | undefined;
   private closed = false;
+  /** The certificate and key, followed on disk: a renewed certificate needs no restart. */
+  private readonly tlsFiles: TlsIdentityFiles | undefined;
 
   constructor(
     private readonly inbound: ScoutConfig["inbound"],
@@ -22,7 +24,11 @@ export class InboundPort {
     private readonly log: Logger,
     /** The monitor's clock: a return's arrival ends its round trip, so it is read on the clock that started it. */
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.tlsFiles = inbound.tls
+      ? new TlsIdentityFiles(inbound.tls.certFile, inbound.tls.keyFile, log)
+      : undefined;
+  }
 
   /** Listens on the configured port (0: any free one); resolves with the port bound. */
   open(): Promise<number> {
@@ -61,14 +67,7 @@ export class InboundPort {
       inboundDomain: inbound.domain,
       spool: this.spool,
       maxBytes: inbound.maxBytes,
-      ...(inbound.tls
-        ? {
-            tls: {
-              cert: readFileSync(inbound.tls.certFile, "utf8"),
-              key: readFileSync(inbound.tls.keyFile, "utf8"),
-            },
-          }
-        : {}),
+      ...(this.tlsFiles ? { tls: this.tlsFiles.current(), renewedTls: () => this.tlsFiles?.renewed() } : {}),
       onSpooled: this.onSpooled,
       log: this.log,
       clock: this.clock,
