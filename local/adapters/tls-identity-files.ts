@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { createSecureContext } from "node:tls";
+import { createSecureContext, type Server as TlsServer } from "node:tls";
 import { FileBackedValue } from "../../core/basics/file-backed-value.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 
@@ -18,8 +18,7 @@ export interface TlsIdentity {
  * logged and skipped: the server keeps serving the old one until the pair fits.
  *
  * The inbound listener asks it on each connection (smtp-server's updateSecureContext); a
- * TLS dashboard can do the same with `tls.Server#setSecureContext` from its 'connection' or
- * request handler.
+ * tls.Server or https.Server (the dashboard, once it serves TLS) uses followIdentityFiles.
  */
 export class TlsIdentityFiles {
   readonly #files: FileBackedValue<TlsIdentity>;
@@ -82,4 +81,16 @@ function readPem(path: string): string {
       cause: error,
     });
   }
+}
+
+/**
+ * Serves the files' renewed identity from a tls.Server's (or https.Server's) next connection
+ * on. Prepended: the server makes each connection's TLS socket in its own 'connection'
+ * listener, with the context current at that moment.
+ */
+export function followIdentityFiles(server: TlsServer, files: TlsIdentityFiles): void {
+  server.prependListener("connection", () => {
+    const identity = files.renewed();
+    if (identity !== undefined) server.setSecureContext(identity);
+  });
 }

@@ -1,14 +1,17 @@
 import { X509Certificate } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { createServer as createTlsServer, connect as tlsConnect } from "node:tls";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { STAT_INTERVAL_MS } from "../../../../core/basics/file-backed-value.ts";
 import { parseEndpointUrl } from "../../../../core/checks/endpoint.ts";
 import { checkEndpoint } from "../../../../core/checks/run-check.ts";
 import { systemClock } from "../../../../core/ports/clock.ts";
 import { Spool } from "../../../../local/adapters/spool.ts";
+import { followIdentityFiles, TlsIdentityFiles } from "../../../../local/adapters/tls-identity-files.ts";
 import { InboundPort } from "../../../../local/serve/inbound-port.ts";
 import { makeTestPki, type TestCert, type TestPki } from "../../../support/certs.ts";
 import { RecordingLogger } from "../../../support/recording-logger.ts";
@@ -85,5 +88,37 @@ describe("the inbound listener's certificate files", () => {
     replaceFile(keyFile, pki.expiring.key);
     await sleep(STAT_INTERVAL_MS + 50);
     expect(await served()).toBe(fingerprint(pki.expiring));
+  });
+});
+
+describe("followIdentityFiles (a tls.Server: the dashboard's hook)", () => {
+  it("serves a certificate renewed on disk from the next connection on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "scout-identity-"));
+    const certFile = join(dir, "cert.pem");
+    const keyFile = join(dir, "key.pem");
+    writeFileSync(certFile, pki.valid.cert);
+    writeFileSync(keyFile, pki.valid.key);
+    const files = new TlsIdentityFiles(certFile, keyFile, new RecordingLogger());
+    const server = createTlsServer(files.current(), (socket) => socket.end());
+    followIdentityFiles(server, files);
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as { port: number };
+    const served = async () => {
+      const socket = tlsConnect({ host: "127.0.0.1", port, ca: pki.caPem, servername: "localhost" });
+      await once(socket, "secureConnect");
+      const fingerprint = socket.getPeerX509Certificate()?.fingerprint256;
+      socket.destroy();
+      return fingerprint;
+    };
+    try {
+      expect(await served()).toBe(fingerprint(pki.valid));
+      replaceFile(keyFile, pki.expiring.key);
+      replaceFile(certFile, pki.expiring.cert);
+      await sleep(STAT_INTERVAL_MS + 50);
+      expect(await served()).toBe(fingerprint(pki.expiring));
+    } finally {
+      server.close();
+    }
   });
 });
