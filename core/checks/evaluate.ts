@@ -1,6 +1,6 @@
 import type { Status } from "../model/status.ts";
 import type { CheckFailure } from "./errors.ts";
-import { REASONS, type Reason, worseStatus } from "./reasons.ts";
+import { compareReasons, REASONS, type Reason, worseStatus } from "./reasons.ts";
 import type { TlsFacts } from "./tls-facts.ts";
 
 export interface Thresholds {
@@ -42,9 +42,10 @@ export interface Observed {
 }
 
 /**
- * Turns what a check saw into one Nagios status and a primary reason. A failed dialogue is
- * the primary reason; certificate, banner and speed findings are added as further problems,
- * and the status is the worst of all.
+ * Turns what a check saw into one Nagios status and a primary reason. A failed dialogue,
+ * certificate, banner and speed findings are all problems; the status is the worst of them,
+ * and the problems are listed in the order of reasons.ts's REASON_ORDER within each status,
+ * worst first: the first one is the primary reason.
  */
 export function evaluate(
   observed: Observed,
@@ -77,9 +78,9 @@ export function evaluate(
     return { status: "OK", reason: "ok", message: "every phase answered as expected", problems };
 
   const status = problems.reduce<Status>((worst, problem) => worseStatus(worst, problem.status), "OK");
-  const primary = failure ? problems[0] : problems.find((problem) => problem.status === status);
-  const chosen = primary ?? problems[0];
-  return { status, reason: chosen?.reason ?? "internal-error", message: chosen?.message ?? "", problems };
+  problems.sort(compareReasons);
+  const primary = problems[0];
+  return { status, reason: primary?.reason ?? "internal-error", message: primary?.message ?? "", problems };
 }
 
 function certificateProblems(tls: TlsFacts, thresholds: Thresholds, now: number): Problem[] {

@@ -88,3 +88,61 @@ export const REASONS = {
 } as const satisfies Record<string, { status: Status; text: string }>;
 
 export type Reason = keyof typeof REASONS;
+
+/**
+ * Which reason is shown first when several problems hold at once (the status is still the
+ * worst of them all, and the reason shown is the first of those with that status). The rule:
+ * the most specific finding an operator can act on comes first.
+ * - A check that could not run, then the failure that stopped the dialogue, in the order of
+ *   the phases (only one failure ever holds; the order only makes the table total). It comes
+ *   before any certificate finding: what happened after it is unknown.
+ * - cert-expired and cert-not-yet-valid: the act is plain (renew, fix the clock), and clients
+ *   refuse the certificate whoever issued it.
+ * - cert-hostname-mismatch: the wrong certificate is served (often a default, self-signed one,
+ *   which is also untrusted: the name says more than the chain).
+ * - cert-untrusted: the least specific certificate error. It is also what a stale pinned CA,
+ *   a missing intermediate or a self-signed certificate look like, so a more specific finding
+ *   about the same certificate goes first.
+ * - cert-expiring: still works today (at its critical threshold it is CRITICAL, but ranks
+ *   below certificates that clients refuse now). Then banner-mismatch, then slow: both say the
+ *   service answers.
+ */
+export const REASON_ORDER = [
+  "config-error",
+  "internal-error",
+  "dns-failed",
+  "timeout-resolve",
+  "refused",
+  "unreachable",
+  "timeout-connect",
+  "timeout-tls",
+  "tls-failed",
+  "timeout-greeting",
+  "bad-greeting",
+  "service-unavailable",
+  "connection-closed",
+  "timeout-reply",
+  "protocol-error",
+  "no-starttls",
+  "starttls-refused",
+  "auth-unavailable",
+  "auth-failed",
+  "cert-expired",
+  "cert-not-yet-valid",
+  "cert-hostname-mismatch",
+  "cert-untrusted",
+  "cert-expiring",
+  "banner-mismatch",
+  "slow",
+  "ok",
+] as const satisfies readonly Reason[];
+
+const RANK = new Map<Reason, number>(REASON_ORDER.map((reason, index) => [reason, index]));
+
+/** Negative when `a` is shown before `b`: worse status first, then REASON_ORDER. */
+export function compareReasons(
+  a: { status: Status; reason: Reason },
+  b: { status: Status; reason: Reason },
+): number {
+  return SEVERITY[b.status] - SEVERITY[a.status] || (RANK.get(a.reason) ?? 0) - (RANK.get(b.reason) ?? 0);
+}

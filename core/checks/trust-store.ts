@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
+import { FileBackedValue } from "../basics/file-backed-value.ts";
 import { CheckConfigError } from "./errors.ts";
 
 /** Where Debian, RHEL, Alpine and SUSE keep the system's CA bundle. */
@@ -10,22 +11,35 @@ const SYSTEM_BUNDLES = [
   "/etc/ssl/ca-bundle.pem",
 ];
 
-const contexts = new Map<string, SecureContext>();
+const contexts = new Map<string, FileBackedValue<SecureContext>>();
 
 /**
  * The TLS context that decides whether a chain is trusted: the system's CAs (Node's bundled
  * Mozilla list plus the system bundle, so a CA the operator installed system-wide counts),
- * or only the CAs in `caFile` when one is given. Built once per CA set: building it parses
- * every CA certificate, far too slow to repeat for each check.
+ * or only the CAs in `caFile` when one is given. Built once per CA set and file version:
+ * building it parses every CA certificate, far too slow to repeat for each check; but a CA
+ * file replaced on disk (a pinned self-signed certificate renewed) is read again within
+ * STAT_INTERVAL_MS, so `serve` follows it without a restart.
  */
 export function trustContext(caFile?: string): SecureContext {
   const key = caFile ?? "<system>";
   let context = contexts.get(key);
   if (!context) {
-    context = createSecureContext({ ca: caFile ? readCaFile(caFile) : systemCas() });
+    context = caFile ? new FileBackedValue([caFile], () => caContext(caFile)) : systemContext();
     contexts.set(key, context);
   }
-  return context;
+  return context.current();
+}
+
+function caContext(path: string): SecureContext {
+  const ca = readCaFile(path);
+  try {
+    return createSecureContext({ ca });
+  } catch (error) {
+    throw new CheckConfigError(`CA file ${path} cannot be used: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 function readCaFile(path: string): string {
@@ -43,7 +57,15 @@ function readCaFile(path: string): string {
   return text;
 }
 
-function systemCas(): string[] {
+function systemContext(): FileBackedValue<SecureContext> {
   const bundle = SYSTEM_BUNDLES.find((path) => existsSync(path));
-  return bundle ? [...rootCertificates, readFileSync(bundle, "utf8")] : [...rootCertificates];
+  const build = () =>
+    createSecureContext({
+      ca: bundle ? [...rootCertificates, readFileSync(bundle, "utf8")] : [...rootCertificates],
+    });
+  if (bundle === undefined) {
+    const context = build();
+    return new FileBackedValue([], () => context);
+  }
+  return new FileBackedValue([bundle], build);
 }

@@ -32,6 +32,11 @@ export interface InboundListenerOptions {
   maxBytes?: number;
   /** Offer STARTTLS with this identity; without it, STARTTLS is neither offered nor accepted. */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * Asked on each new connection, before its STARTTLS: an identity it returns (a certificate
+   * renewed on disk, tls-identity-files.ts) is served from that connection on.
+   */
+  renewedTls?: () => { key: string | Buffer; cert: string | Buffer } | undefined;
   /** Called with the spool id after the 250 went out. Must not throw; is not awaited. */
   onSpooled: (id: string) => void;
   /** The host name in the greeting and EHLO reply. */
@@ -237,6 +242,13 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
     },
   });
   server.on("error", (error: Error) => log.error("inbound listener error", { error: errorText(error) }));
+  const renewedTls = options.renewedTls;
+  if (options.tls !== undefined && renewedTls !== undefined) {
+    server.server.on("connection", () => {
+      const identity = renewedTls();
+      if (identity !== undefined) server.updateSecureContext({ key: identity.key, cert: identity.cert });
+    });
+  }
   // Delivering MTAs get the banner at once: the library's 100 ms early-talker pause would be
   // part of every measured round trip (prompt-greeting.ts).
   if (!greetPromptly(server)) log.warn("smtp-server internals changed: greeting with its 100 ms pause");

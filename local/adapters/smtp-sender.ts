@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { createTransport } from "nodemailer";
 import type { SMTPTransportOptions } from "nodemailer/lib/smtp-transport";
+import { FileBackedValue } from "../../core/basics/file-backed-value.ts";
 import type { Secret } from "../../core/basics/secret.ts";
 import type { MailSender, OutgoingMessage, SendReceipt } from "../../core/ports/mail-sender.ts";
 
@@ -26,7 +27,10 @@ export interface SmtpSenderOptions {
   /** Send everything through this relay; without it, deliver to each recipient domain's MX. */
   relay?: { host: string; port?: number };
   tls?: TlsMode;
-  /** PEM file of the CA(s) to trust instead of Node's bundle (a private relay's CA). */
+  /**
+   * PEM file of the CA(s) to trust instead of Node's bundle (a private relay's CA). Read again
+   * when it changes on disk: the next message goes over a connection that trusts the new one.
+   */
   caFile?: string;
   /** Name to expect in the server's certificate, if not the host name. */
   servername?: string;
@@ -101,7 +105,9 @@ const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT|DECODE
 
 export class SmtpSender implements MailSender {
   readonly #options: SmtpSenderOptions;
-  readonly #ca: string | undefined;
+  readonly #caFile: FileBackedValue<string> | undefined;
+  /** The CA the next transport is made with: the CA file's content as last read. */
+  #ca: string | undefined;
   #kept: ReturnType<typeof createTransport> | undefined;
   #keptSinceMs = 0;
 
@@ -111,12 +117,17 @@ export class SmtpSender implements MailSender {
       throw new RangeError("SMTP auth needs TLS: a password is never sent in the clear (tls: none)");
     }
     this.#options = options;
-    // Read once, at start-up, so a wrong path fails before the first probe.
-    this.#ca = options.caFile === undefined ? undefined : readFileSync(options.caFile, "utf8");
+    // Read now, so a wrong path fails before the first probe; then again whenever it changes.
+    this.#caFile =
+      options.caFile === undefined
+        ? undefined
+        : new FileBackedValue([options.caFile], ([path]) => readFileSync(path as string, "utf8"));
+    this.#ca = this.#caFile?.current();
   }
 
   /** Sends to the relay, or per recipient domain to its MX hosts. Throws SendError. */
   async send(message: OutgoingMessage): Promise<SendReceipt> {
+    this.#followCaFile();
     const relay = this.#options.relay;
     if (relay !== undefined) {
       if (!this.#options.keepRelayConnection) return this.#sendVia(relay.host, relay.port, message, true);
@@ -156,6 +167,28 @@ export class SmtpSender implements MailSender {
       }
     }
     throw last ?? new SendError("no MX host to try", { temporary: true, code: "EMX" });
+  }
+
+  /**
+   * A CA file replaced on disk (a relay's private CA or pinned self-signed certificate
+   * renewed) replaces the kept connection too: it was set up with the old CA, and a relay
+   * restarted with its new certificate would otherwise be refused until serve restarts.
+   */
+  #followCaFile(): void {
+    if (this.#caFile === undefined) return;
+    let ca: string;
+    try {
+      ca = this.#caFile.current();
+    } catch (error) {
+      throw new SendError(
+        `cannot read the relay CA file ${this.#caFile.paths[0]}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+        { temporary: true, code: "ECAFILE" },
+        { cause: error },
+      );
+    }
+    if (ca === this.#ca) return;
+    this.#ca = ca;
+    this.#dropKept();
   }
 
   /** Closes a kept relay connection (nothing to do otherwise). */

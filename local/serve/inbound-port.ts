@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { describeError } from "../../core/basics/describe-error.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
 import type { Clock } from "../../core/ports/clock.ts";
@@ -7,6 +6,7 @@ import type { ProbeStore } from "../../core/ports/probe-store.ts";
 import { startInboundListener } from "../adapters/inbound-listener.ts";
 import { RejectionRate } from "../adapters/listener-guard.ts";
 import type { Spool } from "../adapters/spool.ts";
+import { TlsIdentityFiles } from "../adapters/tls-identity-files.ts";
 
 /**
  * The monitor's inbound SMTP listener and its lifetime: open, paused (maintenance, fault
@@ -22,6 +22,8 @@ export class InboundPort {
    * rejected: note it here); kept across pause and resume.
    */
   readonly rejections: RejectionRate;
+  /** The certificate and key, followed on disk: a renewed certificate needs no restart. */
+  private readonly tlsFiles: TlsIdentityFiles | undefined;
 
   constructor(
     private readonly inbound: ScoutConfig["inbound"],
@@ -34,6 +36,9 @@ export class InboundPort {
     private readonly counts: Pick<ProbeStore, "countRejection">,
   ) {
     this.rejections = new RejectionRate(inbound.maxRejectedPerMinute, clock);
+    this.tlsFiles = inbound.tls
+      ? new TlsIdentityFiles(inbound.tls.certFile, inbound.tls.keyFile, log)
+      : undefined;
   }
 
   /** Listens on the configured port (0: any free one); resolves with the port bound. */
@@ -73,14 +78,7 @@ export class InboundPort {
       inboundDomain: inbound.domain,
       spool: this.spool,
       maxBytes: inbound.maxBytes,
-      ...(inbound.tls
-        ? {
-            tls: {
-              cert: readFileSync(inbound.tls.certFile, "utf8"),
-              key: readFileSync(inbound.tls.keyFile, "utf8"),
-            },
-          }
-        : {}),
+      ...(this.tlsFiles ? { tls: this.tlsFiles.current(), renewedTls: () => this.tlsFiles?.renewed() } : {}),
       onSpooled: this.onSpooled,
       log: this.log,
       clock: this.clock,

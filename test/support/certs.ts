@@ -40,7 +40,7 @@ async function newKeys(): Promise<CryptoKeyPair> {
 }
 
 export type SanEntry = { type: "dns" | "ip"; value: string };
-const LOCAL_NAMES: SanEntry[] = [
+export const LOCAL_NAMES: SanEntry[] = [
   { type: "dns", value: "localhost" },
   { type: "ip", value: "127.0.0.1" },
   { type: "ip", value: "::1" },
@@ -127,15 +127,15 @@ export async function makeTestPki(expiringDays = 5): Promise<TestPki> {
   };
 }
 
-/** A self-signed certificate with any subject and SANs (none when `names` is empty), valid 90 days. */
-export async function makeSelfSigned(subject: string, names: SanEntry[]): Promise<TestCert> {
+/** A self-signed certificate with any subject and SANs (none when `names` is empty), valid `validDays` (90). */
+export async function makeSelfSigned(subject: string, names: SanEntry[], validDays = 90): Promise<TestCert> {
   const now = Date.now();
   const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: (serial++).toString(16).padStart(2, "0"),
     name: subject,
     notBefore: new Date(now - DAY_MS),
-    notAfter: new Date(now + 90 * DAY_MS),
+    notAfter: new Date(now + validDays * DAY_MS),
     signingAlgorithm: ALGORITHM,
     keys,
     extensions: names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : [],

@@ -4,6 +4,8 @@ import type { TlsIdentity } from "./line-server.ts";
 
 export interface SmtpPeer {
   readonly port: number;
+  /** Serves another certificate from the next handshake on (a certificate renewed in place). */
+  setIdentity(identity: TlsIdentity): void;
   close(): Promise<void>;
 }
 
@@ -18,6 +20,8 @@ export async function startSmtpPeer(options: {
   user?: string;
   password?: string;
   authOptional?: boolean;
+  /** Listen on this port (a restart on the same port); 0, any free one, by default. */
+  port?: number;
 }): Promise<SmtpPeer> {
   const server = new SMTPServer({
     secure: options.implicitTls ?? false,
@@ -29,6 +33,8 @@ export async function startSmtpPeer(options: {
     authMethods: ["PLAIN", "LOGIN"],
     authOptional: options.authOptional ?? true,
     logger: false,
+    // close() ends open sessions at once instead of after smtp-server's 30 s grace.
+    closeTimeout: 50,
     onAuth(auth, _session, callback) {
       if (auth.username === options.user && auth.password === options.password)
         return callback(null, { user: auth.username });
@@ -36,7 +42,11 @@ export async function startSmtpPeer(options: {
     },
   });
   server.on("error", () => {});
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.server.address() as AddressInfo;
-  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    port,
+    setIdentity: (identity) => server.updateSecureContext({ key: identity.key, cert: identity.cert }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CheckFailure } from "../../../../core/checks/errors.ts";
 import { DEFAULT_THRESHOLDS, evaluate } from "../../../../core/checks/evaluate.ts";
+import { REASON_ORDER, REASONS, type Reason } from "../../../../core/checks/reasons.ts";
 import type { TlsFacts } from "../../../../core/checks/tls-facts.ts";
 
 const NOW = Date.parse("2026-06-01T00:00:00Z");
@@ -63,7 +64,7 @@ describe("evaluate", () => {
       evaluate({ responseMs: 5, tls: facts }, undefined, DEFAULT_THRESHOLDS, NOW).problems.map(
         (p) => p.reason,
       ),
-    ).toEqual(["cert-untrusted", "cert-hostname-mismatch"]);
+    ).toEqual(["cert-hostname-mismatch", "cert-untrusted"]);
     expect(
       evaluate({ responseMs: 5, tls: facts }, undefined, { ...DEFAULT_THRESHOLDS, verifyTls: false }, NOW)
         .status,
@@ -97,5 +98,156 @@ describe("evaluate", () => {
     const verdict = evaluate({ responseMs: 5, tls: tls({}, 10) }, failure, DEFAULT_THRESHOLDS, NOW);
     expect(verdict).toMatchObject({ status: "CRITICAL", reason: "auth-failed" });
     expect(verdict.problems.map((p) => p.reason)).toEqual(["auth-failed", "cert-expiring"]);
+  });
+
+  it("the reason order names every reason once", () => {
+    expect([...REASON_ORDER].sort()).toEqual(Object.keys(REASONS).sort());
+  });
+
+  const untrusted = { chainTrusted: false, verifyError: "DEPTH_ZERO_SELF_SIGNED_CERT" };
+  const mismatch = {
+    hostnameMatch: false,
+    hostnameError: "Host: mail.example.com. is not in the cert's altnames",
+  };
+  const slowThresholds = { ...DEFAULT_THRESHOLDS, warningMs: 1000, criticalMs: 2000 };
+  const bannerThresholds = { ...DEFAULT_THRESHOLDS, expectBanner: "Postfix" };
+  const timeoutReply = new CheckFailure("timeout-reply", "capabilities", "no reply to EHLO");
+  const authFailed = new CheckFailure("auth-failed", "login", "login rejected");
+  const internal = new CheckFailure("internal-error", "resolve", "unexpected error");
+  // [case, tls facts (overrides, days left), failure, response ms, thresholds, status, reasons in order]
+  it.each<
+    [
+      string,
+      [Partial<TlsFacts>, number] | undefined,
+      CheckFailure | undefined,
+      number,
+      typeof DEFAULT_THRESHOLDS,
+      string,
+      Reason[],
+    ]
+  >([
+    // The case after the CA file was re-read: only the expiry is left.
+    [
+      "replaced self-signed, CA re-read",
+      [{}, 10],
+      undefined,
+      5,
+      DEFAULT_THRESHOLDS,
+      "WARNING",
+      ["cert-expiring"],
+    ],
+    [
+      "untrusted and expiring (warning)",
+      [untrusted, 10],
+      undefined,
+      5,
+      DEFAULT_THRESHOLDS,
+      "CRITICAL",
+      ["cert-untrusted", "cert-expiring"],
+    ],
+    [
+      "untrusted and expiring (critical)",
+      [untrusted, 3],
+      undefined,
+      5,
+      DEFAULT_THRESHOLDS,
+      "CRITICAL",
+      ["cert-untrusted", "cert-expiring"],
+    ],
+    [
+      "untrusted and another name",
+      [{ ...untrusted, ...mismatch }, 60],
+      undefined,
+      5,
+      DEFAULT_THRESHOLDS,
+      "CRITICAL",
+      ["cert-hostname-mismatch", "cert-untrusted"],
+    ],
+    [
+      "expired, untrusted, another name",
+      [{ ...untrusted, ...mismatch }, -2],
+      undefined,
+      5,
+      DEFAULT_THRESHOLDS,
+      "CRITICAL",
+      ["cert-expired", "cert-hostname-mismatch", "cert-untrusted"],
+    ],
+    [
+      "another name and expiring",
+      [mismatch, 3],
+      undefined,
+      5,
+      DEFAULT_THRESHOLDS,
+      "CRITICAL",
+      ["cert-hostname-mismatch", "cert-expiring"],
+    ],
+    [
+      "dialogue failure and untrusted",
+      [untrusted, 60],
+      timeoutReply,
+      5,
+      DEFAULT_THRESHOLDS,
+      "CRITICAL",
+      ["timeout-reply", "cert-untrusted"],
+    ],
+    [
+      "login refused and expired",
+      [{}, -1],
+      authFailed,
+      5,
+      DEFAULT_THRESHOLDS,
+      "CRITICAL",
+      ["auth-failed", "cert-expired"],
+    ],
+    [
+      "internal error and expiring",
+      [{}, 10],
+      internal,
+      5,
+      DEFAULT_THRESHOLDS,
+      "UNKNOWN",
+      ["internal-error", "cert-expiring"],
+    ],
+    [
+      "expiring (warning) and slow (critical)",
+      [{}, 10],
+      undefined,
+      2500,
+      slowThresholds,
+      "CRITICAL",
+      ["slow", "cert-expiring"],
+    ],
+    [
+      "expiring and slow, both warnings",
+      [{}, 10],
+      undefined,
+      1500,
+      slowThresholds,
+      "WARNING",
+      ["cert-expiring", "slow"],
+    ],
+    [
+      "untrusted, expiring and slow",
+      [untrusted, 3],
+      undefined,
+      2500,
+      slowThresholds,
+      "CRITICAL",
+      ["cert-untrusted", "cert-expiring", "slow"],
+    ],
+    [
+      "banner and slow, both warnings",
+      undefined,
+      undefined,
+      1500,
+      { ...slowThresholds, ...bannerThresholds },
+      "WARNING",
+      ["banner-mismatch", "slow"],
+    ],
+  ])("%s: %s", (_case, facts, failure, responseMs, thresholds, status, reasons) => {
+    const observed = { responseMs, banner: "220 mx ESMTP Exim", ...(facts ? { tls: tls(...facts) } : {}) };
+    const verdict = evaluate(observed, failure, thresholds, NOW);
+    expect(verdict.problems.map((problem) => problem.reason)).toEqual(reasons);
+    expect(verdict).toMatchObject({ status, reason: reasons[0], message: verdict.problems[0]?.message });
   });
 });

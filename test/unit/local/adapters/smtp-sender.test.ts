@@ -1,10 +1,12 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { inspect } from "node:util";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { STAT_INTERVAL_MS } from "../../../../core/basics/file-backed-value.ts";
 import { Secret } from "../../../../core/basics/secret.ts";
 import {
   type MxResolver,
@@ -12,7 +14,13 @@ import {
   SendError,
   SmtpSender,
 } from "../../../../local/adapters/smtp-sender.ts";
-import { makeTestPki, type TestPki } from "../../../support/certs.ts";
+import {
+  LOCAL_NAMES,
+  makeSelfSigned,
+  makeTestPki,
+  type TestCert,
+  type TestPki,
+} from "../../../support/certs.ts";
 import { closedPort } from "../../../support/line-server.ts";
 
 interface Received {
@@ -26,11 +34,14 @@ interface Received {
 }
 
 /** A real smtp-server peer: STARTTLS, AUTH, and scripted refusals by recipient local part. */
-async function startPeer(pki: TestPki, options: { hideStartTls?: boolean; host?: string } = {}) {
+async function startPeer(
+  pki: TestPki,
+  options: { hideStartTls?: boolean; host?: string; identity?: TestCert } = {},
+) {
   const received: Received[] = [];
   const server = new SMTPServer({
-    key: pki.valid.key,
-    cert: pki.valid.cert,
+    key: (options.identity ?? pki.valid).key,
+    cert: (options.identity ?? pki.valid).cert,
     hideSTARTTLS: options.hideStartTls ?? false,
     hideENHANCEDSTATUSCODES: false,
     authOptional: true,
@@ -82,6 +93,9 @@ async function startPeer(pki: TestPki, options: { hideStartTls?: boolean; host?:
       for (const connection of (server as unknown as { connections: Set<{ close(): void }> }).connections)
         connection.close();
     },
+    /** Serves another certificate from the next handshake on. */
+    setIdentity: (identity: TestCert) =>
+      server.updateSecureContext({ key: identity.key, cert: identity.cert }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -162,6 +176,42 @@ describe("SmtpSender with keepRelayConnection", () => {
       sender.close();
     }
   });
+
+  it.each([
+    ["keeps running", false],
+    ["restarts with it", true],
+  ])(
+    "follows a pinned CA file replaced on disk while the relay %s: the next message goes, on a new connection",
+    async (_case, restart) => {
+      const old = await makeSelfSigned("CN=localhost", LOCAL_NAMES);
+      const renewed = await makeSelfSigned("CN=localhost", LOCAL_NAMES);
+      const pinned = join(dir, `pinned-${restart}.pem`);
+      await writeFile(pinned, old.cert);
+      const relay = await startPeer(pki, { identity: old });
+      const sender = new SmtpSender({
+        relay: { host: "127.0.0.1", port: relay.port },
+        caFile: pinned,
+        name: "scout.test",
+        keepRelayConnection: true,
+      });
+      try {
+        await sender.send(message());
+        const before = relay.received.at(-1)?.connection;
+        relay.setIdentity(renewed);
+        if (restart) relay.dropConnections();
+        await writeFile(`${pinned}.new`, renewed.cert);
+        await rename(`${pinned}.new`, pinned);
+        await sleep(STAT_INTERVAL_MS + 50);
+        const receipt = await sender.send(message());
+        expect(receipt.response).toMatch(/^250 /);
+        expect(relay.received.at(-1)).toMatchObject({ secure: true });
+        expect(relay.received.at(-1)?.connection).not.toBe(before);
+      } finally {
+        sender.close();
+        await relay.close();
+      }
+    },
+  );
 
   it("does not retry a server's refusal on a fresh connection", async () => {
     const sender = relayed({ keepRelayConnection: true });

@@ -1,0 +1,138 @@
+/**
+ * Issue 15, point 9: trust material is read again when its file changes, within one cycle and
+ * without a restart. The case found by the fault run: a pinned self-signed certificate renewed
+ * on disk (the server's and the pinned copy) kept every endpoint CRITICAL cert-untrusted, hid
+ * the real verdict (cert-expiring), and made probes fail to send through the relay, until
+ * serve restarted. The inbound listener's own certificate follows its files the same way.
+ */
+import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, describe, expect, it } from "vitest";
+import { STAT_INTERVAL_MS } from "../../core/basics/file-backed-value.ts";
+import { Secret } from "../../core/basics/secret.ts";
+import { parseEndpointUrl } from "../../core/checks/endpoint.ts";
+import { checkEndpoint } from "../../core/checks/run-check.ts";
+import { targetSchema } from "../../core/config/schema.ts";
+import { planChecks } from "../../core/cycle/check-plan.ts";
+import { systemClock } from "../../core/ports/clock.ts";
+import { MemoryStore } from "../../local/adapters/memory-store.ts";
+import { SmtpSender } from "../../local/adapters/smtp-sender.ts";
+import { Spool } from "../../local/adapters/spool.ts";
+import { InboundPort } from "../../local/serve/inbound-port.ts";
+import { LOCAL_NAMES, makeSelfSigned, makeTestPki } from "../support/certs.ts";
+import { RecordingLogger } from "../support/recording-logger.ts";
+import { type SmtpPeer, startSmtpPeer } from "../support/smtp-peer.ts";
+
+const peers: SmtpPeer[] = [];
+afterAll(async () => {
+  await Promise.all(peers.map((peer) => peer.close()));
+});
+
+/** Replaces a file on disk whole (written aside, renamed over), as an operator's tooling does. */
+function replaceFile(path: string, text: string): void {
+  writeFileSync(`${path}.new`, text);
+  renameSync(`${path}.new`, path);
+}
+
+describe("a renewed pinned certificate (issue 15, point 9)", () => {
+  it("the same planned check is only cert-expiring after the renewal, not cert-untrusted", async () => {
+    const old = await makeSelfSigned("CN=localhost", LOCAL_NAMES, 90);
+    const renewed = await makeSelfSigned("CN=localhost", LOCAL_NAMES, 10);
+    const pinnedFile = join(mkdtempSync(join(tmpdir(), "scout-security-trust-")), "mx.pem");
+    writeFileSync(pinnedFile, old.cert);
+    const peer = await startSmtpPeer({ identity: old });
+    peers.push(peer);
+    const target = targetSchema.parse({
+      id: "mx",
+      endpoints: [{ url: `smtp://127.0.0.1:${peer.port}`, caFile: pinnedFile }],
+    });
+    // Planned once, as serve does at start.
+    const [planned] = planChecks({ targets: [target], outbound: {} }, () => new Secret("unused"));
+    if (!planned) throw new Error("no check planned");
+    const check = () => checkEndpoint(planned.endpoint, { ...planned.options, overallTimeoutMs: 10_000 });
+
+    expect(await check()).toMatchObject({ status: "OK", reason: "ok" });
+    peer.setIdentity(renewed);
+    replaceFile(pinnedFile, renewed.cert);
+    await sleep(STAT_INTERVAL_MS + 50);
+    const after = await check();
+    expect(after).toMatchObject({ status: "WARNING", reason: "cert-expiring" });
+    expect(after.problems.map((problem) => problem.reason)).toEqual(["cert-expiring"]);
+  });
+
+  it("a probe goes through the relay after its pinned certificate was renewed and the relay restarted", async () => {
+    const old = await makeSelfSigned("CN=localhost", LOCAL_NAMES, 90);
+    const renewed = await makeSelfSigned("CN=localhost", LOCAL_NAMES, 90);
+    const pinnedFile = join(mkdtempSync(join(tmpdir(), "scout-security-trust-")), "relay.pem");
+    writeFileSync(pinnedFile, old.cert);
+    let relay = await startSmtpPeer({ identity: old });
+    const port = relay.port;
+    const sender = new SmtpSender({
+      relay: { host: "127.0.0.1", port },
+      tls: "require-starttls",
+      caFile: pinnedFile,
+      keepRelayConnection: true,
+      name: "scout.test",
+    });
+    const probe = {
+      envelope: { from: "bounces+AbCdEfGh_-12345678@scout.example.net", to: ["probe@mx.example.com"] },
+      raw: Buffer.from("Subject: probe\r\n\r\nbody\r\n"),
+    };
+    try {
+      expect((await sender.send(probe)).response).toMatch(/^250 /);
+      // The relay restarts with its new certificate on the same port: the kept connection is gone.
+      await relay.close();
+      relay = await startSmtpPeer({ identity: renewed, port });
+      replaceFile(pinnedFile, renewed.cert);
+      await sleep(STAT_INTERVAL_MS + 50);
+      expect((await sender.send(probe)).response).toMatch(/^250 /);
+    } finally {
+      sender.close();
+      await relay.close();
+    }
+  });
+
+  it("the inbound listener serves its renewed certificate to the next STARTTLS client", async () => {
+    const pki = await makeTestPki();
+    const dir = mkdtempSync(join(tmpdir(), "scout-security-trust-"));
+    const [caFile, certFile, keyFile] = ["ca.pem", "cert.pem", "key.pem"].map((name) => join(dir, name));
+    if (!caFile || !certFile || !keyFile) throw new Error("no paths");
+    writeFileSync(caFile, pki.caPem);
+    writeFileSync(certFile, pki.valid.cert);
+    writeFileSync(keyFile, pki.valid.key);
+    const inbound = {
+      domain: "scout.example.net",
+      returnAddress: "returns@scout.example.net",
+      listen: { host: "127.0.0.1", port: 0 },
+      tls: { certFile, keyFile },
+      maxBytes: 1024 * 1024,
+      sessionTimeoutSeconds: 120,
+      maxConnectionsPerClient: 5,
+      maxRejectedPerMinute: 10,
+      rejectedRetentionDays: 7,
+      rejectedMaxBytes: 100 * 1024 * 1024,
+    };
+    const listener = new InboundPort(
+      inbound,
+      await Spool.open(join(dir, "spool")),
+      () => {},
+      new RecordingLogger(),
+      systemClock,
+      new MemoryStore(),
+    );
+    const url = `smtp://127.0.0.1:${await listener.open()}`;
+    const check = () => checkEndpoint(parseEndpointUrl(url), { caFile, overallTimeoutMs: 10_000 });
+    try {
+      expect(await check()).toMatchObject({ status: "OK", startTls: "used" });
+      replaceFile(keyFile, pki.expiring.key);
+      replaceFile(certFile, pki.expiring.cert);
+      await sleep(STAT_INTERVAL_MS + 50);
+      // The renewed certificate expires in five days: the check sees it, so it is the one served.
+      expect(await check()).toMatchObject({ status: "CRITICAL", reason: "cert-expiring", startTls: "used" });
+    } finally {
+      await listener.close();
+    }
+  });
+});
