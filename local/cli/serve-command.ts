@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../../core/config/config-error.ts";
 import { loadConfigFile } from "../../core/config/load-config.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";
+import { TlsIdentityFiles } from "../adapters/tls-identity-files.ts";
 import { type Dashboard, startDashboard } from "../dashboard/start-dashboard.ts";
 import { consoleLogger } from "../serve/console-logger.ts";
 import { LocalMonitor } from "../serve/monitor.ts";
@@ -111,14 +111,7 @@ async function openDashboard(monitor: LocalMonitor, log: Logger): Promise<Dashbo
     host: board.host,
     port: board.port,
     ...(board.tokenFile ? { token: readPrivateFile(board.tokenFile, "dashboard.tokenFile").trim() } : {}),
-    ...(board.tls
-      ? {
-          tls: {
-            cert: readPem(board.tls.certFile, "dashboard.tls.certFile"),
-            key: readPem(board.tls.keyFile, "dashboard.tls.keyFile"),
-          },
-        }
-      : {}),
+    ...(board.tls ? { tls: dashboardIdentity(board.tls, log) } : {}),
     store: monitor.store,
     statuses: new SqliteStatusStore(monitor.store.db),
     config: monitor.config,
@@ -127,13 +120,15 @@ async function openDashboard(monitor: LocalMonitor, log: Logger): Promise<Dashbo
   });
 }
 
-/** A certificate or key file, read like inbound.tls's; the error names the config key. */
-function readPem(path: string, where: string): string {
+/**
+ * The dashboard's certificate and key, followed on disk (a renewed certificate needs no
+ * restart); a file that does not load stops start-up with a message naming the config key.
+ */
+function dashboardIdentity(files: { certFile: string; keyFile: string }, log: Logger) {
+  const follow = new TlsIdentityFiles(files.certFile, files.keyFile, log);
   try {
-    return readFileSync(path, "utf8");
+    return { ...follow.current(), follow };
   } catch (cause) {
-    throw new Error(`${where}: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? cause})`, {
-      cause,
-    });
+    throw new Error(`dashboard.tls: ${(cause as Error).message}`, { cause });
   }
 }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { isLoopbackHost, type ScoutConfig } from "../../core/config/schema.ts";
@@ -7,6 +7,7 @@ import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import type { StatusStore } from "../../core/ports/status-store.ts";
 import type { SqliteStore } from "../adapters/sqlite-store.ts";
+import { followIdentityFiles, type TlsIdentityFiles } from "../adapters/tls-identity-files.ts";
 import { type ApiContext, handleApi } from "./api.ts";
 import { presentedToken, tokenCookie, tokenMatches } from "./auth.ts";
 import { isLoopbackHostHeader } from "./host-header.ts";
@@ -19,8 +20,11 @@ export interface DashboardOptions {
   readonly port: number;
   /** Required when host is not loopback. Never logged. */
   readonly token?: string;
-  /** Serve HTTPS with this certificate and key (PEM); the token cookie is then Secure. */
-  readonly tls?: { readonly cert: string; readonly key: string };
+  /**
+   * Serve HTTPS with this certificate and key (PEM); the token cookie is then Secure. With
+   * `follow`, a certificate renewed on disk is served from the next connection on.
+   */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly follow?: TlsIdentityFiles };
   readonly store: SqliteStore;
   readonly statuses: StatusStore;
   readonly config: ScoutConfig;
@@ -95,6 +99,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const server = options.tls
     ? createHttpsServer({ ...limits, cert: options.tls.cert, key: options.tls.key }, handle)
     : createServer(limits, handle);
+  if (options.tls?.follow && server instanceof HttpsServer) followIdentityFiles(server, options.tls.follow);
   server.keepAliveTimeout = 5_000;
   server.maxRequestsPerSocket = 1000;
 

@@ -1,5 +1,6 @@
 import type { Registry } from "prom-client";
 import type { Logger } from "../../core/ports/logger.ts";
+import type { TlsIdentityFiles } from "../../local/adapters/tls-identity-files.ts";
 import { type Dashboard, startDashboard } from "../../local/dashboard/start-dashboard.ts";
 import type { DashboardFixture } from "./dashboard-fixture.ts";
 
@@ -19,7 +20,7 @@ export function startFixtureDashboard(
     host?: string;
     log?: Logger;
     processMetrics?: Registry;
-    tls?: { cert: string; key: string };
+    tls?: { cert: string; key: string; follow?: TlsIdentityFiles };
   } = {},
 ): Promise<Dashboard> {
   return startDashboard({
