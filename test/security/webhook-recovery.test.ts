@@ -2,15 +2,15 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Secret } from "../../../../core/basics/secret.ts";
-import type { ScoutEvent } from "../../../../core/events/event.ts";
-import type { WebhookPoster } from "../../../../core/ports/webhook-poster.ts";
-import type { AttemptOutcome } from "../../../../core/webhook/outcome.ts";
-import { type RetryPolicy, retryPolicyFor } from "../../../../core/webhook/retry-policy.ts";
-import { SqliteOutbox } from "../../../../local/adapters/sqlite-outbox.ts";
-import { SqliteStore } from "../../../../local/adapters/sqlite-store.ts";
-import { DEFAULT_IDLE_CHECK_MS, WebhookDispatcher } from "../../../../local/serve/webhook-dispatcher.ts";
-import { newWebhookSecret, untilEmitted } from "../../../support/webhook-receiver.ts";
+import { Secret } from "../../core/basics/secret.ts";
+import type { ScoutEvent } from "../../core/events/event.ts";
+import type { WebhookPoster } from "../../core/ports/webhook-poster.ts";
+import type { AttemptOutcome } from "../../core/webhook/outcome.ts";
+import { type RetryPolicy, retryPolicyFor } from "../../core/webhook/retry-policy.ts";
+import { SqliteOutbox } from "../../local/adapters/sqlite-outbox.ts";
+import { SqliteStore } from "../../local/adapters/sqlite-store.ts";
+import { DEFAULT_IDLE_CHECK_MS, WebhookDispatcher } from "../../local/serve/webhook-dispatcher.ts";
+import { newWebhookSecret, untilEmitted } from "../support/webhook-receiver.ts";
 
 // Issue 15, point 10: an endpoint is backed off as a whole, and gets its backlog as soon as it
 // answers again. The clock is injected and the poster answers at once: no sleeps, no sockets.
