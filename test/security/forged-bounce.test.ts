@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { newProbeKey } from "../../core/wire/probe-key.ts";
 import { createProbeToken, newProbeId, parseProbeToken } from "../../core/wire/probe-token.ts";
 import { bounceEnvelope, bounceOf, probeIdOf, tokenOf } from "../support/shell-mail.ts";
-import { localRuntime } from "../support/shell-runtime-local.ts";
+import { localRuntimeWithOneProbe } from "../support/shell-runtime-local.ts";
 import type { SentProbe, ShellRuntime } from "../support/shell-runtimes.ts";
 
 /*
@@ -26,13 +26,7 @@ describe("forged bounces (issue 15, point 3)", () => {
   let probe: SentProbe;
   let probeId: string;
   beforeEach(async () => {
-    shell = await localRuntime();
-    await shell.runCycle();
-    const sent = shell.sentProbes().at(-1);
-    if (sent === undefined) throw new Error("the cycle sent no probe");
-    probe = sent;
-    probeId = probeIdOf(sent);
-    shell.clock.advance(2_000);
+    ({ shell, probe, probeId } = await localRuntimeWithOneProbe(2_000));
   });
   afterEach(async () => {
     await shell?.close();

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { newProbeKey } from "../../core/wire/probe-key.ts";
 import { signReply } from "../../core/wire/reply-signature.ts";
 import { probeIdOf, RETURN_ENVELOPE, returnOf, tokenOf } from "../support/shell-mail.ts";
-import { localRuntime } from "../support/shell-runtime-local.ts";
+import { localRuntimeWithOneProbe } from "../support/shell-runtime-local.ts";
 import { RETURN_ADDRESS, type SentProbe, type ShellRuntime } from "../support/shell-runtimes.ts";
 
 /*
@@ -42,13 +42,7 @@ describe("a forged return carrying a copied probe token (issue 15, point 1)", ()
   let probe: SentProbe;
   let probeId: string;
   beforeEach(async () => {
-    shell = await localRuntime();
-    await shell.runCycle();
-    const sent = shell.sentProbes().at(-1);
-    if (sent === undefined) throw new Error("the cycle sent no probe");
-    probe = sent;
-    probeId = probeIdOf(sent);
-    shell.clock.advance(1_098);
+    ({ shell, probe, probeId } = await localRuntimeWithOneProbe(1_098));
   });
   afterEach(async () => {
     await shell?.close();

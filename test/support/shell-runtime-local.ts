@@ -9,6 +9,7 @@ import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
 import { SqliteStatusStore } from "../../local/adapters/sqlite-status-store.ts";
 import { LocalMonitor } from "../../local/serve/monitor.ts";
 import { RecordingLogger } from "./recording-logger.ts";
+import { probeIdOf } from "./shell-mail.ts";
 import {
   caseDirectory,
   ManualClock,
@@ -143,4 +144,19 @@ async function startRelay(): Promise<Relay> {
   server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return Object.assign(relay, { port: (server.server.address() as AddressInfo).port });
+}
+
+/** Local mode after one cycle: the probe it sent, and the clock moved on by `advanceMs`. */
+export async function localRuntimeWithOneProbe(
+  advanceMs: number,
+): Promise<{ shell: ShellRuntime; probe: SentProbe; probeId: string }> {
+  const shell = await localRuntime();
+  await shell.runCycle();
+  const probe = shell.sentProbes().at(-1);
+  if (probe === undefined) {
+    await shell.close();
+    throw new Error("the cycle sent no probe");
+  }
+  shell.clock.advance(advanceMs);
+  return { shell, probe, probeId: probeIdOf(probe) };
 }
