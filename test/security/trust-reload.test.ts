@@ -16,13 +16,9 @@ import { parseEndpointUrl } from "../../core/checks/endpoint.ts";
 import { checkEndpoint } from "../../core/checks/run-check.ts";
 import { targetSchema } from "../../core/config/schema.ts";
 import { planChecks } from "../../core/cycle/check-plan.ts";
-import { systemClock } from "../../core/ports/clock.ts";
-import { MemoryStore } from "../../local/adapters/memory-store.ts";
 import { SmtpSender } from "../../local/adapters/smtp-sender.ts";
-import { Spool } from "../../local/adapters/spool.ts";
-import { InboundPort } from "../../local/serve/inbound-port.ts";
 import { LOCAL_NAMES, makeSelfSigned, makeTestPki } from "../support/certs.ts";
-import { RecordingLogger } from "../support/recording-logger.ts";
+import { openListenerWithIdentityFiles } from "../support/inbound-port-fixture.ts";
 import { type SmtpPeer, startSmtpPeer } from "../support/smtp-peer.ts";
 
 const peers: SmtpPeer[] = [];
@@ -96,33 +92,9 @@ describe("a renewed pinned certificate (issue 15, point 9)", () => {
 
   it("the inbound listener serves its renewed certificate to the next STARTTLS client", async () => {
     const pki = await makeTestPki();
-    const dir = mkdtempSync(join(tmpdir(), "scout-security-trust-"));
-    const [caFile, certFile, keyFile] = ["ca.pem", "cert.pem", "key.pem"].map((name) => join(dir, name));
-    if (!caFile || !certFile || !keyFile) throw new Error("no paths");
+    const { port: listener, url, dir, certFile, keyFile } = await openListenerWithIdentityFiles(pki.valid);
+    const caFile = join(dir, "ca.pem");
     writeFileSync(caFile, pki.caPem);
-    writeFileSync(certFile, pki.valid.cert);
-    writeFileSync(keyFile, pki.valid.key);
-    const inbound = {
-      domain: "scout.example.net",
-      returnAddress: "returns@scout.example.net",
-      listen: { host: "127.0.0.1", port: 0 },
-      tls: { certFile, keyFile },
-      maxBytes: 1024 * 1024,
-      sessionTimeoutSeconds: 120,
-      maxConnectionsPerClient: 5,
-      maxRejectedPerMinute: 10,
-      rejectedRetentionDays: 7,
-      rejectedMaxBytes: 100 * 1024 * 1024,
-    };
-    const listener = new InboundPort(
-      inbound,
-      await Spool.open(join(dir, "spool")),
-      () => {},
-      new RecordingLogger(),
-      systemClock,
-      new MemoryStore(),
-    );
-    const url = `smtp://127.0.0.1:${await listener.open()}`;
     const check = () => checkEndpoint(parseEndpointUrl(url), { caFile, overallTimeoutMs: 10_000 });
     try {
       expect(await check()).toMatchObject({ status: "OK", startTls: "used" });

@@ -9,12 +9,10 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { STAT_INTERVAL_MS } from "../../../../core/basics/file-backed-value.ts";
 import { parseEndpointUrl } from "../../../../core/checks/endpoint.ts";
 import { checkEndpoint } from "../../../../core/checks/run-check.ts";
-import { systemClock } from "../../../../core/ports/clock.ts";
-import { MemoryStore } from "../../../../local/adapters/memory-store.ts";
-import { Spool } from "../../../../local/adapters/spool.ts";
 import { followIdentityFiles, TlsIdentityFiles } from "../../../../local/adapters/tls-identity-files.ts";
-import { InboundPort } from "../../../../local/serve/inbound-port.ts";
+import type { InboundPort } from "../../../../local/serve/inbound-port.ts";
 import { makeTestPki, type TestCert, type TestPki } from "../../../support/certs.ts";
+import { openListenerWithIdentityFiles } from "../../../support/inbound-port-fixture.ts";
 import { RecordingLogger } from "../../../support/recording-logger.ts";
 
 let pki: TestPki;
@@ -37,34 +35,10 @@ function replaceFile(path: string, text: string): void {
 
 /** serve's inbound listener, as InboundPort opens it, with its certificate and key in files. */
 async function listenerWithFiles(identity: TestCert) {
-  const dir = mkdtempSync(join(tmpdir(), "scout-identity-"));
-  const certFile = join(dir, "cert.pem");
-  const keyFile = join(dir, "key.pem");
-  writeFileSync(certFile, identity.cert);
-  writeFileSync(keyFile, identity.key);
   const log = new RecordingLogger();
-  const inbound = {
-    domain: "scout.example.net",
-    returnAddress: "returns@scout.example.net",
-    listen: { host: "127.0.0.1", port: 0 },
-    tls: { certFile, keyFile },
-    maxBytes: 1024 * 1024,
-    sessionTimeoutSeconds: 120,
-    maxConnectionsPerClient: 5,
-    maxRejectedPerMinute: 10,
-    rejectedRetentionDays: 7,
-    rejectedMaxBytes: 100 * 1024 * 1024,
-  };
-  const port = new InboundPort(
-    inbound,
-    await Spool.open(join(dir, "spool")),
-    () => {},
-    log,
-    systemClock,
-    new MemoryStore(),
-  );
+  const { port, url, certFile, keyFile } = await openListenerWithIdentityFiles(identity, log);
   ports.push(port);
-  const endpoint = parseEndpointUrl(`smtp://127.0.0.1:${await port.open()}`);
+  const endpoint = parseEndpointUrl(url);
   /** The fingerprint of the certificate the next STARTTLS client is served. */
   const served = async () => {
     const result = await checkEndpoint(endpoint, { caFile, overallTimeoutMs: 10_000 });
