@@ -6,8 +6,6 @@ import { asError } from "../../core/basics/describe-error.ts";
 import type { CheckResult } from "../../core/checks/result.ts";
 import type { CheckStore, SaveCheckResultsOptions, StoredCheck } from "../../core/ports/check-store.ts";
 import {
-  type BounceFacts,
-  type Hop,
   MAX_REJECTION_DETAIL,
   type NewProbe,
   type ProbeOutcome,
@@ -17,25 +15,7 @@ import {
   type RejectReason,
 } from "../../core/ports/probe-store.ts";
 import { migrate } from "./sqlite-migrations.ts";
-
-interface ProbeRow {
-  probe_id: string;
-  target_id: string;
-  to_address: string;
-  message_id: string;
-  sent_at_ms: number;
-  deadline_ms: number;
-  state: ProbeState;
-  updated_at_ms: number;
-  returned_at_ms: number | null;
-  rtt_ms: number | null;
-  remote_arrived_at_ms: number | null;
-  remote_clock_offset_ms: number | null;
-  remote_clock_skewed: number | null;
-  hops_json: string | null;
-  bounce_json: string | null;
-  error: string | null;
-}
+import { PROBE_COLUMNS, type ProbeRow, toRecord } from "./sqlite-probe-rows.ts";
 
 interface NewProbeParams {
   probeId: string;
@@ -63,10 +43,6 @@ interface TransitionParams {
   bounceJson: string | null;
   error: string | null;
 }
-
-const PROBE_COLUMNS = `probe_id, target_id, to_address, message_id, sent_at_ms, deadline_ms, state,
-  updated_at_ms, returned_at_ms, rtt_ms, remote_arrived_at_ms, remote_clock_offset_ms,
-  remote_clock_skewed, hops_json, bounce_json, error`;
 
 /**
  * ProbeStore and CheckStore on one SQLite file (local mode). WAL lets the dashboard read while
@@ -361,27 +337,6 @@ export function startedAtMs(result: CheckResult): number {
   const ms = Date.parse(result.startedAt);
   if (Number.isNaN(ms)) throw new Error(`check result of ${result.endpoint} has no valid startedAt`);
   return ms;
-}
-
-function toRecord(row: ProbeRow): ProbeRecord {
-  return {
-    probeId: row.probe_id,
-    targetId: row.target_id,
-    toAddress: row.to_address,
-    messageId: row.message_id,
-    sentAtMs: row.sent_at_ms,
-    deadlineMs: row.deadline_ms,
-    state: row.state,
-    updatedAtMs: row.updated_at_ms,
-    ...(row.returned_at_ms !== null && { returnedAtMs: row.returned_at_ms }),
-    ...(row.rtt_ms !== null && { rttMs: row.rtt_ms }),
-    ...(row.remote_arrived_at_ms !== null && { remoteArrivedAtMs: row.remote_arrived_at_ms }),
-    ...(row.remote_clock_offset_ms !== null && { remoteClockOffsetMs: row.remote_clock_offset_ms }),
-    ...(row.remote_clock_skewed !== null && { remoteClockSkewed: row.remote_clock_skewed === 1 }),
-    ...(row.hops_json !== null && { hops: JSON.parse(row.hops_json) as Hop[] }),
-    ...(row.bounce_json !== null && { bounce: JSON.parse(row.bounce_json) as BounceFacts }),
-    ...(row.error !== null && { error: row.error }),
-  };
 }
 
 /**
