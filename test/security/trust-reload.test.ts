@@ -5,7 +5,7 @@
  * the real verdict (cert-expiring), and made probes fail to send through the relay, until
  * serve restarted. The inbound listener's own certificate follows its files the same way.
  */
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,18 +19,13 @@ import { planChecks } from "../../core/cycle/check-plan.ts";
 import { SmtpSender } from "../../local/adapters/smtp-sender.ts";
 import { LOCAL_NAMES, makeSelfSigned, makeTestPki } from "../support/certs.ts";
 import { openListenerWithIdentityFiles } from "../support/inbound-port-fixture.ts";
+import { replaceFile } from "../support/replace-file.ts";
 import { type SmtpPeer, startSmtpPeer } from "../support/smtp-peer.ts";
 
 const peers: SmtpPeer[] = [];
 afterAll(async () => {
   await Promise.all(peers.map((peer) => peer.close()));
 });
-
-/** Replaces a file on disk whole (written aside, renamed over), as an operator's tooling does. */
-function replaceFile(path: string, text: string): void {
-  writeFileSync(`${path}.new`, text);
-  renameSync(`${path}.new`, path);
-}
 
 describe("a renewed pinned certificate (issue 15, point 9)", () => {
   it("the same planned check is only cert-expiring after the renewal, not cert-untrusted", async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -7,18 +7,13 @@ import { STAT_INTERVAL_MS } from "../../../../core/basics/file-backed-value.ts";
 import { parseEndpointUrl } from "../../../../core/checks/endpoint.ts";
 import { checkEndpoint } from "../../../../core/checks/run-check.ts";
 import { LOCAL_NAMES, makeSelfSigned } from "../../../support/certs.ts";
+import { replaceFile } from "../../../support/replace-file.ts";
 import { type SmtpPeer, startSmtpPeer } from "../../../support/smtp-peer.ts";
 
 const peers: SmtpPeer[] = [];
 afterAll(async () => {
   await Promise.all(peers.map((peer) => peer.close()));
 });
-
-/** Writes the file whole under another name, then renames it over the old one, as certbot does. */
-function replaceFile(path: string, text: string): void {
-  writeFileSync(`${path}.new`, text);
-  renameSync(`${path}.new`, path);
-}
 
 describe("a pinned CA file replaced on disk", () => {
   it.each([

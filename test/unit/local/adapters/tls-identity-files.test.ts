@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -14,6 +14,7 @@ import type { InboundPort } from "../../../../local/serve/inbound-port.ts";
 import { makeTestPki, type TestCert, type TestPki } from "../../../support/certs.ts";
 import { openListenerWithIdentityFiles } from "../../../support/inbound-port-fixture.ts";
 import { RecordingLogger } from "../../../support/recording-logger.ts";
+import { replaceFile } from "../../../support/replace-file.ts";
 
 let pki: TestPki;
 let caFile: string;
@@ -26,12 +27,6 @@ const ports: InboundPort[] = [];
 afterEach(async () => {
   await Promise.all(ports.splice(0).map((port) => port.close()));
 });
-
-/** Writes a file whole under another name, then renames it over the old one, as certbot does. */
-function replaceFile(path: string, text: string): void {
-  writeFileSync(`${path}.new`, text);
-  renameSync(`${path}.new`, path);
-}
 
 /** serve's inbound listener, as InboundPort opens it, with its certificate and key in files. */
 async function listenerWithFiles(identity: TestCert) {

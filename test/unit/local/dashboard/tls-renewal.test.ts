@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,6 +12,7 @@ import type { Dashboard } from "../../../../local/dashboard/start-dashboard.ts";
 import { makeTestPki, type TestCert, type TestPki } from "../../../support/certs.ts";
 import { type DashboardFixture, makeDashboardFixture } from "../../../support/dashboard-fixture.ts";
 import { memoryLogger, startFixtureDashboard } from "../../../support/dashboard-server.ts";
+import { replaceFile } from "../../../support/replace-file.ts";
 
 /** The dashboard over HTTPS, its certificate and key followed on disk as `serve` wires them. */
 let pki: TestPki;
@@ -21,12 +22,6 @@ let certFile: string;
 let keyFile: string;
 
 const fingerprint = (identity: TestCert) => new X509Certificate(identity.cert).fingerprint256;
-
-/** Writes a file whole under another name, then renames it over the old one, as certbot does. */
-function replaceFile(path: string, text: string): void {
-  writeFileSync(`${path}.new`, text);
-  renameSync(`${path}.new`, path);
-}
 
 beforeAll(async () => {
   pki = await makeTestPki(5);
