@@ -57,15 +57,36 @@ function readCaFile(path: string): string {
   return text;
 }
 
+/**
+ * Node's bundle, the system bundle, and the file NODE_EXTRA_CA_CERTS names (Node adds that one
+ * to its own default store; `rootCertificates` leaves it out, so it is added here as Node does).
+ */
 function systemContext(): FileBackedValue<SecureContext> {
   const bundle = SYSTEM_BUNDLES.find((path) => existsSync(path));
+  const extra = process.env.NODE_EXTRA_CA_CERTS || undefined;
+  const files = [bundle, extra].filter((path): path is string => path !== undefined);
   const build = () =>
     createSecureContext({
-      ca: bundle ? [...rootCertificates, readFileSync(bundle, "utf8")] : [...rootCertificates],
+      ca: [
+        ...rootCertificates,
+        ...(bundle ? [readFileSync(bundle, "utf8")] : []),
+        ...(extra ? [readExtraCaFile(extra)] : []),
+      ],
     });
-  if (bundle === undefined) {
+  if (files.length === 0) {
     const context = build();
     return new FileBackedValue([], () => context);
   }
-  return new FileBackedValue([bundle], build);
+  return new FileBackedValue(files, build);
+}
+
+function readExtraCaFile(path: string): string {
+  try {
+    return readCaFile(path);
+  } catch (error) {
+    throw new CheckConfigError(
+      `NODE_EXTRA_CA_CERTS: ${(error as Error).message}; fix the file or unset the variable`,
+      { cause: error },
+    );
+  }
 }

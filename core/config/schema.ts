@@ -73,7 +73,8 @@ export const targetSchema = z.strictObject({
 export const relaySchema = z.strictObject({
   host: z.string().min(1),
   port: port.default(25),
-  tls: z.enum(["starttls", "require-starttls", "implicit", "none"]).default("starttls"),
+  /** starttls: verified when offered; opportunistic: not verified; see README "Configuration". */
+  tls: z.enum(["starttls", "opportunistic", "require-starttls", "implicit", "none"]).default("starttls"),
   caFile: path.optional(),
   user: z.string().min(1).optional(),
   passwordFile: path.optional(),
@@ -232,6 +233,13 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
       code: "custom",
       path: ["outbound", "relay", "passwordFile"],
       message: "is required with user",
+    });
+  }
+  if (config.outbound.relay?.user && ["opportunistic", "none"].includes(config.outbound.relay.tls)) {
+    context.addIssue({
+      code: "custom",
+      path: ["outbound", "relay", "tls"],
+      message: `a relay login needs verified TLS (the password would go to whoever answers): use starttls, require-starttls or implicit, not ${config.outbound.relay.tls}`,
     });
   }
   const endpointIds = new Set<string>();

@@ -5,6 +5,7 @@ import { createTransport } from "nodemailer";
 import type { SMTPTransportOptions } from "nodemailer/lib/smtp-transport";
 import { FileBackedValue } from "../../core/basics/file-backed-value.ts";
 import type { Secret } from "../../core/basics/secret.ts";
+import { trustContext } from "../../core/checks/trust-store.ts";
 import type { MailSender, OutgoingMessage, SendReceipt } from "../../core/ports/mail-sender.ts";
 
 /*
@@ -18,10 +19,13 @@ import type { MailSender, OutgoingMessage, SendReceipt } from "../../core/ports/
  */
 
 /**
- * starttls: use STARTTLS when offered (opportunistic, RFC 3207); require-starttls: refuse to
- * send without it; implicit: TLS from the first byte (port 465, RFC 8314); none: never TLS.
+ * starttls: STARTTLS when the server offers it (RFC 3207), and then the certificate must verify;
+ * opportunistic: STARTTLS when offered, certificate not verified (what opportunistic security
+ * means in mail, RFC 7435: encryption against eavesdropping, not against an active attacker);
+ * require-starttls: refuse to send without STARTTLS, certificate verified; implicit: TLS from the
+ * first byte (port 465, RFC 8314), verified; none: never TLS.
  */
-export type TlsMode = "starttls" | "require-starttls" | "implicit" | "none";
+export type TlsMode = "starttls" | "opportunistic" | "require-starttls" | "implicit" | "none";
 
 export interface SmtpSenderOptions {
   /** Send everything through this relay; without it, deliver to each recipient domain's MX. */
@@ -115,6 +119,11 @@ export class SmtpSender implements MailSender {
     const mode = options.tls ?? "starttls";
     if (options.auth !== undefined && mode === "none") {
       throw new RangeError("SMTP auth needs TLS: a password is never sent in the clear (tls: none)");
+    }
+    if (options.auth !== undefined && mode === "opportunistic") {
+      throw new RangeError(
+        "SMTP auth needs verified TLS: a password is never sent over a certificate nobody checked (tls: opportunistic); use starttls or require-starttls",
+      );
     }
     this.#options = options;
     // Read now, so a wrong path fails before the first probe; then again whenever it changes.
@@ -256,9 +265,11 @@ export class SmtpSender implements MailSender {
       requireTLS: mode === "require-starttls" || (mode === "starttls" && auth !== undefined),
       ignoreTLS: mode === "none",
       tls: {
-        ...(this.#ca === undefined ? {} : { ca: this.#ca }),
+        // Without a CA file, the checks' trust store: Node's bundle, the system's CAs and
+        // NODE_EXTRA_CA_CERTS, so the relay is trusted exactly when a check of it says so.
+        ...(this.#ca === undefined ? { secureContext: trustContext() } : { ca: this.#ca }),
         servername: (isRelay ? o.servername : undefined) ?? (isIpLiteral(host) ? undefined : host),
-        rejectUnauthorized: o.rejectUnauthorized ?? true,
+        rejectUnauthorized: mode === "opportunistic" ? false : (o.rejectUnauthorized ?? true),
       },
       ...(auth === undefined ? {} : { auth: { user: auth.user, pass: auth.password.reveal() } }),
       name: o.name ?? hostname(),

@@ -38,7 +38,8 @@ Thresholds:
       --starttls POLICY       required (default on 25/587/143/110), optional, or off
 
 TLS:
-      --ca-file FILE          trust only the CAs in this PEM file (default: system CAs)
+      --ca-file FILE          trust only the CAs in this PEM file (default: system CAs
+                              and NODE_EXTRA_CA_CERTS)
       --servername NAME       name for SNI and the certificate check (default: the host)
       --no-verify             report an untrusted chain or a name mismatch, but do not
                               change the status for them (expiry still counts)

@@ -17,7 +17,9 @@ invalid return, or the probe could not be sent), 3 UNKNOWN (bad options).
   --return-address ADDR   where email_return replies; its domain must route to --listen
   --key-file FILE         the probe key (the same one email_return holds)
   --relay HOST:PORT       send through this relay (default: the MX of --to's domain)
-  --relay-tls MODE        starttls (default, opportunistic), require-starttls, implicit, none
+  --relay-tls MODE        starttls (default: STARTTLS when offered, certificate verified),
+                          opportunistic (STARTTLS when offered, not verified),
+                          require-starttls (STARTTLS and a verified certificate), implicit, none
   --ca-file FILE          CAs to trust for the relay's certificate
   --listen HOST:PORT      where returns arrive (default 127.0.0.1:2525)
   --from ADDR             From: of the probe (default: the return address)
@@ -56,8 +58,10 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
     const criticalMs = seconds(values.critical ?? "60", "--critical");
     if (warningMs > criticalMs) throw new UsageError("--warning must not exceed --critical");
     const tls = values["relay-tls"] ?? "starttls";
-    if (!["starttls", "require-starttls", "implicit", "none"].includes(tls)) {
-      throw new UsageError(`--relay-tls must be starttls, require-starttls, implicit or none, not "${tls}"`);
+    if (!["starttls", "opportunistic", "require-starttls", "implicit", "none"].includes(tls)) {
+      throw new UsageError(
+        `--relay-tls must be starttls, opportunistic, require-starttls, implicit or none, not "${tls}"`,
+      );
     }
     const relay = values.relay ? hostPort(values.relay, "--relay") : undefined;
     const key = readProbeKeyFile(values["key-file"] as string);

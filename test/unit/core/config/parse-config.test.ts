@@ -133,7 +133,14 @@ describe("parseConfigText", () => {
     [
       "bad relay tls",
       variant((c) => (c.outbound = { relay: { host: "r", tls: "yes" } })),
-      'outbound.relay.tls: Invalid option: expected one of "starttls"|"require-starttls"|"implicit"|"none"',
+      'outbound.relay.tls: Invalid option: expected one of "starttls"|"opportunistic"|"require-starttls"|"implicit"|"none"',
+    ],
+    [
+      "a relay login over unverified TLS",
+      variant(
+        (c) => (c.outbound = { relay: { host: "r", tls: "opportunistic", user: "u", passwordFile: "pw" } }),
+      ),
+      "outbound.relay.tls: a relay login needs verified TLS (the password would go to whoever answers): use starttls, require-starttls or implicit, not opportunistic",
     ],
     [
       "dashboard tls without a key",
