@@ -4,6 +4,7 @@ import { SmtpSender } from "../adapters/smtp-sender.ts";
 import { consoleLogger } from "../serve/console-logger.ts";
 import { type OneRoundTripResult, oneRoundTrip } from "../serve/one-round-trip.ts";
 import { type CommandIo, nonEmptyPath, UsageError } from "./io.ts";
+import { preflightListeners } from "./listen-preflight.ts";
 
 export const PROBE_HELP = `Usage: email-scout probe --to ADDR --return-address ADDR --key-file FILE [options]
 
@@ -71,13 +72,21 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
       ...(nonEmptyPath(values["ca-file"], "--ca-file") ? { caFile: values["ca-file"] } : {}),
     });
     const returnAddress = values["return-address"] as string;
+    const listen = hostPort(values.listen ?? "127.0.0.1:2525", "--listen");
+    const busy = await preflightListeners([{ key: "--listen", ...listen }]);
+    if (busy !== undefined) {
+      // Checked before the probe is sent: a probe whose return cannot be received is a false alarm.
+      throw new UsageError(
+        `${busy}. A running serve listens for its own return address there: give this probe a --return-address whose domain routes to another --listen port`,
+      );
+    }
     const result = await oneRoundTrip({
       to: values.to as string,
       returnAddress,
       from: values.from ?? returnAddress,
       key,
       sender,
-      listen: hostPort(values.listen ?? "127.0.0.1:2525", "--listen"),
+      listen,
       timeoutMs: seconds(values.timeout ?? "120", "--timeout"),
       targetId: "probe",
       log: consoleLogger((line) => io.stderr(line)),

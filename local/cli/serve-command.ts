@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../../core/config/config-error.ts";
 import { loadConfigFile } from "../../core/config/load-config.ts";
+import type { ScoutConfig } from "../../core/config/schema.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";
 import { TlsIdentityFiles } from "../adapters/tls-identity-files.ts";
@@ -9,6 +10,7 @@ import { consoleLogger } from "../serve/console-logger.ts";
 import { LocalMonitor } from "../serve/monitor.ts";
 import { readPrivateFile } from "../serve/private-file.ts";
 import type { CommandIo } from "./io.ts";
+import { listenProblem, type PlannedListener, preflightListeners } from "./listen-preflight.ts";
 
 export const SERVE_HELP = `Usage: email-scout serve --config FILE [--once]
 
@@ -60,29 +62,50 @@ async function run(values: ReturnType<typeof parseOptions>["values"], io: Comman
     return 2;
   }
   const log = consoleLogger((line) => io.stderr(line));
-  let monitor: LocalMonitor;
+  let config: ScoutConfig;
   try {
-    monitor = await LocalMonitor.open(loadConfigFile(values.config, "local"), log);
+    config = loadConfigFile(values.config, "local");
   } catch (error) {
     io.stderr(
       error instanceof ConfigError ? error.message : `email-scout serve: ${(error as Error).message}`,
     );
     return 2;
   }
+  const listeners = plannedListeners(config, values.once === true);
+  const busy = await preflightListeners(listeners);
+  if (busy !== undefined) {
+    io.stderr(`email-scout serve: ${busy}`);
+    return 2;
+  }
+  let monitor: LocalMonitor;
+  try {
+    monitor = await LocalMonitor.open(config, log);
+  } catch (error) {
+    io.stderr(`email-scout serve: ${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    await monitor.start(values.once ? { schedule: false } : undefined);
+  } catch (error) {
+    await monitor.stop().catch(() => undefined);
+    io.stderr(`email-scout serve: ${startProblem(listeners[0] as PlannedListener, error)}`);
+    return 2;
+  }
   if (values.once) {
-    await monitor.start({ schedule: false });
     await monitor.runCycle();
     await monitor.waitForOpenProbes();
     await monitor.stop();
     return 0;
   }
-  await monitor.start();
   let dashboard: Dashboard | undefined;
   try {
     dashboard = await openDashboard(monitor, log);
   } catch (error) {
     await monitor.stop();
-    io.stderr(`email-scout serve: dashboard: ${(error as Error).message}`);
+    const board = listeners[1];
+    io.stderr(
+      `email-scout serve: ${board ? startProblem(board, error) : `dashboard: ${(error as Error).message}`}`,
+    );
     return 2;
   }
   log.info("email-scout serve running", {
@@ -101,6 +124,23 @@ async function run(values: ReturnType<typeof parseOptions>["values"], io: Comman
   await dashboard?.close();
   await monitor.stop();
   return 0;
+}
+
+/** The sockets serve opens, the SMTP listener first: checked before anything is created. */
+function plannedListeners(config: ScoutConfig, once: boolean): PlannedListener[] {
+  const listeners: PlannedListener[] = [{ key: "inbound.listen.port", ...config.inbound.listen }];
+  if (!once && config.dashboard.enabled) {
+    listeners.push({ key: "dashboard.port", host: config.dashboard.host, port: config.dashboard.port });
+  }
+  return listeners;
+}
+
+/** A listen that failed after the preflight (a race) reads like the preflight's finding. */
+function startProblem(listener: PlannedListener, error: unknown): string {
+  return typeof (error as NodeJS.ErrnoException).code === "string" &&
+    /^E(ADDRINUSE|ACCES|ADDRNOTAVAIL)$/.test((error as NodeJS.ErrnoException).code as string)
+    ? listenProblem(listener, error)
+    : (error as Error).message;
 }
 
 /** The operator's page, /api and /metrics, when the config enables it (the default, on 127.0.0.1:8025). */
