@@ -3,12 +3,23 @@ export interface CommandIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
+  /** Where SIGHUP/SIGTERM/SIGINT come from (serve); the process's own by default. */
+  readonly signals?: NodeJS.EventEmitter;
+  /**
+   * Ends the process soon even if sockets of abandoned work still hold it (serve's stop after
+   * its grace period); absent in tests, which run commands in-process.
+   */
+  readonly exitSoon?: () => void;
 }
 
 export const processIo: CommandIo = {
   stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   stderr: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
   env: process.env,
+  exitSoon: () => {
+    // Unref'd: if nothing else holds the process it ends at once, as it would have anyway.
+    setTimeout(() => process.exit(), 1_000).unref();
+  },
 };
 
 /** A usage mistake: the message names the option and how to fix it. */

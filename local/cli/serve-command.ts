@@ -3,14 +3,9 @@ import { ConfigError } from "../../core/config/config-error.ts";
 import { loadConfigFile } from "../../core/config/load-config.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
 import type { Logger } from "../../core/ports/logger.ts";
-import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";
-import { TlsIdentityFiles } from "../adapters/tls-identity-files.ts";
-import { type Dashboard, startDashboard } from "../dashboard/start-dashboard.ts";
 import { consoleLogger } from "../serve/console-logger.ts";
-import { LocalMonitor } from "../serve/monitor.ts";
-import { readPrivateFile } from "../serve/private-file.ts";
 import type { CommandIo } from "./io.ts";
-import { listenProblem, type PlannedListener, preflightListeners } from "./listen-preflight.ts";
+import { closeSession, openSession, type ServeSession } from "./serve-session.ts";
 
 export const SERVE_HELP = `Usage: email-scout serve --config FILE [--once]
 
@@ -25,7 +20,9 @@ config's dataDir; see them with "email-scout status --config FILE".
                   (webhook retries not yet due stay in the outbox for the next run)
 Unless the config says dashboard.enabled: false, it also serves the dashboard, its JSON API
 and /metrics (Prometheus) on dashboard.host:dashboard.port (default http://127.0.0.1:8025/).
-Logs go to stderr, one line per event. Stop with Ctrl-C or SIGTERM (it finishes the cycle).
+Logs go to stderr, one line per event. SIGHUP reloads the configuration (an invalid one is
+refused and the running one stays). Stop with Ctrl-C or SIGTERM: it finishes the cycle under
+way, or stops without it after 45 s.
 `;
 
 export async function serveCommand(args: string[], io: CommandIo): Promise<number> {
@@ -57,118 +54,137 @@ async function run(values: ReturnType<typeof parseOptions>["values"], io: Comman
     io.stdout(SERVE_HELP);
     return 0;
   }
-  if (!values.config) {
+  const configFile = values.config;
+  if (!configFile) {
     io.stderr("email-scout serve: --config FILE is required (try config/demo.yaml)");
     return 2;
   }
   const log = consoleLogger((line) => io.stderr(line));
   let config: ScoutConfig;
   try {
-    config = loadConfigFile(values.config, "local");
+    config = loadConfigFile(configFile, "local");
   } catch (error) {
     io.stderr(
       error instanceof ConfigError ? error.message : `email-scout serve: ${(error as Error).message}`,
     );
     return 2;
   }
-  const listeners = plannedListeners(config, values.once === true);
-  const busy = await preflightListeners(listeners);
-  if (busy !== undefined) {
-    io.stderr(`email-scout serve: ${busy}`);
+  const opened = await openSession(config, log, { once: values.once === true });
+  if ("problem" in opened) {
+    io.stderr(`email-scout serve: ${opened.problem}`);
     return 2;
   }
-  let monitor: LocalMonitor;
-  try {
-    monitor = await LocalMonitor.open(config, log);
-  } catch (error) {
-    io.stderr(`email-scout serve: ${(error as Error).message}`);
-    return 2;
-  }
-  try {
-    await monitor.start(values.once ? { schedule: false } : undefined);
-  } catch (error) {
-    await monitor.stop().catch(() => undefined);
-    io.stderr(`email-scout serve: ${startProblem(listeners[0] as PlannedListener, error)}`);
-    return 2;
-  }
+  let session = opened;
   if (values.once) {
-    await monitor.runCycle();
-    await monitor.waitForOpenProbes();
-    await monitor.stop();
+    await session.monitor.runCycle();
+    await session.monitor.waitForOpenProbes();
+    await session.monitor.stop();
     return 0;
   }
-  let dashboard: Dashboard | undefined;
-  try {
-    dashboard = await openDashboard(monitor, log);
-  } catch (error) {
-    await monitor.stop();
-    const board = listeners[1];
-    io.stderr(
-      `email-scout serve: ${board ? startProblem(board, error) : `dashboard: ${(error as Error).message}`}`,
-    );
-    return 2;
-  }
   log.info("email-scout serve running", {
-    config: values.config,
-    intervalSeconds: monitor.config.schedule.intervalSeconds,
+    config: configFile,
+    intervalSeconds: config.schedule.intervalSeconds,
   });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info("stopping", { signal });
-      resolve();
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
-  // The dashboard reads the store, so it closes first.
-  await dashboard?.close();
-  await monitor.stop();
-  return 0;
-}
-
-/** The sockets serve opens, the SMTP listener first: checked before anything is created. */
-function plannedListeners(config: ScoutConfig, once: boolean): PlannedListener[] {
-  const listeners: PlannedListener[] = [{ key: "inbound.listen.port", ...config.inbound.listen }];
-  if (!once && config.dashboard.enabled) {
-    listeners.push({ key: "dashboard.port", host: config.dashboard.host, port: config.dashboard.port });
+  const signals = listenForSignals(io.signals ?? process);
+  try {
+    for (;;) {
+      const signal = await signals.next();
+      if (signal === "SIGHUP") {
+        const reloaded = await reload(session, configFile, log);
+        if (reloaded === undefined) return 2;
+        session = reloaded;
+        continue;
+      }
+      log.info("stopping", { signal, graceSeconds: STOP_GRACE_MS / 1000 });
+      if (!(await closeSession(session, STOP_GRACE_MS))) {
+        log.warn("the cycle under way did not finish within the grace period; stopping without it", {
+          graceSeconds: STOP_GRACE_MS / 1000,
+          note: "returns and events are on disk; checks in flight are not recorded",
+        });
+        io.exitSoon?.();
+      }
+      return 0;
+    }
+  } finally {
+    signals.close();
   }
-  return listeners;
-}
-
-/** A listen that failed after the preflight (a race) reads like the preflight's finding. */
-function startProblem(listener: PlannedListener, error: unknown): string {
-  return typeof (error as NodeJS.ErrnoException).code === "string" &&
-    /^E(ADDRINUSE|ACCES|ADDRNOTAVAIL)$/.test((error as NodeJS.ErrnoException).code as string)
-    ? listenProblem(listener, error)
-    : (error as Error).message;
-}
-
-/** The operator's page, /api and /metrics, when the config enables it (the default, on 127.0.0.1:8025). */
-async function openDashboard(monitor: LocalMonitor, log: Logger): Promise<Dashboard | undefined> {
-  const board = monitor.config.dashboard;
-  if (!board.enabled) return undefined;
-  return startDashboard({
-    host: board.host,
-    port: board.port,
-    ...(board.tokenFile ? { token: readPrivateFile(board.tokenFile, "dashboard.tokenFile").trim() } : {}),
-    ...(board.tls ? { tls: dashboardIdentity(board.tls, log) } : {}),
-    store: monitor.store,
-    statuses: new SqliteStatusStore(monitor.store.db),
-    config: monitor.config,
-    log,
-    processMetrics: monitor.metrics.registry,
-  });
 }
 
 /**
- * The dashboard's certificate and key, followed on disk (a renewed certificate needs no
- * restart); a file that does not load stops start-up with a message naming the config key.
+ * SIGTERM and SIGINT stop serve within this long (the systemd unit allows 60 s): the cycle
+ * under way finishes if it can; a check is bounded by its own deadlines (30 s by default).
  */
-function dashboardIdentity(files: { certFile: string; keyFile: string }, log: Logger) {
-  const follow = new TlsIdentityFiles(files.certFile, files.keyFile, log);
+export const STOP_GRACE_MS = 45_000;
+
+type ServeSignal = "SIGHUP" | "SIGTERM" | "SIGINT";
+
+/**
+ * Listens for serve's signals from start to end, queueing them: a SIGHUP or SIGTERM that
+ * arrives while a reload is under way waits its turn instead of being missed (or, with no
+ * listener at that moment, ending the process by the signal's default action).
+ */
+function listenForSignals(signals: NodeJS.EventEmitter) {
+  const names: ServeSignal[] = ["SIGHUP", "SIGTERM", "SIGINT"];
+  const queued: ServeSignal[] = [];
+  let wake: (() => void) | undefined;
+  const handlers = names.map((name) => {
+    const handler = () => {
+      queued.push(name);
+      wake?.();
+    };
+    signals.on(name, handler);
+    return handler;
+  });
+  return {
+    async next(): Promise<ServeSignal> {
+      while (queued.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      return queued.shift() as ServeSignal;
+    },
+    close(): void {
+      for (const [index, name] of names.entries()) signals.off(name, handlers[index] as () => void);
+    },
+  };
+}
+
+/**
+ * SIGHUP: the configuration file is read and validated again. An invalid one is refused and
+ * the running configuration stays; a valid one replaces it: the running session finishes its
+ * cycle and closes, and a new one opens (listeners, dashboard and schedule as configured now).
+ * If the new one cannot open (a port taken meanwhile), the old configuration is opened again.
+ * Returns undefined only when neither opens.
+ */
+async function reload(
+  session: ServeSession,
+  configFile: string,
+  log: Logger,
+): Promise<ServeSession | undefined> {
+  let next: ScoutConfig;
   try {
-    return { ...follow.current(), follow };
-  } catch (cause) {
-    throw new Error(`dashboard.tls: ${(cause as Error).message}`, { cause });
+    next = loadConfigFile(configFile, "local");
+  } catch (error) {
+    log.error("configuration reload refused; the running configuration stays", {
+      config: configFile,
+      error: (error as Error).message,
+    });
+    return session;
   }
+  log.info("reloading the configuration", { config: configFile });
+  await closeSession(session, STOP_GRACE_MS);
+  const opened = await openSession(next, log, { once: false });
+  if (!("problem" in opened)) {
+    log.info("configuration reloaded", {
+      config: configFile,
+      intervalSeconds: next.schedule.intervalSeconds,
+      targets: next.targets.length,
+    });
+    return opened;
+  }
+  log.error("the reloaded configuration cannot run; going back to the previous one", {
+    config: configFile,
+    error: opened.problem,
+  });
+  const previous = await openSession(session.config, log, { once: false });
+  if (!("problem" in previous)) return previous;
+  log.error("the previous configuration cannot run either; stopping", { error: previous.problem });
+  return undefined;
 }
