@@ -1,23 +1,33 @@
 // Builds the runnable artefacts with esbuild (no tsc emit: TypeScript only type-checks).
-//  - dist/email-scout.mjs: the CLI, one ESM bundle, dependencies bundled so it starts fast
-//    (a Nagios plugin is started once per check).
+//  - dist/email-scout.mjs (+ dist/chunk-*.mjs): the CLI, dependencies bundled and split by
+//    command so it starts fast (a Nagios plugin is started once per check).
 //  - dist/email_return.cjs: the return script for mail servers, Node standard library only,
 //    one self-contained CommonJS file that runs from a ~/.forward pipe.
 import { existsSync } from "node:fs";
-import { chmod } from "node:fs/promises";
+import { chmod, readdir, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { build } from "esbuild";
 
 const common = { bundle: true, platform: "node", target: "node20", sourcemap: false, logLevel: "warning" };
 
+// Split by command: the entry holds the dispatcher only, and each command's code (and its
+// dependencies: SQLite, mail parsing, the dashboard...) is a chunk loaded when that command runs,
+// so `check` as a Nagios plugin loads the check code and little else. Chunks sit beside the
+// entry (dist/chunk-*.mjs), where import.meta.url-relative paths stay as they were.
+for (const file of await readdir("dist").catch(() => [])) {
+  if (/^chunk-.*\.mjs$/.test(file)) await rm(`dist/${file}`);
+}
 await build({
   ...common,
-  entryPoints: ["bin/email-scout.ts"],
-  outfile: "dist/email-scout.mjs",
+  entryPoints: { "email-scout": "bin/email-scout.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".mjs" },
+  splitting: true,
+  chunkNames: "chunk-[hash]",
   format: "esm",
   // A native addon cannot be bundled; it is loaded from node_modules at run time.
   external: ["better-sqlite3"],
-  // Some CommonJS dependencies call require(); give the ESM bundle one.
+  // Some CommonJS dependencies call require(); give each ESM file one.
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __esCreateRequire } from 'node:module'; const require = __esCreateRequire(import.meta.url);",
   },

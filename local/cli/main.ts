@@ -1,11 +1,4 @@
-import { checkCommand } from "./check-command.ts";
 import type { CommandIo } from "./io.ts";
-import { keyCommand } from "./key-command.ts";
-import { probeCommand } from "./probe-command.ts";
-import { returnCommand } from "./return-command.ts";
-import { serveCommand } from "./serve-command.ts";
-import { statusCommand } from "./status-command.ts";
-import { webhookCommand } from "./webhook-command.ts";
 
 export const VERSION = "0.1.0";
 
@@ -31,15 +24,18 @@ Run "email-scout <command> --help" for a command's options.
 
 type Command = (args: string[], io: CommandIo) => Promise<number>;
 
-/** Every command, looked up by name. */
-const COMMANDS: Record<string, Command> = {
-  check: checkCommand,
-  key: keyCommand,
-  return: returnCommand,
-  probe: probeCommand,
-  serve: serveCommand,
-  status: statusCommand,
-  webhook: webhookCommand,
+/**
+ * Every command, looked up by name, each loaded only when it runs: `check` started by Nagios
+ * once per check must not pay for SQLite, mail parsing and the dashboard (see scripts/build.mjs).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  check: async () => (await import("./check-command.ts")).checkCommand,
+  key: async () => (await import("./key-command.ts")).keyCommand,
+  return: async () => (await import("./return-command.ts")).returnCommand,
+  probe: async () => (await import("./probe-command.ts")).probeCommand,
+  serve: async () => (await import("./serve-command.ts")).serveCommand,
+  status: async () => (await import("./status-command.ts")).statusCommand,
+  webhook: async () => (await import("./webhook-command.ts")).webhookCommand,
 };
 
 /** Runs the CLI and returns its exit code. Usage errors exit 3 (UNKNOWN), as Nagios expects of plugins. */
@@ -54,15 +50,15 @@ export async function main(args: string[], io: CommandIo): Promise<number> {
     return 0;
   }
   if (name === "help") {
-    const command = rest[0] ? COMMANDS[rest[0]] : undefined;
-    if (command) return command(["--help"], io);
+    const load = rest[0] ? COMMANDS[rest[0]] : undefined;
+    if (load) return (await load())(["--help"], io);
     io.stdout(MAIN_HELP);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     io.stderr(`email-scout: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(", ")}`);
     return 3;
   }
-  return command(rest, io);
+  return (await load())(rest, io);
 }

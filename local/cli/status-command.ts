@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../../core/config/config-error.ts";
 import { loadConfigFile } from "../../core/config/load-config.ts";
@@ -5,11 +7,14 @@ import type { ScoutConfig } from "../../core/config/schema.ts";
 import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";
 import { buildBoard } from "../dashboard/board.ts";
+import { DATABASE_FILE } from "../serve/monitor.ts";
 import type { CommandIo } from "./io.ts";
 import { withMonitorDatabase } from "./monitor-database.ts";
 import { renderStatusBoard } from "./status-board.ts";
+import { formatSubjectNagios } from "./status-nagios.ts";
 
 export const STATUS_HELP = `Usage: email-scout status --config FILE [--json] [--no-color] [--hours N]
+       email-scout status --config FILE --nagios TARGET/SUBJECT
 
 Prints the status board: every endpoint of every target and each target's round trip, with
 its current status and reason, since when it holds, the last check or probe, the response
@@ -20,6 +25,12 @@ Reads the SQLite database of "email-scout serve"; the dashboard shows the same b
   --no-color  never colour (colour is on when stdout is a terminal and NO_COLOR is unset)
   --color     colour even when stdout is not a terminal
   --hours N   the window of the round-trip summary (default 24)
+  --nagios TARGET/SUBJECT
+              one subject as Nagios plugin output and exit code, from the store, with no
+              network check: SUBJECT is an endpoint URL as configured or "roundtrip", e.g.
+              --nagios demo/smtp://127.0.0.1 or --nagios demo/roundtrip. UNKNOWN when the
+              last result is older than three schedule intervals (or the round-trip deadline
+              plus one interval): serve may be down.
 `;
 
 export async function statusCommand(
@@ -46,6 +57,7 @@ function parseOptions(args: string[]) {
       config: { type: "string", short: "c" },
       json: { type: "boolean" },
       hours: { type: "string" },
+      nagios: { type: "string" },
       color: { type: "boolean" },
       "no-color": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -80,6 +92,7 @@ async function run(
     io.stderr(error instanceof ConfigError ? error.message : String(error));
     return 2;
   }
+  if (values.nagios !== undefined) return nagiosStatus(config, values.config, values.nagios, io, clock);
   return withMonitorDatabase(
     config,
     values.config,
@@ -102,4 +115,35 @@ async function run(
       return 0;
     },
   );
+}
+
+/** `--nagios`: one subject, plugin output on stdout, its exit code; UNKNOWN (3) when there is nothing to read. */
+async function nagiosStatus(
+  config: ScoutConfig,
+  configPath: string,
+  wanted: string,
+  io: CommandIo,
+  clock: Clock,
+): Promise<number> {
+  const intervalMs = config.schedule.intervalSeconds * 1000;
+  const roundTrip = wanted.endsWith("/roundtrip");
+  const staleAfterMs = roundTrip ? config.roundTrip.deadlineSeconds * 1000 + 2 * intervalMs : 3 * intervalMs;
+  const code = await withMonitorDatabase(
+    config,
+    configPath,
+    { ...io, stderr: (text) => io.stdout(`EMAIL-SCOUT UNKNOWN - ${text}`) },
+    "no results yet",
+    async (store) => {
+      const board = await buildBoard(
+        { config, store, statuses: new SqliteStatusStore(store.db) },
+        clock.now(),
+        { windowHours: 1 },
+      );
+      const { line, code } = formatSubjectNagios(board, wanted, staleAfterMs);
+      io.stdout(line);
+      return code;
+    },
+  );
+  // withMonitorDatabase answers 1 when there is no database yet: for a plugin that is UNKNOWN.
+  return code === 1 && !existsSync(join(config.dataDir, DATABASE_FILE)) ? 3 : code;
 }
