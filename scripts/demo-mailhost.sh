@@ -719,8 +719,40 @@ postfix_stop() {
   rm -f "$DEMO_DIR/postfix.state"
 }
 
+# What `up` replaces of the machine's own Postfix configuration is kept aside the first time
+# (or that it did not exist), and `down` puts it back.
+KEPT_DIR="$DEMO_DIR/kept-aside"
+KEPT_FILES=(main.cf master.cf)
+
+keep_aside() {
+  local name
+  install -d -m 0700 "$KEPT_DIR"
+  for name in "${KEPT_FILES[@]}"; do
+    [ -e "$KEPT_DIR/$name" ] || [ -e "$KEPT_DIR/$name.absent" ] && continue
+    if [ -e "$POSTFIX_DIR/$name" ]; then
+      cp -a "$POSTFIX_DIR/$name" "$KEPT_DIR/$name"
+    else
+      touch "$KEPT_DIR/$name.absent"
+    fi
+  done
+}
+
+put_back() {
+  local name
+  [ -d "$KEPT_DIR" ] || return 0
+  for name in "${KEPT_FILES[@]}"; do
+    if [ -e "$KEPT_DIR/$name" ]; then
+      mv -f "$KEPT_DIR/$name" "$POSTFIX_DIR/$name"
+      log "put back $POSTFIX_DIR/$name as it was before the demo"
+    elif [ -e "$KEPT_DIR/$name.absent" ]; then
+      rm -f "$POSTFIX_DIR/$name" "$KEPT_DIR/$name.absent"
+    fi
+  done
+}
+
 postfix_up() {
   install -d -m 0755 "$POSTFIX_DIR"
+  keep_aside
   postfix_main_cf | write_if_changed "$POSTFIX_DIR/main.cf" 0644 root:root
   postfix_master_cf | write_if_changed "$POSTFIX_DIR/master.cf" 0644 root:root
   postfix_transport | write_if_changed "$POSTFIX_TRANSPORT" 0644 root:root
@@ -828,6 +860,7 @@ cmd_down() {
   take_lock
   if command -v dovecot >/dev/null 2>&1; then dovecot_stop; fi
   if command -v postfix >/dev/null 2>&1; then postfix_stop; fi
+  put_back
   log "demo mail host is down"
 }
 
