@@ -12,9 +12,9 @@ import { retryPolicyFor } from "../../core/webhook/retry-policy.ts";
 import type { LookupAll } from "../../core/webhook/target-address.ts";
 import { SqliteOutbox } from "../../local/adapters/sqlite-outbox.ts";
 import { SqliteStore } from "../../local/adapters/sqlite-store.ts";
-import type { CommandIo } from "../../local/cli/io.ts";
 import { main } from "../../local/cli/main.ts";
 import { WebhookDispatcher } from "../../local/serve/webhook-dispatcher.ts";
+import { capturedIo } from "../support/captured-io.ts";
 import { newWebhookSecret, untilEmitted, WebhookReceiver } from "../support/webhook-receiver.ts";
 
 // Issue 15, point 7: webhook targets on link-local, metadata and unspecified addresses are
@@ -188,12 +188,7 @@ describe("webhook targets: credentials in a URL are never shown", () => {
   }
 
   async function webhookTest(url: string) {
-    const out = { stdout: "", stderr: "" };
-    const io: CommandIo = {
-      stdout: (text) => (out.stdout += `${text}\n`),
-      stderr: (text) => (out.stderr += `${text}\n`),
-      env: {},
-    };
+    const { out, io } = capturedIo();
     const code = await main(
       ["webhook", "test", "--url", url, "--secret-file", secretFile(), "--deadline", "1", "--timeout", "1"],
       io,

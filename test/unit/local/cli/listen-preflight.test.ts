@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatProbeKeyFile, newProbeKey } from "../../../../core/wire/probe-key.ts";
-import type { CommandIo } from "../../../../local/cli/io.ts";
 import { preflightListeners } from "../../../../local/cli/listen-preflight.ts";
 import { probeCommand } from "../../../../local/cli/probe-command.ts";
 import { serveCommand } from "../../../../local/cli/serve-command.ts";
+import { capturedIo } from "../../../support/captured-io.ts";
 
 /*
  * A port another process holds stops serve (exit 2) and probe (UNKNOWN) before anything is
@@ -29,12 +29,7 @@ afterAll(async () => {
 });
 
 function io() {
-  const out = { stdout: "", stderr: "" };
-  const commandIo: CommandIo = {
-    stdout: (t) => (out.stdout += `${t}\n`),
-    stderr: (t) => (out.stderr += `${t}\n`),
-    env: {},
-  };
+  const { out, io: commandIo } = capturedIo();
   return { out, commandIo };
 }
 

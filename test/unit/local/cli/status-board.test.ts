@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommandIo } from "../../../../local/cli/io.ts";
 import { formatAgo } from "../../../../local/cli/status-board.ts";
 import { statusCommand } from "../../../../local/cli/status-command.ts";
+import { capturedIo } from "../../../support/captured-io.ts";
 import {
   type DashboardFixture,
   FIXTURE_NOW,
@@ -18,12 +18,7 @@ beforeAll(async () => {
 afterAll(() => fixture?.close());
 
 async function status(args: string[], options: { tty: boolean; env?: NodeJS.ProcessEnv }) {
-  const out = { stdout: "", stderr: "" };
-  const io: CommandIo = {
-    stdout: (t) => (out.stdout += `${t}\n`),
-    stderr: (t) => (out.stderr += `${t}\n`),
-    env: options.env ?? {},
-  };
+  const { out, io } = capturedIo(options.env);
   const code = await statusCommand(["--config", fixture.configFile, ...args], io, options.tty, clock);
   return { code, ...out };
 }

@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { CheckResult } from "../../../../core/checks/result.ts";
 import type { Clock } from "../../../../core/ports/clock.ts";
 import { SqliteStore } from "../../../../local/adapters/sqlite-store.ts";
-import type { CommandIo } from "../../../../local/cli/io.ts";
 import { statusCommand } from "../../../../local/cli/status-command.ts";
 import { DATABASE_FILE } from "../../../../local/serve/monitor.ts";
+import { capturedIo } from "../../../support/captured-io.ts";
 
 /*
  * `status --nagios TARGET/SUBJECT`: plugin output from the store serve keeps, no network check.
@@ -54,12 +54,7 @@ function result(endpoint: string, status: CheckResult["status"], reason: CheckRe
 }
 
 async function status(args: string[], nowMs: number) {
-  const out = { stdout: "", stderr: "" };
-  const io: CommandIo = {
-    stdout: (t) => (out.stdout += `${t}\n`),
-    stderr: (t) => (out.stderr += `${t}\n`),
-    env: {},
-  };
+  const { out, io } = capturedIo();
   const clock: Clock = { now: () => nowMs };
   const code = await statusCommand(args, io, false, clock);
   return { code, ...out };

@@ -4,21 +4,16 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CheckResult } from "../../../../core/checks/result.ts";
 import { SqliteStore } from "../../../../local/adapters/sqlite-store.ts";
-import type { CommandIo } from "../../../../local/cli/io.ts";
 import { main } from "../../../../local/cli/main.ts";
 import { statusCommand } from "../../../../local/cli/status-command.ts";
 import { DATABASE_FILE } from "../../../../local/serve/monitor.ts";
+import { capturedIo } from "../../../support/captured-io.ts";
 
 let dir: string;
 let configFile: string;
 
 function io() {
-  const out = { stdout: "", stderr: "" };
-  const commandIo: CommandIo = {
-    stdout: (t) => (out.stdout += `${t}\n`),
-    stderr: (t) => (out.stderr += `${t}\n`),
-    env: {},
-  };
+  const { out, io: commandIo } = capturedIo();
   return { out, commandIo };
 }
 

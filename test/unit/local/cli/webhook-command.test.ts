@@ -5,9 +5,9 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SqliteOutbox } from "../../../../local/adapters/sqlite-outbox.ts";
 import { SqliteStore } from "../../../../local/adapters/sqlite-store.ts";
-import type { CommandIo } from "../../../../local/cli/io.ts";
 import { main } from "../../../../local/cli/main.ts";
 import { DATABASE_FILE } from "../../../../local/serve/monitor.ts";
+import { capturedIo } from "../../../support/captured-io.ts";
 import { newWebhookSecret, type Reply, WebhookReceiver } from "../../../support/webhook-receiver.ts";
 
 let dir: string;
@@ -16,12 +16,7 @@ let configFile: string;
 const SECRET = newWebhookSecret();
 
 function run(args: string[]) {
-  const out = { stdout: "", stderr: "" };
-  const io: CommandIo = {
-    stdout: (t) => (out.stdout += `${t}\n`),
-    stderr: (t) => (out.stderr += `${t}\n`),
-    env: {},
-  };
+  const { out, io } = capturedIo();
   return main(args, io).then((code) => ({ code, ...out }));
 }
 
