@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseEndpointUrl } from "../checks/endpoint.ts";
+import { parseLoginMechanism } from "../checks/sasl/parse-mechanism.ts";
 import { refusedUrlHost } from "../webhook/target-address.ts";
 import { awsSchema } from "./aws-schema.ts";
 import { probeFromAddress, SECRETS_MANAGER_ARN, WEBHOOK_EVENT_TYPES } from "./config-rules.ts";
@@ -34,6 +35,14 @@ export const thresholdsSchema = z.strictObject({
   verifyTls: z.boolean().optional(),
 });
 
+/** An endpoint's optional login; the mechanism is checked against the URL's protocol in crossChecks. */
+export const loginSchema = z.strictObject({
+  user: z.string().min(1),
+  passwordFile: path,
+  /** Log in with this mechanism only (SCRAM-SHA-256, CRAM-MD5, PLAIN, IMAP-LOGIN, ...). */
+  mechanism: z.string().optional(),
+});
+
 export const endpointSchema = z.strictObject({
   url: z.string().superRefine((url, context) => {
     try {
@@ -43,7 +52,7 @@ export const endpointSchema = z.strictObject({
     }
   }),
   caFile: path.optional(),
-  login: z.strictObject({ user: z.string().min(1), passwordFile: path }).optional(),
+  login: loginSchema.optional(),
   thresholds: thresholdsSchema.optional(),
 });
 
@@ -197,6 +206,7 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
       });
     }
     seen.add(target.id);
+    loginMechanismChecks(target, index, context);
     if (target.endpoints.length === 0 && !target.probe) {
       context.addIssue({
         code: "custom",
@@ -260,6 +270,27 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
       message: `is required when the dashboard listens beyond loopback (host ${config.dashboard.host}); or set host to 127.0.0.1`,
     });
   }
+}
+
+/** A named login mechanism must be one the endpoint's protocol can use (parseLoginMechanism says why not). */
+function loginMechanismChecks(
+  target: z.infer<typeof targetSchema>,
+  index: number,
+  context: z.RefinementCtx,
+): void {
+  target.endpoints.forEach((endpoint, e) => {
+    const mechanism = endpoint.login?.mechanism;
+    if (mechanism === undefined) return;
+    try {
+      parseLoginMechanism(mechanism, parseEndpointUrl(endpoint.url).protocol);
+    } catch (error) {
+      context.addIssue({
+        code: "custom",
+        path: ["targets", index, "endpoints", e, "login", "mechanism"],
+        message: (error as Error).message,
+      });
+    }
+  });
 }
 
 /** 127.0.0.0/8, ::1 and localhost: the only addresses the dashboard may use without a token. */
