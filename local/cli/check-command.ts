@@ -216,22 +216,21 @@ function checkOptionsFrom(values: Values, endpoint: Endpoint, io: CommandIo): Ch
 function credentialsFrom(values: Values, endpoint: Endpoint, io: CommandIo): Credentials | undefined {
   const user = values.user;
   if (!user) {
-    if (values["password-file"] || values["password-env"] || values["auth-mech"])
-      throw new UsageError("--password-file/--password-env/--auth-mech need --user");
+    if (values["password-file"] || values["password-env"])
+      throw new UsageError("--password-file/--password-env need --user");
+    if (values["auth-mech"]) throw new UsageError("--auth-mech needs --user");
     return undefined;
   }
   if (values["password-file"] && values["password-env"]) {
     throw new UsageError("give --password-file or --password-env, not both");
   }
+  const mechanismName = values["auth-mech"];
+  const mechanism =
+    mechanismName === undefined ? undefined : parseLoginMechanism(mechanismName, endpoint.protocol);
   const password = values["password-file"]
     ? readPasswordFile(values["password-file"])
     : readPasswordEnv(values["password-env"] ?? DEFAULT_PASSWORD_ENV, io.env);
-  const mechanism = values["auth-mech"];
-  return {
-    user,
-    password,
-    ...(mechanism === undefined ? {} : { mechanism: parseLoginMechanism(mechanism, endpoint.protocol) }),
-  };
+  return { user, password, ...(mechanism === undefined ? {} : { mechanism }) };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -29,7 +29,9 @@ export function parseLoginMechanism(text: string, protocol: Protocol): LoginMech
     throw new CheckConfigError(`DIGEST-MD5 is obsolete (RFC 6331) and not supported; ${choices}`);
   }
   if (Object.values(COMMAND_LOGIN).includes(name as LoginMechanismName)) {
-    throw new CheckConfigError(`${name} is not a ${protocol.toUpperCase()} login; ${choices}`);
+    throw new CheckConfigError(
+      `${name} belongs to ${name.split("-")[0]}, not ${protocol.toUpperCase()}; ${choices}`,
+    );
   }
   throw new CheckConfigError(`unknown login mechanism "${text.slice(0, 40)}"; ${choices}`);
 }
