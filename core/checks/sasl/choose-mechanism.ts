@@ -4,6 +4,7 @@ import { loginMechanism } from "./login.ts";
 import type { SaslMechanism } from "./mechanism.ts";
 import {
   type CommandLoginName,
+  isSaslMechanismName,
   type LoginMechanismName,
   SASL_MECHANISM_NAMES,
   type SaslMechanismName,
@@ -39,8 +40,7 @@ export interface LoginOffer {
 export function chooseLoginMechanism(c: Conversation, offer: LoginOffer): LoginMechanismName {
   const offered = new Set(offer.sasl.map((name) => name.toUpperCase()));
   const usable = (name: LoginMechanismName): boolean =>
-    name === offer.command ||
-    (offered.has(name) && (SASL_MECHANISM_NAMES as readonly string[]).includes(name));
+    name === offer.command || (isSaslMechanismName(name) && offered.has(name));
   const chosen = offer.forced
     ? usable(offer.forced)
       ? offer.forced

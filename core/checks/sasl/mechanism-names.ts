@@ -19,15 +19,6 @@ export type CommandLoginName = (typeof COMMAND_LOGIN_NAMES)[number];
 
 /** What `--auth-mech` and `login.mechanism` may name, and what a result reports as used. */
 export type LoginMechanismName = SaslMechanismName | CommandLoginName;
-export const LOGIN_MECHANISM_NAMES: readonly LoginMechanismName[] = [
-  ...SASL_MECHANISM_NAMES,
-  ...COMMAND_LOGIN_NAMES,
-];
-
-export function isLoginMechanismName(name: string): name is LoginMechanismName {
-  return (LOGIN_MECHANISM_NAMES as readonly string[]).includes(name);
-}
-
 export function isSaslMechanismName(name: string): name is SaslMechanismName {
   return (SASL_MECHANISM_NAMES as readonly string[]).includes(name);
 }
