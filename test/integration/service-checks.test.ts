@@ -51,6 +51,15 @@ describe.each(KINDS)("%s on the demo host", (kind) => {
 });
 
 describe("each SASL mechanism against Dovecot's own verification", () => {
+  beforeAll(async () => {
+    const result = await check(`imaps://${demo.host}`);
+    if (!result.capabilities?.includes("AUTH=SCRAM-SHA-256")) {
+      throw new Error(
+        `the demo host's Dovecot does not offer SCRAM (capabilities: ${result.capabilities?.join(" ")}); run bash scripts/demo-mailhost.sh up from this checkout`,
+      );
+    }
+  });
+
   const MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"] as const;
   const KINDS_WITH_LOGIN = ["imaps", "pop3s", "submission"] as const;
   it.each(KINDS_WITH_LOGIN.flatMap((kind) => MECHANISMS.map((mechanism) => [kind, mechanism] as const)))(
