@@ -194,8 +194,29 @@ const deployObject = z.strictObject({
   dataDir: path.optional(),
   probeKeyFile: path.optional(),
 });
+
+/** A named login mechanism must be one the endpoint's protocol can use (parseLoginMechanism says why not). */
+function loginMechanismChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
+  config.targets.forEach((target, t) => {
+    target.endpoints.forEach((endpoint, e) => {
+      const mechanism = endpoint.login?.mechanism;
+      if (mechanism === undefined) return;
+      try {
+        parseLoginMechanism(mechanism, parseEndpointUrl(endpoint.url).protocol);
+      } catch (error) {
+        context.addIssue({
+          code: "custom",
+          path: ["targets", t, "endpoints", e, "login", "mechanism"],
+          message: (error as Error).message,
+        });
+      }
+    });
+  });
+}
+
 /** Checks across keys, shared by the local and the deploy variants. */
 function crossChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
+  loginMechanismChecks(config, context);
   const seen = new Set<string>();
   config.targets.forEach((target, index) => {
     if (seen.has(target.id)) {
@@ -206,7 +227,6 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
       });
     }
     seen.add(target.id);
-    loginMechanismChecks(target, index, context);
     if (target.endpoints.length === 0 && !target.probe) {
       context.addIssue({
         code: "custom",
@@ -270,27 +290,6 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
       message: `is required when the dashboard listens beyond loopback (host ${config.dashboard.host}); or set host to 127.0.0.1`,
     });
   }
-}
-
-/** A named login mechanism must be one the endpoint's protocol can use (parseLoginMechanism says why not). */
-function loginMechanismChecks(
-  target: z.infer<typeof targetSchema>,
-  index: number,
-  context: z.RefinementCtx,
-): void {
-  target.endpoints.forEach((endpoint, e) => {
-    const mechanism = endpoint.login?.mechanism;
-    if (mechanism === undefined) return;
-    try {
-      parseLoginMechanism(mechanism, parseEndpointUrl(endpoint.url).protocol);
-    } catch (error) {
-      context.addIssue({
-        code: "custom",
-        path: ["targets", index, "endpoints", e, "login", "mechanism"],
-        message: (error as Error).message,
-      });
-    }
-  });
 }
 
 /** 127.0.0.0/8, ::1 and localhost: the only addresses the dashboard may use without a token. */
