@@ -133,6 +133,15 @@ describe.each(["smtp", "imap", "pop3"] as const)("%s", (protocol) => {
   );
 });
 
+describe("servers as they ship", () => {
+  it("Sendmail's default AUTH DIGEST-MD5 CRAM-MD5 logs in with CRAM-MD5", async () => {
+    const server = await serve("smtp", { mechanisms: ["DIGEST-MD5", "CRAM-MD5"] });
+    const result = await login(server.url);
+    expect(result).toMatchObject({ status: "OK", login: "ok", authMechanism: "CRAM-MD5" });
+    expect(server.logins).toEqual(["CRAM-MD5 ok"]);
+  });
+});
+
 describe("the protocols' own login commands", () => {
   it("IMAP falls back to the LOGIN command when no SASL mechanism is shared", async () => {
     const server = await serve("imap", { mechanisms: ["GSSAPI"] });
