@@ -61,6 +61,7 @@
 #    STARTTLS, 587 answers MAIL/RCPT with 530 5.7.0 Must issue a STARTTLS command first.
 #  - Dovecot treats 127.0.0.1 -> 127.0.0.1 (and ::1 -> ::1) as secured: plaintext LOGIN works
 #    without TLS there; connect from source 127.0.0.2 to see LOGINDISABLED / PRIVACYREQUIRED.
+#    SCRAM and CRAM-MD5 stay offered before TLS (they never send the password).
 #    A wrong password answers after ~1.5 s (auth penalty, longer on repeats).
 #  - A certificate made for 90 days shows 89 days left right away (floor; but 90 within the
 #    same second, hence a 1 s pause after making it). The server certificate is regenerated
@@ -410,6 +411,16 @@ dovecot_users_file() {
   done
 }
 
+# Second Dovecot passdb: the same passwords in the clear, for the mechanisms that never send
+# the password (SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5): the server computes its side from it,
+# which SHA512-CRYPT does not allow. The demo passwords are public (above) anyway.
+dovecot_sasl_users_file() {
+  local u
+  for u in "${DEMO_USERS[@]}"; do
+    printf '%s:{PLAIN}%s\n' "$u" "${DEMO_PASSWORDS[$u]}"
+  done
+}
+
 # ---------------------------------------------------------------- Dovecot
 dovecot_config() {
   local listen="$HOST4"
@@ -433,11 +444,17 @@ EOF
 
 # Default (yes) on purpose: LOGINDISABLED before TLS for clients that are not "secured".
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+# SCRAM and CRAM-MD5 besides plain/login: servers that offer them, and checks that use them.
+auth_mechanisms = plain login scram-sha-256 scram-sha-1 cram-md5
 
 passdb {
   driver = passwd-file
   args = scheme=SHA512-CRYPT username_format=%n $DEMO_DIR/dovecot-users
+}
+# SCRAM and CRAM-MD5 lookups find no usable scheme above and continue here.
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n $DEMO_DIR/dovecot-sasl-users
 }
 userdb {
   driver = passwd-file
@@ -488,7 +505,7 @@ dovecot_master_pid() {
 
 dovecot_running() { dovecot_master_pid >/dev/null; }
 
-dovecot_state() { cat "$DOVECOT_CONF" "$DEMO_DIR/dovecot-users" "$DEMO_DIR/server.pem" | sha256sum | cut -c1-64; }
+dovecot_state() { cat "$DOVECOT_CONF" "$DEMO_DIR/dovecot-users" "$DEMO_DIR/dovecot-sasl-users" "$DEMO_DIR/server.pem" | sha256sum | cut -c1-64; }
 
 dovecot_stop() {
   local pid deadline
@@ -512,6 +529,7 @@ dovecot_stop() {
 dovecot_up() {
   dovecot_config | write_if_changed "$DOVECOT_CONF" 0644 root:root
   dovecot_users_file | write_if_changed "$DEMO_DIR/dovecot-users" 0640 root:dovecot
+  dovecot_sasl_users_file | write_if_changed "$DEMO_DIR/dovecot-sasl-users" 0640 root:dovecot
   doveconf -c "$DOVECOT_CONF" -n >/dev/null 2>>"$START_LOG" || die "Dovecot rejects $DOVECOT_CONF (see $START_LOG)"
   local want have="" pid
   want="$(dovecot_state)"
@@ -535,6 +553,11 @@ dovecot_up() {
     sleep 0.1
   done
   echo "$pid $want" >"$DEMO_DIR/dovecot.state"
+  # Postfix's smtpd processes keep the SASL mechanism list they read from Dovecot's auth
+  # socket: a reload makes the next ones read it again (AUTH on 587/465 follows auth_mechanisms).
+  if postfix_running; then
+    postfix reload </dev/null >>"$START_LOG" 2>&1 9>&- || die "postfix reload failed (see $START_LOG)"
+  fi
 }
 
 # ---------------------------------------------------------------- Postfix
@@ -802,8 +825,8 @@ summary() {
   cat <<EOF
 Email Scout demo mail host is up on 127.0.0.1$v6:
   smtp://127.0.0.1:25          STARTTLS offered
-  submission://127.0.0.1:587   STARTTLS required, AUTH PLAIN/LOGIN
-  smtps://127.0.0.1:465        implicit TLS, AUTH PLAIN/LOGIN
+  submission://127.0.0.1:587   STARTTLS required, AUTH SCRAM-SHA-256/SCRAM-SHA-1/CRAM-MD5/PLAIN/LOGIN
+  smtps://127.0.0.1:465        implicit TLS, AUTH SCRAM-SHA-256/SCRAM-SHA-1/CRAM-MD5/PLAIN/LOGIN
   imap://127.0.0.1:143         STARTTLS
   imaps://127.0.0.1:993        implicit TLS
   pop3://127.0.0.1:110         STLS

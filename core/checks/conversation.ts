@@ -1,6 +1,7 @@
 import { CheckFailure, type Phase } from "./errors.ts";
 import { ChannelError, type LineChannel } from "./line-channel.ts";
 import type { Reason } from "./reasons.ts";
+import type { LoginMechanismName } from "./sasl/mechanism-names.ts";
 
 /** Longest multi-line reply accepted (continuation lines of one SMTP reply, CAPA lines...). */
 export const MAX_REPLY_LINES = 500;
@@ -12,6 +13,8 @@ export const MAX_REPLY_LINES = 500;
 export class Conversation {
   phase: Phase = "greeting";
   deadline = 0;
+  /** The login mechanism chosen for this dialogue (SASL name, IMAP-LOGIN or POP3-USER), for the result. */
+  authMechanism: LoginMechanismName | undefined;
   private tagSequence = 0;
 
   constructor(public channel: LineChannel) {}

@@ -1,6 +1,7 @@
 import type { Secret } from "../basics/secret.ts";
 import type { Conversation } from "./conversation.ts";
 import type { Protocol } from "./endpoint-kinds.ts";
+import type { LoginMechanismName } from "./sasl/mechanism-names.ts";
 
 /** One complete server reply, whatever the protocol's grammar. */
 export interface Reply {
@@ -21,6 +22,8 @@ export type GreetingVerdict = "ok" | "unavailable" | "bad";
 export interface Credentials {
   readonly user: string;
   readonly password: Secret;
+  /** Log in with this mechanism only (`--auth-mech`, `login.mechanism`); the strongest shared one by default. */
+  readonly mechanism?: LoginMechanismName;
 }
 
 export interface DialogueContext {
@@ -52,9 +55,4 @@ export interface Dialect {
 export function hasCapability(capabilities: readonly string[], name: string): boolean {
   const wanted = name.toUpperCase();
   return capabilities.some((cap) => cap.toUpperCase() === wanted);
-}
-
-/** SASL PLAIN initial response (RFC 4616): authzid NUL authcid NUL passwd, base64. */
-export function saslPlain(credentials: Credentials): string {
-  return Buffer.from(`\0${credentials.user}\0${credentials.password.reveal()}`, "utf8").toString("base64");
 }

@@ -3,6 +3,7 @@ import type { Endpoint } from "./endpoint.ts";
 import type { Phase } from "./errors.ts";
 import type { Problem, Thresholds } from "./evaluate.ts";
 import type { Reason } from "./reasons.ts";
+import type { LoginMechanismName } from "./sasl/mechanism-names.ts";
 import type { TlsFacts } from "./tls-facts.ts";
 
 /** Milliseconds spent in each phase that ran (a failed phase shows the time until it failed). */
@@ -38,6 +39,8 @@ export interface CheckResult {
   readonly startTls?: "used" | "not-offered" | "off" | "not-applicable";
   readonly tls?: TlsFacts;
   readonly login: "ok" | "failed" | "not-asked";
+  /** How the login went (or was tried): a SASL mechanism, or IMAP-LOGIN / POP3-USER. */
+  readonly authMechanism?: LoginMechanismName;
   /** Whether the server answered the polite QUIT/LOGOUT. */
   readonly quit?: "ok" | "no-reply";
   readonly thresholds: Thresholds;

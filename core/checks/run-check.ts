@@ -13,6 +13,7 @@ import { imapDialect } from "./protocols/imap.ts";
 import { pop3Dialect } from "./protocols/pop3.ts";
 import { smtpDialect } from "./protocols/smtp.ts";
 import type { CheckResult, PhaseTimings } from "./result.ts";
+import type { LoginMechanismName } from "./sasl/mechanism-names.ts";
 import { type TlsFacts, tlsFactsOf } from "./tls-facts.ts";
 import { tlsHandshake } from "./tls-handshake.ts";
 import { trustContext } from "./trust-store.ts";
@@ -83,6 +84,7 @@ interface Observations {
   responseStart?: number;
   tls?: TlsFacts;
   login: CheckResult["login"];
+  authMechanism?: LoginMechanismName;
   quit?: "ok" | "no-reply";
   responseEnd?: number;
 }
@@ -141,6 +143,7 @@ export async function checkEndpoint(endpoint: Endpoint, options: CheckOptions = 
     ...(observed.startTls ? { startTls: observed.startTls } : {}),
     ...(observed.tls ? { tls: observed.tls } : {}),
     login: observed.login,
+    ...(observed.authMechanism ? { authMechanism: observed.authMechanism } : {}),
     ...(observed.quit ? { quit: observed.quit } : {}),
     thresholds,
   };
@@ -239,7 +242,11 @@ async function dialogue(
 
   if (options.credentials) {
     const credentials = options.credentials;
-    await phase("login", () => dialect.login(c, credentials, capabilities));
+    try {
+      await phase("login", () => dialect.login(c, credentials, capabilities));
+    } finally {
+      if (c.authMechanism) observed.authMechanism = c.authMechanism;
+    }
     observed.login = "ok";
   }
   observed.responseEnd = performance.now();

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseEndpointUrl } from "../checks/endpoint.ts";
+import { parseLoginMechanism } from "../checks/sasl/parse-mechanism.ts";
 import { refusedUrlHost } from "../webhook/target-address.ts";
 import { awsSchema } from "./aws-schema.ts";
 import { probeFromAddress, SECRETS_MANAGER_ARN, WEBHOOK_EVENT_TYPES } from "./config-rules.ts";
@@ -34,6 +35,14 @@ export const thresholdsSchema = z.strictObject({
   verifyTls: z.boolean().optional(),
 });
 
+/** An endpoint's optional login; the mechanism is checked against the URL's protocol in crossChecks. */
+export const loginSchema = z.strictObject({
+  user: z.string().min(1),
+  passwordFile: path,
+  /** Log in with this mechanism only (SCRAM-SHA-256, CRAM-MD5, PLAIN, IMAP-LOGIN, ...). */
+  mechanism: z.string().optional(),
+});
+
 export const endpointSchema = z.strictObject({
   url: z.string().superRefine((url, context) => {
     try {
@@ -43,7 +52,7 @@ export const endpointSchema = z.strictObject({
     }
   }),
   caFile: path.optional(),
-  login: z.strictObject({ user: z.string().min(1), passwordFile: path }).optional(),
+  login: loginSchema.optional(),
   thresholds: thresholdsSchema.optional(),
 });
 
@@ -186,8 +195,29 @@ const deployObject = z.strictObject({
   dataDir: path.optional(),
   probeKeyFile: path.optional(),
 });
+
+/** A named login mechanism must be one the endpoint's protocol can use (parseLoginMechanism says why not). */
+function loginMechanismChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
+  config.targets.forEach((target, t) => {
+    target.endpoints.forEach((endpoint, e) => {
+      const mechanism = endpoint.login?.mechanism;
+      if (mechanism === undefined) return;
+      try {
+        parseLoginMechanism(mechanism, parseEndpointUrl(endpoint.url).protocol);
+      } catch (error) {
+        context.addIssue({
+          code: "custom",
+          path: ["targets", t, "endpoints", e, "login", "mechanism"],
+          message: (error as Error).message,
+        });
+      }
+    });
+  });
+}
+
 /** Checks across keys, shared by the local and the deploy variants. */
 function crossChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
+  loginMechanismChecks(config, context);
   const seen = new Set<string>();
   config.targets.forEach((target, index) => {
     if (seen.has(target.id)) {

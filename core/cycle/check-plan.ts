@@ -3,6 +3,7 @@ import type { Credentials } from "../checks/dialect.ts";
 import { parseEndpointUrl } from "../checks/endpoint.ts";
 import type { Thresholds } from "../checks/evaluate.ts";
 import type { CheckOptions } from "../checks/run-check.ts";
+import { parseLoginMechanism } from "../checks/sasl/parse-mechanism.ts";
 import type { ScoutConfig, ThresholdsConfig } from "../config/schema.ts";
 
 export interface PlannedCheck {
@@ -22,8 +23,16 @@ export function planChecks(
 ): PlannedCheck[] {
   return config.targets.flatMap((target) =>
     target.endpoints.map((endpointConfig) => {
-      const credentials: Credentials | undefined = endpointConfig.login
-        ? { user: endpointConfig.login.user, password: readPassword(endpointConfig.login.passwordFile) }
+      const endpoint = parseEndpointUrl(endpointConfig.url);
+      const login = endpointConfig.login;
+      const credentials: Credentials | undefined = login
+        ? {
+            user: login.user,
+            password: readPassword(login.passwordFile),
+            ...(login.mechanism
+              ? { mechanism: parseLoginMechanism(login.mechanism, endpoint.protocol) }
+              : {}),
+          }
         : undefined;
       const options: CheckOptions = {
         thresholds: thresholdsFrom({ ...target.thresholds, ...endpointConfig.thresholds }),
@@ -31,7 +40,7 @@ export function planChecks(
         ...(credentials ? { credentials } : {}),
         ...(config.outbound.heloName ? { clientName: config.outbound.heloName } : {}),
       };
-      return { targetId: target.id, endpoint: parseEndpointUrl(endpointConfig.url), options };
+      return { targetId: target.id, endpoint, options };
     }),
   );
 }

@@ -10,6 +10,7 @@ import {
   DEFAULT_OVERALL_TIMEOUT_MS,
   type PhaseTimeouts,
 } from "../../core/checks/run-check.ts";
+import { parseLoginMechanism } from "../../core/checks/sasl/parse-mechanism.ts";
 import { type CommandIo, nonEmptyPath, UsageError } from "./io.ts";
 import { formatNagios } from "./nagios-format.ts";
 import { PasswordSourceError, readPasswordEnv, readPasswordFile } from "./read-password.ts";
@@ -45,7 +46,10 @@ TLS:
                               change the status for them (expiry still counts)
 
 Login (optional; passwords never on the command line):
-      --user NAME             log in as NAME (AUTH PLAIN/LOGIN, IMAP LOGIN/AUTHENTICATE, POP3 USER/PASS)
+      --user NAME             log in as NAME with the strongest mechanism both sides speak:
+                              SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN, then the
+                              IMAP LOGIN command or POP3 USER/PASS
+      --auth-mech NAME        log in with NAME only: one of the above, IMAP-LOGIN or POP3-USER
       --password-file FILE    read the password from the first line of FILE
       --password-env VAR      read the password from environment variable VAR
                               (default when --user is given: ${DEFAULT_PASSWORD_ENV})
@@ -83,6 +87,7 @@ const OPTIONS = {
   user: { type: "string" },
   "password-file": { type: "string" },
   "password-env": { type: "string" },
+  "auth-mech": { type: "string" },
   ipv4: { type: "boolean", short: "4" },
   ipv6: { type: "boolean", short: "6" },
   "source-address": { type: "string" },
@@ -128,7 +133,7 @@ export async function checkCommand(args: string[], io: CommandIo): Promise<numbe
       );
     }
     const endpoint = endpointFrom(positionals[0] as string, values);
-    const options = checkOptionsFrom(values, io);
+    const options = checkOptionsFrom(values, endpoint, io);
     const result = await checkEndpoint(endpoint, options);
     io.stdout(values.json ? JSON.stringify(result, null, 2) : formatNagios(result));
     return EXIT_CODES[result.status];
@@ -175,7 +180,7 @@ function endpointFrom(url: string, values: Values): Endpoint {
   };
 }
 
-function checkOptionsFrom(values: Values, io: CommandIo): CheckOptions {
+function checkOptionsFrom(values: Values, endpoint: Endpoint, io: CommandIo): CheckOptions {
   const thresholds: Partial<Thresholds> = {
     ...optional("warningMs", secondsOption(values, "warning")),
     ...optional("criticalMs", secondsOption(values, "critical")),
@@ -202,27 +207,31 @@ function checkOptionsFrom(values: Values, io: CommandIo): CheckOptions {
     thresholds,
     timeouts,
     ...optional("overallTimeoutMs", secondsOption(values, "timeout")),
-    ...optional("credentials", credentialsFrom(values, io)),
+    ...optional("credentials", credentialsFrom(values, endpoint, io)),
     ...optional("caFile", nonEmptyPath(values["ca-file"], "--ca-file")),
     ...optional("sourceAddress", values["source-address"]),
     ...optional("clientName", values.helo),
   };
 }
 
-function credentialsFrom(values: Values, io: CommandIo): Credentials | undefined {
+function credentialsFrom(values: Values, endpoint: Endpoint, io: CommandIo): Credentials | undefined {
   const user = values.user;
   if (!user) {
     if (values["password-file"] || values["password-env"])
       throw new UsageError("--password-file/--password-env need --user");
+    if (values["auth-mech"]) throw new UsageError("--auth-mech needs --user");
     return undefined;
   }
   if (values["password-file"] && values["password-env"]) {
     throw new UsageError("give --password-file or --password-env, not both");
   }
+  const mechanismName = values["auth-mech"];
+  const mechanism =
+    mechanismName === undefined ? undefined : parseLoginMechanism(mechanismName, endpoint.protocol);
   const password = values["password-file"]
     ? readPasswordFile(values["password-file"])
     : readPasswordEnv(values["password-env"] ?? DEFAULT_PASSWORD_ENV, io.env);
-  return { user, password };
+  return { user, password, ...(mechanism === undefined ? {} : { mechanism }) };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -55,7 +55,8 @@ function okSummary(result: CheckResult): string {
   const days = result.tls?.certificate?.daysLeft;
   if (days !== undefined) parts.push(`certificate ${days} days left`);
   if (result.startTls === "not-offered") parts.push("no STARTTLS (optional)");
-  if (result.login === "ok") parts.push("login ok");
+  if (result.login === "ok")
+    parts.push(result.authMechanism ? `login ok (${result.authMechanism})` : "login ok");
   return parts.join(", ");
 }
 

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Secret } from "../../core/basics/secret.ts";
 import { parseEndpointUrl } from "../../core/checks/endpoint.ts";
 import { type CheckOptions, checkEndpoint } from "../../core/checks/run-check.ts";
+import type { LoginMechanismName } from "../../core/checks/sasl/mechanism-names.ts";
 import { readPasswordFile } from "../../local/cli/read-password.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
 
@@ -37,7 +38,8 @@ describe.each(KINDS)("%s on the demo host", (kind) => {
     it("logs in as the demo user", async () => {
       const credentials = { user: demo.user, password: readPasswordFile(demo.passwordFile) };
       const result = await check(`${kind}://${demo.host}`, { credentials });
-      expect(result).toMatchObject({ status: "OK", login: "ok" });
+      // Dovecot (and Postfix through Dovecot's SASL) offer SCRAM: the strongest is chosen.
+      expect(result).toMatchObject({ status: "OK", login: "ok", authMechanism: "SCRAM-SHA-256" });
     });
 
     it("names a wrong password auth-failed", async () => {
@@ -46,6 +48,49 @@ describe.each(KINDS)("%s on the demo host", (kind) => {
       expect(result).toMatchObject({ status: "CRITICAL", reason: "auth-failed", failedPhase: "login" });
     });
   }
+});
+
+describe("each SASL mechanism against Dovecot's own verification", () => {
+  beforeAll(async () => {
+    const result = await check(`imaps://${demo.host}`);
+    if (!result.capabilities?.includes("AUTH=SCRAM-SHA-256")) {
+      throw new Error(
+        `the demo host's Dovecot does not offer SCRAM (capabilities: ${result.capabilities?.join(" ")}); run bash scripts/demo-mailhost.sh up from this checkout`,
+      );
+    }
+  });
+
+  const MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"] as const;
+  const KINDS_WITH_LOGIN = ["imaps", "pop3s", "submission"] as const;
+  it.each(KINDS_WITH_LOGIN.flatMap((kind) => MECHANISMS.map((mechanism) => [kind, mechanism] as const)))(
+    "%s logs in with %s",
+    async (kind, mechanism) => {
+      const credentials = { user: demo.user, password: readPasswordFile(demo.passwordFile), mechanism };
+      const result = await check(`${kind}://${demo.host}`, { credentials });
+      expect(result).toMatchObject({ status: "OK", login: "ok", authMechanism: mechanism });
+    },
+  );
+
+  it.each(["SCRAM-SHA-1", "CRAM-MD5"] as const)(
+    "a wrong password with %s is auth-failed",
+    async (mechanism) => {
+      const credentials = { user: demo.user, password: new Secret("not-the-password"), mechanism };
+      const result = await check(`imaps://${demo.host}`, { credentials });
+      expect(result).toMatchObject({ status: "CRITICAL", reason: "auth-failed", authMechanism: mechanism });
+    },
+  );
+
+  it("the protocols' own commands still work when named", async () => {
+    const password = readPasswordFile(demo.passwordFile);
+    const imap = await check(`imaps://${demo.host}`, {
+      credentials: { user: demo.user, password, mechanism: "IMAP-LOGIN" },
+    });
+    expect(imap).toMatchObject({ status: "OK", authMechanism: "IMAP-LOGIN" });
+    const pop3 = await check(`pop3s://${demo.host}`, {
+      credentials: { user: demo.user, password, mechanism: "POP3-USER" },
+    });
+    expect(pop3).toMatchObject({ status: "OK", authMechanism: "POP3-USER" });
+  });
 });
 
 describe("demo host specifics", () => {
@@ -63,14 +108,21 @@ describe("demo host specifics", () => {
     expect(wrong).toMatchObject({ status: "CRITICAL", reason: "cert-hostname-mismatch" });
   });
 
-  it("Dovecot refuses plaintext login before TLS from a non-local source (LOGINDISABLED)", async () => {
-    const credentials = { user: demo.user, password: readPasswordFile(demo.passwordFile) };
-    const result = await check(`imap://${demo.host}?starttls=off`, {
-      credentials,
-      sourceAddress: "127.0.0.2",
-    });
-    expect(result).toMatchObject({ status: "CRITICAL", reason: "auth-unavailable" });
-    expect(result.capabilities).toContain("LOGINDISABLED");
+  it("Dovecot refuses plaintext login before TLS from a non-local source (LOGINDISABLED), but not SCRAM", async () => {
+    const password = readPasswordFile(demo.passwordFile);
+    const beforeTls = (mechanism?: LoginMechanismName) =>
+      check(`imap://${demo.host}?starttls=off`, {
+        credentials: { user: demo.user, password, ...(mechanism ? { mechanism } : {}) },
+        sourceAddress: "127.0.0.2",
+      });
+    for (const plaintext of ["PLAIN", "IMAP-LOGIN"] as const) {
+      const refused = await beforeTls(plaintext);
+      expect(refused).toMatchObject({ status: "CRITICAL", reason: "auth-unavailable" });
+      expect(refused.capabilities).toContain("LOGINDISABLED");
+      expect(refused.message).toContain(`${plaintext} was asked for`);
+    }
+    const scram = await beforeTls();
+    expect(scram).toMatchObject({ status: "OK", login: "ok", authMechanism: "SCRAM-SHA-256" });
   });
 
   it("the certificate thresholds turn the known expiry into WARNING and CRITICAL", async () => {

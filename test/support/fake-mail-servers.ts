@@ -1,6 +1,13 @@
 import { type LineServer, type ServerConnection, startLineServer, type TlsIdentity } from "./line-server.ts";
+import {
+  type ServerSaslExchange,
+  type ServerSaslOptions,
+  type ServerSaslStep,
+  type ServerSaslVerdict,
+  serverSasl,
+} from "./sasl-server-side.ts";
 
-export interface FakeAccessServerOptions {
+export interface FakeAccessServerOptions extends ServerSaslOptions {
   /** Certificate for STARTTLS/STLS; without it the upgrade is not offered. */
   readonly tls?: TlsIdentity;
   /** Serve implicit TLS (993/995 style) with this identity. */
@@ -9,20 +16,73 @@ export interface FakeAccessServerOptions {
   readonly password?: string;
   /** Override the greeting line. */
   readonly greeting?: string;
+  /** SASL mechanisms announced and verified (IMAP AUTH=..., POP3 SASL ...); PLAIN by default. */
+  readonly mechanisms?: readonly string[];
+  /** IMAP: announce LOGINDISABLED and refuse the LOGIN command. */
+  readonly loginDisabled?: boolean;
+  /** IMAP: announce SASL-IR (initial response on the command); true by default. */
+  readonly saslIr?: boolean;
+  /** POP3: announce and accept USER/PASS; true by default. */
+  readonly userPass?: boolean;
+  /** Each finished login is pushed here as "MECHANISM verdict" (e.g. "SCRAM-SHA-256 ok"). */
+  readonly logins?: string[];
 }
 
 /**
+ * Runs one SASL exchange on a connection: each challenge goes out with `challengeLine`,
+ * each client line is fed back, and `finish` answers the verdict. Returns the handler that
+ * must receive the client's lines until the exchange ends.
+ */
+export function serveSasl(
+  conn: ServerConnection,
+  mechanism: string,
+  exchange: ServerSaslExchange,
+  initialResponse: string | undefined,
+  challengeLine: (challenge: string) => string,
+  finish: (verdict: ServerSaslVerdict) => void,
+  logins: string[] | undefined,
+): { pending: ((line: string) => void) | undefined } {
+  const state: { pending: ((line: string) => void) | undefined } = { pending: undefined };
+  const answer = (step: ServerSaslStep): void => {
+    if ("challenge" in step) {
+      conn.line(challengeLine(step.challenge));
+      state.pending = (line) => answer(exchange.feed(line));
+      return;
+    }
+    state.pending = undefined;
+    logins?.push(`${mechanism} ${step.verdict}`);
+    finish(step.verdict);
+  };
+  answer(exchange.feed(initialResponse));
+  return state;
+}
+
+const account = (options: FakeAccessServerOptions) => ({
+  user: options.user ?? "",
+  password: options.password ?? "",
+});
+
+/**
  * A small IMAP server after RFC 3501: greeting with capabilities, CAPABILITY, STARTTLS,
- * LOGIN, AUTHENTICATE PLAIN (SASL-IR), LOGOUT. Enough to exercise the checker's dialogue.
+ * LOGIN, AUTHENTICATE with the mechanisms asked for (verified, SASL-IR), LOGOUT.
  */
 export function startFakeImap(options: FakeAccessServerOptions): Promise<LineServer> {
+  const mechanisms = (options.mechanisms ?? ["PLAIN"]).map((name) => name.toUpperCase());
   return startLineServer(
     (conn) => {
       let secure = Boolean(options.implicitTls);
+      let sasl: { pending: ((line: string) => void) | undefined } = { pending: undefined };
       const caps = () =>
-        ["IMAP4rev1", "SASL-IR", "AUTH=PLAIN", ...(!secure && options.tls ? ["STARTTLS"] : [])].join(" ");
+        [
+          "IMAP4rev1",
+          ...(options.saslIr === false ? [] : ["SASL-IR"]),
+          ...mechanisms.map((name) => `AUTH=${name}`),
+          ...(options.loginDisabled ? ["LOGINDISABLED"] : []),
+          ...(!secure && options.tls ? ["STARTTLS"] : []),
+        ].join(" ");
       conn.line(options.greeting ?? `* OK [CAPABILITY ${caps()}] Fake IMAP ready.`);
       conn.onLine((line) => {
+        if (sasl.pending) return sasl.pending(line);
         const [tag = "", verb = "", ...args] = line.split(" ");
         switch (verb.toUpperCase()) {
           case "CAPABILITY":
@@ -35,14 +95,38 @@ export function startFakeImap(options: FakeAccessServerOptions): Promise<LineSer
             conn.upgrade(options.tls);
             secure = true;
             break;
-          case "LOGIN":
-            answerLogin(conn, tag, args[0]?.replace(/"/g, ""), args[1]?.replace(/"/g, ""), options);
+          case "LOGIN": {
+            if (options.loginDisabled) return conn.line(`${tag} NO [PRIVACYREQUIRED] LOGIN disabled.`);
+            // Two quoted strings (RFC 3501 §4.3), backslash escaping \ and ".
+            const quoted = /^"((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"$/.exec(args.join(" "));
+            const [user, password] = [quoted?.[1], quoted?.[2]].map((text) => text?.replace(/\\(.)/g, "$1"));
+            const ok = user === options.user && password === options.password;
+            options.logins?.push(`IMAP-LOGIN ${ok ? "ok" : "failed"}`);
+            conn.line(ok ? `${tag} OK Logged in` : `${tag} NO [AUTHENTICATIONFAILED] Authentication failed.`);
             break;
+          }
           case "AUTHENTICATE": {
-            const decoded = Buffer.from(args[1] ?? "", "base64")
-              .toString("utf8")
-              .split("\0");
-            answerLogin(conn, tag, decoded[1], decoded[2], options);
+            const mechanism = (args[0] ?? "").toUpperCase();
+            const exchange = mechanisms.includes(mechanism)
+              ? serverSasl(mechanism, account(options), options)
+              : undefined;
+            if (!exchange) return conn.line(`${tag} NO Unsupported authentication mechanism.`);
+            sasl = serveSasl(
+              conn,
+              mechanism,
+              exchange,
+              args[1],
+              (challenge) => `+ ${challenge}`,
+              (verdict) =>
+                conn.line(
+                  verdict === "ok"
+                    ? `${tag} OK Logged in`
+                    : verdict === "failed"
+                      ? `${tag} NO [AUTHENTICATIONFAILED] Authentication failed.`
+                      : `${tag} BAD Authentication ${verdict}.`,
+                ),
+              options.logins,
+            );
             break;
           }
           case "LOGOUT":
@@ -59,25 +143,18 @@ export function startFakeImap(options: FakeAccessServerOptions): Promise<LineSer
   );
 }
 
-function answerLogin(
-  conn: ServerConnection,
-  tag: string,
-  user: string | undefined,
-  password: string | undefined,
-  options: FakeAccessServerOptions,
-): void {
-  if (user === options.user && password === options.password) conn.line(`${tag} OK Logged in`);
-  else conn.line(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.`);
-}
-
-/** A small POP3 server after RFC 1939/2449/2595: CAPA, STLS, USER/PASS, QUIT. */
+/** A small POP3 server after RFC 1939/2449/2595/5034: CAPA, STLS, USER/PASS, AUTH, QUIT. */
 export function startFakePop3(options: FakeAccessServerOptions): Promise<LineServer> {
+  const mechanisms = (options.mechanisms ?? ["PLAIN"]).map((name) => name.toUpperCase());
+  const userPass = options.userPass ?? true;
   return startLineServer(
     (conn) => {
       let secure = Boolean(options.implicitTls);
       let user: string | undefined;
+      let sasl: { pending: ((line: string) => void) | undefined } = { pending: undefined };
       conn.line(options.greeting ?? "+OK Fake POP3 ready.");
       conn.onLine((line) => {
+        if (sasl.pending) return sasl.pending(line);
         const [verb = "", ...args] = line.split(" ");
         switch (verb.toUpperCase()) {
           case "CAPA":
@@ -85,8 +162,8 @@ export function startFakePop3(options: FakeAccessServerOptions): Promise<LineSer
             for (const cap of [
               "TOP",
               "UIDL",
-              "USER",
-              "SASL PLAIN",
+              ...(userPass ? ["USER"] : []),
+              ...(mechanisms.length > 0 ? [`SASL ${mechanisms.join(" ")}`] : []),
               ...(!secure && options.tls ? ["STLS"] : []),
             ])
               conn.line(cap);
@@ -99,13 +176,34 @@ export function startFakePop3(options: FakeAccessServerOptions): Promise<LineSer
             secure = true;
             break;
           case "USER":
+            if (!userPass) return conn.line("-ERR USER not allowed here");
             user = args[0];
             conn.line("+OK");
             break;
-          case "PASS":
-            if (user === options.user && args.join(" ") === options.password) conn.line("+OK Logged in.");
-            else conn.line("-ERR [AUTH] Authentication failed.");
+          case "PASS": {
+            const ok = user === options.user && args.join(" ") === options.password;
+            options.logins?.push(`POP3-USER ${ok ? "ok" : "failed"}`);
+            conn.line(ok ? "+OK Logged in." : "-ERR [AUTH] Authentication failed.");
             break;
+          }
+          case "AUTH": {
+            const mechanism = (args[0] ?? "").toUpperCase();
+            const exchange = mechanisms.includes(mechanism)
+              ? serverSasl(mechanism, account(options), options)
+              : undefined;
+            if (!exchange) return conn.line("-ERR Unsupported authentication mechanism.");
+            sasl = serveSasl(
+              conn,
+              mechanism,
+              exchange,
+              args[1],
+              (challenge) => `+ ${challenge}`,
+              (verdict) =>
+                conn.line(verdict === "ok" ? "+OK Logged in." : `-ERR [AUTH] Authentication ${verdict}.`),
+              options.logins,
+            );
+            break;
+          }
           case "QUIT":
             conn.line("+OK Logging out.");
             conn.socket.end();

@@ -1,5 +1,8 @@
 import { type Conversation, MAX_REPLY_LINES } from "../conversation.ts";
-import { type Credentials, type Dialect, hasCapability, type Reply, saslPlain } from "../dialect.ts";
+import { type Credentials, type Dialect, hasCapability, type Reply } from "../dialect.ts";
+import { chooseLoginMechanism } from "../sasl/choose-mechanism.ts";
+import { type SaslStep, type SaslTransport, saslLogin } from "../sasl/exchange.ts";
+import { isSaslMechanismName } from "../sasl/mechanism-names.ts";
 
 /**
  * IMAP (RFC 3501 §7, RFC 9051 §7): a greeting is one untagged `* OK|PREAUTH|BYE` line;
@@ -92,17 +95,26 @@ export const imapDialect: Dialect = {
   },
 
   async login(c, credentials, capabilities) {
-    if (hasCapability(capabilities, "LOGINDISABLED")) {
-      throw c.fail(
-        "auth-unavailable",
-        "the server refuses login here (LOGINDISABLED: plaintext login before TLS)",
-      );
-    }
-    const reply = await authenticate(c, credentials, capabilities);
+    // LOGINDISABLED forbids the LOGIN command (RFC 3501 §6.2.3); SASL mechanisms the server
+    // still announces (typically those that do not reveal the password) remain usable.
+    const loginDisabled = hasCapability(capabilities, "LOGINDISABLED");
+    const mechanism = chooseLoginMechanism(c, {
+      sasl: imapAuthMechanisms(capabilities),
+      ...(loginDisabled ? {} : { command: "IMAP-LOGIN" as const }),
+      ...(credentials.mechanism ? { forced: credentials.mechanism } : {}),
+      ...(loginDisabled ? { hint: "LOGINDISABLED: the server refuses plaintext login before TLS" } : {}),
+    });
+    const reply = isSaslMechanismName(mechanism)
+      ? await saslLogin(c, imapSasl(capabilities), mechanism, credentials)
+      : await loginCommand(c, credentials);
     if (reply.ok) return;
     if (reply.code === "BAD")
-      throw c.fail("protocol-error", "the server called the login command malformed", reply.text);
-    throw c.fail("auth-failed", "login rejected", reply.text);
+      throw c.fail(
+        "protocol-error",
+        `the server called the login command malformed (${mechanism})`,
+        reply.text,
+      );
+    throw c.fail("auth-failed", `login rejected (${mechanism})`, reply.text);
   },
 
   async quit(c) {
@@ -110,28 +122,53 @@ export const imapDialect: Dialect = {
   },
 };
 
-async function authenticate(
-  c: Conversation,
-  credentials: Credentials,
-  capabilities: readonly string[],
-): Promise<Reply> {
-  if (hasCapability(capabilities, "AUTH=PLAIN")) {
-    if (hasCapability(capabilities, "SASL-IR")) {
-      return command(c, `AUTHENTICATE PLAIN ${saslPlain(credentials)}`, "AUTHENTICATE PLAIN");
-    }
-    const tag = c.nextTag();
-    c.send(`${tag} AUTHENTICATE PLAIN`);
-    const challenge = await readImapReply(c, tag);
-    if (challenge.code !== "+") return challenge;
-    c.send(saslPlain(credentials));
-    return readImapReply(c, tag);
+/** Mechanisms from `AUTH=...` capabilities (RFC 3501 §6.2.2). */
+export function imapAuthMechanisms(capabilities: readonly string[]): string[] {
+  return capabilities.filter((cap) => /^AUTH=/i.test(cap)).map((cap) => cap.slice(5).toUpperCase());
+}
+
+/**
+ * SASL over IMAP (RFC 3501 §6.2.2): `AUTHENTICATE mech`, challenges as `+ base64`. The initial
+ * response rides on the command only with SASL-IR (RFC 4959); otherwise it answers the
+ * server's first, empty, challenge.
+ */
+function imapSasl(capabilities: readonly string[]): SaslTransport {
+  const initialResponseAllowed = hasCapability(capabilities, "SASL-IR");
+  let tag = "";
+  async function step(c: Conversation): Promise<SaslStep> {
+    const reply = await readImapReply(c, tag);
+    if (reply.code !== "+") return { reply };
+    return { challenge: reply.text.slice(1).trim(), line: reply.text };
   }
+  return {
+    async start(c, mechanism, initial) {
+      tag = c.nextTag();
+      if (initial !== undefined && initialResponseAllowed) {
+        c.send(`${tag} AUTHENTICATE ${mechanism} ${initial || "="}`);
+        return step(c);
+      }
+      c.send(`${tag} AUTHENTICATE ${mechanism}`);
+      if (initial === undefined) return step(c);
+      const first = await step(c);
+      if (!("challenge" in first)) return first;
+      c.send(initial);
+      return step(c);
+    },
+    async respond(c, response) {
+      c.send(response);
+      return step(c);
+    },
+  };
+}
+
+/** The LOGIN command (RFC 3501 §6.2.3): user and password as quoted strings. */
+async function loginCommand(c: Conversation, credentials: Credentials): Promise<Reply> {
   const user = quoted(credentials.user);
   const password = quoted(credentials.password.reveal());
   if (!user || !password) {
     throw c.fail(
       "auth-unavailable",
-      "the credentials contain characters LOGIN cannot carry and AUTH=PLAIN is not offered",
+      "the credentials contain characters the LOGIN command cannot carry, and no SASL mechanism is shared",
     );
   }
   return command(c, `LOGIN ${user} ${password}`, "LOGIN");

@@ -1,5 +1,8 @@
 import { type Conversation, MAX_REPLY_LINES } from "../conversation.ts";
-import { type Credentials, type Dialect, hasCapability, type Reply, saslPlain } from "../dialect.ts";
+import { type Credentials, type Dialect, hasCapability, type Reply } from "../dialect.ts";
+import { chooseLoginMechanism } from "../sasl/choose-mechanism.ts";
+import { type SaslStep, type SaslTransport, saslLogin } from "../sasl/exchange.ts";
+import { isSaslMechanismName } from "../sasl/mechanism-names.ts";
 
 /**
  * POP3 (RFC 1939 §3, RFC 2449): a reply starts `+OK` or `-ERR`; a multi-line reply (CAPA)
@@ -52,9 +55,20 @@ export const pop3Dialect: Dialect = {
   },
 
   async login(c, credentials, capabilities) {
-    const reply = await authenticate(c, credentials, capabilities);
+    const sasl = saslMechanisms(capabilities);
+    // With CAPA present, USER is announced only where USER/PASS is allowed (RFC 2449 §6.5).
+    const userPassAllowed = capabilities.length === 0 || hasCapability(capabilities, "USER");
+    const mechanism = chooseLoginMechanism(c, {
+      sasl,
+      ...(userPassAllowed ? { command: "POP3-USER" as const } : {}),
+      ...(credentials.mechanism ? { forced: credentials.mechanism } : {}),
+      ...(userPassAllowed ? {} : { hint: "no USER: plaintext login is often allowed only after STLS" }),
+    });
+    const reply = isSaslMechanismName(mechanism)
+      ? await saslLogin(c, POP3_SASL, mechanism, credentials)
+      : await userPass(c, credentials);
     if (reply.ok) return;
-    throw c.fail("auth-failed", "login rejected", reply.text);
+    throw c.fail("auth-failed", `login rejected (${mechanism})`, reply.text);
   },
 
   async quit(c) {
@@ -67,28 +81,25 @@ function saslMechanisms(capabilities: readonly string[]): string[] {
   return line ? line.slice(4).trim().toUpperCase().split(/\s+/).filter(Boolean) : [];
 }
 
-async function authenticate(
-  c: Conversation,
-  credentials: Credentials,
-  capabilities: readonly string[],
-): Promise<Reply> {
-  const sasl = saslMechanisms(capabilities);
-  // With CAPA present, USER is announced only where USER/PASS is allowed (RFC 2449 §6.5).
-  const userPassAllowed = capabilities.length === 0 || hasCapability(capabilities, "USER");
-  if (userPassAllowed) {
-    if (/[\r\n\0 ]/.test(credentials.user) || /[\r\n\0]/.test(credentials.password.reveal())) {
-      throw c.fail("auth-unavailable", "the credentials contain characters USER/PASS cannot carry");
-    }
-    const user = await command(c, `USER ${credentials.user}`);
-    if (!user.ok) return user;
-    return command(c, `PASS ${credentials.password.reveal()}`);
+/** SASL over POP3 (RFC 5034): `AUTH mech [initial-response]`, challenges as `+ base64`. */
+const POP3_SASL: SaslTransport = {
+  start: (c, mechanism, initial) =>
+    pop3SaslStep(c, initial === undefined ? `AUTH ${mechanism}` : `AUTH ${mechanism} ${initial || "="}`),
+  respond: pop3SaslStep,
+};
+
+async function pop3SaslStep(c: Conversation, line: string): Promise<SaslStep> {
+  const reply = await command(c, line);
+  if (reply.code !== "+") return { reply };
+  return { challenge: reply.text.slice(1).trim(), line: reply.text };
+}
+
+/** USER and PASS (RFC 1939 §7): the password in the clear. */
+async function userPass(c: Conversation, credentials: Credentials): Promise<Reply> {
+  if (/[\r\n\0 ]/.test(credentials.user) || /[\r\n\0]/.test(credentials.password.reveal())) {
+    throw c.fail("auth-unavailable", "the credentials contain characters USER/PASS cannot carry");
   }
-  if (sasl.includes("PLAIN")) {
-    const reply = await command(c, `AUTH PLAIN ${saslPlain(credentials)}`);
-    return reply;
-  }
-  throw c.fail(
-    "auth-unavailable",
-    `the server offers no usable login here (no USER; SASL: ${sasl.join(" ") || "none"}); plaintext login is often allowed only after STLS`,
-  );
+  const user = await command(c, `USER ${credentials.user}`);
+  if (!user.ok) return user;
+  return command(c, `PASS ${credentials.password.reveal()}`);
 }

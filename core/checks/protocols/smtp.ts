@@ -1,6 +1,8 @@
 import { type Conversation, MAX_REPLY_LINES } from "../conversation.ts";
-import type { Credentials, Dialect, Reply } from "../dialect.ts";
-import { saslPlain } from "../dialect.ts";
+import type { Dialect, Reply } from "../dialect.ts";
+import { chooseLoginMechanism } from "../sasl/choose-mechanism.ts";
+import { type SaslStep, type SaslTransport, saslLogin } from "../sasl/exchange.ts";
+import { isSaslMechanismName } from "../sasl/mechanism-names.ts";
 
 /**
  * SMTP (RFC 5321 §4.2): `code SP text` ends a reply, `code "-" text` continues it; every line
@@ -93,24 +95,15 @@ export const smtpDialect: Dialect = {
   },
 
   async login(c, credentials, capabilities) {
-    const mechanisms = smtpAuthMechanisms(capabilities);
-    if (mechanisms.length === 0) {
-      throw c.fail(
-        "auth-unavailable",
-        "the server does not offer AUTH here (AUTH is often offered only after STARTTLS)",
-      );
-    }
-    const reply = mechanisms.includes("PLAIN")
-      ? await command(c, `AUTH PLAIN ${saslPlain(credentials)}`)
-      : mechanisms.includes("LOGIN")
-        ? await authLogin(c, credentials)
-        : undefined;
-    if (!reply) {
-      throw c.fail(
-        "auth-unavailable",
-        `no supported AUTH mechanism (server offers ${mechanisms.join(" ")}; PLAIN or LOGIN needed)`,
-      );
-    }
+    const sasl = smtpAuthMechanisms(capabilities);
+    const mechanism = chooseLoginMechanism(c, {
+      sasl,
+      ...(credentials.mechanism ? { forced: credentials.mechanism } : {}),
+      ...(sasl.length === 0 ? { hint: "AUTH is often offered only after STARTTLS" } : {}),
+    });
+    if (!isSaslMechanismName(mechanism))
+      throw c.fail("auth-unavailable", `${mechanism} is not an SMTP login`);
+    const reply = await saslLogin(c, SMTP_SASL, mechanism, credentials);
     if (reply.code === SMTP_CODES.authSucceeded) return;
     if (
       reply.code.startsWith("5") &&
@@ -118,9 +111,13 @@ export const smtpDialect: Dialect = {
       reply.code !== "534" &&
       reply.code !== "535"
     ) {
-      throw c.fail("auth-unavailable", `the server refused the AUTH command (${reply.code})`, reply.text);
+      throw c.fail(
+        "auth-unavailable",
+        `the server refused the AUTH command (${reply.code}, ${mechanism})`,
+        reply.text,
+      );
     }
-    throw c.fail("auth-failed", `login rejected (${reply.code})`, reply.text);
+    throw c.fail("auth-failed", `login rejected (${reply.code}, ${mechanism})`, reply.text);
   },
 
   async quit(c) {
@@ -129,13 +126,17 @@ export const smtpDialect: Dialect = {
   },
 };
 
-/** AUTH LOGIN (draft-murchison-sasl-login): user and password each answer a 334 challenge. */
-async function authLogin(c: Conversation, credentials: Credentials): Promise<Reply> {
-  const first = await command(c, "AUTH LOGIN");
-  if (first.code !== SMTP_CODES.authContinue) return first;
-  const second = await command(c, Buffer.from(credentials.user, "utf8").toString("base64"));
-  if (second.code !== SMTP_CODES.authContinue) return second;
-  return command(c, Buffer.from(credentials.password.reveal(), "utf8").toString("base64"));
+/** SASL over SMTP (RFC 4954): `AUTH mech [initial-response]`, challenges as 334, "=" for an empty initial response. */
+const SMTP_SASL: SaslTransport = {
+  start: (c, mechanism, initial) =>
+    smtpSaslStep(c, initial === undefined ? `AUTH ${mechanism}` : `AUTH ${mechanism} ${initial || "="}`),
+  respond: smtpSaslStep,
+};
+
+async function smtpSaslStep(c: Conversation, line: string): Promise<SaslStep> {
+  const reply = await command(c, line);
+  if (reply.code !== SMTP_CODES.authContinue) return { reply };
+  return { challenge: (reply.lines[0] ?? "").trim(), line: reply.text };
 }
 
 /** Mechanisms from `AUTH PLAIN LOGIN` (RFC 4954) or the pre-standard `AUTH=PLAIN LOGIN`. */

@@ -158,6 +158,20 @@ describe("parseConfigText", () => {
       "outbound.relay.passwordFile: is required with user",
     ],
     [
+      "obsolete login mechanism",
+      variant(
+        (c) => (c.targets[0].endpoints[0].login = { user: "u", passwordFile: "pw", mechanism: "DIGEST-MD5" }),
+      ),
+      "targets[0].endpoints[0].login.mechanism: DIGEST-MD5 is obsolete (RFC 6331) and not supported; use one of SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN",
+    ],
+    [
+      "login mechanism of another protocol",
+      variant(
+        (c) => (c.targets[0].endpoints[0].login = { user: "u", passwordFile: "pw", mechanism: "POP3-USER" }),
+      ),
+      "targets[0].endpoints[0].login.mechanism: POP3-USER belongs to POP3, not SMTP; use one of SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN",
+    ],
+    [
       "bad banner pattern",
       variant((c) => (c.targets[0].thresholds = { expectBanner: "(" })),
       "targets[0].thresholds.expectBanner: is not a valid regular expression",

@@ -5,6 +5,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parseDeployConfigText } from "../../../../core/config/parse-config.ts";
+import { planChecks } from "../../../../core/cycle/check-plan.ts";
 import { SecretCache } from "../../../../lambdas/aws/secret-cache.ts";
 import { configPath } from "../../../../lambdas/runtime/config-path.ts";
 import { deployConfigFileText } from "../../../../lambdas/runtime/deploy-config-file.ts";
@@ -178,6 +179,21 @@ describe("login passwords on AWS", () => {
     expect(password.reveal()).toBe("hunter2");
     expect(String(password)).toBe("[redacted]");
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it("plans the check with the password from the secret and the login mechanism named", async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: PASSWORD_ARN }).resolves({ SecretString: "hunter2" });
+    const deployConfig = config({
+      url: "imaps://mx1.example.com",
+      login: { user: "probe", passwordFile: PASSWORD_ARN, mechanism: "scram-sha-256" },
+    });
+    const read = await readLoginPasswords(
+      deployConfig,
+      new SecretCache(new SecretsManagerClient({ region: REGION })),
+    );
+    const [planned] = planChecks(deployConfig, read);
+    expect(planned?.options.credentials?.mechanism).toBe("SCRAM-SHA-256");
+    expect(planned?.options.credentials?.password.reveal()).toBe("hunter2");
   });
 
   it("refuses a file path, saying what to give instead", async () => {

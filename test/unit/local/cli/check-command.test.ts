@@ -80,8 +80,27 @@ describe("email-scout check", () => {
     const { code, stdout } = await run(args);
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
-    expect(result).toMatchObject({ status: "OK", login: "ok", tls: { certificate: { daysLeft: 89 } } });
+    expect(result).toMatchObject({
+      status: "OK",
+      login: "ok",
+      authMechanism: "PLAIN",
+      tls: { certificate: { daysLeft: 89 } },
+    });
     expect(stdout).not.toContain("s3cret-pass");
+  });
+
+  it("--auth-mech names the mechanism, and the status line says which one logged in", async () => {
+    const args = ["check", `smtps://127.0.0.1:${peer.port}`, "--ca-file", caFile, "--user", "scout"];
+    const env = { EMAIL_SCOUT_PASSWORD: "s3cret-pass" };
+    const chosen = await run(args, env);
+    expect(chosen.stdout).toMatch(/^SMTPS OK - .*, login ok \(PLAIN\) \| /);
+    const named = await run([...args, "--auth-mech", "login"], env);
+    expect(named.stdout).toMatch(/^SMTPS OK - .*, login ok \(LOGIN\) \| /);
+    const missing = await run([...args, "--auth-mech", "SCRAM-SHA-256"], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toMatch(
+      /^SMTPS CRITICAL - .*auth-unavailable: SCRAM-SHA-256 was asked for, but the server offers SASL PLAIN LOGIN/,
+    );
   });
 
   it("reads the password from EMAIL_SCOUT_PASSWORD by default", async () => {
@@ -153,6 +172,19 @@ describe("email-scout check", () => {
     [
       ["check", "smtp://h", "--password-file", "/x"],
       "SMTP UNKNOWN - config-error: --password-file/--password-env need --user",
+    ],
+    [["check", "smtp://h", "--auth-mech", "PLAIN"], "SMTP UNKNOWN - config-error: --auth-mech needs --user"],
+    [
+      ["check", "imap://h", "--user", "u", "--auth-mech", "digest-md5"],
+      "IMAP UNKNOWN - config-error: DIGEST-MD5 is obsolete (RFC 6331) and not supported; use one of SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN, IMAP-LOGIN",
+    ],
+    [
+      ["check", "smtp://h", "--user", "u", "--auth-mech", "IMAP-LOGIN"],
+      "SMTP UNKNOWN - config-error: IMAP-LOGIN belongs to IMAP, not SMTP; use one of SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN",
+    ],
+    [
+      ["check", "pop3://h", "--user", "u", "--auth-mech", "NTLM"],
+      'POP3 UNKNOWN - config-error: unknown login mechanism "NTLM"; use one of SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN, POP3-USER',
     ],
     [
       ["check", "smtp://h", "--user", "u", "--password-file", "/nonexistent"],
