@@ -13,6 +13,8 @@ export class Conversation {
   phase: Phase = "greeting";
   deadline = 0;
   private tagSequence = 0;
+  /** A refusal read as "feature absent" for now (POP3 CAPA -ERR without a code), until the server hangs up. */
+  private pendingRefusal: { step: string; text: string } | undefined;
 
   constructor(public channel: LineChannel) {}
 
@@ -25,6 +27,25 @@ export class Conversation {
   nextTag(): string {
     this.tagSequence += 1;
     return `a${this.tagSequence}`;
+  }
+
+  /**
+   * Remembers a refusal that may only mean "not supported" (a POP3 server without CAPA) or may
+   * be the server refusing service before it hangs up (Cyrus in maintenance). Should the
+   * connection close later, that close is reported as the refusal, with the server's words.
+   */
+  noteRefusal(step: string, text: string): void {
+    this.pendingRefusal = { step, text };
+  }
+
+  /** The refusal noted by noteRefusal, if any. */
+  get notedRefusal(): { readonly step: string; readonly text: string } | undefined {
+    return this.pendingRefusal;
+  }
+
+  /** The next line the server has already sent, without waiting; undefined when none is waiting. */
+  takeBufferedLine(): string | undefined {
+    return this.channel.takeBufferedLine();
   }
 
   send(line: string): void {
@@ -77,6 +98,16 @@ export class Conversation {
           },
         );
       case "closed": {
+        const refused = this.pendingRefusal;
+        if (refused && !inGreeting) {
+          return new CheckFailure(
+            "service-unavailable",
+            this.phase,
+            `the server refused ${refused.step} and then closed the connection (${error.message} during ${this.phase})`,
+            truncate(refused.text),
+            { cause: error },
+          );
+        }
         const reason: Reason = inGreeting && error.partial ? "bad-greeting" : "connection-closed";
         return new CheckFailure(reason, this.phase, `${error.message} during ${this.phase}`, undefined, {
           cause: error,

@@ -170,9 +170,15 @@ async function dialogue(
       timings[name] = round(performance.now() - began);
     }
   }
-  async function startTls(socket: Socket, awaitTicketMs = 0): Promise<Socket> {
+  async function startTls(socket: Socket, awaitTicketMs = 0, upgradeCommand?: string): Promise<Socket> {
     const secure = await phase("tls", (deadline) =>
-      tlsHandshake(socket, { serverName, trust, deadline, awaitTicketMs }),
+      tlsHandshake(socket, {
+        serverName,
+        trust,
+        deadline,
+        awaitTicketMs,
+        ...(upgradeCommand ? { upgradeCommand } : {}),
+      }),
     );
     sockets.push(secure);
     observed.tls = tlsFactsOf(secure, serverName);
@@ -218,7 +224,7 @@ async function dialogue(
         );
       }
       // Client speaks first after STARTTLS: wait briefly for the TLS 1.3 ticket (see tls-handshake.ts).
-      const secure = await startTls(channel.detach(), STARTTLS_TICKET_WAIT_MS);
+      const secure = await startTls(channel.detach(), STARTTLS_TICKET_WAIT_MS, dialect.startTlsCapability);
       observed.startTls = "used";
       channel = new LineChannel(secure);
       c.channel = channel;
@@ -229,6 +235,14 @@ async function dialogue(
     } else {
       observed.startTls = "not-offered";
       if (endpoint.startTls === "required") {
+        const refused = c.notedRefusal;
+        if (refused) {
+          throw c.fail(
+            "no-starttls",
+            `${dialect.startTlsCapability} is not offered: the server refused ${refused.step}`,
+            refused.text,
+          );
+        }
         throw c.fail(
           "no-starttls",
           `${dialect.startTlsCapability} is not offered (capabilities: ${capabilities.join(" ").slice(0, 200) || "none"})`,
@@ -244,13 +258,23 @@ async function dialogue(
   }
   observed.responseEnd = performance.now();
 
-  // A slow or missing goodbye does not delay mail: note it, change no status.
+  // A slow or missing goodbye does not delay mail: note it, change no status. A refusal read
+  // there (a BYE before LOGOUT's own, a 421, a -ERR, a close after an earlier refusal) is the
+  // server refusing service, and counts.
   try {
     await phase("quit", () => dialect.quit(c));
     observed.quit = "ok";
-  } catch {
+  } catch (error) {
+    if (!isMissingGoodbye(error)) throw error;
     observed.quit = "no-reply";
   }
+}
+
+function isMissingGoodbye(error: unknown): boolean {
+  return (
+    error instanceof CheckFailure &&
+    (error.reason === "timeout-reply" || error.reason === "connection-closed")
+  );
 }
 
 function asCheckFailure(error: unknown): CheckFailure {

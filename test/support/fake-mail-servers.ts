@@ -13,7 +13,7 @@ export interface FakeAccessServerOptions {
 
 /**
  * A small IMAP server after RFC 3501: greeting with capabilities, CAPABILITY, STARTTLS,
- * LOGIN, AUTHENTICATE PLAIN (SASL-IR), LOGOUT. Enough to exercise the checker's dialogue.
+ * LOGIN, AUTHENTICATE PLAIN (SASL-IR), NOOP, LOGOUT. Enough to exercise the checker's dialogue.
  */
 export function startFakeImap(options: FakeAccessServerOptions): Promise<LineServer> {
   return startLineServer(
@@ -45,6 +45,9 @@ export function startFakeImap(options: FakeAccessServerOptions): Promise<LineSer
             answerLogin(conn, tag, decoded[1], decoded[2], options);
             break;
           }
+          case "NOOP":
+            conn.line(`${tag} OK NOOP completed.`);
+            break;
           case "LOGOUT":
             conn.line("* BYE Logging out");
             conn.line(`${tag} OK Logout completed.`);

@@ -1,6 +1,7 @@
 import { type Conversation, MAX_REPLY_LINES } from "../conversation.ts";
 import type { Credentials, Dialect, Reply } from "../dialect.ts";
 import { saslPlain } from "../dialect.ts";
+import { smtpLoginRefusal, smtpRefusal } from "./smtp-refusals.ts";
 
 /**
  * SMTP (RFC 5321 §4.2): `code SP text` ends a reply, `code "-" text` continues it; every line
@@ -82,9 +83,12 @@ export const smtpDialect: Dialect = {
     if (ehlo.code === SMTP_CODES.commandUnrecognised || ehlo.code === SMTP_CODES.commandNotImplemented) {
       const helo = await command(c, `HELO ${clientName}`); // RFC 5321 §3.2: fall back for old servers
       if (helo.code === SMTP_CODES.ok) return [];
-      throw c.fail("protocol-error", "the server refused both EHLO and HELO", helo.text);
+      throw smtpRefusal(c, "HELO", helo, {
+        reason: "protocol-error",
+        message: "the server refused both EHLO and HELO",
+      });
     }
-    throw c.fail("protocol-error", "the server refused EHLO", ehlo.text);
+    throw smtpRefusal(c, "EHLO", ehlo, { reason: "protocol-error", message: "the server refused EHLO" });
   },
 
   async startTls(c) {
@@ -112,20 +116,15 @@ export const smtpDialect: Dialect = {
       );
     }
     if (reply.code === SMTP_CODES.authSucceeded) return;
-    if (
-      reply.code.startsWith("5") &&
-      reply.code !== SMTP_CODES.authFailed &&
-      reply.code !== "534" &&
-      reply.code !== "535"
-    ) {
-      throw c.fail("auth-unavailable", `the server refused the AUTH command (${reply.code})`, reply.text);
-    }
-    throw c.fail("auth-failed", `login rejected (${reply.code})`, reply.text);
+    throw smtpLoginRefusal(c, reply);
   },
 
   async quit(c) {
-    c.send("QUIT");
-    await readSmtpReply(c);
+    // 421 here was sent before QUIT was read: the server was shutting the session.
+    const reply = await command(c, "QUIT");
+    if (!reply.ok) {
+      throw smtpRefusal(c, "QUIT", reply, { reason: "protocol-error", message: "the server refused QUIT" });
+    }
   },
 };
 
