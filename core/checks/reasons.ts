@@ -32,7 +32,7 @@ export const REASONS = {
   },
   "service-unavailable": {
     status: "CRITICAL",
-    text: "the server refuses service: in its greeting (SMTP 421/554, IMAP * BYE, POP3 -ERR), or later with a BYE, a 421 or a response code for a system problem (POP3 SYS, IMAP UNAVAILABLE, SMTP X.3.2)",
+    text: "the server refuses service: in its greeting (SMTP 421/554, IMAP BYE, POP3 -ERR) or later (BYE, 421, POP3 SYS, IMAP UNAVAILABLE)",
   },
   "connection-closed": {
     status: "CRITICAL",
