@@ -4,6 +4,7 @@ import { CheckFailure } from "../errors.ts";
 import {
   imapLoginRefusal,
   imapRefusal,
+  imapResponseCode,
   isRefusingBye,
   UNTAGGED_BYE,
   unsolicitedBye,
@@ -107,10 +108,13 @@ export const imapDialect: Dialect = {
 
   async startTls(c) {
     const reply = await command(c, "STARTTLS");
-    if (reply.ok) return reply;
     // A code that says more than "refused" (e.g. [UNAVAILABLE]) is reported as such.
-    const refused = imapRefusal(c, "STARTTLS", reply, { reason: "starttls-refused", message: "" });
-    if (refused.reason !== "starttls-refused") throw refused;
+    if (!reply.ok && imapResponseCode(reply.text)?.meaning) {
+      throw imapRefusal(c, "STARTTLS", reply, {
+        reason: "starttls-refused",
+        message: "STARTTLS was refused",
+      });
+    }
     return reply;
   },
 

@@ -1,7 +1,7 @@
 import { type Conversation, MAX_REPLY_LINES } from "../conversation.ts";
 import type { Credentials, Dialect, Reply } from "../dialect.ts";
 import { saslPlain } from "../dialect.ts";
-import { smtpLoginRefusal, smtpRefusal } from "./smtp-refusals.ts";
+import { smtpEnhancedCode, smtpLoginRefusal, smtpRefusal } from "./smtp-refusals.ts";
 
 /**
  * SMTP (RFC 5321 §4.2): `code SP text` ends a reply, `code "-" text` continues it; every line
@@ -93,6 +93,16 @@ export const smtpDialect: Dialect = {
 
   async startTls(c) {
     const reply = await command(c, "STARTTLS");
+    // "454 4.3.2 System not accepting network messages" is the service refused, not TLS.
+    if (
+      reply.code !== SMTP_CODES.ready &&
+      smtpEnhancedCode(reply)?.meaning?.reason === "service-unavailable"
+    ) {
+      throw smtpRefusal(c, "STARTTLS", reply, {
+        reason: "starttls-refused",
+        message: "STARTTLS was refused",
+      });
+    }
     return { ...reply, ok: reply.code === SMTP_CODES.ready };
   },
 

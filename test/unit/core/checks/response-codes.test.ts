@@ -168,3 +168,44 @@ describe("SMTP enhanced status codes (RFC 3463, RFC 4954 §6)", () => {
     expect(result).toMatchObject({ reason, status, serverReply: reply });
   });
 });
+
+describe("a refused STARTTLS/STLS whose code says the service is refused", () => {
+  const rows: [kind: string, reply: string, reason: Reason, rfc: string][] = [
+    ["pop3", "-ERR [SYS/TEMP] Try again later", "service-unavailable", "RFC 3206 §4"],
+    ["pop3", "-ERR TLS not available", "starttls-refused", "RFC 2595 §4"],
+    ["imap", "NO [UNAVAILABLE] TLS subsystem down", "service-unavailable", "RFC 5530 §3"],
+    ["imap", "BAD TLS not available", "starttls-refused", "RFC 3501 §6.2.1"],
+    ["smtp", "454 4.3.2 System not accepting network messages", "service-unavailable", "RFC 3463 §3.4"],
+    ["smtp", "454 4.7.0 TLS not available due to local problem", "starttls-refused", "RFC 3207 §4"],
+  ];
+  it.each(rows)("%s answered %j is %s (%s)", async (kind, reply, reason) => {
+    const server = await startLineServer((conn) => {
+      const greeting = { pop3: "+OK ready", imap: "* OK ready", smtp: "220 mx ESMTP" }[kind];
+      conn.line(greeting ?? "");
+      conn.onLine((line) => {
+        const [first = "", second = ""] = line.split(" ");
+        if (kind === "pop3") {
+          if (first === "CAPA") conn.write("+OK\r\nSTLS\r\n.\r\n");
+          else if (first === "STLS") conn.line(reply);
+          else conn.socket.end("+OK bye\r\n");
+        } else if (kind === "imap") {
+          if (second === "CAPABILITY") conn.write(`* CAPABILITY IMAP4rev1 STARTTLS\r\n${first} OK done\r\n`);
+          else if (second === "STARTTLS") conn.line(`${first} ${reply}`);
+          else conn.socket.end(`* BYE bye\r\n${first} OK done\r\n`);
+        } else if (first === "EHLO") conn.write("250-mx\r\n250 STARTTLS\r\n");
+        else if (first === "STARTTLS") conn.line(reply);
+        else conn.socket.end("221 bye\r\n");
+      });
+    });
+    servers.push(server);
+    const result = await checkEndpoint(parseEndpointUrl(`${kind}://127.0.0.1:${server.port}`), {
+      ...OPTIONS,
+      credentials: undefined,
+    });
+    expect(result).toMatchObject({
+      reason,
+      failedPhase: "starttls",
+      serverReply: expect.stringContaining(reply),
+    });
+  });
+});
