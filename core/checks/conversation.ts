@@ -18,9 +18,13 @@ export class Conversation {
 
   constructor(public channel: LineChannel) {}
 
+  /** Lines read since the current phase began: whether the server answered it at all. */
+  linesReadInPhase = 0;
+
   enter(phase: Phase, deadline: number): void {
     this.phase = phase;
     this.deadline = deadline;
+    this.linesReadInPhase = 0;
   }
 
   /** IMAP command tags: a1, a2, ... */
@@ -45,7 +49,9 @@ export class Conversation {
 
   /** The next line the server has already sent, without waiting; undefined when none is waiting. */
   takeBufferedLine(): string | undefined {
-    return this.channel.takeBufferedLine();
+    const line = this.channel.takeBufferedLine();
+    if (line !== undefined) this.linesReadInPhase += 1;
+    return line;
   }
 
   send(line: string): void {
@@ -54,7 +60,9 @@ export class Conversation {
 
   async readLine(): Promise<string> {
     try {
-      return await this.channel.readLine(this.deadline);
+      const line = await this.channel.readLine(this.deadline);
+      this.linesReadInPhase += 1;
+      return line;
     } catch (error) {
       if (error instanceof ChannelError) throw this.channelFailure(error);
       throw error;

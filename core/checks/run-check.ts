@@ -258,23 +258,23 @@ async function dialogue(
   }
   observed.responseEnd = performance.now();
 
-  // A slow or missing goodbye does not delay mail: note it, change no status. A refusal read
-  // there (a BYE before LOGOUT's own, a 421, a -ERR, a close after an earlier refusal) is the
-  // server refusing service, and counts.
+  // A slow or unfinished goodbye does not delay mail: note it, change no status. A refusal
+  // read there (a BYE before LOGOUT's own, a 421, a -ERR, a close after an earlier refusal),
+  // or a close before any answer at all, is the server refusing service, and counts: for an
+  // IMAP check without login, LOGOUT is the only command the server is asked to answer.
   try {
     await phase("quit", () => dialect.quit(c));
     observed.quit = "ok";
   } catch (error) {
-    if (!isMissingGoodbye(error)) throw error;
+    if (!isUnfinishedGoodbye(error, c)) throw error;
     observed.quit = "no-reply";
   }
 }
 
-function isMissingGoodbye(error: unknown): boolean {
-  return (
-    error instanceof CheckFailure &&
-    (error.reason === "timeout-reply" || error.reason === "connection-closed")
-  );
+function isUnfinishedGoodbye(error: unknown, c: Conversation): boolean {
+  if (!(error instanceof CheckFailure)) return false;
+  if (error.reason === "timeout-reply") return true;
+  return error.reason === "connection-closed" && c.linesReadInPhase > 0;
 }
 
 function asCheckFailure(error: unknown): CheckFailure {

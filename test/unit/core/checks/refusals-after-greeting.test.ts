@@ -210,6 +210,24 @@ describe("IMAP: an untagged BYE is seen wherever it arrives", () => {
     expect(result).toMatchObject({ reason: "service-unavailable", failedPhase: "quit", serverReply: bye });
   });
 
+  it("a close before any answer to LOGOUT (the only command without login) is not OK", async () => {
+    const port = await serve((conn) => {
+      conn.line("* OK [CAPABILITY IMAP4rev1] ready");
+      conn.onLine(() => conn.socket.end());
+    });
+    const result = await check(`imap://127.0.0.1:${port}?starttls=off`);
+    expect(result).toMatchObject({ status: "CRITICAL", reason: "connection-closed", failedPhase: "quit" });
+  });
+
+  it("LOGOUT's BYE and then a close without the tagged OK is only an unfinished goodbye", async () => {
+    const port = await serve((conn) => {
+      conn.line("* OK [CAPABILITY IMAP4rev1] ready");
+      conn.onLine(() => conn.socket.end("* BYE Logging out\r\n"));
+    });
+    const result = await check(`imap://127.0.0.1:${port}?starttls=off`);
+    expect(result).toMatchObject({ status: "OK", quit: "no-reply" });
+  });
+
   it("an ordinary LOGOUT (one plain BYE, tagged OK) stays OK", async () => {
     const port = await serve(imapServer((conn, tag) => conn.line(`${tag} OK User logged in`)));
     const result = await check(`imap://127.0.0.1:${port}?starttls=off`, LOGIN);
