@@ -109,12 +109,12 @@ export function imapLoginRefusal(c: Conversation, reply: Reply): CheckFailure {
 
 /**
  * An untagged BYE where none was asked for: the server is ending the session. Its response
- * code, when it has one, gives the reason; otherwise it is service-unavailable.
+ * code, when it has one, gives the reason; otherwise it is service-unavailable. `when` says
+ * where it came ("in reply to CAPABILITY"); by default, the phase.
  */
-export function unsolicitedBye(c: Conversation, line: string, command?: string): CheckFailure {
+export function unsolicitedBye(c: Conversation, line: string, when = `during ${c.phase}`): CheckFailure {
   const code = imapResponseCode(line);
   const reason: Reason = code?.meaning?.reason ?? "service-unavailable";
-  const when = command ? `in reply to ${command} (${c.phase})` : `during ${c.phase}`;
   const because = code?.meaning ? ` (${code.name}, ${code.meaning.meaning})` : "";
   return c.fail(reason, withAlerts(`the server said BYE ${when}${because}`, [line]), line);
 }

@@ -31,19 +31,20 @@ export async function readImapGreeting(c: Conversation): Promise<Reply> {
 /**
  * Reads untagged lines up to the tagged reply for `tag`. An untagged BYE is the server ending
  * the session wherever it comes (RFC 3501 §7.1.5): it is a failure at once, as the tagged
- * reply may never follow, unless the command asks for one (LOGOUT: `byeExpected`).
+ * reply may never follow, unless the command asks for one (LOGOUT: `byeExpected`);
+ * `byeWhen` says in the finding where the BYE came ("in reply to CAPABILITY").
  */
 export async function readImapReply(
   c: Conversation,
   tag: string,
-  { byeExpected = false, command }: { byeExpected?: boolean; command?: string } = {},
+  { byeExpected = false, byeWhen }: { byeExpected?: boolean; byeWhen?: string } = {},
 ): Promise<Reply> {
   const untagged: string[] = [];
   for (;;) {
     if (untagged.length >= MAX_REPLY_LINES)
       throw c.grammarError(`more than ${MAX_REPLY_LINES} untagged lines`, "");
     const line = await c.readLine();
-    if (!byeExpected && UNTAGGED_BYE.test(line)) throw unsolicitedBye(c, line, command);
+    if (!byeExpected && UNTAGGED_BYE.test(line)) throw unsolicitedBye(c, line, byeWhen);
     if (line.startsWith("* ")) {
       untagged.push(line);
       continue;
@@ -62,7 +63,7 @@ export async function readImapReply(
 async function command(c: Conversation, text: string, logText = text): Promise<Reply> {
   const tag = c.nextTag();
   c.send(`${tag} ${text}`);
-  return readImapReply(c, tag, { command: logText.split(" ")[0] });
+  return readImapReply(c, tag, { byeWhen: `in reply to ${logText.split(" ")[0]}` });
 }
 
 export function imapCapabilitiesFrom(reply: Reply): string[] | undefined {
@@ -161,7 +162,9 @@ export const imapDialect: Dialect = {
 async function confirmSession(c: Conversation): Promise<void> {
   let reply: Reply;
   try {
-    reply = await command(c, "NOOP");
+    const tag = c.nextTag();
+    c.send(`${tag} NOOP`);
+    reply = await readImapReply(c, tag, { byeWhen: "right after accepting the login" });
   } catch (error) {
     if (error instanceof CheckFailure && error.reason === "connection-closed") {
       throw c.fail("connection-closed", "the server closed the connection right after accepting the login");

@@ -166,7 +166,7 @@ describe("IMAP: an untagged BYE is seen wherever it arrives", () => {
       serverReply: BYE,
     });
     expect(result.message).toBe(
-      'the server said BYE in reply to NOOP (login); the server\'s alert: "Down for maintenance"',
+      'the server said BYE right after accepting the login; the server\'s alert: "Down for maintenance"',
     );
   });
 
