@@ -16,12 +16,18 @@ export class Conversation {
   /** The login mechanism chosen for this dialogue (SASL name, IMAP-LOGIN or POP3-USER), for the result. */
   authMechanism: LoginMechanismName | undefined;
   private tagSequence = 0;
+  /** A refusal read as "feature absent" for now (POP3 CAPA -ERR without a code), until the server hangs up. */
+  private pendingRefusal: { step: string; text: string } | undefined;
 
   constructor(public channel: LineChannel) {}
+
+  /** Lines read since the current phase began: whether the server answered it at all. */
+  linesReadInPhase = 0;
 
   enter(phase: Phase, deadline: number): void {
     this.phase = phase;
     this.deadline = deadline;
+    this.linesReadInPhase = 0;
   }
 
   /** IMAP command tags: a1, a2, ... */
@@ -30,13 +36,36 @@ export class Conversation {
     return `a${this.tagSequence}`;
   }
 
+  /**
+   * Remembers a refusal that may only mean "not supported" (a POP3 server without CAPA) or may
+   * be the server refusing service before it hangs up (Cyrus in maintenance). Should the
+   * connection close later, that close is reported as the refusal, with the server's words.
+   */
+  noteRefusal(step: string, text: string): void {
+    this.pendingRefusal = { step, text };
+  }
+
+  /** The refusal noted by noteRefusal, if any. */
+  get notedRefusal(): { readonly step: string; readonly text: string } | undefined {
+    return this.pendingRefusal;
+  }
+
+  /** The next line the server has already sent, without waiting; undefined when none is waiting. */
+  takeBufferedLine(): string | undefined {
+    const line = this.channel.takeBufferedLine();
+    if (line !== undefined) this.linesReadInPhase += 1;
+    return line;
+  }
+
   send(line: string): void {
     this.channel.write(line);
   }
 
   async readLine(): Promise<string> {
     try {
-      return await this.channel.readLine(this.deadline);
+      const line = await this.channel.readLine(this.deadline);
+      this.linesReadInPhase += 1;
+      return line;
     } catch (error) {
       if (error instanceof ChannelError) throw this.channelFailure(error);
       throw error;
@@ -80,6 +109,16 @@ export class Conversation {
           },
         );
       case "closed": {
+        const refused = this.pendingRefusal;
+        if (refused && !inGreeting) {
+          return new CheckFailure(
+            "service-unavailable",
+            this.phase,
+            `the server refused ${refused.step} and then closed the connection (${error.message} during ${this.phase})`,
+            truncate(refused.text),
+            { cause: error },
+          );
+        }
         const reason: Reason = inGreeting && error.partial ? "bad-greeting" : "connection-closed";
         return new CheckFailure(reason, this.phase, `${error.message} during ${this.phase}`, undefined, {
           cause: error,

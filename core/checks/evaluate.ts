@@ -10,7 +10,7 @@ export interface Thresholds {
   /** Certificate days left at or below which the check is WARNING / CRITICAL. */
   readonly certWarningDays: number;
   readonly certCriticalDays: number;
-  /** A regular expression the greeting must match. */
+  /** A regular expression some line of the greeting must match (`m` flag: see bannerMatches). */
   readonly expectBanner?: string;
   /** When false, an untrusted chain or a name mismatch is reported but changes no status. */
   readonly verifyTls: boolean;
@@ -62,11 +62,11 @@ export function evaluate(
     });
   if (observed.tls) problems.push(...certificateProblems(observed.tls, thresholds, now));
   if (!failure && thresholds.expectBanner !== undefined && observed.banner !== undefined) {
-    if (!new RegExp(thresholds.expectBanner).test(observed.banner)) {
+    if (!bannerMatches(thresholds.expectBanner, observed.banner)) {
       problems.push({
         status: "WARNING",
         reason: "banner-mismatch",
-        message: `greeting "${observed.banner.slice(0, 120)}" does not match /${thresholds.expectBanner}/`,
+        message: `no line of the greeting "${observed.banner.slice(0, 120)}" matches /${thresholds.expectBanner}/m`,
       });
     }
   }
@@ -81,6 +81,17 @@ export function evaluate(
   problems.sort(compareReasons);
   const primary = problems[0];
   return { status, reason: primary?.reason ?? "internal-error", message: primary?.message ?? "", problems };
+}
+
+/**
+ * The pattern is searched in the whole greeting, its lines joined with "\n", with the `m` flag:
+ * `^` and `$` anchor at every line, so `^220 ` finds the last line of Exim's three-line `220-`
+ * greeting and `ESMTP` finds the product on whichever line names it. A pattern may still span
+ * lines with an explicit `\n`. Matching the first line alone would miss what multi-line
+ * greetings put on later lines.
+ */
+export function bannerMatches(pattern: string, banner: string): boolean {
+  return new RegExp(pattern, "m").test(banner);
 }
 
 function certificateProblems(tls: TlsFacts, thresholds: Thresholds, now: number): Problem[] {

@@ -70,6 +70,11 @@ export class LineChannel {
     });
   }
 
+  /** A complete line that has already arrived, without waiting; undefined when none has. */
+  takeBufferedLine(): string | undefined {
+    return this.lines.shift();
+  }
+
   write(line: string): void {
     this.socket.write(`${line}\r\n`);
   }

@@ -32,7 +32,7 @@ export const REASONS = {
   },
   "service-unavailable": {
     status: "CRITICAL",
-    text: "the server greets with a refusal (SMTP 421/554, IMAP * BYE, POP3 -ERR)",
+    text: "the server refuses service: in its greeting (SMTP 421/554, IMAP BYE, POP3 -ERR) or later (BYE, 421, POP3 SYS, IMAP UNAVAILABLE)",
   },
   "connection-closed": {
     status: "CRITICAL",
@@ -68,9 +68,25 @@ export const REASONS = {
     text: "certificate days left at or below the warning (WARNING) or critical (CRITICAL) threshold",
   },
   "auth-failed": { status: "CRITICAL", text: "the server rejected the login" },
+  "auth-expired": {
+    status: "CRITICAL",
+    text: "the server says the credentials have expired or must be changed (IMAP EXPIRED, SMTP X.7.12)",
+  },
   "auth-unavailable": {
     status: "CRITICAL",
-    text: "login was asked for, but the server offers no usable way to log in",
+    text: "login was asked for, but the server offers no usable way to log in (e.g. only after TLS)",
+  },
+  "mailbox-in-use": {
+    status: "WARNING",
+    text: "valid login, but the mailbox is locked by another session (POP3 IN-USE, IMAP INUSE)",
+  },
+  "login-delay": {
+    status: "WARNING",
+    text: "the account logged in again sooner than the server allows (POP3 LOGIN-DELAY)",
+  },
+  "over-limit": {
+    status: "WARNING",
+    text: "the server refused for a per-account limit: sessions, rate or quota (IMAP LIMIT, OVERQUOTA)",
   },
   "banner-mismatch": { status: "WARNING", text: "the greeting does not match the expected banner pattern" },
   slow: {
@@ -95,7 +111,9 @@ export type Reason = keyof typeof REASONS;
  * the most specific finding an operator can act on comes first.
  * - A check that could not run, then the failure that stopped the dialogue, in the order of
  *   the phases (only one failure ever holds; the order only makes the table total). It comes
- *   before any certificate finding: what happened after it is unknown.
+ *   before any certificate finding: what happened after it is unknown. The login refusals
+ *   that still prove a working server (mailbox-in-use, login-delay, over-limit: WARNING) come
+ *   last among them, after the ones that say the service is refused.
  * - cert-expired and cert-not-yet-valid: the act is plain (renew, fix the clock), and clients
  *   refuse the certificate whoever issued it.
  * - cert-hostname-mismatch: the wrong certificate is served (often a default, self-signed one,
@@ -126,7 +144,11 @@ export const REASON_ORDER = [
   "no-starttls",
   "starttls-refused",
   "auth-unavailable",
+  "auth-expired",
   "auth-failed",
+  "mailbox-in-use",
+  "login-delay",
+  "over-limit",
   "cert-expired",
   "cert-not-yet-valid",
   "cert-hostname-mismatch",

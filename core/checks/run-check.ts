@@ -173,9 +173,15 @@ async function dialogue(
       timings[name] = round(performance.now() - began);
     }
   }
-  async function startTls(socket: Socket, awaitTicketMs = 0): Promise<Socket> {
+  async function startTls(socket: Socket, awaitTicketMs = 0, upgradeCommand?: string): Promise<Socket> {
     const secure = await phase("tls", (deadline) =>
-      tlsHandshake(socket, { serverName, trust, deadline, awaitTicketMs }),
+      tlsHandshake(socket, {
+        serverName,
+        trust,
+        deadline,
+        awaitTicketMs,
+        ...(upgradeCommand ? { upgradeCommand } : {}),
+      }),
     );
     sockets.push(secure);
     observed.tls = tlsFactsOf(secure, serverName);
@@ -221,7 +227,7 @@ async function dialogue(
         );
       }
       // Client speaks first after STARTTLS: wait briefly for the TLS 1.3 ticket (see tls-handshake.ts).
-      const secure = await startTls(channel.detach(), STARTTLS_TICKET_WAIT_MS);
+      const secure = await startTls(channel.detach(), STARTTLS_TICKET_WAIT_MS, dialect.startTlsCapability);
       observed.startTls = "used";
       channel = new LineChannel(secure);
       c.channel = channel;
@@ -232,6 +238,14 @@ async function dialogue(
     } else {
       observed.startTls = "not-offered";
       if (endpoint.startTls === "required") {
+        const refused = c.notedRefusal;
+        if (refused) {
+          throw c.fail(
+            "no-starttls",
+            `${dialect.startTlsCapability} is not offered: the server refused ${refused.step}`,
+            refused.text,
+          );
+        }
         throw c.fail(
           "no-starttls",
           `${dialect.startTlsCapability} is not offered (capabilities: ${capabilities.join(" ").slice(0, 200) || "none"})`,
@@ -251,13 +265,23 @@ async function dialogue(
   }
   observed.responseEnd = performance.now();
 
-  // A slow or missing goodbye does not delay mail: note it, change no status.
+  // A slow or unfinished goodbye does not delay mail: note it, change no status. A refusal
+  // read there (a BYE before LOGOUT's own, a 421, a -ERR, a close after an earlier refusal),
+  // or a close before any answer at all, is the server refusing service, and counts: for an
+  // IMAP check without login, LOGOUT is the only command the server is asked to answer.
   try {
     await phase("quit", () => dialect.quit(c));
     observed.quit = "ok";
-  } catch {
+  } catch (error) {
+    if (!isUnfinishedGoodbye(error, c)) throw error;
     observed.quit = "no-reply";
   }
+}
+
+function isUnfinishedGoodbye(error: unknown, c: Conversation): boolean {
+  if (!(error instanceof CheckFailure)) return false;
+  if (error.reason === "timeout-reply") return true;
+  return error.reason === "connection-closed" && c.linesReadInPhase > 0;
 }
 
 function asCheckFailure(error: unknown): CheckFailure {

@@ -75,10 +75,11 @@ function knownCertificate(cert: X509Certificate): KnownCertificate {
   if (known) return known;
   const entry: KnownCertificate = {
     facts: {
-      subject: cert.subject.split("\n").join(", "),
+      // An empty subject (allowed when the SAN names the host, RFC 5280 §4.1.2.6) reads as undefined.
+      subject: (cert.subject ?? "").split("\n").join(", "),
       // Frozen: every result of this certificate shares the array.
       subjectAltNames: Object.freeze((cert.subjectAltName ?? "").split(", ").filter(Boolean)) as string[],
-      issuer: cert.issuer.split("\n").join(", "),
+      issuer: (cert.issuer ?? "").split("\n").join(", "),
       serialNumber: cert.serialNumber,
       fingerprintSha256: fingerprint,
       notBefore: new Date(cert.validFrom).toISOString(),

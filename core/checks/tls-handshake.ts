@@ -12,7 +12,14 @@ import { rememberNegotiated } from "./tls-facts.ts";
  */
 export function tlsHandshake(
   socket: Socket,
-  options: { serverName: string; trust: SecureContext; deadline: number; awaitTicketMs?: number },
+  options: {
+    serverName: string;
+    trust: SecureContext;
+    deadline: number;
+    awaitTicketMs?: number;
+    /** STARTTLS or STLS when TLS follows that command's go-ahead; absent for implicit TLS. */
+    upgradeCommand?: string;
+  },
 ): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     // SNI carries host names only (RFC 6066 §3), never an IP literal.
@@ -40,7 +47,7 @@ export function tlsHandshake(
     const onError = (error: NodeJS.ErrnoException) => {
       cleanup();
       secure.destroy();
-      const what = error.code ? `${error.code}: ${error.message}` : error.message;
+      const what = describeHandshakeError(error, options.upgradeCommand);
       reject(
         new CheckFailure("tls-failed", "tls", `TLS handshake failed (${what})`, undefined, { cause: error }),
       );
@@ -91,6 +98,20 @@ export function tlsHandshake(
     secure.once("close", onClose);
     secure.once("secureConnect", onSecure);
   });
+}
+
+/**
+ * OpenSSL's message without its trailing newline, and what "wrong version number" means
+ * here: the first bytes from the server were not a TLS record, it speaks plain text.
+ */
+function describeHandshakeError(error: NodeJS.ErrnoException, upgradeCommand: string | undefined): string {
+  const message = error.message.trim();
+  const what = error.code ? `${error.code}: ${message}` : message;
+  if (error.code !== "ERR_SSL_WRONG_VERSION_NUMBER") return what;
+  const meaning = upgradeCommand
+    ? `the server answered ${upgradeCommand} but did not start TLS: it speaks plain text`
+    : "the server does not speak TLS on this port: it answers in plain text";
+  return `${meaning}; ${what}`;
 }
 
 /**

@@ -35,7 +35,9 @@ Thresholds:
   -c, --critical SECONDS      response time for CRITICAL
       --cert-warning DAYS     certificate days left for WARNING (default 21)
       --cert-critical DAYS    certificate days left for CRITICAL (default 7)
-      --expect-banner REGEX   WARNING unless the greeting matches this regular expression
+      --expect-banner REGEX   WARNING unless the greeting matches this regular expression,
+                              searched in every line of a multi-line greeting (^ and $
+                              anchor at each line: '^220 ' matches Exim's '220-...' banner)
       --starttls POLICY       required (default on 25/587/143/110), optional, or off
 
 TLS:

@@ -64,7 +64,7 @@ const account = (options: FakeAccessServerOptions) => ({
 
 /**
  * A small IMAP server after RFC 3501: greeting with capabilities, CAPABILITY, STARTTLS,
- * LOGIN, AUTHENTICATE with the mechanisms asked for (verified, SASL-IR), LOGOUT.
+ * LOGIN, AUTHENTICATE with the mechanisms asked for (verified, SASL-IR), NOOP, LOGOUT.
  */
 export function startFakeImap(options: FakeAccessServerOptions): Promise<LineServer> {
   const mechanisms = (options.mechanisms ?? ["PLAIN"]).map((name) => name.toUpperCase());
@@ -129,6 +129,9 @@ export function startFakeImap(options: FakeAccessServerOptions): Promise<LineSer
             );
             break;
           }
+          case "NOOP":
+            conn.line(`${tag} OK NOOP completed.`);
+            break;
           case "LOGOUT":
             conn.line("* BYE Logging out");
             conn.line(`${tag} OK Logout completed.`);

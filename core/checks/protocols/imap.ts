@@ -1,8 +1,17 @@
 import { type Conversation, MAX_REPLY_LINES } from "../conversation.ts";
 import { type Credentials, type Dialect, hasCapability, type Reply } from "../dialect.ts";
+import { CheckFailure } from "../errors.ts";
 import { chooseLoginMechanism } from "../sasl/choose-mechanism.ts";
 import { type SaslStep, type SaslTransport, saslLogin } from "../sasl/exchange.ts";
 import { isSaslMechanismName } from "../sasl/mechanism-names.ts";
+import {
+  imapLoginRefusal,
+  imapRefusal,
+  imapResponseCode,
+  isRefusingBye,
+  UNTAGGED_BYE,
+  unsolicitedBye,
+} from "./imap-refusals.ts";
 
 /**
  * IMAP (RFC 3501 §7, RFC 9051 §7): a greeting is one untagged `* OK|PREAUTH|BYE` line;
@@ -22,12 +31,23 @@ export async function readImapGreeting(c: Conversation): Promise<Reply> {
   return { ok: code !== "BYE", code, lines: [line], text: line, raw: [line] };
 }
 
-export async function readImapReply(c: Conversation, tag: string): Promise<Reply> {
+/**
+ * Reads untagged lines up to the tagged reply for `tag`. An untagged BYE is the server ending
+ * the session wherever it comes (RFC 3501 §7.1.5): it is a failure at once, as the tagged
+ * reply may never follow, unless the command asks for one (LOGOUT: `byeExpected`);
+ * `byeWhen` says in the finding where the BYE came ("in reply to CAPABILITY").
+ */
+export async function readImapReply(
+  c: Conversation,
+  tag: string,
+  { byeExpected = false, byeWhen }: { byeExpected?: boolean; byeWhen?: string } = {},
+): Promise<Reply> {
   const untagged: string[] = [];
   for (;;) {
     if (untagged.length >= MAX_REPLY_LINES)
       throw c.grammarError(`more than ${MAX_REPLY_LINES} untagged lines`, "");
     const line = await c.readLine();
+    if (!byeExpected && UNTAGGED_BYE.test(line)) throw unsolicitedBye(c, line, byeWhen);
     if (line.startsWith("* ")) {
       untagged.push(line);
       continue;
@@ -42,16 +62,11 @@ export async function readImapReply(c: Conversation, tag: string): Promise<Reply
   }
 }
 
+/** Sends one tagged command; `logText` is how it may be named in a finding (no credentials). */
 async function command(c: Conversation, text: string, logText = text): Promise<Reply> {
   const tag = c.nextTag();
   c.send(`${tag} ${text}`);
-  const reply = await readImapReply(c, tag);
-  // An untagged BYE means the server is closing the connection (RFC 3501 §7.1.5).
-  const bye = reply.lines.find((line) => /^\* BYE\b/i.test(line));
-  if (bye && !/^LOGOUT/i.test(text)) {
-    throw c.fail("service-unavailable", `the server said BYE after ${logText.split(" ")[0]}`, bye);
-  }
-  return reply;
+  return readImapReply(c, tag, { byeWhen: `in reply to ${logText.split(" ")[0]}` });
 }
 
 export function imapCapabilitiesFrom(reply: Reply): string[] | undefined {
@@ -86,12 +101,25 @@ export const imapDialect: Dialect = {
     const announced = afterTls ? undefined : imapCapabilitiesFrom(greeting);
     if (announced) return announced;
     const reply = await command(c, "CAPABILITY");
-    if (!reply.ok) throw c.fail("protocol-error", "the server refused CAPABILITY", reply.text);
+    if (!reply.ok) {
+      throw imapRefusal(c, "CAPABILITY", reply, {
+        reason: "protocol-error",
+        message: "the server refused CAPABILITY",
+      });
+    }
     return imapCapabilitiesFrom(reply) ?? [];
   },
 
   async startTls(c) {
-    return command(c, "STARTTLS");
+    const reply = await command(c, "STARTTLS");
+    // A code that says more than "refused" (e.g. [UNAVAILABLE]) is reported as such.
+    if (!reply.ok && imapResponseCode(reply.text)?.meaning) {
+      throw imapRefusal(c, "STARTTLS", reply, {
+        reason: "starttls-refused",
+        message: "STARTTLS was refused",
+      });
+    }
+    return reply;
   },
 
   async login(c, credentials, capabilities) {
@@ -107,20 +135,57 @@ export const imapDialect: Dialect = {
     const reply = isSaslMechanismName(mechanism)
       ? await saslLogin(c, imapSasl(capabilities), mechanism, credentials)
       : await loginCommand(c, credentials);
-    if (reply.ok) return;
-    if (reply.code === "BAD")
-      throw c.fail(
-        "protocol-error",
-        `the server called the login command malformed (${mechanism})`,
-        reply.text,
-      );
-    throw c.fail("auth-failed", `login rejected (${mechanism})`, reply.text);
+    if (!reply.ok) throw imapLoginRefusal(c, reply, mechanism);
+    await confirmSession(c);
   },
 
   async quit(c) {
-    await command(c, "LOGOUT");
+    // Lines already waiting were sent before LOGOUT: a BYE among them is the server's own.
+    for (let line = c.takeBufferedLine(); line !== undefined; line = c.takeBufferedLine()) {
+      if (UNTAGGED_BYE.test(line)) throw unsolicitedBye(c, line);
+    }
+    const tag = c.nextTag();
+    c.send(`${tag} LOGOUT`);
+    const reply = await readImapReply(c, tag, { byeExpected: true });
+    // LOGOUT is answered by one plain BYE (RFC 3501 §6.1.3). Another one before it, or one
+    // with an alert or a refusal code, was the server ending the session on its own.
+    const byes = reply.lines.filter((line) => UNTAGGED_BYE.test(line));
+    const refusing = byes.find(isRefusingBye) ?? (byes.length > 1 ? byes[0] : undefined);
+    if (refusing !== undefined) throw unsolicitedBye(c, refusing);
+    if (!reply.ok) {
+      throw imapRefusal(c, "LOGOUT", reply, {
+        reason: "protocol-error",
+        message: "the server refused LOGOUT",
+      });
+    }
   },
 };
+
+/**
+ * A server may accept the login and end the session at once (Cyrus in maintenance: `a2 OK`
+ * then `* BYE [ALERT] ...`). NOOP (RFC 3501 §6.1.2) asks for no BYE, so a BYE in its reply
+ * (readImapReply) or a close before its tagged OK is the session refused. It costs one round
+ * trip, not a fixed wait, and it sees a BYE sent before the NOOP as well as one crossing it.
+ */
+async function confirmSession(c: Conversation): Promise<void> {
+  let reply: Reply;
+  try {
+    const tag = c.nextTag();
+    c.send(`${tag} NOOP`);
+    reply = await readImapReply(c, tag, { byeWhen: "right after accepting the login" });
+  } catch (error) {
+    if (error instanceof CheckFailure && error.reason === "connection-closed") {
+      throw c.fail("connection-closed", "the server closed the connection right after accepting the login");
+    }
+    throw error;
+  }
+  if (!reply.ok) {
+    throw imapRefusal(c, "NOOP after the login", reply, {
+      reason: "protocol-error",
+      message: "the server refused NOOP after the login",
+    });
+  }
+}
 
 /** Mechanisms from `AUTH=...` capabilities (RFC 3501 §6.2.2). */
 export function imapAuthMechanisms(capabilities: readonly string[]): string[] {

@@ -3,6 +3,7 @@ import { type Credentials, type Dialect, hasCapability, type Reply } from "../di
 import { chooseLoginMechanism } from "../sasl/choose-mechanism.ts";
 import { type SaslStep, type SaslTransport, saslLogin } from "../sasl/exchange.ts";
 import { isSaslMechanismName } from "../sasl/mechanism-names.ts";
+import { hasKnownPop3Code, pop3LoginRefusal, pop3Refusal } from "./pop3-refusals.ts";
 
 /**
  * POP3 (RFC 1939 §3, RFC 2449): a reply starts `+OK` or `-ERR`; a multi-line reply (CAPA)
@@ -46,12 +47,24 @@ export const pop3Dialect: Dialect = {
 
   async capabilities(c) {
     const reply = await command(c, "CAPA", true);
-    // CAPA is optional (RFC 2449): a server without it simply has no announced capabilities.
-    return reply.ok ? reply.lines.map((line) => line.trim()).filter(Boolean) : [];
+    if (reply.ok) return reply.lines.map((line) => line.trim()).filter(Boolean);
+    // A response code says why (Cyrus in maintenance: "-ERR [SYS/TEMP] ..."), and CAPA's
+    // absence is not the reason.
+    if (hasKnownPop3Code(reply)) {
+      throw pop3Refusal(c, "CAPA", reply, { reason: "protocol-error", message: "the server refused CAPA" });
+    }
+    // CAPA is optional (RFC 2449): without a code, -ERR may only mean a server without it. If
+    // the server hangs up afterwards, the -ERR was a refusal of service (conversation.ts).
+    c.noteRefusal("CAPA", reply.text);
+    return [];
   },
 
   async startTls(c) {
-    return command(c, "STLS");
+    const reply = await command(c, "STLS");
+    if (!reply.ok && hasKnownPop3Code(reply)) {
+      throw pop3Refusal(c, "STLS", reply, { reason: "starttls-refused", message: "STLS was refused" });
+    }
+    return reply;
   },
 
   async login(c, credentials, capabilities) {
@@ -68,11 +81,14 @@ export const pop3Dialect: Dialect = {
       ? await saslLogin(c, POP3_SASL, mechanism, credentials)
       : await userPass(c, credentials);
     if (reply.ok) return;
-    throw c.fail("auth-failed", `login rejected (${mechanism})`, reply.text);
+    throw pop3LoginRefusal(c, "the login", reply, mechanism);
   },
 
   async quit(c) {
-    await command(c, "QUIT");
+    const reply = await command(c, "QUIT");
+    if (!reply.ok) {
+      throw pop3Refusal(c, "QUIT", reply, { reason: "protocol-error", message: "the server refused QUIT" });
+    }
   },
 };
 
@@ -100,6 +116,6 @@ async function userPass(c: Conversation, credentials: Credentials): Promise<Repl
     throw c.fail("auth-unavailable", "the credentials contain characters USER/PASS cannot carry");
   }
   const user = await command(c, `USER ${credentials.user}`);
-  if (!user.ok) return user;
+  if (!user.ok) throw pop3LoginRefusal(c, "USER", user, "POP3-USER");
   return command(c, `PASS ${credentials.password.reveal()}`);
 }

@@ -3,6 +3,7 @@ import type { Dialect, Reply } from "../dialect.ts";
 import { chooseLoginMechanism } from "../sasl/choose-mechanism.ts";
 import { type SaslStep, type SaslTransport, saslLogin } from "../sasl/exchange.ts";
 import { isSaslMechanismName } from "../sasl/mechanism-names.ts";
+import { smtpEnhancedCode, smtpLoginRefusal, smtpRefusal } from "./smtp-refusals.ts";
 
 /**
  * SMTP (RFC 5321 §4.2): `code SP text` ends a reply, `code "-" text` continues it; every line
@@ -84,13 +85,26 @@ export const smtpDialect: Dialect = {
     if (ehlo.code === SMTP_CODES.commandUnrecognised || ehlo.code === SMTP_CODES.commandNotImplemented) {
       const helo = await command(c, `HELO ${clientName}`); // RFC 5321 §3.2: fall back for old servers
       if (helo.code === SMTP_CODES.ok) return [];
-      throw c.fail("protocol-error", "the server refused both EHLO and HELO", helo.text);
+      throw smtpRefusal(c, "HELO", helo, {
+        reason: "protocol-error",
+        message: "the server refused both EHLO and HELO",
+      });
     }
-    throw c.fail("protocol-error", "the server refused EHLO", ehlo.text);
+    throw smtpRefusal(c, "EHLO", ehlo, { reason: "protocol-error", message: "the server refused EHLO" });
   },
 
   async startTls(c) {
     const reply = await command(c, "STARTTLS");
+    // "454 4.3.2 System not accepting network messages" is the service refused, not TLS.
+    if (
+      reply.code !== SMTP_CODES.ready &&
+      smtpEnhancedCode(reply)?.meaning?.reason === "service-unavailable"
+    ) {
+      throw smtpRefusal(c, "STARTTLS", reply, {
+        reason: "starttls-refused",
+        message: "STARTTLS was refused",
+      });
+    }
     return { ...reply, ok: reply.code === SMTP_CODES.ready };
   },
 
@@ -105,24 +119,15 @@ export const smtpDialect: Dialect = {
       throw c.fail("auth-unavailable", `${mechanism} is not an SMTP login`);
     const reply = await saslLogin(c, SMTP_SASL, mechanism, credentials);
     if (reply.code === SMTP_CODES.authSucceeded) return;
-    if (
-      reply.code.startsWith("5") &&
-      reply.code !== SMTP_CODES.authFailed &&
-      reply.code !== "534" &&
-      reply.code !== "535"
-    ) {
-      throw c.fail(
-        "auth-unavailable",
-        `the server refused the AUTH command (${reply.code}, ${mechanism})`,
-        reply.text,
-      );
-    }
-    throw c.fail("auth-failed", `login rejected (${reply.code}, ${mechanism})`, reply.text);
+    throw smtpLoginRefusal(c, reply, mechanism);
   },
 
   async quit(c) {
-    c.send("QUIT");
-    await readSmtpReply(c);
+    // 421 here was sent before QUIT was read: the server was shutting the session.
+    const reply = await command(c, "QUIT");
+    if (!reply.ok) {
+      throw smtpRefusal(c, "QUIT", reply, { reason: "protocol-error", message: "the server refused QUIT" });
+    }
   },
 };
 

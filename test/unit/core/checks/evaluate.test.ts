@@ -93,6 +93,29 @@ describe("evaluate", () => {
     ).toBe("OK");
   });
 
+  // Exim's greeting: three lines, the last one "220 " (RFC 5321 §4.2.1).
+  const EXIM_BANNER = [
+    "220-mx.example.com ESMTP Exim 4.97 Tue, 01 Dec 2026 10:00:00 +0000",
+    "220-We do not authorize the use of this system to transport unsolicited,",
+    "220 and/or bulk e-mail.",
+  ].join("\n");
+  it.each<[string, boolean]>([
+    ["^220 ", true],
+    ["^220-mx\\.example\\.com ESMTP Exim", true],
+    ["Exim 4\\.9\\d", true],
+    ["e-mail\\.$", true],
+    ["unsolicited,$", true],
+    ["ESMTP Exim[^\\n]*\\n220-We", true],
+    ["^220 mx\\.example\\.com", false],
+    ["Postfix", false],
+  ])("a multi-line greeting is searched line by line (m flag): /%s/ matches: %s", (pattern, matches) => {
+    const thresholds = { ...DEFAULT_THRESHOLDS, expectBanner: pattern };
+    const verdict = evaluate({ responseMs: 5, banner: EXIM_BANNER }, undefined, thresholds, NOW);
+    expect(verdict.reason).toBe(matches ? "ok" : "banner-mismatch");
+    if (!matches)
+      expect(verdict.problems[0]?.message).toMatch(/^no line of the greeting ".*" matches \/.*\/m$/s);
+  });
+
   it("a failure is the primary reason; a worse certificate still sets the status", () => {
     const failure = new CheckFailure("auth-failed", "login", "login rejected");
     const verdict = evaluate({ responseMs: 5, tls: tls({}, 10) }, failure, DEFAULT_THRESHOLDS, NOW);

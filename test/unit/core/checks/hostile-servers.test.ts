@@ -232,6 +232,27 @@ describe("hostile and broken servers", () => {
     const port = await serve((conn) => conn.line("* OK plain IMAP on a TLS port"));
     const result = await check(`imaps://127.0.0.1:${port}`);
     expect(result).toMatchObject({ status: "CRITICAL", reason: "tls-failed", failedPhase: "tls" });
+    expect(result.message).toMatch(
+      /^TLS handshake failed \(the server does not speak TLS on this port: it answers in plain text; ERR_SSL_WRONG_VERSION_NUMBER: .*wrong version number.*\)$/,
+    );
+  });
+
+  it("accepts STLS, then answers the TLS handshake in plain text", async () => {
+    const port = await serve((conn) => {
+      conn.line("+OK POP3 ready");
+      conn.onLine((line) => {
+        if (line === "CAPA") conn.write("+OK\r\nSTLS\r\n.\r\n");
+        else if (line === "STLS") {
+          conn.line("+OK Begin TLS negotiation");
+          conn.socket.once("data", () => conn.line("-ERR Unknown command"));
+        }
+      });
+    });
+    const result = await check(`pop3://127.0.0.1:${port}`);
+    expect(result).toMatchObject({ status: "CRITICAL", reason: "tls-failed", failedPhase: "tls" });
+    expect(result.message).toContain("the server answered STLS but did not start TLS: it speaks plain text");
+    // OpenSSL's message ends with a newline; none may reach the JSON `message`.
+    expect(result.message).not.toMatch(/\s\)?$|\n/);
   });
 
   it("an SMTP reply that never ends (continuation lines forever) is cut off", async () => {

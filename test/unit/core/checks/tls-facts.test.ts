@@ -131,6 +131,13 @@ describe("tlsFactsOf hostname check", () => {
     expect(facts.certificate?.subject).toBe("CN=gone.example.test");
   });
 
+  it("reads a certificate with an empty subject (the SAN names the host, RFC 5280 §4.1.2.6)", async () => {
+    const port = await tlsServer(await makeSelfSigned("", [{ type: "dns", value: "nameless.example.test" }]));
+    const { facts } = await ourFacts(port, "nameless.example.test");
+    expect(facts).toMatchObject({ hostnameMatch: true });
+    expect(facts.certificate).toMatchObject({ subject: "", issuer: "" });
+  });
+
   it("spares Node's detailed chain conversion when the chain verifies, and still matches", async () => {
     const pki = await makeTestPki();
     const port = await tlsServer(pki.valid);

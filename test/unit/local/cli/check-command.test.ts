@@ -236,6 +236,39 @@ describe("email-scout check", () => {
     const { stdout } = await run(["check", "--reasons"]);
     expect(stdout).toMatch(/^timeout-greeting +CRITICAL +connected, but no complete greeting/m);
     expect(stdout).toMatch(/^cert-expiring +WARNING/m);
+    expect(stdout).toMatch(/^mailbox-in-use +WARNING +valid login, but the mailbox is locked/m);
+  });
+
+  it("--help says how --expect-banner meets a multi-line greeting", async () => {
+    const { stdout } = await run(["check", "--help"]);
+    expect(stdout).toContain("searched in every line of a multi-line greeting");
+  });
+
+  it.each([
+    ["^220 ", 0, "SMTP OK"],
+    [
+      "^220 mx\\.example\\.com",
+      1,
+      'SMTP WARNING - smtp://127.0.0.1:PORT?starttls=off: banner-mismatch: no line of the greeting "220-mx.example.com ESMTP Exim 4.97',
+    ],
+  ])("--expect-banner %j against Exim's three-line greeting exits %i", async (pattern, exitCode, line) => {
+    const exim = await startLineServer((conn) => {
+      conn.write(
+        "220-mx.example.com ESMTP Exim 4.97\r\n220-We do not authorize unsolicited mail,\r\n220 bulk e-mail.\r\n",
+      );
+      conn.onLine((command) => {
+        if (/^EHLO/i.test(command)) conn.line("250 mx.example.com Hello");
+        else conn.socket.end("221 bye\r\n");
+      });
+    });
+    try {
+      const url = `smtp://127.0.0.1:${exim.port}?starttls=off`;
+      const { code, stdout } = await run(["check", url, "--expect-banner", pattern]);
+      expect(code).toBe(exitCode);
+      expect(stdout).toContain(line.replace("PORT", String(exim.port)));
+    } finally {
+      await exim.close();
+    }
   });
 });
 
