@@ -1,0 +1,174 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { prometheusProbeSchema } from "../../core/config/prometheus-probe-schema.ts";
+import { probeSettingsFrom } from "../../local/dashboard/probe-modules.ts";
+import type { Dashboard } from "../../local/dashboard/start-dashboard.ts";
+import { type DashboardFixture, makeDashboardFixture } from "../support/dashboard-fixture.ts";
+import { startFixtureDashboard } from "../support/dashboard-server.ts";
+import { type DemoHost, demoHost } from "../support/demo-host.ts";
+import { closedPort } from "../support/line-server.ts";
+
+/*
+ * /probe scraped by a real Prometheus (Debian's package, scripts/ensure-prometheus.sh) with
+ * the scrape config the README shows, against the demo host's Postfix and Dovecot; the
+ * results are read back with PromQL through Prometheus' HTTP API.
+ */
+const ROOT = join(import.meta.dirname, "../..");
+const PROMETHEUS = "/usr/bin/prometheus";
+const TOKEN = "prometheus-probe-token-0123456789";
+const SCRAPE_SECONDS = 2;
+
+let demo: DemoHost;
+let dir: string;
+let fixture: DashboardFixture;
+let dashboard: Dashboard;
+let prometheus: ChildProcess | undefined;
+let prometheusUrl: string;
+const prometheusLog: string[] = [];
+let downTarget: string;
+
+beforeAll(async () => {
+  if (!existsSync(PROMETHEUS)) {
+    throw new Error(`${PROMETHEUS} is missing; install it with: sudo bash scripts/ensure-prometheus.sh`);
+  }
+  demo = demoHost();
+  dir = mkdtempSync(join(tmpdir(), "scout-prometheus-"));
+  fixture = await makeDashboardFixture();
+  const probe = prometheusProbeSchema.parse({ modules: { mail: { caFile: demo.caFile } } });
+  dashboard = await startFixtureDashboard(fixture, {
+    token: TOKEN,
+    probe: probeSettingsFrom(probe, { readPassword: () => fail("no module logs in") }),
+  });
+  writeFileSync(join(dir, "token"), `${TOKEN}\n`);
+  downTarget = `smtp://127.0.0.1:${await closedPort()}`;
+  const targets = [`smtp://${demo.host}:25`, `imaps://${demo.host}:993`, downTarget];
+  writeFileSync(join(dir, "prometheus.yml"), stringify(scrapeConfig(targets)));
+
+  const port = await closedPort();
+  prometheusUrl = `http://127.0.0.1:${port}`;
+  prometheus = spawn(
+    PROMETHEUS,
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  for (const stream of [prometheus.stdout, prometheus.stderr])
+    stream?.on("data", (chunk: Buffer) => prometheusLog.push(chunk.toString()));
+  await until("Prometheus ready", async () => (await fetch(`${prometheusUrl}/-/ready`)).ok);
+});
+
+afterAll(async () => {
+  if (prometheus?.pid !== undefined && prometheus.exitCode === null) {
+    const exited = new Promise((resolve) => prometheus?.once("exit", resolve));
+    prometheus.kill("SIGTERM");
+    await exited;
+  }
+  await dashboard?.close();
+  fixture?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The README's /probe scrape config, pointed at this test's dashboard, token file and targets. */
+function scrapeConfig(targets: string[]) {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((match) => match[1] as string)
+    .find((text) => text.includes("job_name: email-scout-probe"));
+  if (!block) throw new Error("README.md has no yaml block with job_name: email-scout-probe");
+  const config = parse(block) as { scrape_configs: Record<string, unknown>[] };
+  const job = config.scrape_configs[0] as {
+    authorization: { credentials_file: string };
+    static_configs: { targets: string[] }[];
+    relabel_configs: { target_label: string; replacement?: string }[];
+  } & Record<string, unknown>;
+  const addressRule = job.relabel_configs.find((rule) => rule.target_label === "__address__");
+  if (!addressRule?.replacement) throw new Error("the README's relabelling sets no __address__");
+  addressRule.replacement = new URL(dashboard.url).host;
+  job.authorization.credentials_file = join(dir, "token");
+  job.static_configs = [{ targets }];
+  job.scrape_interval = `${SCRAPE_SECONDS}s`;
+  job.scrape_timeout = `${SCRAPE_SECONDS}s`;
+  return config;
+}
+
+interface Sample {
+  readonly metric: Record<string, string>;
+  readonly value: [number, string];
+}
+
+async function query(promql: string): Promise<Sample[]> {
+  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  const body = (await response.json()) as { status: string; error?: string; data?: { result: Sample[] } };
+  if (body.status !== "success") throw new Error(`PromQL ${promql}: ${body.error}`);
+  return body.data?.result ?? [];
+}
+
+/** The query's one value, once Prometheus has one. */
+async function queryValue(promql: string): Promise<number> {
+  let found: Sample[] = [];
+  await until(`a value for ${promql}`, async () => {
+    found = await query(promql);
+    return found.length > 0;
+  });
+  expect(found).toHaveLength(1);
+  return Number(found[0]?.value[1]);
+}
+
+describe("/probe scraped by Prometheus with the README's relabelling", () => {
+  it("scrapes every target through the dashboard, bearer token from credentials_file", async () => {
+    await until(
+      "three targets up",
+      async () => (await query('up{job="email-scout-probe"} == 1')).length === 3,
+    );
+  });
+
+  it("finds the demo host's SMTP and IMAPS services up", async () => {
+    expect(await queryValue(`probe_success{instance="smtp://${demo.host}:25"}`)).toBe(1);
+    expect(await queryValue(`probe_success{instance="imaps://${demo.host}:993"}`)).toBe(1);
+    expect(await queryValue(`email_scout_probe_info{instance="smtp://${demo.host}:25",reason="ok"}`)).toBe(1);
+    expect(await queryValue(`probe_tls_version_info{instance="imaps://${demo.host}:993"}`)).toBe(1);
+  });
+
+  it("knows the demo certificate's expiry", async () => {
+    const days = await queryValue(
+      `floor((probe_ssl_earliest_cert_expiry{instance="imaps://${demo.host}:993"} - time()) / 86400)`,
+    );
+    expect(Math.abs(days - demo.certDaysLeft)).toBeLessThanOrEqual(1);
+  });
+
+  it("finds a closed port down, with its reason", async () => {
+    expect(await queryValue(`probe_success{instance="${downTarget}"}`)).toBe(0);
+    expect(await queryValue(`email_scout_probe_info{instance="${downTarget}",reason="refused"}`)).toBe(1);
+    expect(await queryValue(`email_scout_probe_status{instance="${downTarget}"}`)).toBe(2);
+  });
+});
+
+/** Polls until the condition holds, up to a generous deadline; fails with Prometheus' log. */
+async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await condition()) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline || (prometheus !== undefined && prometheus.exitCode !== null)) {
+      throw new Error(
+        `${what}: not before the deadline; Prometheus said:\n${prometheusLog.join("").slice(-3000)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
