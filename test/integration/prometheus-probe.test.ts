@@ -96,6 +96,14 @@ function scrapeConfig(targets: string[]) {
   job.static_configs = [{ targets }];
   job.scrape_interval = `${SCRAPE_SECONDS}s`;
   job.scrape_timeout = `${SCRAPE_SECONDS}s`;
+  // And the dashboard's own /metrics, so the Grafana dashboard's queries have both to read.
+  config.scrape_configs.push({
+    job_name: "email-scout",
+    scrape_interval: `${SCRAPE_SECONDS}s`,
+    scrape_timeout: `${SCRAPE_SECONDS}s`,
+    authorization: { credentials_file: join(dir, "token") },
+    static_configs: [{ targets: [new URL(dashboard.url).host] }],
+  });
   return config;
 }
 
@@ -148,6 +156,25 @@ describe("/probe scraped by Prometheus with the README's relabelling", () => {
     expect(await queryValue(`probe_success{instance="${downTarget}"}`)).toBe(0);
     expect(await queryValue(`email_scout_probe_info{instance="${downTarget}",reason="refused"}`)).toBe(1);
     expect(await queryValue(`email_scout_probe_status{instance="${downTarget}"}`)).toBe(2);
+  });
+});
+
+describe("docs/grafana/email-scout.json in a real Prometheus", () => {
+  const grafana = JSON.parse(readFileSync(join(ROOT, "docs/grafana/email-scout.json"), "utf8")) as {
+    panels: { title: string; targets?: { expr: string }[] }[];
+  };
+  const panelQueries = grafana.panels.flatMap((panel) =>
+    (panel.targets ?? []).map((target) => ({ title: panel.title, expr: target.expr })),
+  );
+
+  it.each(panelQueries)("runs $title's query", async ({ expr }) => {
+    // The dashboard's variables as "All" would set them.
+    const promql = expr.replaceAll("$__rate_interval", "1m").replace(/\$\{?[A-Za-z_]+\}?/g, ".*");
+    if (!/\b(rate|increase)\(/.test(promql)) {
+      await until(`a result for ${promql}`, async () => (await query(promql)).length > 0);
+    } else {
+      await query(promql); // parses and runs; a rate needs more samples than this test waits for
+    }
   });
 });
 

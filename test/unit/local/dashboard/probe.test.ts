@@ -239,3 +239,16 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe("probeSettingsFrom", () => {
+  it("reads a login module's password at start-up, and names the key when it cannot", () => {
+    const config = prometheusProbeSchema.parse({
+      modules: {
+        mail: { login: { user: "u", passwordFile: join(dir, "missing.password") }, allowedHosts: ["mx"] },
+      },
+    });
+    expect(() => probeSettingsFrom(config, { readPassword: readPasswordFile })).toThrow(
+      /^dashboard\.prometheusProbe\.modules\.mail\.login\.passwordFile: .*missing\.password/,
+    );
+  });
+});
