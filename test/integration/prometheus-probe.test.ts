@@ -4,31 +4,27 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { prometheusProbeSchema } from "../../core/config/prometheus-probe-schema.ts";
-import { probeSettingsFrom } from "../../local/dashboard/probe-modules.ts";
-import type { Dashboard } from "../../local/dashboard/start-dashboard.ts";
-import { type DashboardFixture, makeDashboardFixture } from "../support/dashboard-fixture.ts";
-import { startFixtureDashboard } from "../support/dashboard-server.ts";
+import { main } from "../../local/cli/main.ts";
+import { capturedIo } from "../support/captured-io.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
 import { closedPort } from "../support/line-server.ts";
 
 /*
- * /probe scraped by a real Prometheus (Debian's package, scripts/ensure-prometheus.sh) with
- * the scrape config the README shows, against the demo host's Postfix and Dovecot; the
- * results are read back with PromQL through Prometheus' HTTP API.
+ * `email-scout serve` with /probe configured, scraped by a real Prometheus (Debian's package,
+ * scripts/ensure-prometheus.sh) with the scrape config the README shows, against the demo
+ * host's Postfix and Dovecot; the results are read back with PromQL through Prometheus' HTTP API.
  */
 const ROOT = join(import.meta.dirname, "../..");
 const PROMETHEUS = "/usr/bin/prometheus";
+const TSX = join(ROOT, "node_modules/.bin/tsx");
 const TOKEN = "prometheus-probe-token-0123456789";
 const SCRAPE_SECONDS = 2;
 
 let demo: DemoHost;
 let dir: string;
-let fixture: DashboardFixture;
-let dashboard: Dashboard;
-let prometheus: ChildProcess | undefined;
+let dashboardHost: string;
+const children: { name: string; process: ChildProcess; log: string[] }[] = [];
 let prometheusUrl: string;
-const prometheusLog: string[] = [];
 let downTarget: string;
 
 beforeAll(async () => {
@@ -37,44 +33,78 @@ beforeAll(async () => {
   }
   demo = demoHost();
   dir = mkdtempSync(join(tmpdir(), "scout-prometheus-"));
-  fixture = await makeDashboardFixture();
-  const probe = prometheusProbeSchema.parse({ modules: { mail: { caFile: demo.caFile } } });
-  dashboard = await startFixtureDashboard(fixture, {
-    token: TOKEN,
-    probe: probeSettingsFrom(probe, { readPassword: () => fail("no module logs in") }),
+  writeFileSync(join(dir, "dashboard.token"), `${TOKEN}\n`, { mode: 0o600 });
+  await cli(["key", "new", join(dir, "probe.key")]);
+  dashboardHost = `127.0.0.1:${await closedPort()}`;
+  writeFileSync(
+    join(dir, "scout.yaml"),
+    stringify(serveConfig(await closedPort(), Number(dashboardHost.split(":")[1]))),
+  );
+  start("serve", TSX, [join(ROOT, "bin/email-scout.ts"), "serve", "--config", join(dir, "scout.yaml")]);
+  await until("serve's dashboard", async () => {
+    const response = await fetch(`http://${dashboardHost}/api/health`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    return response.ok;
   });
-  writeFileSync(join(dir, "token"), `${TOKEN}\n`);
+
   downTarget = `smtp://127.0.0.1:${await closedPort()}`;
   const targets = [`smtp://${demo.host}:25`, `imaps://${demo.host}:993`, downTarget];
   writeFileSync(join(dir, "prometheus.yml"), stringify(scrapeConfig(targets)));
-
   const port = await closedPort();
   prometheusUrl = `http://127.0.0.1:${port}`;
-  prometheus = spawn(
-    PROMETHEUS,
-    [
-      `--config.file=${join(dir, "prometheus.yml")}`,
-      `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      "--log.level=warn",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  for (const stream of [prometheus.stdout, prometheus.stderr])
-    stream?.on("data", (chunk: Buffer) => prometheusLog.push(chunk.toString()));
+  start("prometheus", PROMETHEUS, [
+    `--config.file=${join(dir, "prometheus.yml")}`,
+    `--storage.tsdb.path=${join(dir, "prometheus")}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    "--log.level=warn",
+  ]);
   await until("Prometheus ready", async () => (await fetch(`${prometheusUrl}/-/ready`)).ok);
 });
 
 afterAll(async () => {
-  if (prometheus?.pid !== undefined && prometheus.exitCode === null) {
-    const exited = new Promise((resolve) => prometheus?.once("exit", resolve));
-    prometheus.kill("SIGTERM");
+  for (const child of children.reverse()) {
+    if (child.process.pid === undefined || child.process.exitCode !== null) continue;
+    const exited = new Promise((resolve) => child.process.once("exit", resolve));
+    child.process.kill("SIGTERM");
     await exited;
   }
-  await dashboard?.close();
-  fixture?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+async function cli(args: string[]): Promise<void> {
+  const { out, io } = capturedIo();
+  const code = await main(args, io);
+  if (code !== 0) throw new Error(`email-scout ${args.join(" ")}: exit ${code}\n${out.stdout}${out.stderr}`);
+}
+
+/** A child process this test started and ends (by its pid), its output kept for failures. */
+function start(name: string, command: string, args: string[]): void {
+  const child = spawn(command, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  const log: string[] = [];
+  for (const stream of [child.stdout, child.stderr])
+    stream?.on("data", (chunk: Buffer) => log.push(chunk.toString()));
+  children.push({ name, process: child, log });
+}
+
+/** serve checking the demo host's SMTP, its dashboard behind a token, /probe with one module. */
+function serveConfig(listenerPort: number, dashboardPort: number) {
+  return {
+    dataDir: join(dir, "data"),
+    probeKeyFile: join(dir, "probe.key"),
+    inbound: {
+      domain: "scout-returns.test",
+      returnAddress: "returns@scout-returns.test",
+      listen: { host: "127.0.0.1", port: listenerPort },
+    },
+    targets: [{ id: "demo", endpoints: [{ url: `smtp://${demo.host}`, caFile: demo.caFile }] }],
+    dashboard: {
+      port: dashboardPort,
+      tokenFile: join(dir, "dashboard.token"),
+      prometheusProbe: { modules: { mail: { caFile: demo.caFile } } },
+    },
+  };
+}
 
 /** The README's /probe scrape config, pointed at this test's dashboard, token file and targets. */
 function scrapeConfig(targets: string[]) {
@@ -91,8 +121,8 @@ function scrapeConfig(targets: string[]) {
   } & Record<string, unknown>;
   const addressRule = job.relabel_configs.find((rule) => rule.target_label === "__address__");
   if (!addressRule?.replacement) throw new Error("the README's relabelling sets no __address__");
-  addressRule.replacement = new URL(dashboard.url).host;
-  job.authorization.credentials_file = join(dir, "token");
+  addressRule.replacement = dashboardHost;
+  job.authorization.credentials_file = join(dir, "dashboard.token");
   job.static_configs = [{ targets }];
   job.scrape_interval = `${SCRAPE_SECONDS}s`;
   job.scrape_timeout = `${SCRAPE_SECONDS}s`;
@@ -101,8 +131,8 @@ function scrapeConfig(targets: string[]) {
     job_name: "email-scout",
     scrape_interval: `${SCRAPE_SECONDS}s`,
     scrape_timeout: `${SCRAPE_SECONDS}s`,
-    authorization: { credentials_file: join(dir, "token") },
-    static_configs: [{ targets: [new URL(dashboard.url).host] }],
+    authorization: { credentials_file: join(dir, "dashboard.token") },
+    static_configs: [{ targets: [dashboardHost] }],
   });
   return config;
 }
@@ -178,7 +208,7 @@ describe("docs/grafana/email-scout.json in a real Prometheus", () => {
   });
 });
 
-/** Polls until the condition holds, up to a generous deadline; fails with Prometheus' log. */
+/** Polls until the condition holds, up to a generous deadline; fails with the children's output. */
 async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -187,15 +217,11 @@ async function until(what: string, condition: () => Promise<boolean>, timeoutMs 
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline || (prometheus !== undefined && prometheus.exitCode !== null)) {
-      throw new Error(
-        `${what}: not before the deadline; Prometheus said:\n${prometheusLog.join("").slice(-3000)}`,
-      );
+    const exited = children.find((child) => child.process.exitCode !== null);
+    if (Date.now() > deadline || exited) {
+      const logs = children.map((child) => `${child.name}:\n${child.log.join("").slice(-3000)}`).join("\n");
+      throw new Error(`${what}: not before the deadline${exited ? ` (${exited.name} exited)` : ""}\n${logs}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-function fail(message: string): never {
-  throw new Error(message);
 }
