@@ -57,7 +57,7 @@ export class PrometheusProbe {
     if (this.running >= this.settings.maxConcurrentChecks) {
       return {
         status: 503,
-        error: `${this.running} /probe checks are running already (dashboard.prometheusProbe.maxConcurrentChecks); try the next scrape, or raise the limit`,
+        error: `/probe is at its limit of ${this.settings.maxConcurrentChecks} checks at once (dashboard.prometheusProbe.maxConcurrentChecks); the next scrape tries again, or raise the limit`,
         headers: { "Retry-After": "1" },
       };
     }

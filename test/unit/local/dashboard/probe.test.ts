@@ -148,8 +148,8 @@ describe("GET /probe", () => {
     const second = await scrape(`${target(`imaps://127.0.0.1:${imaps.port}`)}&module=tls`);
     expect(second.status).toBe(503);
     expect(second.headers.get("retry-after")).toBe("1");
-    expect(((await second.json()) as { error: string }).error).toMatch(
-      /^1 \/probe checks are running already/,
+    expect(((await second.json()) as { error: string }).error).toBe(
+      "/probe is at its limit of 1 checks at once (dashboard.prometheusProbe.maxConcurrentChecks); the next scrape tries again, or raise the limit",
     );
     expect((await first).value("email_scout_probe_info", { reason: "timeout-greeting" })).toBe(1);
   });
