@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { prometheusProbeSchema } from "../../../../core/config/prometheus-probe-schema.ts";
 import { readPasswordFile } from "../../../../local/cli/read-password.ts";
 import { checkTimeoutMs } from "../../../../local/dashboard/probe.ts";
@@ -250,5 +251,17 @@ describe("probeSettingsFrom", () => {
     expect(() => probeSettingsFrom(config, { readPassword: readPasswordFile })).toThrow(
       /^dashboard\.prometheusProbe\.modules\.mail\.login\.passwordFile: .*missing\.password/,
     );
+  });
+});
+
+describe("the README's /probe modules", () => {
+  it("are a valid dashboard.prometheusProbe", () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../../../README.md"), "utf8");
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((match) => match[1] as string)
+      .find((text) => text.includes("prometheusProbe:"));
+    const example = parse(block ?? "") as { dashboard: { prometheusProbe: unknown } };
+    const parsed = prometheusProbeSchema.parse(example.dashboard.prometheusProbe);
+    expect(Object.keys(parsed.modules)).toEqual(["mail", "mail-login"]);
   });
 });
