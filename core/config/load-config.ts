@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { describeError } from "../basics/describe-error.ts";
 import { ConfigError } from "./config-error.ts";
 import { parseAwsConfigText, parseConfigText } from "./parse-config.ts";
+import type { PrometheusProbeConfig } from "./prometheus-probe-schema.ts";
 import type { DeployConfig, ScoutConfig } from "./schema.ts";
 
 /**
@@ -78,6 +79,9 @@ function withPathsFrom(base: string, config: ScoutConfig): ScoutConfig {
       ...(config.dashboard.tls
         ? { tls: { certFile: at(config.dashboard.tls.certFile), keyFile: at(config.dashboard.tls.keyFile) } }
         : {}),
+      ...(config.dashboard.prometheusProbe
+        ? { prometheusProbe: probeModulesWithPathsFrom(at, config.dashboard.prometheusProbe) }
+        : {}),
     },
     webhooks: {
       ...config.webhooks,
@@ -97,4 +101,19 @@ function withPathsFrom(base: string, config: ScoutConfig): ScoutConfig {
       })),
     })),
   };
+}
+
+function probeModulesWithPathsFrom(
+  at: (file: string) => string,
+  probe: PrometheusProbeConfig,
+): PrometheusProbeConfig {
+  const modules = Object.entries(probe.modules).map(([name, module]) => [
+    name,
+    {
+      ...module,
+      ...(module.caFile ? { caFile: at(module.caFile) } : {}),
+      ...(module.login ? { login: { ...module.login, passwordFile: at(module.login.passwordFile) } } : {}),
+    },
+  ]);
+  return { ...probe, modules: Object.fromEntries(modules) };
 }

@@ -4,7 +4,11 @@ import { parseLoginMechanism } from "../checks/sasl/parse-mechanism.ts";
 import { refusedUrlHost } from "../webhook/target-address.ts";
 import { awsSchema } from "./aws-schema.ts";
 import { probeFromAddress, SECRETS_MANAGER_ARN, WEBHOOK_EVENT_TYPES } from "./config-rules.ts";
-import { address, days, domain, path, port, seconds } from "./fields.ts";
+import { address, domain, path, port, seconds } from "./fields.ts";
+import { prometheusProbeSchema } from "./prometheus-probe-schema.ts";
+import { thresholdsSchema } from "./thresholds-schema.ts";
+
+export { thresholdsSchema };
 
 /*
  * The one configuration format, read by `email-scout serve` and the CLI, the CDK app and the
@@ -12,28 +16,6 @@ import { address, days, domain, path, port, seconds } from "./fields.ts";
  * Strict everywhere: an unknown key is an error that names it, because a misspelt
  * threshold that is silently ignored is worse than a refusal to start.
  */
-
-export const thresholdsSchema = z.strictObject({
-  warningSeconds: seconds().optional(),
-  criticalSeconds: seconds().optional(),
-  certWarningDays: days.optional(),
-  certCriticalDays: days.optional(),
-  expectBanner: z
-    .string()
-    .refine(
-      (pattern) => {
-        try {
-          new RegExp(pattern);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { error: "is not a valid regular expression" },
-    )
-    .optional(),
-  verifyTls: z.boolean().optional(),
-});
 
 /** An endpoint's optional login; the mechanism is checked against the URL's protocol in crossChecks. */
 export const loginSchema = z.strictObject({
@@ -127,6 +109,8 @@ const dashboardSchema = z
     tokenFile: path.optional(),
     /** Serve HTTPS with this certificate and key (PEM); the token cookie is then Secure. */
     tls: z.strictObject({ certFile: path, keyFile: path }).optional(),
+    /** Serves /probe, Prometheus' multi-target pattern (one check per scrape), when present. */
+    prometheusProbe: prometheusProbeSchema.optional(),
   })
   .prefault({});
 

@@ -45,7 +45,8 @@ export function planChecks(
   );
 }
 
-function thresholdsFrom(config: ThresholdsConfig): Partial<Thresholds> {
+/** The config's thresholds (seconds) as a check takes them (milliseconds). */
+export function thresholdsFrom(config: ThresholdsConfig): Partial<Thresholds> {
   return {
     ...(config.warningSeconds !== undefined ? { warningMs: config.warningSeconds * 1000 } : {}),
     ...(config.criticalSeconds !== undefined ? { criticalMs: config.criticalSeconds * 1000 } : {}),

@@ -19,7 +19,8 @@ config's dataDir; see them with "email-scout status --config FILE".
   --once          run one cycle, wait for its probes' returns or deadlines, and exit
                   (webhook retries not yet due stay in the outbox for the next run)
 Unless the config says dashboard.enabled: false, it also serves the dashboard, its JSON API
-and /metrics (Prometheus) on dashboard.host:dashboard.port (default http://127.0.0.1:8025/).
+and /metrics (Prometheus) on dashboard.host:dashboard.port (default http://127.0.0.1:8025/),
+and /probe (one check per scrape) when dashboard.prometheusProbe names its modules.
 Logs go to stderr, one line per event. SIGHUP reloads the configuration (an invalid one is
 refused and the running one stays). Stop with Ctrl-C or SIGTERM: it finishes the cycle under
 way, or stops without it after 45 s.

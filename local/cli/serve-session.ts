@@ -2,10 +2,12 @@ import type { ScoutConfig } from "../../core/config/schema.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";
 import { TlsIdentityFiles } from "../adapters/tls-identity-files.ts";
+import { probeSettingsFrom } from "../dashboard/probe-modules.ts";
 import { type Dashboard, startDashboard } from "../dashboard/start-dashboard.ts";
 import { LocalMonitor } from "../serve/monitor.ts";
 import { readPrivateFile } from "../serve/private-file.ts";
 import { listenProblem, type PlannedListener, preflightListeners } from "./listen-preflight.ts";
+import { readPasswordFile } from "./read-password.ts";
 
 /** What `serve` runs for one configuration: the monitor and, unless disabled, the dashboard. */
 export interface ServeSession {
@@ -88,7 +90,7 @@ function startProblem(listener: PlannedListener, error: unknown): string {
     : (error as Error).message;
 }
 
-/** The operator's page, /api and /metrics, when the config enables it (the default, on 127.0.0.1:8025). */
+/** The operator's page, /api, /metrics and /probe, when the config enables it (the default, on 127.0.0.1:8025). */
 async function openDashboard(monitor: LocalMonitor, log: Logger): Promise<Dashboard | undefined> {
   const board = monitor.config.dashboard;
   if (!board.enabled) return undefined;
@@ -102,6 +104,14 @@ async function openDashboard(monitor: LocalMonitor, log: Logger): Promise<Dashbo
     config: monitor.config,
     log,
     processMetrics: monitor.metrics.registry,
+    ...(board.prometheusProbe
+      ? {
+          probe: probeSettingsFrom(board.prometheusProbe, {
+            heloName: monitor.config.outbound.heloName,
+            readPassword: readPasswordFile,
+          }),
+        }
+      : {}),
   });
 }
 

@@ -109,7 +109,8 @@ export async function renderMetrics(
   };
 }
 
-function phaseSeconds(result: CheckResult): [string, number][] {
+/** Each phase of a check in seconds, with "response" (connect through login) and "total". */
+export function phaseSeconds(result: CheckResult): [string, number][] {
   const phases: [string, number][] = Object.entries(result.timings).flatMap(([phase, ms]) =>
     ms === undefined ? [] : [[phase, ms / 1000] as [string, number]],
   );

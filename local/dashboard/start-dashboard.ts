@@ -12,6 +12,8 @@ import { type ApiContext, handleApi } from "./api.ts";
 import { presentedToken, tokenCookie, tokenMatches } from "./auth.ts";
 import { isLoopbackHostHeader } from "./host-header.ts";
 import { renderMetrics } from "./metrics.ts";
+import { PrometheusProbe } from "./probe.ts";
+import type { ProbeSettings } from "./probe-modules.ts";
 import { loadAssets } from "./static-assets.ts";
 
 export interface DashboardOptions {
@@ -32,6 +34,8 @@ export interface DashboardOptions {
   readonly log: Logger;
   /** The serving process's own metrics (prom-client), appended to /metrics. */
   readonly processMetrics?: Registry;
+  /** Serves /probe (one check per scrape) with these modules; /probe is 404 without them. */
+  readonly probe?: ProbeSettings;
 }
 
 export interface Dashboard {
@@ -95,6 +99,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       else response.destroy();
     });
   };
+  const probe = options.probe ? new PrometheusProbe(options.probe) : undefined;
   const limits = { maxHeaderSize: 8192, headersTimeout: 10_000, requestTimeout: 15_000 };
   const server = options.tls
     ? createHttpsServer({ ...limits, cert: options.tls.cert, key: options.tls.key }, handle)
@@ -156,6 +161,18 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       if (url.search) return send(request, response, 400, { error: "/metrics takes no parameters" });
       const metrics = await renderMetrics(context, context.clock.now(), options.processMetrics);
       return sendText(request, response, 200, metrics.contentType, metrics.body);
+    }
+    if (url.pathname === "/probe") {
+      if (!probe) {
+        return send(request, response, 404, {
+          error: "/probe is off: configure its modules under dashboard.prometheusProbe (see README)",
+        });
+      }
+      const header = request.headers["x-prometheus-scrape-timeout-seconds"];
+      const reply = await probe.answer(url.searchParams, Array.isArray(header) ? header[0] : header);
+      if ("text" in reply) return sendText(request, response, 200, reply.contentType, reply.text);
+      for (const [name, value] of Object.entries(reply.headers ?? {})) response.setHeader(name, value);
+      return send(request, response, reply.status, { error: reply.error });
     }
     if (url.pathname.startsWith("/api/")) {
       const reply = await handleApi(context, url.pathname, url.searchParams);

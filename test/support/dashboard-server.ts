@@ -1,6 +1,7 @@
 import type { Registry } from "prom-client";
 import type { Logger } from "../../core/ports/logger.ts";
 import type { TlsIdentityFiles } from "../../local/adapters/tls-identity-files.ts";
+import type { ProbeSettings } from "../../local/dashboard/probe-modules.ts";
 import { type Dashboard, startDashboard } from "../../local/dashboard/start-dashboard.ts";
 import type { DashboardFixture } from "./dashboard-fixture.ts";
 
@@ -21,6 +22,7 @@ export function startFixtureDashboard(
     log?: Logger;
     processMetrics?: Registry;
     tls?: { cert: string; key: string; follow?: TlsIdentityFiles };
+    probe?: ProbeSettings;
   } = {},
 ): Promise<Dashboard> {
   return startDashboard({
@@ -34,5 +36,6 @@ export function startFixtureDashboard(
     clock: fixture.clock,
     log: extra.log ?? memoryLogger(),
     ...(extra.processMetrics ? { processMetrics: extra.processMetrics } : {}),
+    ...(extra.probe ? { probe: extra.probe } : {}),
   });
 }

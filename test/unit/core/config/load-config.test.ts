@@ -37,7 +37,15 @@ describe("loadConfigFile, local shape (serve and the CLI)", () => {
       probeKeyFile: "/etc/scout/probe.key",
       inbound: { ...INBOUND, tls: { certFile: "tls/cert.pem", keyFile: "tls/key.pem" } },
       outbound: { relay: { host: "relay.example.com", user: "scout", passwordFile: "relay.pw" } },
-      dashboard: { tokenFile: "dashboard.token", tls: { certFile: "web/cert.pem", keyFile: "web/key.pem" } },
+      dashboard: {
+        tokenFile: "dashboard.token",
+        tls: { certFile: "web/cert.pem", keyFile: "web/key.pem" },
+        prometheusProbe: {
+          modules: {
+            mail: { caFile: "ca.pem", login: { user: "u", passwordFile: "probe.pw" }, allowedHosts: ["mx1"] },
+          },
+        },
+      },
       webhooks: { endpoints: [{ id: "ops", url: "https://ops.example.com/hook", secretFile: "ops.secret" }] },
       targets: [
         {
@@ -64,6 +72,10 @@ describe("loadConfigFile, local shape (serve and the CLI)", () => {
     expect(config.dashboard.tls).toEqual({
       certFile: join(dir, "web/cert.pem"),
       keyFile: join(dir, "web/key.pem"),
+    });
+    expect(config.dashboard.prometheusProbe?.modules.mail).toMatchObject({
+      caFile: join(dir, "ca.pem"),
+      login: { passwordFile: join(dir, "probe.pw") },
     });
     expect(config.webhooks.endpoints[0]?.secretFile).toBe(join(dir, "ops.secret"));
     expect(config.targets[0]?.endpoints[0]).toMatchObject({

@@ -153,6 +153,46 @@ describe("parseConfigText", () => {
       "dashboard.tls.caFile: unknown key",
     ],
     [
+      "a /probe module without its modules",
+      variant((c) => (c.dashboard = { prometheusProbe: { modules: {} } })),
+      "dashboard.prometheusProbe.modules: name at least one module",
+    ],
+    [
+      "a /probe module name with a space",
+      variant((c) => (c.dashboard = { prometheusProbe: { modules: { "mail tls": {} } } })),
+      "dashboard.prometheusProbe.modules.mail tls: module names are 1-64 characters of letters, digits, . _ - (they appear in scrape URLs)",
+    ],
+    [
+      "an unknown /probe module key",
+      variant((c) => (c.dashboard = { prometheusProbe: { modules: { mail: { timeout: 5 } } } })),
+      "dashboard.prometheusProbe.modules.mail.timeout: unknown key",
+    ],
+    [
+      "a /probe module login without allowedHosts",
+      variant(
+        (c) =>
+          (c.dashboard = {
+            prometheusProbe: { modules: { mail: { login: { user: "u", passwordFile: "pw" } } } },
+          }),
+      ),
+      "dashboard.prometheusProbe.modules.mail.allowedHosts: is required with login: list the hosts this module may log in to, so a scrape cannot send the password elsewhere",
+    ],
+    [
+      "a /probe module STARTTLS policy misspelt",
+      variant((c) => (c.dashboard = { prometheusProbe: { modules: { mail: { starttls: "yes" } } } })),
+      'dashboard.prometheusProbe.modules.mail.starttls: Invalid option: expected one of "required"|"optional"|"off"',
+    ],
+    [
+      "a /probe module timeout beyond two minutes",
+      variant((c) => (c.dashboard = { prometheusProbe: { modules: { mail: { timeoutSeconds: 600 } } } })),
+      "dashboard.prometheusProbe.modules.mail.timeoutSeconds: Too big: expected number to be <=120",
+    ],
+    [
+      "/probe without a concurrency limit",
+      variant((c) => (c.dashboard = { prometheusProbe: { maxConcurrentChecks: 0, modules: { mail: {} } } })),
+      "dashboard.prometheusProbe.maxConcurrentChecks: Too small: expected number to be >=1",
+    ],
+    [
       "relay user without password file",
       variant((c) => (c.outbound = { relay: { host: "r", user: "u" } })),
       "outbound.relay.passwordFile: is required with user",
