@@ -1,7 +1,7 @@
 # Cyrus IMAP 3.6 (cyrus-common, cyrus-imapd, cyrus-pop3d, unpacked). Sourced by
 # scripts/peer-servers.sh. One master; per-service config files give the fault ports.
 CYRUS_DIR="$PEERS_DIR/cyrus"
-CYRUS_BIN() { echo "$UNPACKED/usr/lib/cyrus/bin"; }
+cyrus_bin() { echo "$UNPACKED/usr/lib/cyrus/bin"; }
 # Cyrus' own maintenance switch: while it exists, logged-in sessions get its text in a BYE.
 CYRUS_SHUTDOWN_FILE="$CYRUS_DIR/config/msg/shutdown"
 
@@ -32,7 +32,7 @@ EOF
 
 cyrus_conf() {
   local b c="$CYRUS_DIR"
-  b="$(CYRUS_BIN)"
+  b="$(cyrus_bin)"
   cat <<EOF
 # Managed by scripts/peer-servers.sh (Email Scout peer matrix). Rewritten on "up".
 START {
@@ -63,7 +63,7 @@ cyrus_up() {
   cyrus_conf | write_if_changed "$CYRUS_DIR/cyrus.conf" 0644 root:root
   rm -f "$CYRUS_SHUTDOWN_FILE"
   # sasldb users carry a realm: Cyrus looks them up in its servername.
-  sasl=(env "LD_LIBRARY_PATH=$(LIBS_PATH)" "$UNPACKED/usr/sbin/saslpasswd2" -f "$CYRUS_DIR/sasldb2" -u "$NAME")
+  sasl=(env "LD_LIBRARY_PATH=$(libs_path)" "$UNPACKED/usr/sbin/saslpasswd2" -f "$CYRUS_DIR/sasldb2" -u "$NAME")
   if [ ! -s "$CYRUS_DIR/sasldb2" ]; then
     printf '%s' "$PEER_PASSWORD" | "${sasl[@]}" -p -c "$PEER_USER" || die "saslpasswd2 failed"
   fi
@@ -74,7 +74,7 @@ cyrus_up() {
   stop_pidfiles "$CYRUS_DIR/master.pid"
   wait_ports closed Cyrus "${CYRUS_PORTS[@]}"
   log "starting Cyrus"
-  LD_LIBRARY_PATH="$(LIBS_PATH)" "$(CYRUS_BIN)/master" -C "$CYRUS_DIR/imapd.conf" -M "$CYRUS_DIR/cyrus.conf" \
+  LD_LIBRARY_PATH="$(libs_path)" "$(cyrus_bin)/master" -C "$CYRUS_DIR/imapd.conf" -M "$CYRUS_DIR/cyrus.conf" \
     -p "$CYRUS_DIR/master.pid" -d </dev/null >>"$LOG_DIR/cyrus-start.log" 2>&1 9>&- ||
     die "Cyrus master did not start (see $LOG_DIR/cyrus-start.log)"
   wait_pidfile "$CYRUS_DIR/master.pid" Cyrus

@@ -45,7 +45,7 @@ mailutils_up() {
   wait_ports closed Mailutils "${MAILUTILS_PORTS[@]}"
   log "starting Mailutils imap4d and pop3d"
   for daemon in "${MAILUTILS_DAEMONS[@]}"; do
-    LD_LIBRARY_PATH="$(LIBS_PATH)" "$UNPACKED/usr/sbin/$daemon" --config-file="$MAILUTILS_DIR/$daemon.conf" \
+    LD_LIBRARY_PATH="$(libs_path)" "$UNPACKED/usr/sbin/$daemon" --config-file="$MAILUTILS_DIR/$daemon.conf" \
       </dev/null >>"$LOG_DIR/mailutils-$daemon.log" 2>&1 9>&- || die "$daemon did not start (see $LOG_DIR/mailutils-$daemon.log)"
     wait_pidfile "$MAILUTILS_DIR/$daemon.pid" "$daemon"
   done
