@@ -183,6 +183,7 @@ ensure_users() {
   getent passwd cyrus >/dev/null || useradd -r -M -d "$PEERS_DIR/cyrus" -s /usr/sbin/nologin -g mail cyrus
   if ! getent passwd "$PEER_USER" >/dev/null; then
     log "creating system user $PEER_USER"
+    install -d -m 0755 "$PEERS_DIR/home"
     useradd -r -m -d "$PEERS_DIR/home/$PEER_USER" -s /usr/sbin/nologin -c "Email Scout peer-matrix user" "$PEER_USER"
   fi
   # chpasswd rewrites /etc/shadow: only when the password file says it was never set.
