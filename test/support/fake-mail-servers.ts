@@ -20,6 +20,8 @@ export interface FakeAccessServerOptions extends ServerSaslOptions {
   readonly mechanisms?: readonly string[];
   /** IMAP: announce LOGINDISABLED and refuse the LOGIN command. */
   readonly loginDisabled?: boolean;
+  /** IMAP: more capabilities to announce as they are (e.g. Mailutils' XTLSREQUIRED). */
+  readonly extraCapabilities?: readonly string[];
   /** IMAP: announce SASL-IR (initial response on the command); true by default. */
   readonly saslIr?: boolean;
   /** POP3: announce and accept USER/PASS; true by default. */
@@ -78,6 +80,7 @@ export function startFakeImap(options: FakeAccessServerOptions): Promise<LineSer
           ...(options.saslIr === false ? [] : ["SASL-IR"]),
           ...mechanisms.map((name) => `AUTH=${name}`),
           ...(options.loginDisabled ? ["LOGINDISABLED"] : []),
+          ...(options.extraCapabilities ?? []),
           ...(!secure && options.tls ? ["STARTTLS"] : []),
         ].join(" ");
       conn.line(options.greeting ?? `* OK [CAPABILITY ${caps()}] Fake IMAP ready.`);

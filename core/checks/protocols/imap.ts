@@ -123,6 +123,14 @@ export const imapDialect: Dialect = {
   },
 
   async login(c, credentials, capabilities) {
+    // GNU Mailutils' imap4d announces XTLSREQUIRED (not LOGINDISABLED) while it takes no
+    // login of any kind before TLS, and refuses LOGIN with words that do not say why.
+    if (hasCapability(capabilities, "XTLSREQUIRED")) {
+      throw c.fail(
+        "auth-unavailable",
+        "the server takes no login before TLS (XTLSREQUIRED): use STARTTLS or imaps://",
+      );
+    }
     // LOGINDISABLED forbids the LOGIN command (RFC 3501 §6.2.3); SASL mechanisms the server
     // still announces (typically those that do not reveal the password) remain usable.
     const loginDisabled = hasCapability(capabilities, "LOGINDISABLED");

@@ -161,6 +161,14 @@ describe("the protocols' own login commands", () => {
     expect(scram.logins).toEqual(["SCRAM-SHA-1 ok"]);
   });
 
+  it("IMAP with Mailutils' XTLSREQUIRED takes no login before TLS: auth-unavailable, nothing sent", async () => {
+    const server = await serve("imap", { mechanisms: ["PLAIN"], extraCapabilities: ["XTLSREQUIRED"] });
+    const refused = await login(server.url);
+    expect(refused).toMatchObject({ status: "CRITICAL", reason: "auth-unavailable" });
+    expect(refused.message).toContain("XTLSREQUIRED");
+    expect(server.logins).toEqual([]);
+  });
+
   it("IMAP without SASL-IR sends SCRAM's first message after the server's empty challenge", async () => {
     const server = await serve("imap", { mechanisms: ["SCRAM-SHA-256"], saslIr: false });
     expect(await login(server.url)).toMatchObject({ status: "OK", authMechanism: "SCRAM-SHA-256" });
