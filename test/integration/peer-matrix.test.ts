@@ -46,6 +46,15 @@ function credentials(facts: PeerFacts, which: "right" | "wrong") {
   return { user: facts.user, password };
 }
 
+/**
+ * GNU Mailutils' imap4d offers SCRAM through GNU SASL even when users log in through PAM, where
+ * it cannot check SCRAM: an operator pins PLAIN for it (login.mechanism), and so do these rows.
+ * The unpinned login is a row of its own below.
+ */
+function pinned(name: string, url: string): { mechanism?: "PLAIN" } {
+  return name === "mailutils" && url.startsWith("imap") ? { mechanism: "PLAIN" } : {};
+}
+
 /** The row's expectation, with the actual result in the failure message when it differs. */
 function expectRow(result: CheckResult, expected: Expected): void {
   const actual = `${result.status} ${result.reason}: ${result.message} [server: ${result.serverReply ?? "-"}]`;
@@ -120,7 +129,7 @@ describe.skipIf(!peers)("peer matrix", () => {
         const result = await check(
           facts,
           url,
-          server.login ? { credentials: credentials(facts, "right") } : {},
+          server.login ? { credentials: { ...credentials(facts, "right"), ...pinned(name, url) } } : {},
         );
         expectRow(result, { status: "OK", reason: "ok" });
         expect(result.login).toBe(server.login ? "ok" : "not-asked");
@@ -137,6 +146,14 @@ describe.skipIf(!peers)("peer matrix", () => {
         expectRow(result, row.expected);
       });
     });
+  });
+
+  it("Mailutils IMAP over PAM offers SCRAM it cannot check: unpinned, auth-failed with the hint to pin", async () => {
+    const url = facts.servers.mailutils.healthy.find((u) => u.startsWith("imaps://")) as string;
+    const result = await check(facts, url, { credentials: credentials(facts, "right") });
+    expectRow(result, { status: "CRITICAL", reason: "auth-failed" });
+    expect(result.authMechanism).toBe("SCRAM-SHA-256");
+    expect(result.message).toContain("pin another mechanism with login.mechanism or --auth-mech");
   });
 
   // Switches that change a whole server: one row at a time, each undone in `finally`.
@@ -188,10 +205,11 @@ describe.skipIf(!peers)("peer matrix", () => {
     it("after the switches are undone every server is OK again", async () => {
       for (const name of SERVERS) {
         const server = facts.servers[name];
+        const url = server.healthy[0] as string;
         const result = await check(
           facts,
-          server.healthy[0] as string,
-          server.login ? { credentials: credentials(facts, "right") } : {},
+          url,
+          server.login ? { credentials: { ...credentials(facts, "right"), ...pinned(name, url) } } : {},
         );
         expectRow(result, { status: "OK", reason: "ok" });
       }

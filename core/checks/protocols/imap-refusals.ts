@@ -3,6 +3,7 @@ import type { Reply } from "../dialect.ts";
 import type { CheckFailure } from "../errors.ts";
 import type { Reason } from "../reasons.ts";
 import { type CodeMeaning, mentionsTlsRequired } from "../refusal.ts";
+import { rejectedMechanismHint } from "../sasl/mechanism-names.ts";
 
 /**
  * IMAP response codes that say why a command or the session was refused: `a2 NO [CODE] text`,
@@ -107,7 +108,7 @@ export function imapLoginRefusal(c: Conversation, reply: Reply, mechanism?: stri
   }
   return imapRefusal(c, `the login${used}`, reply, {
     reason: "auth-failed",
-    message: `login rejected${used}`,
+    message: `login rejected${used}${rejectedMechanismHint(mechanism)}`,
   });
 }
 

@@ -3,6 +3,7 @@ import type { Reply } from "../dialect.ts";
 import type { CheckFailure } from "../errors.ts";
 import type { Reason } from "../reasons.ts";
 import { type CodeMeaning, mentionsTlsRequired, refusal } from "../refusal.ts";
+import { rejectedMechanismHint } from "../sasl/mechanism-names.ts";
 
 /**
  * POP3 extended response codes: `-ERR [CODE] text`, codes hierarchical with "/". A server
@@ -84,7 +85,7 @@ export function pop3LoginRefusal(
   const message =
     step === "USER"
       ? "the server refused USER, before any password was sent"
-      : `login rejected${mechanism ? ` (${mechanism})` : ""}`;
+      : `login rejected${mechanism ? ` (${mechanism})` : ""}${rejectedMechanismHint(mechanism)}`;
   const named = mechanism && step !== "USER" ? `${step} (${mechanism})` : step;
   return refusal(c, named, reply, code, { reason: "auth-failed", message });
 }

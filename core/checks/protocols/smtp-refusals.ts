@@ -3,6 +3,7 @@ import type { Reply } from "../dialect.ts";
 import type { CheckFailure } from "../errors.ts";
 import type { Reason } from "../reasons.ts";
 import { type CodeMeaning, refusal } from "../refusal.ts";
+import { rejectedMechanismHint } from "../sasl/mechanism-names.ts";
 
 /**
  * Enhanced status codes (RFC 3463, `class.subject.detail` after the reply code, announced by
@@ -62,7 +63,7 @@ export function smtpLoginRefusal(c: Conversation, reply: Reply, mechanism?: stri
   const fallback: { reason: Reason; message: string } = reply.code.startsWith("4")
     ? { reason: "service-unavailable", message: `the server failed the login for now (${codes})` }
     : reply.code === "535" || reply.code === "534"
-      ? { reason: "auth-failed", message: `login rejected (${codes})` }
+      ? { reason: "auth-failed", message: `login rejected (${codes})${rejectedMechanismHint(mechanism)}` }
       : { reason: "auth-unavailable", message: `the server refused the AUTH command (${codes})` };
   return smtpRefusal(c, mechanism ? `AUTH ${mechanism}` : "AUTH", reply, fallback);
 }

@@ -22,3 +22,13 @@ export type LoginMechanismName = SaslMechanismName | CommandLoginName;
 export function isSaslMechanismName(name: string): name is SaslMechanismName {
   return (SASL_MECHANISM_NAMES as readonly string[]).includes(name);
 }
+
+/**
+ * Said with a rejected challenge-response login: a server that keeps passwords only as hashes
+ * it cannot use for them (PAM, crypt; GNU Mailutils offers SCRAM over PAM all the same)
+ * refuses a right password too, so the fix may be to pin a mechanism rather than the password.
+ */
+export function rejectedMechanismHint(mechanism: string | undefined): string {
+  if (mechanism === undefined || !/^(SCRAM-|CRAM-MD5$)/.test(mechanism)) return "";
+  return `; if the password is right, the server may offer ${mechanism} without the stored secrets it needs (passwords kept as PAM/crypt hashes): pin another mechanism with login.mechanism or --auth-mech`;
+}
