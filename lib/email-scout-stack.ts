@@ -329,6 +329,7 @@ export class EmailScoutStack extends Stack {
       returnsBucket: returns.bucket,
       prober: prober.function,
       probesTable: tables.probes,
+      webhookHoldsTable: tables.webhookHolds,
       correlator: correlator.function,
       notifier: notifier.function,
       eventsQueue: eventsQueue.queue,

@@ -4,7 +4,7 @@ import { expiredWhileHeld, expiryCutoffMs, holdAfterFailure } from "../../core/w
 import type { AttemptOutcome } from "../../core/webhook/outcome.ts";
 import { decideRetry } from "../../core/webhook/retry-policy.ts";
 import type { StoredHold } from "../aws/dynamo-webhook-holds.ts";
-import { type Delivery, deadLetter, hideUntil, type RecordResult } from "./deliver-record.ts";
+import { type Delivery, deadLetter, hideUntil, type RecordResult } from "./delivery-steps.ts";
 import type { NotifierMetrics } from "./notifier-metrics.ts";
 import type { NotifierRuntime } from "./notifier-runtime.ts";
 import { deliveryAttributesOf, parkedAsRecord, requeue } from "./requeue.ts";
@@ -23,9 +23,7 @@ export type HoldRole =
   /** No hold was seen: an ordinary attempt. */
   | { readonly kind: "free" }
   /** This message owns the hold's probe, and the hold is over. */
-  | { readonly kind: "probe"; readonly hold: StoredHold }
-  /** A parked event being released after its endpoint answered. */
-  | { readonly kind: "released" };
+  | { readonly kind: "probe"; readonly hold: StoredHold };
 
 /**
  * A probe whose message has not come back this long after its hold ended is taken to be lost
@@ -85,7 +83,6 @@ export async function endpointFailed(
   fields: LogFields,
 ): Promise<RecordResult> {
   const error = outcome.error ?? "failed";
-  if (role.kind === "released") return { kind: "retry-later", error };
   const { endpoint, record } = delivery;
   const nowMs = rt.clock.now();
   const decision = decideRetry(

@@ -5,8 +5,8 @@ import type { LogFields } from "../../core/ports/logger.ts";
 import { holdAfterFailure } from "../../core/webhook/endpoint-hold.ts";
 import type { AttemptOutcome } from "../../core/webhook/outcome.ts";
 import type { ParkedEvent } from "../aws/dynamo-webhook-holds.ts";
-import { type Delivery, deadLetter, post, settle } from "./deliver-record.ts";
 import { parseDeliveryMessage } from "./delivery-message.ts";
+import { type Delivery, deadLetter, post, type RecordResult, settleAnswer } from "./delivery-steps.ts";
 import type { NotifierMetrics } from "./notifier-metrics.ts";
 import type { NotifierRuntime } from "./notifier-runtime.ts";
 import { parkedAsRecord, requeue } from "./requeue.ts";
@@ -139,16 +139,17 @@ async function releaseOne(
     fields: { endpoint: endpoint.id, event: event.attributes.eventId, attempt: event.attempts + 1 },
   };
   const posted = await post(rt, metrics, delivery);
-  const result =
-    posted.kind === "posted"
-      ? await settle(rt, metrics, delivery, posted.outcome, { kind: "released" }, NO_RELEASE)
-      : posted;
-  if (posted.kind === "posted" && posted.outcome.kind === "retry") {
-    rt.log.warn("webhook endpoint failed again while its parked events were released", {
-      ...delivery.fields,
-      error: posted.outcome.error,
-    });
-    return { failed: posted.outcome };
+  let result: RecordResult = posted.kind === "posted" ? { kind: "delivered" } : posted;
+  if (posted.kind === "posted") {
+    const { outcome } = posted;
+    if (outcome.kind === "retry") {
+      rt.log.warn("webhook endpoint failed again while its parked events were released", {
+        ...delivery.fields,
+        error: outcome.error,
+      });
+      return { failed: outcome };
+    }
+    result = await settleAnswer(rt, metrics, delivery, { ...outcome, kind: outcome.kind });
   }
   // Not settled (no secret, or the dead-letter queue refused it): queued again, to be retried.
   if (result.kind === "retry-later" && (await requeue(rt, [event])).length === 0) {
@@ -156,9 +157,6 @@ async function releaseOne(
   }
   return "settled";
 }
-
-/** A released event never releases others. */
-const NO_RELEASE: ReleaseBudget = { allows: () => false };
 
 /**
  * The endpoint failed again during a release: it is held afresh, with no probe; the event that
