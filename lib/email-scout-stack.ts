@@ -44,10 +44,12 @@ import { acknowledgeArnWildcard } from "./nag-findings.ts";
 import { addOperatorOutputs } from "./operator-outputs.ts";
 import {
   batchWriteResults,
+  holdWebhookEndpoints,
   listReturns,
   moveToDeadLetters,
   readLoginPasswords,
   readSecret,
+  requeueEvents,
   sendEvents,
   tableAccess,
 } from "./scout-permissions.ts";
@@ -135,12 +137,15 @@ export class EmailScoutStack extends Stack {
         WEBHOOK_SECRET_ARN: secrets.webhookSecrets.secretArn,
         EVENTS_QUEUE_URL: eventsQueue.queue.queueUrl,
         EVENTS_DLQ_URL: eventsQueue.deadLetterQueue.queueUrl,
+        WEBHOOK_HOLDS_TABLE: tables.webhookHolds.tableName,
         POWERTOOLS_SERVICE_NAME: "email-scout-notifier",
         ...COMMON_ENV,
       },
     });
     notifier.addToRolePolicy(readSecret("ReadWebhookSecrets", secrets.webhookSecrets.secretArn));
     notifier.addToRolePolicy(moveToDeadLetters(eventsQueue.deadLetterQueue.queueArn));
+    notifier.addToRolePolicy(holdWebhookEndpoints(tables.webhookHolds.tableArn));
+    notifier.addToRolePolicy(requeueEvents(eventsQueue.queue.queueArn));
     notifier.function.addEventSource(
       new SqsEventSource(eventsQueue.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
@@ -324,6 +329,7 @@ export class EmailScoutStack extends Stack {
       returnsBucket: returns.bucket,
       prober: prober.function,
       probesTable: tables.probes,
+      webhookHoldsTable: tables.webhookHolds,
       correlator: correlator.function,
       notifier: notifier.function,
       eventsQueue: eventsQueue.queue,

@@ -11,6 +11,7 @@ export interface OperatorOutputsProps {
   readonly returnsBucket: s3.IBucket;
   readonly prober: lambda.IFunction;
   readonly probesTable: dynamodb.ITable;
+  readonly webhookHoldsTable: dynamodb.ITable;
   readonly correlator: lambda.IFunction;
   readonly notifier: lambda.IFunction;
   readonly eventsQueue: sqs.IQueue;
@@ -60,6 +61,11 @@ export function addOperatorOutputs(stack: Stack, props: OperatorOutputsProps): v
   new CfnOutput(stack, "EventsDeadLetterQueueArn", {
     value: props.eventsDeadLetterQueue.queueArn,
     description: "The --source-arn of a redrive (aws sqs start-message-move-task; docs/webhooks.md)",
+  });
+  new CfnOutput(stack, "WebhookHoldsTableName", {
+    value: props.webhookHoldsTable.tableName,
+    description:
+      "Failing webhook endpoints (sk hold) and the events parked behind them, by endpointId (docs/webhooks.md)",
   });
   new CfnOutput(stack, "EventsQueueArn", {
     value: props.eventsQueue.queueArn,

@@ -55,6 +55,34 @@ export function sendEvents(queueArn: string): iam.PolicyStatement {
   return new iam.PolicyStatement({ sid: "SendEvents", actions: ["sqs:SendMessage"], resources: [queueArn] });
 }
 
+/**
+ * The notifier holds failing endpoints and parks their events in its own table: conditional
+ * writes, single reads, queries of one endpoint's items, and deletes (a released or expired
+ * event, a cleared hold). No Scan, no batch writes, no other table.
+ */
+export function holdWebhookEndpoints(holdsTableArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "WebhookHolds",
+    actions: [
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:GetItem",
+      "dynamodb:Query",
+      "dynamodb:DeleteItem",
+    ],
+    resources: [holdsTableArn],
+  });
+}
+
+/** The released events the notifier has no time to post go back on the events queue. */
+export function requeueEvents(queueArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "RequeueEvents",
+    actions: ["sqs:SendMessage"],
+    resources: [queueArn],
+  });
+}
+
 /** The notifier moves what it cannot deliver to the events dead-letter queue, and nowhere else. */
 export function moveToDeadLetters(deadLetterQueueArn: string): iam.PolicyStatement {
   return new iam.PolicyStatement({

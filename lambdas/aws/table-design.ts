@@ -60,5 +60,22 @@ export const RESULTS_TABLE_DESIGN = {
   ],
 } as const;
 
-/** Both tables expire items by this attribute (epoch seconds). */
+/**
+ * The webhook holds table (the notifier's alone): per endpoint, its hold item (sk "hold") while it
+ * fails, and the events parked behind it (sk "parked#<queued time>#<message id>"), so one Query
+ * reads them oldest first. Items never expire by TTL: a parked event leaves only delivered, moved
+ * to the dead-letter queue, or put back on the events queue.
+ */
+export const WEBHOOK_HOLDS_TABLE_DESIGN = {
+  AttributeDefinitions: [
+    { AttributeName: "endpointId", AttributeType: "S" },
+    { AttributeName: "sk", AttributeType: "S" },
+  ],
+  KeySchema: [
+    { AttributeName: "endpointId", KeyType: "HASH" },
+    { AttributeName: "sk", KeyType: "RANGE" },
+  ],
+} as const;
+
+/** The probe and results tables expire items by this attribute (epoch seconds). */
 export const TTL_ATTRIBUTE = "expiresAt";

@@ -4,6 +4,7 @@ import { deliverRecord, type RecordResult } from "../runtime/deliver-record.ts";
 import { once } from "../runtime/lambda-basics.ts";
 import { NotifierMetrics } from "../runtime/notifier-metrics.ts";
 import { createNotifierRuntime, type NotifierOptions } from "../runtime/notifier-runtime.ts";
+import { releaseBudget } from "../runtime/release-parked.ts";
 import { parseSqsEvent, type SqsBatchResponse } from "../runtime/sqs-event.ts";
 
 /**
@@ -15,9 +16,11 @@ export const DELIVERY_CONCURRENCY = 10;
 /**
  * The notifier Lambda, fed by the events queue (batches of 10, ReportBatchItemFailures): one
  * signed POST per message, each message being one event for one endpoint (SqsEventSink fans out
- * when it publishes). Messages to retry are reported as batch item failures after their
- * visibility timeout was set to the backoff; those that cannot be delivered are moved to the
- * events dead-letter queue and reported as done. See docs/webhooks.md, "On AWS".
+ * when it publishes). A failing endpoint is held as a whole (held-endpoint.ts): its messages are
+ * parked in the webhook holds table, but for one probe kept in the queue, hidden until the hold
+ * ends; the probe's answer releases them in queued order. Messages to retry are reported as
+ * batch item failures; those that cannot be delivered are moved to the events dead-letter queue
+ * and reported as done. See docs/webhooks.md, "On AWS".
  */
 export function createNotifierHandler(options: NotifierOptions = {}) {
   const runtime = once(() => createNotifierRuntime(options));
@@ -26,10 +29,11 @@ export function createNotifierHandler(options: NotifierOptions = {}) {
     const rt = await runtime();
     rt.useLambdaContext(context);
     const metrics = new NotifierMetrics();
+    const budget = releaseBudget(context);
     let results: RecordResult[];
     try {
       results = await mapBounded(Records, DELIVERY_CONCURRENCY, (record) =>
-        deliverRecord(rt, metrics, record),
+        deliverRecord(rt, metrics, record, budget),
       );
     } finally {
       metrics.flush();

@@ -23,6 +23,8 @@ export interface DeadLetter {
   readonly lastStatus?: number | undefined;
   readonly lastError: string;
   readonly nowMs: number;
+  /** Attempts made; the record's receive count when absent. */
+  readonly attempts?: number | undefined;
 }
 
 /** SQS refuses message attribute values over its message size; errors are short anyway. */
@@ -48,7 +50,9 @@ export class DeadLetterQueue {
     }
     attributes[DEAD_LETTER_ATTRIBUTES.reason] = text(letter.reason);
     attributes[DEAD_LETTER_ATTRIBUTES.lastError] = text(letter.lastError.slice(0, MAX_ERROR_CHARS) || "-");
-    attributes[DEAD_LETTER_ATTRIBUTES.attempts] = number(record.attributes.ApproximateReceiveCount);
+    attributes[DEAD_LETTER_ATTRIBUTES.attempts] = number(
+      String(letter.attempts ?? record.attributes.ApproximateReceiveCount),
+    );
     attributes[DEAD_LETTER_ATTRIBUTES.at] = text(new Date(letter.nowMs).toISOString());
     if (letter.lastStatus !== undefined) {
       attributes[DEAD_LETTER_ATTRIBUTES.lastStatus] = number(String(letter.lastStatus));

@@ -30,6 +30,8 @@ export const ENV = {
   eventsDlqUrl: "EVENTS_DLQ_URL",
   /** The webhook signing secrets, a JSON map {"<endpoint id>": "whsec_..."}. */
   webhookSecretArn: "WEBHOOK_SECRET_ARN",
+  /** The notifier's table of failing endpoints and the events parked behind them. */
+  webhookHoldsTable: "WEBHOOK_HOLDS_TABLE",
   sesFrom: "SES_FROM",
   /** The SES configuration set the probes are sent with (its suppression list is off). */
   sesConfigurationSet: "SES_CONFIGURATION_SET",

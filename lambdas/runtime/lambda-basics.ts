@@ -10,7 +10,7 @@ import { readDeployConfigFile } from "./deploy-config-file.ts";
 
 /*
  * What every handler's wiring uses, apart from the prober's and correlator's runtime: the
- * notifier imports this alone, so its cold start loads no DynamoDB client.
+ * notifier imports this alone (with its own holds table), so its cold start loads no probe store.
  */
 
 /** Every AWS call has a deadline: one slow endpoint must not eat the whole Lambda timeout. */

@@ -1,9 +1,12 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { WebhookEndpointConfig } from "../../core/config/schema.ts";
 import type { WebhookPoster } from "../../core/ports/webhook-poster.ts";
 import { HTTP_WEBHOOK_POSTER } from "../../core/webhook/attempt.ts";
 import { type RetryPolicy, retryPolicyFor } from "../../core/webhook/retry-policy.ts";
+import { documentClient } from "../aws/dynamo-client.ts";
+import { DynamoWebhookHolds } from "../aws/dynamo-webhook-holds.ts";
 import { DeadLetterQueue } from "./dead-letters.ts";
 import { ENV, requiredEnv } from "./env.ts";
 import {
@@ -22,12 +25,14 @@ import { WebhookSecrets } from "./webhook-secrets.ts";
  */
 export const MAX_QUEUED_AGE_SECONDS = 14 * 86_400 - 2 * 3_600;
 
-/** What the notifier needs, built once per container. Unlike the prober's, no tables or probe key. */
+/** What the notifier needs, built once per container: of the tables, only its own holds table. */
 export interface NotifierRuntime extends BaseRuntime {
   readonly sqs: SQSClient;
   /** The events queue: ChangeMessageVisibility of a retried message goes there. */
   readonly queueUrl: string;
   readonly deadLetters: DeadLetterQueue;
+  /** Failing endpoints and the events parked behind them, shared by all invocations. */
+  readonly holds: DynamoWebhookHolds;
   readonly secrets: WebhookSecrets;
   readonly policy: RetryPolicy;
   /** Backoff jitter source, in [0, 1). */
@@ -41,6 +46,7 @@ export interface NotifierRuntime extends BaseRuntime {
 export interface NotifierOptions extends BaseRuntimeOptions {
   readonly secretsManager?: SecretsManagerClient;
   readonly sqs?: SQSClient;
+  readonly dynamodb?: DynamoDBClient;
   readonly random?: () => number;
   readonly poster?: WebhookPoster;
 }
@@ -52,6 +58,7 @@ export function createNotifierRuntime(options: NotifierOptions = {}): NotifierRu
   const secretArn = requiredEnv(ENV.webhookSecretArn, env);
   const queueUrl = requiredEnv(ENV.eventsQueueUrl, env);
   const deadLetterUrl = requiredEnv(ENV.eventsDlqUrl, env);
+  const holdsTable = requiredEnv(ENV.webhookHoldsTable, env);
   const sqs = options.sqs ?? new SQSClient(AWS_CLIENT_DEFAULTS);
   const maxAgeSeconds = Math.min(config.webhooks.maxAgeSeconds, MAX_QUEUED_AGE_SECONDS);
   if (maxAgeSeconds < config.webhooks.maxAgeSeconds) {
@@ -66,6 +73,7 @@ export function createNotifierRuntime(options: NotifierOptions = {}): NotifierRu
     sqs,
     queueUrl,
     deadLetters: new DeadLetterQueue(sqs, deadLetterUrl),
+    holds: new DynamoWebhookHolds(documentClient(options.dynamodb ?? AWS_CLIENT_DEFAULTS), holdsTable),
     secrets: new WebhookSecrets(secretCache(options.secretsManager, clock, log), secretArn),
     policy: retryPolicyFor(maxAgeSeconds),
     random: options.random ?? Math.random,

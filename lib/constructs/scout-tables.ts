@@ -6,8 +6,9 @@ import { Construct } from "constructs";
 export const EXPIRES_AT_ATTRIBUTE = "expiresAt";
 
 /**
- * The probe and result tables. On demand (a few writes a minute), point-in-time recovery on,
- * expiry by TTL, encrypted with the AWS-managed key; kept when the stack is deleted.
+ * The probe and result tables, and the notifier's webhook holds table. On demand (a few writes a
+ * minute), point-in-time recovery on, encrypted with the AWS-managed key; kept when the stack is
+ * deleted. Probes and results expire by TTL; held endpoints and parked events never do.
  */
 export class ScoutTables extends Construct {
   /**
@@ -17,6 +18,11 @@ export class ScoutTables extends Construct {
   readonly probes: dynamodb.TableV2;
   /** pk/sk: check and round-trip results, statuses (the adapter owns the key layout). */
   readonly results: dynamodb.TableV2;
+  /**
+   * endpointId/sk: a failing webhook endpoint's hold and the events parked behind it
+   * (WEBHOOK_HOLDS_TABLE_DESIGN); the notifier's alone.
+   */
+  readonly webhookHolds: dynamodb.TableV2;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -49,6 +55,12 @@ export class ScoutTables extends Construct {
     this.results = new dynamodb.TableV2(this, "ResultsTable", {
       ...commonTableProps(),
       partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+      sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+    });
+    const { timeToLiveAttribute: _none, ...untimed } = commonTableProps();
+    this.webhookHolds = new dynamodb.TableV2(this, "WebhookHoldsTable", {
+      ...untimed,
+      partitionKey: { name: "endpointId", type: dynamodb.AttributeType.STRING },
       sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
     });
   }

@@ -3,8 +3,15 @@ import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import type { LogFields, Logger } from "../../core/ports/logger.ts";
 import type { WebhookPoster } from "../../core/ports/webhook-poster.ts";
 import { HTTP_WEBHOOK_POSTER } from "../../core/webhook/attempt.ts";
+import {
+  type EndpointHold,
+  endpointAnswered,
+  expiredWhileHeld,
+  expiryCutoffMs,
+  holdAfterFailure,
+} from "../../core/webhook/endpoint-hold.ts";
 import type { AttemptOutcome, DeliveryTarget } from "../../core/webhook/outcome.ts";
-import { backoffDelayMs, decideRetry, type RetryPolicy } from "../../core/webhook/retry-policy.ts";
+import { decideRetry, type RetryPolicy } from "../../core/webhook/retry-policy.ts";
 import type { OutboxRow, SqliteOutbox } from "../adapters/sqlite-outbox.ts";
 
 export interface WebhookDispatcherOptions {
@@ -32,9 +39,7 @@ export interface WebhookDispatcherOptions {
  * (its oldest row) goes out alone. The backoff is the endpoint's (`failures` probes in a row),
  * not each row's, so a receiver that answers again gets its whole backlog at once.
  */
-interface EndpointCircuit {
-  readonly failures: number;
-  readonly heldUntilMs: number;
+interface EndpointCircuit extends EndpointHold {
   /** The row key of the probe in flight, if one is. */
   probe?: string;
 }
@@ -281,7 +286,7 @@ export class WebhookDispatcher {
         this.outbox.markRejected(row, outcome.status, outcome.error ?? "rejected", nowMs);
         this.log.warn("webhook event rejected by the receiver; not retried", fields);
         // An answer, even a refusal, shows the receiver is up (a refused address: no attempt).
-        if (outcome.status !== undefined) this.endpointAnswered(row, nowMs, fields);
+        if (endpointAnswered(outcome)) this.endpointAnswered(row, nowMs, fields);
         break;
       case "gone": {
         this.circuits.delete(row.endpointId);
@@ -312,19 +317,19 @@ export class WebhookDispatcher {
   private endpointFailed(row: OutboxRow, outcome: AttemptOutcome, nowMs: number, fields: LogFields): number {
     const circuit = this.circuits.get(row.endpointId);
     if (circuit && circuit.probe !== rowKey(row)) return circuit.heldUntilMs;
-    const failures = (circuit?.failures ?? 0) + 1;
-    const delayMs =
-      outcome.retryAfterMs === undefined
-        ? backoffDelayMs(failures, this.policy, this.random)
-        : Math.min(outcome.retryAfterMs, this.policy.maxRetryAfterMs);
-    const heldUntilMs = nowMs + delayMs;
+    const { failures, heldUntilMs, delayMs } = holdAfterFailure(
+      circuit,
+      outcome,
+      nowMs,
+      this.policy,
+      this.random,
+    );
     this.circuits.set(row.endpointId, { failures, heldUntilMs });
     const held = this.outbox.holdEndpoint(row.endpointId, heldUntilMs);
-    const maxAgeSeconds = Math.round(this.policy.maxAgeMs / 1000);
     const expired = this.outbox.expireEndpoint(
       row.endpointId,
-      nowMs - this.policy.maxAgeMs,
-      `not delivered within ${maxAgeSeconds} s: the endpoint kept failing (${outcome.error ?? "failed"})`,
+      expiryCutoffMs(nowMs, this.policy),
+      expiredWhileHeld(this.policy, outcome.error),
       nowMs,
     );
     if (expired > 0) {

@@ -18,7 +18,11 @@ import {
   DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
-import { PROBES_TABLE_DESIGN, RESULTS_TABLE_DESIGN } from "../../lambdas/aws/table-design.ts";
+import {
+  PROBES_TABLE_DESIGN,
+  RESULTS_TABLE_DESIGN,
+  WEBHOOK_HOLDS_TABLE_DESIGN,
+} from "../../lambdas/aws/table-design.ts";
 
 // Neither package ships type declarations: the little used here is typed at the one place it is loaded.
 const require = createRequire(import.meta.url);
@@ -107,6 +111,24 @@ export async function createScoutTables(
   // which a loaded machine may not have run yet when CreateTable answers.
   await Promise.all([untilActive(client, probesTable), untilActive(client, resultsTable)]);
   return { probesTable, resultsTable };
+}
+
+/** The notifier's webhook holds table as the stack's contract defines it; a fresh name on every call. */
+export async function createWebhookHoldsTable(client: DynamoDBClient): Promise<string> {
+  tableCounter += 1;
+  const table = `scout-webhook-holds-${tableCounter}`;
+  await client.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: "PAY_PER_REQUEST",
+      ...(structuredClone(WEBHOOK_HOLDS_TABLE_DESIGN) as unknown as Omit<
+        CreateTableCommandInput,
+        "TableName"
+      >),
+    }),
+  );
+  await untilActive(client, table);
+  return table;
 }
 
 async function untilActive(client: DynamoDBClient, table: string, deadlineMs = 30_000): Promise<void> {

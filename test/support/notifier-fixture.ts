@@ -1,15 +1,24 @@
-/* The notifier Lambda's test fixture: SQS and Secrets Manager mocked, real HTTP receivers. */
+/*
+ * The notifier Lambda's test fixture: SQS and Secrets Manager mocked, the webhook holds table on
+ * dynalite, real HTTP receivers.
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import type { ScoutEvent } from "../../core/events/event.ts";
 import { createNotifierHandler } from "../../lambdas/handlers/notifier.ts";
 import type { NotifierOptions } from "../../lambdas/runtime/notifier-runtime.ts";
-import { REGION, useFakeAwsEnvironment } from "./aws-standins.ts";
+import {
+  createWebhookHoldsTable,
+  type DynamoStandIn,
+  REGION,
+  startDynalite,
+  useFakeAwsEnvironment,
+} from "./aws-standins.ts";
 import { writeLambdaConfig } from "./lambda-config.ts";
 import { RecordingLogger } from "./recording-logger.ts";
 import { newWebhookSecret, type Script, WebhookReceiver } from "./webhook-receiver.ts";
@@ -19,9 +28,19 @@ export const sqs = mockClient(SQSClient);
 export const secretsManager = mockClient(SecretsManagerClient);
 const receivers: WebhookReceiver[] = [];
 const dirs: string[] = [];
+let dynamo: DynamoStandIn | undefined;
+
+/** The dynalite the notifier's holds tables live on (one per test file). */
+export function holdsDynamo(): DynamoStandIn {
+  if (dynamo === undefined) throw new Error("useNotifierFixture() starts dynalite in beforeAll");
+  return dynamo;
+}
 
 /** Registers the per-test mock reset and the clean-up of receivers and folders in the calling file. */
 export function useNotifierFixture(): void {
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
   beforeEach(() => {
     sqs.reset();
     secretsManager.reset();
@@ -31,8 +50,10 @@ export function useNotifierFixture(): void {
   afterEach(async () => {
     await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
   });
-  afterAll(() => {
+  afterAll(async () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await dynamo?.close();
+    dynamo = undefined;
   });
 }
 
@@ -48,6 +69,8 @@ export async function notifierFor(
     /** Settings of the config's `webhooks` block besides the endpoints (maxAgeSeconds...). */
     webhooks?: Record<string, unknown>;
     random?: () => number;
+    /** Overrides of the handler's options (clock, sqs client...). */
+    handler?: Partial<NotifierOptions>;
   } = {},
 ) {
   const receiver = await WebhookReceiver.start(script);
@@ -60,19 +83,23 @@ export async function notifierFor(
     .on(GetSecretValueCommand, { SecretId: WEBHOOK_SECRET_ARN })
     .resolves({ SecretString: JSON.stringify(options.secrets ?? { "replace-me": "x", hooks: SECRET }) });
   const log = new RecordingLogger();
+  const holdsTable = await createWebhookHoldsTable(holdsDynamo().client);
   const handlerOptions: NotifierOptions = {
     env: {
       SCOUT_CONFIG_FILE: configFile,
       WEBHOOK_SECRET_ARN,
       EVENTS_QUEUE_URL: QUEUE_URL,
       EVENTS_DLQ_URL: DLQ_URL,
+      WEBHOOK_HOLDS_TABLE: holdsTable,
     },
     sqs: new SQSClient({ region: REGION }),
     secretsManager: new SecretsManagerClient({ region: REGION }),
+    dynamodb: holdsDynamo().client,
     log,
     random: options.random ?? (() => 0.5),
+    ...options.handler,
   };
-  return { receiver, log, notify: createNotifierHandler(handlerOptions) };
+  return { receiver, log, holdsTable, notify: createNotifierHandler(handlerOptions) };
 }
 
 export function deadLetters() {

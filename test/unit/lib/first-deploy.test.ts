@@ -83,6 +83,9 @@ describe("the outputs a smoke test reads", () => {
       Value: { Ref: Match.stringLikeRegexp("^NotifierFunction") },
     });
     template.hasOutput("ProbesTableName", { Value: { Ref: Match.stringLikeRegexp("^TablesProbesTable") } });
+    template.hasOutput("WebhookHoldsTableName", {
+      Value: { Ref: Match.stringLikeRegexp("^TablesWebhookHoldsTable") },
+    });
     template.hasOutput("ReturnsBucketName", { Value: { Ref: Match.stringLikeRegexp("^ReturnsBucket") } });
   });
 });

@@ -162,13 +162,18 @@ describe("least privilege", () => {
     });
   });
 
-  it("notifier: consumes the events queue, moves to its dead-letter queue, reads the webhook secrets, nothing else", () => {
+  it("notifier: consumes the events queue, moves to its dead-letter queue, reads the webhook secrets, holds endpoints in its own table, nothing else", () => {
     const actual = grants(statementsOf("Notifier"));
+    const holds = [arn(/TablesWebhookHoldsTable\w+/)];
     expect(actual).toEqual({
+      // The webhook holds table alone, no index, no Scan, no batch writes.
+      ...tableGrants(holds),
+      "dynamodb:DeleteItem": holds,
       "logs:CreateLogStream": [arn(/NotifierLogs\w+/)],
       "logs:PutLogEvents": [arn(/NotifierLogs\w+/)],
       "secretsmanager:GetSecretValue": [ref(/SecretsWebhookSecrets\w+/)],
-      "sqs:SendMessage": [arn(/EventsQueueDeadLetters\w+/)],
+      // The dead-letter queue, and the events queue for released events put back on it.
+      "sqs:SendMessage": [arn(/EventsQueueDeadLetters\w+/), arn(/EventsQueueEventsQueue\w+/)].sort(),
       "sqs:ChangeMessageVisibility": [arn(/EventsQueueEventsQueue\w+/)],
       "sqs:DeleteMessage": [arn(/EventsQueueEventsQueue\w+/)],
       "sqs:GetQueueAttributes": [arn(/EventsQueueEventsQueue\w+/)],

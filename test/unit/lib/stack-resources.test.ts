@@ -134,7 +134,7 @@ describe("correlator and notifier", () => {
     });
     const notifier = functionEnvironment(template, "notifier");
     expect(Object.keys(notifier).sort()).toEqual(
-      [...EVERY_FUNCTION_ENV, "EVENTS_DLQ_URL", "WEBHOOK_SECRET_ARN"].sort(),
+      [...EVERY_FUNCTION_ENV, "EVENTS_DLQ_URL", "WEBHOOK_HOLDS_TABLE", "WEBHOOK_SECRET_ARN"].sort(),
     );
     expect(notifier).toMatchObject({
       POWERTOOLS_SERVICE_NAME: "email-scout-notifier",
@@ -142,6 +142,8 @@ describe("correlator and notifier", () => {
       // ChangeMessageVisibility of a retried message needs the queue's URL; undeliverable ones go to the DLQ.
       EVENTS_QUEUE_URL: { Ref: expect.stringMatching(/^EventsQueueEventsQueue/) },
       EVENTS_DLQ_URL: { Ref: expect.stringMatching(/^EventsQueueDeadLetters/) },
+      // Failing endpoints and the events parked behind them.
+      WEBHOOK_HOLDS_TABLE: { Ref: expect.stringMatching(/^TablesWebhookHoldsTable/) },
     });
     for (const name of ["correlator", "notifier"]) {
       expect(scoutFunction(template, name).Properties.VpcConfig).toBeUndefined();

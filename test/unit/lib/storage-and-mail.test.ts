@@ -4,6 +4,7 @@ import {
   PROBES_TABLE_DESIGN,
   RESULTS_TABLE_DESIGN,
   TTL_ATTRIBUTE,
+  WEBHOOK_HOLDS_TABLE_DESIGN,
 } from "../../../lambdas/aws/table-design.ts";
 import { synthStack } from "../../support/synth-stack.ts";
 
@@ -61,7 +62,27 @@ describe("DynamoDB", () => {
     });
   });
 
-  it("encrypts both tables with the AWS-managed key", () => {
+  it("keeps the notifier's webhook holds in a table of their own, keyed as the adapter expects, never expired by TTL", () => {
+    const holds = Object.values(template.findResources("AWS::DynamoDB::GlobalTable")).filter(
+      (table) => table.Properties.KeySchema[0].AttributeName === "endpointId",
+    );
+    expect(holds).toHaveLength(1);
+    const [table] = holds;
+    expect(table?.DeletionPolicy).toBe("Retain");
+    expect(table?.Properties).toMatchObject({
+      BillingMode: "PAY_PER_REQUEST",
+      KeySchema: WEBHOOK_HOLDS_TABLE_DESIGN.KeySchema,
+      AttributeDefinitions: WEBHOOK_HOLDS_TABLE_DESIGN.AttributeDefinitions,
+      Replicas: [
+        expect.objectContaining({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      ],
+    });
+    // A parked event leaves only delivered, dead-lettered or queued again: TTL would drop it unseen.
+    expect(table?.Properties.TimeToLiveSpecification).toBeUndefined();
+    expect(table?.Properties.GlobalSecondaryIndexes).toBeUndefined();
+  });
+
+  it("encrypts every table with the AWS-managed key", () => {
     for (const table of Object.values(template.findResources("AWS::DynamoDB::GlobalTable"))) {
       expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: "KMS" });
     }

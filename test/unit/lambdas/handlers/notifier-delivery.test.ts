@@ -61,15 +61,16 @@ describe("the notifier delivers one queued event to its endpoint", () => {
 });
 
 describe("a failing receiver", () => {
-  it("503: the record is a batch item failure, back after a jittered backoff set on its receipt handle", async () => {
+  it("503: the endpoint is held; the record is its probe, a batch item failure hidden for the endpoint's first step", async () => {
     const { receiver, notify, log } = await notifierFor(() => ({ status: 503, body: "busy" }));
-    // The 5th attempt: full jitter up to 1 s x 2^4 = 16 s; the test's jitter source gives the middle.
+    // The backoff is the endpoint's (its first failure: up to 1 s), not the message's 5th receive;
+    // the test's jitter source gives the middle, 500 ms, which a visibility timeout rounds up to 1 s.
     const record = sqsRecord(scoutEvent(), { receiveCount: 5 });
     const run = await captureEmf(() => notify(sqsEvent(record)));
     expect(run.result).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
     expect(receiver.requests).toHaveLength(1);
     expect(visibilityChanges()).toEqual([
-      { QueueUrl: QUEUE_URL, ReceiptHandle: record.receiptHandle, VisibilityTimeout: 8 },
+      { QueueUrl: QUEUE_URL, ReceiptHandle: record.receiptHandle, VisibilityTimeout: 1 },
     ]);
     expect(deadLetters()).toEqual([]);
     expect(metricPoints(run.lines).map((p) => [p.name, p.dimensions, p.value])).toEqual([
@@ -78,25 +79,35 @@ describe("a failing receiver", () => {
     expect(log.entries).toContainEqual(
       expect.objectContaining({
         level: "warn",
-        message: "webhook delivery failed; retrying with backoff",
-        fields: expect.objectContaining({ endpoint: "hooks", status: 503, attempt: 5, retryInSeconds: 8 }),
+        message: "webhook endpoint failing; its events are held and retried with backoff",
+        fields: expect.objectContaining({
+          endpoint: "hooks",
+          status: 503,
+          attempt: 5,
+          failures: 1,
+          retryInMs: 500,
+        }),
       }),
     );
   });
 
-  it("keeps every backoff within 0 and the ceiling for its attempt", async () => {
-    const { notify } = await notifierFor(() => ({ status: 500 }), { random: Math.random });
-    const records = [1, 2, 3, 4, 5, 6].map((attempt) => sqsRecord(scoutEvent(), { receiveCount: attempt }));
-    const result = await notify(sqsEvent(...records));
-    expect(result.batchItemFailures).toHaveLength(6);
-    const byHandle = new Map(
-      visibilityChanges().map((change) => [change.ReceiptHandle, change.VisibilityTimeout]),
-    );
-    records.forEach((record, index) => {
-      const seconds = byHandle.get(record.receiptHandle) ?? -1;
-      expect(seconds).toBeGreaterThanOrEqual(0);
-      expect(seconds).toBeLessThanOrEqual(2 ** index);
+  it("keeps every step of the hold within 0 and the ceiling for the endpoint's failures", async () => {
+    const clock = { nowMs: Date.parse("2026-06-01T00:00:00Z"), now: () => clock.nowMs };
+    const { notify } = await notifierFor(() => ({ status: 500 }), {
+      random: Math.random,
+      handler: { clock },
     });
+    const probe = sqsRecord(scoutEvent());
+    for (let failures = 1; failures <= 6; failures += 1) {
+      const result = await notify(sqsEvent(probe));
+      expect(result.batchItemFailures).toEqual([{ itemIdentifier: probe.messageId }]);
+      const seconds = visibilityChanges().at(-1)?.VisibilityTimeout ?? -1;
+      expect(seconds).toBeGreaterThanOrEqual(0);
+      expect(seconds).toBeLessThanOrEqual(2 ** (failures - 1));
+      // The probe comes back when its hold is over.
+      clock.nowMs += seconds * 1000;
+    }
+    expect(visibilityChanges()).toHaveLength(6);
   });
 
   it("honours Retry-After in place of the backoff", async () => {
