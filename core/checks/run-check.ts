@@ -9,6 +9,7 @@ import type { Protocol } from "./endpoint-kinds.ts";
 import { CheckConfigError, CheckFailure, type Phase } from "./errors.ts";
 import { DEFAULT_THRESHOLDS, evaluate, type Thresholds } from "./evaluate.ts";
 import { LineChannel } from "./line-channel.ts";
+import { withPortHint } from "./port-hints.ts";
 import { imapDialect } from "./protocols/imap.ts";
 import { pop3Dialect } from "./protocols/pop3.ts";
 import { smtpDialect } from "./protocols/smtp.ts";
@@ -112,7 +113,7 @@ export async function checkEndpoint(endpoint: Endpoint, options: CheckOptions = 
   try {
     await dialogue(endpoint, options, observed, timings, sockets);
   } catch (error) {
-    failure = asCheckFailure(error);
+    failure = withPortHint(endpoint, asCheckFailure(error));
   } finally {
     for (const socket of sockets) socket.destroy();
   }

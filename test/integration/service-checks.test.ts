@@ -96,6 +96,15 @@ describe("each SASL mechanism against Dovecot's own verification", () => {
 });
 
 describe("demo host specifics", () => {
+  it("a URL of the wrong kind for its port says which one was probably meant", async () => {
+    const plainOnTls = await check(`imap://${demo.host}:993`, { timeouts: { greeting: 1_500 } });
+    expect(plainOnTls).toMatchObject({ status: "CRITICAL", reason: "timeout-greeting" });
+    expect(plainOnTls.message).toContain(`did you mean imaps://${demo.host}:993?`);
+    const tlsOnPlain = await check(`imaps://${demo.host}:143`);
+    expect(tlsOnPlain).toMatchObject({ status: "CRITICAL", reason: "tls-failed" });
+    expect(tlsOnPlain.message).toContain(`did you mean imap://${demo.host}:143?`);
+  });
+
   it("port 25 offers no AUTH, so a login there is auth-unavailable", async () => {
     const credentials = { user: demo.user, password: readPasswordFile(demo.passwordFile) };
     const result = await check(`smtp://${demo.host}`, { credentials });
