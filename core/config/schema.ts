@@ -3,6 +3,7 @@ import { parseEndpointUrl } from "../checks/endpoint.ts";
 import { refusedUrlHost } from "../webhook/target-address.ts";
 import { awsSchema } from "./aws-schema.ts";
 import { probeFromAddress, SECRETS_MANAGER_ARN, WEBHOOK_EVENT_TYPES } from "./config-rules.ts";
+import { fetchSchema } from "./fetch-schema.ts";
 import { address, days, domain, path, port, seconds } from "./fields.ts";
 
 /*
@@ -66,6 +67,8 @@ export const targetSchema = z.strictObject({
       to: address,
       warningSeconds: seconds().optional(),
       criticalSeconds: seconds().optional(),
+      /** Fetch mode: the probe is found in this mailbox over IMAP or POP3 (no `~/.forward` return). */
+      fetch: fetchSchema.optional(),
     })
     .optional(),
 });
@@ -197,6 +200,14 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
       });
     }
     seen.add(target.id);
+    const wait = target.probe?.fetch?.waitSeconds;
+    if (wait !== undefined && wait > config.roundTrip.deadlineSeconds) {
+      context.addIssue({
+        code: "custom",
+        path: ["targets", index, "probe", "fetch", "waitSeconds"],
+        message: `must not exceed roundTrip.deadlineSeconds (${config.roundTrip.deadlineSeconds})`,
+      });
+    }
     if (target.endpoints.length === 0 && !target.probe) {
       context.addIssue({
         code: "custom",
@@ -289,6 +300,20 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
   }
   hostedZoneChecks(config, context);
   config.targets.forEach((target, t) => {
+    const fetch = target.probe?.fetch;
+    const fetchSecrets: Array<[string[], string | undefined]> = [
+      [["passwordFile"], fetch?.passwordFile],
+      [["oauth", "clientSecretFile"], fetch?.oauth?.clientSecretFile],
+    ];
+    for (const [keys, reference] of fetchSecrets) {
+      if (reference === undefined || SECRETS_MANAGER_ARN.test(reference)) continue;
+      context.addIssue({
+        code: "custom",
+        path: ["targets", t, "probe", "fetch", ...keys],
+        message:
+          "on AWS this must be the ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",
+      });
+    }
     target.endpoints.forEach((endpoint, e) => {
       const reference = endpoint.login?.passwordFile;
       if (reference !== undefined && !SECRETS_MANAGER_ARN.test(reference)) {
@@ -339,4 +364,5 @@ export type DeployConfig = z.infer<typeof deployConfigSchema>;
 export type WebhookEndpointConfig = z.infer<typeof webhookEndpointSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type EndpointConfig = z.infer<typeof endpointSchema>;
+export type { FetchConfig } from "./fetch-schema.ts";
 export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;
