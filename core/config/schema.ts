@@ -273,6 +273,9 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
   }
 }
 
+/** The prober Lambda runs for at most 5 minutes; its fetch-mode waits leave room for the rest of the run. */
+export const AWS_MAX_FETCH_WAIT_SECONDS = 180;
+
 /** 127.0.0.0/8, ::1 and localhost: the only addresses the dashboard may use without a token. */
 export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
@@ -305,6 +308,13 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
       [["passwordFile"], fetch?.passwordFile],
       [["oauth", "clientSecretFile"], fetch?.oauth?.clientSecretFile],
     ];
+    if (fetch !== undefined && fetch.waitSeconds > AWS_MAX_FETCH_WAIT_SECONDS) {
+      context.addIssue({
+        code: "custom",
+        path: ["targets", t, "probe", "fetch", "waitSeconds"],
+        message: `must be at most ${AWS_MAX_FETCH_WAIT_SECONDS} on AWS: the prober waits inside its 5-minute run, beside the checks; a probe found later is found by the next run`,
+      });
+    }
     for (const [keys, reference] of fetchSecrets) {
       if (reference === undefined || SECRETS_MANAGER_ARN.test(reference)) continue;
       context.addIssue({

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { ImapFlow, type ImapFlowOptions } from "imapflow";
 import type { Endpoint } from "../checks/endpoint.ts";
 import { trustContext } from "../checks/trust-store.ts";
@@ -46,7 +47,8 @@ export async function openImapSession(options: ImapSessionOptions): Promise<Mail
     secure: endpoint.tls === "implicit",
     // Not in imapflow's types: true insists on STARTTLS, false never asks, absent uses it if offered.
     ...({ doSTARTTLS: startTlsChoice(endpoint) } as ImapFlowOptions),
-    servername: endpoint.tlsServerName ?? endpoint.host,
+    // SNI carries host names only (RFC 6066 §3); an IP literal is checked against the certificate's IP SANs.
+    ...serverName(endpoint),
     tls: { secureContext: trustContext(options.caFile) },
     auth:
       login.kind === "password"
@@ -180,6 +182,11 @@ class ImapSession implements MailboxSession {
 async function specialJunkFolder(client: ImapFlow): Promise<string | undefined> {
   const folders = await client.list();
   return folders.find((folder) => folder.specialUse === "\\Junk")?.path;
+}
+
+function serverName(endpoint: Endpoint): { servername?: string } {
+  const name = endpoint.tlsServerName ?? endpoint.host;
+  return isIP(name) ? {} : { servername: name };
 }
 
 function startTlsChoice(endpoint: Endpoint): boolean | undefined {

@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from "node:net";
+import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { Endpoint } from "../checks/endpoint.ts";
 import { LineChannel } from "../checks/line-channel.ts";
@@ -46,7 +46,8 @@ export class Pop3Client {
     const secure = (socket?: Socket) =>
       tlsConnect({
         ...(socket ? { socket } : { host: endpoint.host, port: endpoint.port }),
-        servername,
+        // SNI carries host names only (RFC 6066 §3); an IP literal is checked against the IP SANs.
+        ...(isIP(servername) ? {} : { servername }),
         secureContext: trustContext(options.caFile),
       });
     const first =

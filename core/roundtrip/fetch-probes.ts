@@ -43,7 +43,13 @@ export type FetchFinding =
       readonly headerLines: readonly string[];
     }
   | { readonly kind: "duplicate"; readonly probeId: string }
-  | { readonly kind: "ignored"; readonly reason: string; readonly probeId?: string };
+  | {
+      readonly kind: "ignored";
+      readonly reason: string;
+      readonly probeId?: string;
+      /** Which message: its folder and id. */
+      readonly message: string;
+    };
 
 const MAX_FUTURE_SKEW_MS = 10 * 60_000;
 
@@ -82,9 +88,17 @@ export async function awaitProbe(
   deps: FetchProbesDeps,
 ): Promise<FetchFinding[]> {
   const findings: FetchFinding[] = [];
+  // Mail left alone is found again at every look: it is reported once per wait.
+  const leftAlone = new Set<string>();
   for (;;) {
     const found = await takeDeliveredProbes(session, deps);
-    findings.push(...found);
+    for (const finding of found) {
+      if (finding.kind === "ignored") {
+        if (leftAlone.has(finding.message)) continue;
+        leftAlone.add(finding.message);
+      }
+      findings.push(finding);
+    }
     if (found.some((finding) => "probeId" in finding && finding.probeId === probeId)) return findings;
     if (found.some((finding) => "probe" in finding && finding.probe.probeId === probeId)) return findings;
     const now = deps.clock.now();
@@ -96,6 +110,15 @@ export async function awaitProbe(
 type Judged = { finding: FetchFinding; ours: boolean };
 
 async function judgeAndRecord(message: MailboxMessage, deps: FetchProbesDeps): Promise<Judged> {
+  const ignored = (reason: string, probeId?: string, ours = false): Judged => ({
+    finding: {
+      kind: "ignored",
+      reason,
+      message: `${message.folderName}/${message.id}`,
+      ...(probeId === undefined ? {} : { probeId }),
+    },
+    ours,
+  });
   const parsed = parseMessage(Buffer.from(`${message.headerLines.join("\r\n")}\r\n\r\n`, "latin1"));
   const tokenText = headerValue(parsed.fields, "X-Scout-Probe");
   if (tokenText === undefined) return ignored("no X-Scout-Probe header");
@@ -120,14 +143,11 @@ async function judgeAndRecord(message: MailboxMessage, deps: FetchProbesDeps): P
   if (keyword !== "auto-generated") return ignored("not a probe (Auto-Submitted)", token.probeId);
   const ageMs = message.seenAtMs - token.sentAtMs;
   if (ageMs > deps.maxAgeMs || -ageMs > MAX_FUTURE_SKEW_MS) {
-    return {
-      finding: { kind: "ignored", reason: "token too old or from the future", probeId: token.probeId },
-      ours: true,
-    };
+    return ignored("token too old or from the future", token.probeId, true);
   }
   const probe = await deps.store.get(token.probeId);
   if (probe === undefined || probe.targetId !== token.targetId || probe.sentAtMs !== token.sentAtMs) {
-    return { finding: { kind: "ignored", reason: "no such probe", probeId: token.probeId }, ours: true };
+    return ignored("no such probe", token.probeId, true);
   }
   const recorded = await record(probe, message, deps);
   if (recorded === undefined) return { finding: { kind: "duplicate", probeId: probe.probeId }, ours: true };
@@ -167,8 +187,4 @@ function serverClockFacts(sentAtMs: number, message: MailboxMessage) {
   return skewed
     ? { remoteArrivedAtMs: arrived, remoteClockSkewed: true }
     : { remoteArrivedAtMs: arrived, remoteClockOffsetMs: Math.round(arrived - midpointMs) };
-}
-
-function ignored(reason: string, probeId?: string): Judged {
-  return { finding: { kind: "ignored", reason, ...(probeId === undefined ? {} : { probeId }) }, ours: false };
 }
