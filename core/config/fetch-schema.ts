@@ -36,7 +36,13 @@ export const fetchSchema = z
     }),
     /** Trust this CA (PEM) for the mailbox server's certificate besides the system's. */
     caFile: path.optional(),
-    user: z.string().min(1),
+    // Sent in a protocol command (POP3 USER, the XOAUTH2 payload): no line breaks or other controls.
+    user: z
+      .string()
+      .min(1)
+      .refine((user) => ![...user].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), {
+        error: "must not contain control characters",
+      }),
     /** A file holding the password; on AWS the ARN of a Secrets Manager secret. */
     passwordFile: path.optional(),
     oauth: oauthClientSchema.optional(),
