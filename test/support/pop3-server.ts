@@ -13,6 +13,8 @@ export interface Pop3ServerOptions {
   readonly accessToken?: string;
   /** After the greeting, read commands but answer none: a server that hangs. */
   readonly hang?: boolean;
+  /** Called at each successful login, before its +OK (a test moves its clock here). */
+  readonly onLogin?: () => void;
 }
 
 /**
@@ -73,6 +75,7 @@ export class Pop3TestServer {
     const login = () => {
       listing = [...this.maildrop];
       this.logins += 1;
+      this.options.onLogin?.();
       say("+OK logged in");
     };
     const handle = (line: string) => {
