@@ -1,7 +1,13 @@
+import { mapBounded } from "../basics/map-bounded.ts";
 import type { FetchConfig } from "../config/fetch-schema.ts";
 import type { JobConfig } from "../ports/job-ports.ts";
 import type { MailboxSession } from "../ports/mailbox.ts";
-import { awaitProbe, type FetchFinding, type FetchProbesDeps } from "../roundtrip/fetch-probes.ts";
+import {
+  awaitProbe,
+  type FetchFinding,
+  type FetchProbesDeps,
+  takeDeliveredProbes,
+} from "../roundtrip/fetch-probes.ts";
 import { sendProbe } from "../roundtrip/send-probe.ts";
 import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
 
@@ -60,6 +66,46 @@ export async function roundTripByFetch(run: CycleRun, target: Target, key: Buffe
   }
 }
 
+/** Overdue probes read per sweep when looking for fetch-mode ones; as many as one sweep moves. */
+const OVERDUE_LIMIT = 500;
+const LOOK_CONCURRENCY = 16;
+
+/**
+ * Before the sweep moves fetch-mode probes to lost, their mailboxes are looked in once more:
+ * a probe that arrived after its cycle's wait (on AWS, after the prober's run) is recorded as
+ * delivered rather than lost. Only targets with an overdue probe are opened, so a healthy target
+ * costs no login here. Failures are cycle errors; the sweep goes on.
+ */
+export async function lookForOverdueFetchProbes(run: CycleRun): Promise<void> {
+  const { ports } = run;
+  const fetchTargets = run.targets.filter((target) => target.probe?.fetch !== undefined);
+  if (fetchTargets.length === 0) return;
+  let key: Buffer;
+  let overdueTargets: Set<string>;
+  try {
+    const overdue = await ports.probes.overdue(ports.clock.now(), OVERDUE_LIMIT);
+    overdueTargets = new Set(overdue.map((probe) => probe.targetId));
+    if (!fetchTargets.some((target) => overdueTargets.has(target.id))) return;
+    key = await ports.probeKey();
+  } catch (error) {
+    recordCycleError(run, { step: "fetch" }, "cannot look for overdue probes in their mailboxes", error);
+    return;
+  }
+  const due = fetchTargets.filter((target) => overdueTargets.has(target.id));
+  await mapBounded(due, LOOK_CONCURRENCY, async (target) => {
+    const fetch = target.probe?.fetch as FetchConfig;
+    const session = await openMailbox(run, target.id, fetch);
+    if (session === undefined) return;
+    try {
+      await report(run, target.id, await takeDeliveredProbes(session, fetchDeps(run, target.id, fetch, key)));
+    } catch (error) {
+      recordCycleError(run, { step: "fetch", target: target.id }, "cannot read the probe mailbox", error);
+    } finally {
+      await session.close().catch(() => {});
+    }
+  });
+}
+
 async function openMailbox(
   run: CycleRun,
   targetId: string,
@@ -73,7 +119,7 @@ async function openMailbox(
     recordCycleError(
       run,
       { step: "fetch", target: targetId },
-      "cannot open the probe mailbox; the probe is sent and looked for next cycle",
+      "cannot open the probe mailbox; its probes are looked for next cycle",
       error,
     );
     return undefined;
