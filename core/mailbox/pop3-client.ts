@@ -45,7 +45,9 @@ export class Pop3Client {
     const servername = endpoint.tlsServerName ?? endpoint.host;
     const secure = (socket?: Socket) =>
       tlsConnect({
-        ...(socket ? { socket } : { host: endpoint.host, port: endpoint.port }),
+        // host as well when upgrading a socket: Node checks the certificate against it.
+        host: endpoint.host,
+        ...(socket ? { socket } : { port: endpoint.port }),
         // SNI carries host names only (RFC 6066 §3); an IP literal is checked against the IP SANs.
         ...(isIP(servername) ? {} : { servername }),
         secureContext: trustContext(options.caFile),
