@@ -70,7 +70,7 @@ export async function openImapSession(options: ImapSessionOptions): Promise<Mail
     throw new MailboxError(targetId, step, describeImapError(cause), { cause });
   }
   try {
-    const junk = options.junkFolder ?? (await specialJunkFolder(client));
+    const junk = await junkFolderOf(client, options.junkFolder);
     await client.mailboxOpen(INBOX);
     return new ImapSession(client, options, junk);
   } catch (cause) {
@@ -178,10 +178,16 @@ class ImapSession implements MailboxSession {
   }
 }
 
-/** The folder the server marks \Junk (RFC 6154 SPECIAL-USE, or imapflow's name heuristics). */
-async function specialJunkFolder(client: ImapFlow): Promise<string | undefined> {
+/**
+ * The configured junk folder, which must exist (a typo would otherwise fail every look), or the
+ * folder the server marks \Junk (RFC 6154 SPECIAL-USE, or imapflow's name heuristics), if any.
+ */
+async function junkFolderOf(client: ImapFlow, configured: string | undefined): Promise<string | undefined> {
   const folders = await client.list();
-  return folders.find((folder) => folder.specialUse === "\\Junk")?.path;
+  if (configured === undefined) return folders.find((folder) => folder.specialUse === "\\Junk")?.path;
+  if (folders.some((folder) => folder.path === configured)) return configured;
+  const names = folders.map((folder) => folder.path).join(", ");
+  throw new Error(`junkFolder "${configured}" is not a folder of this mailbox (it has: ${names})`);
 }
 
 function serverName(endpoint: Endpoint): { servername?: string } {

@@ -27,7 +27,7 @@ const DEADLINE_S = 30;
 let demo: DemoHost;
 let dir: string;
 let monitor: LocalMonitor;
-let passwordFile: string;
+let passwordFile: string | undefined;
 const lines: string[] = [];
 
 function imapClient(): ImapFlow {
@@ -37,7 +37,7 @@ function imapClient(): ImapFlow {
     secure: true,
     servername: "mail.scout.test",
     tls: { ca: readFileSync(demo.caFile) },
-    auth: { user: FETCH_USER, pass: readFileSync(passwordFile, "utf8").trim() },
+    auth: { user: FETCH_USER, pass: readFileSync(passwordFile as string, "utf8").trim() },
     logger: false,
   });
   client.on("error", () => {});
@@ -86,6 +86,14 @@ function message(token: string): string {
 
 beforeAll(async () => {
   demo = demoHost();
+  // Checked before any login: a login the host refuses slows every login from 127.0.0.1 for a while.
+  const users = readFileSync(join(demo.dir, "dovecot-users"), "utf8");
+  const dovecot = readFileSync(join(demo.dir, "dovecot.conf"), "utf8");
+  if (!users.includes(`${FETCH_USER}:`) || !dovecot.includes("special_use = \\Junk")) {
+    throw new Error(
+      `the demo host has no ${FETCH_USER} mailbox or no \\Junk folder yet; run: bash scripts/demo-mailhost.sh up`,
+    );
+  }
   passwordFile = join(demo.dir, `${FETCH_USER}.password`);
   dir = mkdtempSync(join(tmpdir(), "scout-fetch-"));
   const keyFile = join(dir, "probe.key");
@@ -134,6 +142,13 @@ beforeAll(async () => {
           probe: { to: `${FETCH_USER}+pop@scout.test`, fetch: { url: "pop3s://127.0.0.1:995", ...fetch } },
         },
         {
+          id: "misnamed-junk",
+          probe: {
+            to: `${FETCH_USER}+kept@scout.test`,
+            fetch: { ...fetch, url: "imaps://127.0.0.1:993", junkFolder: "Spam-typo" },
+          },
+        },
+        {
           // Nothing listens on port 1. (A wrong password would do too, but Dovecot then slows
           // every login from 127.0.0.1 for a while, other tests' as well.)
           id: "unreachable",
@@ -154,6 +169,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await monitor?.stop();
+  if (passwordFile === undefined) return;
   rmSync(join(lookupUser(FETCH_USER).home, ".forward+junk"), { force: true });
   // Whatever this run left in the mailbox (the strangers, the unread probe) goes, so the next run starts clean.
   await withMailbox(async (client) => {
@@ -201,6 +217,12 @@ describe("fetch mode through the real Postfix and Dovecot", () => {
   it("never deletes mail that is not a validly signed probe of this monitor", async () => {
     for (const token of strangers) expect(await probeUids("INBOX", token)).toHaveLength(1);
     expect(lines.join("\n")).toMatch(/mailbox message left alone.*token bad-signature/);
+  });
+
+  it("a junk folder the mailbox does not have is named at login, with the folders it has", async () => {
+    expect(lines.join("\n")).toMatch(
+      /cannot open the probe mailbox.*misnamed-junk.*list: junkFolder \\"Spam-typo\\" is not a folder of this mailbox \(it has: INBOX, Junk\)/,
+    );
   });
 
   it("a mailbox that cannot be reached is a named cycle error; the probe is sent and stays in the mailbox for later", async () => {
