@@ -14,12 +14,13 @@ import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
 type Target = JobConfig["targets"][number];
 
 /**
- * One round trip in fetch mode: the mailbox is opened first (so IDLE is listening when the probe
- * arrives), every probe already there is taken (earlier cycles' probes: delivered, or late after
- * lost), the probe is sent, and the cycle waits for it up to fetch.waitSeconds. One not seen by
- * then stays "sent": the next cycle's look finds it, and the sweep, which runs after this step,
- * declares it lost only past its deadline. A mailbox that cannot be opened does not stop the
- * probe: it is sent all the same and looked for next cycle.
+ * One round trip in fetch mode: the mailbox is opened first (logged in, INBOX selected, so none
+ * of that is counted in the round trip), the probe is sent, then every probe in the mailbox is
+ * taken (this one, and earlier cycles' ones: delivered, or late after lost) and the cycle waits
+ * for its own up to fetch.waitSeconds. One not seen by then stays "sent": the next cycle's look
+ * finds it, and the sweep looks once more before it declares it lost past its deadline. A
+ * mailbox that cannot be opened does not stop the probe: it is sent all the same and looked for
+ * later.
  */
 export async function roundTripByFetch(run: CycleRun, target: Target, key: Buffer): Promise<void> {
   const { ports, summary } = run;
