@@ -15,7 +15,8 @@ import { hopsFromHeaderLines } from "./received-hops.ts";
  * What the round-trip time measures: from the send to the moment the monitor saw the probe in
  * the mailbox, both on the monitor's clock. With IMAP IDLE that is the EXISTS notification that
  * announced it (the server tells the client within its own delivery, so this is the delivery
- * time plus one loopback or network hop); without IDLE, and for the junk folder, it is the
+ * time plus one loopback or network hop), or the first look after the send when the probe was
+ * already there; without IDLE, and for the junk folder, it is the
  * listing that found it, so the RTT is over by up to pollSeconds. The server's INTERNALDATE is
  * its own clock at one-second resolution: shown as the remote arrival, never the metric.
  *
