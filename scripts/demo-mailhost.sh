@@ -24,6 +24,8 @@
 #   scout / scout-demo-password    the login used by checks
 #   probe / probe-demo-password    gets a ~/.forward for round-trip probes
 #   probe-faults / probe-faults-demo-password   the fault-injection harness's probe mailbox (tools/faults)
+#   probe-fetch / probe-fetch-demo-password     fetch mode's probe mailbox: no ~/.forward, read over
+#                                  IMAP/POP3; its Junk folder carries the \Junk special-use flag
 # Pipe-only mailbox (system user, no password, no IMAP/POP login):
 #   probe-aws                      the AWS round-trip test's probe mailbox
 #
@@ -92,14 +94,15 @@ DOVECOT_PORTS=(143 993 110 995)
 # probe-slow and probe-void are round-trip test mailboxes: the integration tests give them
 # a pipe that sleeps first, and one that discards mail.
 # probe-faults belongs to tools/faults and tools/soak, which break and mend its ~/.forward.
-DEMO_USERS=(scout probe probe-slow probe-void probe-faults)
+# probe-fetch is fetch mode's mailbox (test/integration/fetch-round-trip.test.ts): never a ~/.forward.
+DEMO_USERS=(scout probe probe-slow probe-void probe-faults probe-fetch)
 # Mailboxes that only run a ~/.forward pipe: system users with a Maildir but no Dovecot login,
 # so adding one leaves the running Dovecot alone. probe-aws is the AWS round-trip test's
 # mailbox (test/integration/aws-round-trip.test.ts), whose email_return answers to scout-aws.test.
 PIPE_USERS=(probe-aws)
 declare -A DEMO_PASSWORDS=([scout]="scout-demo-password" [probe]="probe-demo-password"
   [probe-slow]="probe-slow-demo-password" [probe-void]="probe-void-demo-password"
-  [probe-faults]="probe-faults-demo-password")
+  [probe-faults]="probe-faults-demo-password" [probe-fetch]="probe-fetch-demo-password")
 PACKAGES=(postfix dovecot-imapd dovecot-pop3d openssl)
 
 DOVECOT_CONF="$DEMO_DIR/dovecot.conf"
@@ -464,6 +467,11 @@ userdb {
 mail_location = maildir:~/Maildir
 namespace inbox {
   inbox = yes
+  # RFC 6154 SPECIAL-USE: fetch mode finds the junk folder by this flag.
+  mailbox Junk {
+    special_use = \\Junk
+    auto = create
+  }
 }
 
 service imap-login {
@@ -951,6 +959,8 @@ cmd_env() {
   printf 'export SCOUT_DEMO_PASSWORD_FILE=%q\n' "$DEMO_DIR/scout.password"
   printf 'export SCOUT_DEMO_PROBE_USER=%q\n' "probe"
   printf 'export SCOUT_DEMO_PROBE_PASSWORD_FILE=%q\n' "$DEMO_DIR/probe.password"
+  printf 'export SCOUT_DEMO_FETCH_USER=%q\n' "probe-fetch"
+  printf 'export SCOUT_DEMO_FETCH_PASSWORD_FILE=%q\n' "$DEMO_DIR/probe-fetch.password"
   printf 'export SCOUT_DEMO_HOST=%q\n' "$HOST4"
   printf 'export SCOUT_DEMO_IPV6=%q\n' "$ipv6"
 }

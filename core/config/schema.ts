@@ -4,6 +4,7 @@ import { parseLoginMechanism } from "../checks/sasl/parse-mechanism.ts";
 import { refusedUrlHost } from "../webhook/target-address.ts";
 import { awsSchema } from "./aws-schema.ts";
 import { probeFromAddress, SECRETS_MANAGER_ARN, WEBHOOK_EVENT_TYPES } from "./config-rules.ts";
+import { fetchSchema } from "./fetch-schema.ts";
 import { address, domain, path, port, seconds } from "./fields.ts";
 import { prometheusProbeSchema } from "./prometheus-probe-schema.ts";
 import { thresholdsSchema } from "./thresholds-schema.ts";
@@ -57,6 +58,8 @@ export const targetSchema = z.strictObject({
       to: address,
       warningSeconds: seconds().optional(),
       criticalSeconds: seconds().optional(),
+      /** Fetch mode: the probe is found in this mailbox over IMAP or POP3 (no `~/.forward` return). */
+      fetch: fetchSchema.optional(),
     })
     .optional(),
 });
@@ -212,6 +215,14 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
       });
     }
     seen.add(target.id);
+    const wait = target.probe?.fetch?.waitSeconds;
+    if (wait !== undefined && wait > config.roundTrip.deadlineSeconds) {
+      context.addIssue({
+        code: "custom",
+        path: ["targets", index, "probe", "fetch", "waitSeconds"],
+        message: `must not exceed roundTrip.deadlineSeconds (${config.roundTrip.deadlineSeconds})`,
+      });
+    }
     if (target.endpoints.length === 0 && !target.probe) {
       context.addIssue({
         code: "custom",
@@ -284,6 +295,9 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
   }
 }
 
+/** The prober Lambda runs for at most 5 minutes; its fetch-mode waits leave room for the rest of the run. */
+export const AWS_MAX_FETCH_WAIT_SECONDS = 180;
+
 /** 127.0.0.0/8, ::1 and localhost: the only addresses the dashboard may use without a token. */
 export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
@@ -311,6 +325,27 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
   }
   hostedZoneChecks(config, context);
   config.targets.forEach((target, t) => {
+    const fetch = target.probe?.fetch;
+    const fetchSecrets: Array<[string[], string | undefined]> = [
+      [["passwordFile"], fetch?.passwordFile],
+      [["oauth", "clientSecretFile"], fetch?.oauth?.clientSecretFile],
+    ];
+    if (fetch !== undefined && fetch.waitSeconds > AWS_MAX_FETCH_WAIT_SECONDS) {
+      context.addIssue({
+        code: "custom",
+        path: ["targets", t, "probe", "fetch", "waitSeconds"],
+        message: `must be at most ${AWS_MAX_FETCH_WAIT_SECONDS} on AWS: the prober waits inside its 5-minute run, beside the checks; a probe found later is found by the next run`,
+      });
+    }
+    for (const [keys, reference] of fetchSecrets) {
+      if (reference === undefined || SECRETS_MANAGER_ARN.test(reference)) continue;
+      context.addIssue({
+        code: "custom",
+        path: ["targets", t, "probe", "fetch", ...keys],
+        message:
+          "on AWS this must be the ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",
+      });
+    }
     target.endpoints.forEach((endpoint, e) => {
       const reference = endpoint.login?.passwordFile;
       if (reference !== undefined && !SECRETS_MANAGER_ARN.test(reference)) {
@@ -361,4 +396,5 @@ export type DeployConfig = z.infer<typeof deployConfigSchema>;
 export type WebhookEndpointConfig = z.infer<typeof webhookEndpointSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type EndpointConfig = z.infer<typeof endpointSchema>;
+export type { FetchConfig } from "./fetch-schema.ts";
 export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;

@@ -2,6 +2,7 @@ import type { CheckResult } from "../checks/result.ts";
 import type { CheckStore } from "../ports/check-store.ts";
 import type { JobConfig, JobPorts } from "../ports/job-ports.ts";
 import type { MailSender } from "../ports/mail-sender.ts";
+import type { MailboxOpener } from "../ports/mailbox.ts";
 import type { PlannedCheck } from "./check-plan.ts";
 import type { Shard } from "./shards.ts";
 
@@ -19,6 +20,8 @@ export interface CyclePorts extends JobPorts {
   readonly shard?: Shard;
   readonly checks: CheckStore;
   readonly sender: MailSender;
+  /** Opens the probe mailboxes of fetch-mode targets (probe.fetch); without it they cannot be read. */
+  readonly mailboxes?: MailboxOpener;
   /** The probes' From address. */
   readonly probeFrom: string;
   /** Told of each check result as it completes (progress of a long cycle). */
@@ -35,7 +38,16 @@ export const DEFAULT_STORE_CONCURRENCY = 32;
 
 /** A step's failure, kept in the summary (and logged); the cycle goes on. */
 export interface CycleError {
-  readonly step: "plan" | "store-check" | "probe" | "sweep" | "key" | "statuses" | "events" | "announce";
+  readonly step:
+    | "plan"
+    | "store-check"
+    | "probe"
+    | "fetch"
+    | "sweep"
+    | "key"
+    | "statuses"
+    | "events"
+    | "announce";
   readonly target?: string;
   readonly error: string;
 }
@@ -47,6 +59,8 @@ export interface CycleSummary {
   notOk: number;
   probesSent: number;
   sendFailed: number;
+  /** Fetch mode: probes found in their mailbox this run (delivered, or late after lost). */
+  delivered: number;
   /** Probes this cycle swept from sent to lost. */
   lost: number;
   /** Outcomes of earlier runs announced again (their events had not been queued). */

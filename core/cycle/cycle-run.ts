@@ -34,6 +34,7 @@ export function startCycleRun(ports: CyclePorts): CycleRun {
       notOk: 0,
       probesSent: 0,
       sendFailed: 0,
+      delivered: 0,
       lost: 0,
       reannounced: 0,
       events: 0,

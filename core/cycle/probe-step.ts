@@ -2,12 +2,22 @@ import { mapBounded } from "../basics/map-bounded.ts";
 import { sendProbe } from "../roundtrip/send-probe.ts";
 import { DEFAULT_STORE_CONCURRENCY } from "./cycle-ports.ts";
 import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
+import { roundTripByFetch } from "./fetch-step.ts";
 
-/** One round-trip probe per probe target of the run's shard; a send the relay refuses is a result (send-failed). */
+/**
+ * Fetch-mode round trips in flight at once. Each holds a mailbox connection for up to its
+ * waitSeconds, mostly idle; they run beside the `.forward` sends, never in their queue.
+ */
+export const FETCH_CONCURRENCY = 64;
+
+/**
+ * One round-trip probe per probe target of the run's shard; a send the relay refuses is a result
+ * (send-failed). Fetch-mode targets (probe.fetch) also wait a while for theirs in the mailbox.
+ */
 export async function sendProbes(run: CycleRun): Promise<void> {
-  const { ports, summary } = run;
-  const targets = run.targets.filter((target) => target.probe !== undefined);
-  if (targets.length === 0) return;
+  const { ports } = run;
+  const probeTargets = run.targets.filter((target) => target.probe !== undefined);
+  if (probeTargets.length === 0) return;
   let key: Buffer;
   try {
     key = await ports.probeKey();
@@ -15,6 +25,17 @@ export async function sendProbes(run: CycleRun): Promise<void> {
     recordCycleError(run, { step: "key" }, "cannot read the probe key; no probes this cycle", error);
     return;
   }
+  const targets = probeTargets.filter((target) => target.probe?.fetch === undefined);
+  const fetchTargets = probeTargets.filter((target) => target.probe?.fetch !== undefined);
+  await Promise.all([
+    mapBounded(fetchTargets, FETCH_CONCURRENCY, (target) => roundTripByFetch(run, target, key)),
+    sendForwardProbes(run, targets, key),
+  ]);
+}
+
+/** `.forward` mode: the probe is sent; its return comes in through the return intake. */
+async function sendForwardProbes(run: CycleRun, targets: CycleRun["targets"], key: Buffer): Promise<void> {
+  const { ports, summary } = run;
   // Bounded: each probe is a store write and a send, and a thousand targets would queue them
   // on the sockets past their connection timeout.
   await mapBounded(targets, ports.storeConcurrency ?? DEFAULT_STORE_CONCURRENCY, async (target) => {

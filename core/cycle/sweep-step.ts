@@ -1,5 +1,6 @@
 import { sweepOverdue } from "../roundtrip/sweep.ts";
 import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
+import { lookForOverdueFetchProbes } from "./fetch-step.ts";
 
 /** Outcomes of earlier runs taken up per cycle: a backlog clears over cycles, never in one burst. */
 export const LEFTOVERS_PER_CYCLE = 100;
@@ -11,6 +12,8 @@ export const LEFTOVERS_PER_CYCLE = 100;
  */
 export async function sweepLost(run: CycleRun): Promise<void> {
   const { ports, summary } = run;
+  // A fetch-mode probe may be in its mailbox after all: found there, it is delivered, not lost.
+  await lookForOverdueFetchProbes(run);
   const lostByTarget = new Map<string, number>(
     run.targets.filter((target) => target.probe !== undefined).map((target) => [target.id, 0]),
   );

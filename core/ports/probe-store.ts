@@ -58,6 +58,8 @@ export interface ProbeRecord extends NewProbe {
   readonly remoteClockSkewed?: boolean;
   readonly hops?: readonly Hop[];
   readonly bounce?: BounceFacts;
+  /** Fetch mode: the folder the probe was found in (inbox or junk). */
+  readonly folder?: "inbox" | "junk";
   /** Why sending failed (send-failed). */
   readonly error?: string;
 }
@@ -73,6 +75,7 @@ export type ProbeOutcome = Partial<
     | "remoteClockSkewed"
     | "hops"
     | "bounce"
+    | "folder"
     | "error"
   >
 >;

@@ -48,6 +48,7 @@ const OUTCOME_FIELDS = [
   "remoteClockSkewed",
   "hops",
   "bounce",
+  "folder",
   "error",
 ] as const satisfies readonly (keyof ProbeOutcome)[];
 

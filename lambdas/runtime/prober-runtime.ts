@@ -1,10 +1,13 @@
 import { SESClient } from "@aws-sdk/client-ses";
+import { Secret } from "../../core/basics/secret.ts";
 import { probeFromAddress } from "../../core/config/config-rules.ts";
 import { planChecks } from "../../core/cycle/check-plan.ts";
 import type { CyclePorts } from "../../core/cycle/cycle-ports.ts";
 import type { Shard } from "../../core/cycle/shards.ts";
 import { ROUND_TRIP_SUBJECT } from "../../core/events/status-changed.ts";
+import { createMailboxOpener } from "../../core/mailbox/mailbox-opener.ts";
 import type { MailSender } from "../../core/ports/mail-sender.ts";
+import type { MailboxOpener } from "../../core/ports/mailbox.ts";
 import type { MetricsObserver } from "../../core/ports/metrics.ts";
 import { DynamoStatusSnapshot } from "../aws/dynamo-status-snapshot.ts";
 import { SesMailSender } from "../aws/ses-mail-sender.ts";
@@ -22,6 +25,11 @@ export interface ProberRuntime extends Runtime {
   sender(rateShare?: number): MailSender;
   /** The probes' From header. */
   readonly from: string;
+  /**
+   * Fetch-mode mailboxes: passwords and OAuth client secrets from Secrets Manager (their ARNs in
+   * the config); kept for the container's life, so an access token serves run after run.
+   */
+  readonly mailboxes: MailboxOpener;
 }
 
 export interface ProberOptions extends RuntimeOptions {
@@ -42,6 +50,12 @@ export function createProberRuntime(options: ProberOptions): ProberRuntime {
         ...(configurationSetName === undefined ? {} : { configurationSetName }),
       }),
     from: optionalEnv(ENV.sesFrom, shared.env) ?? probeFromAddress(config),
+    mailboxes: createMailboxOpener({
+      // A trailing line end is an artefact of how the secret was pasted, never part of it.
+      readSecret: async (arn) => new Secret((await shared.secrets.get(arn)).replace(/\r?\n$/, "")),
+      clock: shared.clock,
+      log,
+    }),
   };
 }
 
@@ -76,6 +90,7 @@ export function proberCyclePorts(
     ...(shard ? { shard } : {}),
     checks: rt.checks,
     sender: rt.sender(shard ? 1 / shard.count : 1),
+    mailboxes: rt.mailboxes,
     probeFrom: rt.from,
   };
   return { ports, statuses };

@@ -12,10 +12,18 @@ export function loadStackConfig(path: string): DeployConfig {
   return loadConfigFile(path, "aws", { hint: DEPLOY_CONFIG_HINT });
 }
 
-/** The Secrets Manager ARNs of the endpoints' login passwords (on AWS, login.passwordFile holds one). */
+/**
+ * The Secrets Manager ARNs of the login secrets the prober reads (on AWS each file key holds
+ * one): the endpoints' passwords, and the probe mailboxes' passwords and OAuth client secrets.
+ */
 export function loginPasswordSecretArns(config: DeployConfig): string[] {
-  const arns = config.targets.flatMap((target) =>
-    target.endpoints.flatMap((endpoint) => (endpoint.login ? [endpoint.login.passwordFile] : [])),
-  );
+  const arns = config.targets.flatMap((target) => {
+    const fetch = target.probe?.fetch;
+    return [
+      ...target.endpoints.flatMap((endpoint) => (endpoint.login ? [endpoint.login.passwordFile] : [])),
+      ...(fetch?.passwordFile === undefined ? [] : [fetch.passwordFile]),
+      ...(fetch?.oauth === undefined ? [] : [fetch.oauth.clientSecretFile]),
+    ];
+  });
   return [...new Set(arns)];
 }

@@ -89,6 +89,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE probes ADD COLUMN remote_clock_skewed INTEGER;
   `,
+  // 5: fetch mode, the folder the probe was found in (inbox or junk).
+  `
+  ALTER TABLE probes ADD COLUMN folder TEXT;
+  `,
 ];
 
 /** The database was written by a newer Email Scout whose schema this one does not know. */

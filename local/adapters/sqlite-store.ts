@@ -41,6 +41,7 @@ interface TransitionParams {
   remoteClockSkewed: number | null;
   hopsJson: string | null;
   bounceJson: string | null;
+  folder: string | null;
   error: string | null;
 }
 
@@ -89,6 +90,7 @@ export class SqliteStore implements ProbeStore, CheckStore {
          remote_clock_skewed = COALESCE(@remoteClockSkewed, remote_clock_skewed),
          hops_json = COALESCE(@hopsJson, hops_json),
          bounce_json = COALESCE(@bounceJson, bounce_json),
+         folder = COALESCE(@folder, folder),
          error = COALESCE(@error, error)
        WHERE probe_id = @probeId AND state IN (SELECT value FROM json_each(@fromJson))
        RETURNING ${PROBE_COLUMNS}`,
@@ -214,6 +216,7 @@ export class SqliteStore implements ProbeStore, CheckStore {
       remoteClockSkewed: outcome.remoteClockSkewed === undefined ? null : Number(outcome.remoteClockSkewed),
       hopsJson: outcome.hops === undefined ? null : JSON.stringify(outcome.hops),
       bounceJson: outcome.bounce === undefined ? null : JSON.stringify(outcome.bounce),
+      folder: outcome.folder ?? null,
       error: outcome.error ?? null,
     });
     return row && toRecord(row);

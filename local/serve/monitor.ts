@@ -7,6 +7,7 @@ import { type PlannedCheck, planChecks } from "../../core/cycle/check-plan.ts";
 import type { CyclePorts } from "../../core/cycle/cycle-ports.ts";
 import { runCycle, runSweep } from "../../core/cycle/run-cycle.ts";
 import type { ScoutEvent } from "../../core/events/event.ts";
+import { createMailboxOpener } from "../../core/mailbox/mailbox-opener.ts";
 import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import type { CorrelationOutcome } from "../../core/roundtrip/correlate.ts";
@@ -80,6 +81,8 @@ export class LocalMonitor {
       },
       checks: store,
       sender,
+      // Read at each login, so a replaced password or client secret file is used from the next cycle.
+      mailboxes: createMailboxOpener({ readSecret: async (file) => readPasswordFile(file), clock, log }),
       probeFrom: probeFromAddress(config),
     };
     this.inbound = new InboundPort(config.inbound, spool, () => void this.drainSpool(), log, clock, store);
@@ -103,6 +106,8 @@ export class LocalMonitor {
       throw new Error(`${(error as Error).message}${hint}`, { cause: error });
     }
     const checks = planChecks(config, readPasswordFile);
+    // Mailbox secrets too: a missing or open file stops start-up with its name.
+    for (const file of fetchSecretFiles(config)) readPasswordFile(file);
     // Webhook secrets are read now, so a missing or unreadable one stops start-up with its name.
     const endpoints = resolveWebhookEndpoints(config.webhooks);
     const relay = config.outbound.relay;
@@ -275,6 +280,14 @@ export class LocalMonitor {
   drainSpool(): Promise<void> {
     return this.drainer.drain();
   }
+}
+
+/** The password and OAuth client secret files of fetch-mode targets. */
+function fetchSecretFiles(config: ScoutConfig): string[] {
+  return config.targets.flatMap((target) => {
+    const fetch = target.probe?.fetch;
+    return [fetch?.passwordFile, fetch?.oauth?.clientSecretFile].filter((file) => file !== undefined);
+  });
 }
 
 /**

@@ -98,6 +98,15 @@ export function describeProbeStoreContract<S extends Store>(
         expect(await store.get("p1")).toEqual(returned);
       });
 
+      it("keeps the folder a fetched probe was found in, through lost -> late", async () => {
+        await store.recordSent(probe("p1"));
+        await store.transition("p1", ["sent"], "lost", {}, T0 + DEADLINE + 1);
+        const outcome = { returnedAtMs: T0 + DEADLINE + 9, rttMs: DEADLINE + 9, folder: "junk" as const };
+        const late = await store.transition("p1", ["lost"], "late", outcome, T0 + DEADLINE + 9);
+        expect(late).toEqual({ ...probe("p1"), state: "late", updatedAtMs: T0 + DEADLINE + 9, ...outcome });
+        expect(await store.get("p1")).toEqual(late);
+      });
+
       it("changes nothing when the probe is in another state", async () => {
         await store.recordSent(probe("p1"));
         expect(await store.transition("p1", ["lost"], "late", { rttMs: 1 }, T0 + 1)).toBeUndefined();

@@ -41,12 +41,14 @@ import {
   type InboundEnvelope,
   ManualClock,
   type SentProbe,
+  type ShellOptions,
   type ShellRuntime,
   sharedConfig,
   startEndpointServers,
 } from "./shell-runtimes.ts";
 
 const KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout-probe-key-AbCdEf";
+const MAILBOX_PASSWORD_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout-mailbox-AbCdEf";
 const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/scout-events";
 const RETENTION_DAYS = 7;
 const scheduledEvent = JSON.parse(
@@ -60,7 +62,7 @@ const scheduledEvent = JSON.parse(
  * mail is stored under returns/ with the trace fields SES puts on top, and the correlator runs on
  * s3rver's notification made to look like real S3's; S3 stamps eventTime with the monitor's clock.
  */
-export async function awsRuntime(): Promise<ShellRuntime> {
+export async function awsRuntime(options: ShellOptions = {}): Promise<ShellRuntime> {
   useFakeAwsEnvironment();
   const dir = caseDirectory("aws");
   const clock = new ManualClock();
@@ -80,18 +82,28 @@ export async function awsRuntime(): Promise<ShellRuntime> {
     const { probesTable, resultsTable } = await createScoutTables(dynamo.client);
 
     const queue = queueStandIn();
-    const mail = sesStandIn();
+    const mail = sesStandIn(options.onProbeSent);
     const secretsManager = new SecretsManagerClient({ region: REGION });
     const secretsMock = mockClient(secretsManager);
     secretsMock
       .on(GetSecretValueCommand, { SecretId: KEY_ARN })
       .resolves({ SecretString: formatProbeKeyFile(probeKey) });
+    const mailbox = options.fetchMailbox;
+    if (mailbox !== undefined) {
+      secretsMock
+        .on(GetSecretValueCommand, { SecretId: MAILBOX_PASSWORD_ARN })
+        .resolves({ SecretString: mailbox.password });
+    }
     closers.push(async () => {
       for (const restore of [queue.restore, mail.restore, () => secretsMock.restore()]) restore();
     });
 
     const configFile = join(dir, "scout-config.json");
-    const shared = sharedConfig(servers, { url: "https://sentinel.example.com/hooks" });
+    const shared = sharedConfig(
+      servers,
+      { url: "https://sentinel.example.com/hooks" },
+      mailbox && { url: mailbox.url, passwordFile: MAILBOX_PASSWORD_ARN },
+    );
     writeLambdaConfig(configFile, { ...shared, aws: { retentionDays: RETENTION_DAYS } });
     const common = {
       env: {
@@ -222,7 +234,7 @@ function queueStandIn() {
  * SES: GetSendQuota answers a production account's quota; SendRawEmail keeps the probe it accepts,
  * or rejects it as SES does an unverified address.
  */
-function sesStandIn() {
+function sesStandIn(onProbeSent?: (probe: SentProbe) => void) {
   const client = new SESClient({ region: REGION });
   const mock = mockClient(client);
   const mail = { client, refusing: false, accepted: [] as SentProbe[], restore: () => mock.restore() };
@@ -231,10 +243,12 @@ function sesStandIn() {
     if (mail.refusing) {
       throw Object.assign(new Error("Email address is not verified."), { name: "MessageRejected" });
     }
-    mail.accepted.push({
+    const probe = {
       envelope: { from: input.Source ?? "", to: input.Destinations ?? [] },
       raw: Buffer.from(input.RawMessage?.Data ?? new Uint8Array()),
-    });
+    };
+    mail.accepted.push(probe);
+    onProbeSent?.(probe);
     return { MessageId: `0100018f-${randomBytes(8).toString("hex")}` };
   });
   return mail;

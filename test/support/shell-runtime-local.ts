@@ -14,6 +14,7 @@ import {
   caseDirectory,
   ManualClock,
   type SentProbe,
+  type ShellOptions,
   type ShellRuntime,
   sharedConfig,
   startEndpointServers,
@@ -29,7 +30,7 @@ const REFUSE_TRIGGER = "shell_runtime_refuse_queue";
  * over SMTP to the monitor's own listener, which spools it (stamped with the monitor's clock)
  * before its 250; the monitor then drains the spool.
  */
-export async function localRuntime(): Promise<ShellRuntime> {
+export async function localRuntime(options: ShellOptions = {}): Promise<ShellRuntime> {
   const dir = caseDirectory("local");
   const clock = new ManualClock();
   const probeKey = newProbeKey();
@@ -40,14 +41,21 @@ export async function localRuntime(): Promise<ShellRuntime> {
   try {
     const servers = await startEndpointServers(dir);
     closers.push(servers.close);
-    const relay = await startRelay();
+    const relay = await startRelay(options.onProbeSent);
     closers.push(relay.close);
     const receiver = await WebhookReceiver.start();
     closers.push(() => receiver.close());
 
     writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(probeKey), { mode: 0o600 });
     writeFileSync(join(dir, "hook.secret"), `${newWebhookSecret()}\n`, { mode: 0o600 });
-    const shared = sharedConfig(servers, { url: receiver.url, secretFile: join(dir, "hook.secret") });
+    const mailbox = options.fetchMailbox;
+    if (mailbox !== undefined)
+      writeFileSync(join(dir, "mailbox.password"), mailbox.password, { mode: 0o600 });
+    const shared = sharedConfig(
+      servers,
+      { url: receiver.url, secretFile: join(dir, "hook.secret") },
+      mailbox && { url: mailbox.url, passwordFile: join(dir, "mailbox.password") },
+    );
     const config = parseConfigText(
       JSON.stringify({
         ...shared,
@@ -115,7 +123,7 @@ interface Relay {
 }
 
 /** The outbound relay: a real SMTP server that keeps what it accepts, or refuses every recipient. */
-async function startRelay(): Promise<Relay> {
+async function startRelay(onProbeSent?: (probe: SentProbe) => void): Promise<Relay> {
   const relay: Omit<Relay, "port"> = {
     accepted: [],
     refusing: false,
@@ -136,7 +144,9 @@ async function startRelay(): Promise<Relay> {
       stream.on("end", () => {
         const from = session.envelope.mailFrom === false ? "" : session.envelope.mailFrom.address;
         const to = session.envelope.rcptTo.map((recipient) => recipient.address);
-        relay.accepted.push({ envelope: { from, to }, raw: Buffer.concat(chunks) });
+        const probe = { envelope: { from, to }, raw: Buffer.concat(chunks) };
+        relay.accepted.push(probe);
+        onProbeSent?.(probe);
         callback();
       });
     },

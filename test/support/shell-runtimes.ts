@@ -29,6 +29,12 @@ export const CHECKED_CONFIRM_AFTER = 2;
 /** Round trip only; every outcome counts at once. */
 export const PROBED_TARGET = "rt1";
 export const DEADLINE_SECONDS = 300;
+/** Fetch mode (only when a case asks for it): a target whose probe is found in a POP3 mailbox. */
+export const FETCH_TARGET = "rt-fetch";
+export const FETCH_MAILBOX = "probe@hosted.example.com";
+export const FETCH_USER = "probe";
+/** How long each cycle waits for the fetch target's probe. */
+export const FETCH_WAIT_SECONDS = 10;
 /** The one webhook endpoint: it wants every event, so each event is queued exactly once. */
 export const WEBHOOK_ENDPOINT_ID = "sentinel";
 
@@ -42,6 +48,14 @@ export interface SentProbe {
 export interface InboundEnvelope {
   readonly from: string;
   readonly to: readonly string[];
+}
+
+/** What a case adds to a shell: a fetch-mode target, and a look at each probe as it is accepted. */
+export interface ShellOptions {
+  /** FETCH_TARGET reads this POP3 mailbox (URL), logging in as FETCH_USER with `password`. */
+  readonly fetchMailbox?: { readonly url: string; readonly password: string };
+  /** Called as the relay or SES accepts each probe, before the shell's send returns. */
+  readonly onProbeSent?: (probe: SentProbe) => void;
 }
 
 /** One shell with its stores, queue and mail stand-ins; see the file comment. */
@@ -123,7 +137,24 @@ export async function startEndpointServers(dir: string): Promise<EndpointServers
 }
 
 /** The part of the config both shells share; each adds what only it has. */
-export function sharedConfig(servers: EndpointServers, webhook: { url: string; secretFile?: string }) {
+export function sharedConfig(
+  servers: EndpointServers,
+  webhook: { url: string; secretFile?: string },
+  fetch?: { url: string; passwordFile: string },
+) {
+  const fetchTargets =
+    fetch === undefined
+      ? []
+      : [
+          {
+            id: FETCH_TARGET,
+            confirmAfter: 1,
+            probe: {
+              to: FETCH_MAILBOX,
+              fetch: { ...fetch, user: FETCH_USER, pollSeconds: 1, waitSeconds: FETCH_WAIT_SECONDS },
+            },
+          },
+        ];
   return {
     inbound: { domain: INBOUND_DOMAIN, returnAddress: RETURN_ADDRESS },
     outbound: { from: PROBE_FROM },
@@ -138,6 +169,7 @@ export function sharedConfig(servers: EndpointServers, webhook: { url: string; s
         ],
       },
       { id: PROBED_TARGET, confirmAfter: 1, probe: { to: PROBE_MAILBOX } },
+      ...fetchTargets,
     ],
     webhooks: { endpoints: [{ id: WEBHOOK_ENDPOINT_ID, ...webhook }] },
   };

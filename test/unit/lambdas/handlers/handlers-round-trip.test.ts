@@ -33,6 +33,7 @@ describe("prober and correlator on the stand-ins", () => {
       notOk: 1,
       probesSent: 1,
       sendFailed: 0,
+      delivered: 0,
       lost: 0,
       reannounced: 0,
       events: 1,

@@ -68,6 +68,7 @@ describe("prober and correlator runs on the stand-ins", () => {
       notOk: 1,
       probesSent: 0,
       sendFailed: 1,
+      delivered: 0,
       lost: 0,
       reannounced: 0,
       events: 2,

@@ -1,0 +1,240 @@
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ImapFlow } from "imapflow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfigText } from "../../core/config/parse-config.ts";
+import type { ProbeRecord } from "../../core/ports/probe-store.ts";
+import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { createProbeToken } from "../../core/wire/probe-token.ts";
+import { lookupUser } from "../../local/return-install/system-user.ts";
+import { consoleLogger } from "../../local/serve/console-logger.ts";
+import { LocalMonitor } from "../../local/serve/monitor.ts";
+import { type DemoHost, demoHost } from "../support/demo-host.ts";
+
+/*
+ * Fetch mode on one machine, with real parts only: serve's cycle sends probes through the demo
+ * host's Postfix to the probe-fetch mailbox, which has no ~/.forward, and finds them in Dovecot
+ * over IMAP (IDLE) and POP3. probe-fetch+junk@ is filed by Postfix straight into the mailbox's
+ * Junk folder (a ~/.forward+junk naming that Maildir folder, as a filing rule would), which
+ * Dovecot marks \Junk (RFC 6154). Mail that is not a validly signed probe of this monitor is
+ * put in the mailbox beforehand and must still be there afterwards.
+ */
+const INBOUND = "scout-fetch.test";
+const FETCH_USER = "probe-fetch";
+const DEADLINE_S = 30;
+const IDLE_TEST_POLL_SECONDS = 15;
+
+let demo: DemoHost;
+let dir: string;
+let monitor: LocalMonitor;
+let passwordFile: string | undefined;
+const lines: string[] = [];
+
+function imapClient(): ImapFlow {
+  const client = new ImapFlow({
+    host: demo.host,
+    port: 993,
+    secure: true,
+    servername: "mail.scout.test",
+    tls: { ca: readFileSync(demo.caFile) },
+    auth: { user: FETCH_USER, pass: readFileSync(passwordFile as string, "utf8").trim() },
+    logger: false,
+  });
+  client.on("error", () => {});
+  return client;
+}
+
+/** Runs `work` with a logged-in client of the probe-fetch mailbox. */
+async function withMailbox<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
+  const client = imapClient();
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.logout();
+  }
+}
+
+/** UIDs of messages in `folder` whose X-Scout-Probe header contains `text`. */
+async function probeUids(folder: string, text: string): Promise<number[]> {
+  return withMailbox(async (client) => {
+    await client.mailboxOpen(folder);
+    return (await client.search({ header: { "X-Scout-Probe": text } }, { uid: true })) || [];
+  });
+}
+
+const foreignKey = newProbeKey();
+const SENT_MS = Date.now();
+/** Not ours: a token signed with another key, and one that is not a token at all. */
+const strangers = [
+  createProbeToken({ probeId: "strangerstranger01", targetId: "imap-inbox", sentAtMs: SENT_MS }, foreignKey),
+  "not-a-token-stranger",
+];
+
+function message(token: string): string {
+  return [
+    "From: someone@example.net",
+    `To: ${FETCH_USER}@scout.test`,
+    "Subject: looks like a probe",
+    "Auto-Submitted: auto-generated",
+    `X-Scout-Probe: ${token}`,
+    "",
+    "not from this monitor",
+    "",
+  ].join("\r\n");
+}
+
+beforeAll(async () => {
+  demo = demoHost();
+  // Checked before any login: a login the host refuses slows every login from 127.0.0.1 for a while.
+  const users = readFileSync(join(demo.dir, "dovecot-users"), "utf8");
+  const dovecot = readFileSync(join(demo.dir, "dovecot.conf"), "utf8");
+  if (!users.includes(`${FETCH_USER}:`) || !dovecot.includes("special_use = \\Junk")) {
+    throw new Error(
+      `the demo host has no ${FETCH_USER} mailbox or no \\Junk folder yet; run: bash scripts/demo-mailhost.sh up`,
+    );
+  }
+  passwordFile = join(demo.dir, `${FETCH_USER}.password`);
+  dir = mkdtempSync(join(tmpdir(), "scout-fetch-"));
+  const keyFile = join(dir, "probe.key");
+  writeFileSync(keyFile, formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+  const user = lookupUser(FETCH_USER);
+  // Filing into Junk: Postfix's local(8) reads ~/.forward+junk for probe-fetch+junk@.
+  const junkForward = join(user.home, ".forward+junk");
+  writeFileSync(junkForward, `${user.home}/Maildir/.Junk/\n`);
+  chownSync(junkForward, user.uid, user.gid);
+  await withMailbox(async (client) => {
+    for (const token of strangers) await client.append("INBOX", message(token));
+  });
+
+  const fetch = {
+    user: FETCH_USER,
+    passwordFile,
+    caFile: demo.caFile,
+    pollSeconds: 1,
+    waitSeconds: 20,
+  };
+  const config = parseConfigText(
+    JSON.stringify({
+      dataDir: join(dir, "data"),
+      probeKeyFile: keyFile,
+      inbound: {
+        domain: INBOUND,
+        returnAddress: `returns@${INBOUND}`,
+        listen: { host: "127.0.0.1", port: 0 },
+      },
+      outbound: {
+        from: `monitor@${INBOUND}`,
+        relay: { host: demo.host, port: 25, tls: "require-starttls", caFile: demo.caFile },
+      },
+      roundTrip: { deadlineSeconds: DEADLINE_S, warningSeconds: 10, criticalSeconds: 20 },
+      targets: [
+        {
+          id: "imap-inbox",
+          // A poll far apart: found well before it, the probe was announced by IDLE.
+          probe: {
+            to: `${FETCH_USER}@scout.test`,
+            fetch: { ...fetch, url: "imap://127.0.0.1:143", pollSeconds: IDLE_TEST_POLL_SECONDS },
+          },
+        },
+        {
+          id: "imap-junk",
+          probe: { to: `${FETCH_USER}+junk@scout.test`, fetch: { url: "imaps://127.0.0.1:993", ...fetch } },
+        },
+        {
+          id: "pop3",
+          probe: { to: `${FETCH_USER}+pop@scout.test`, fetch: { url: "pop3s://127.0.0.1:995", ...fetch } },
+        },
+        {
+          id: "misnamed-junk",
+          probe: {
+            to: `${FETCH_USER}+kept@scout.test`,
+            fetch: { ...fetch, url: "imaps://127.0.0.1:993", junkFolder: "Spam-typo" },
+          },
+        },
+        {
+          // Nothing listens on port 1. (A wrong password would do too, but Dovecot then slows
+          // every login from 127.0.0.1 for a while, other tests' as well.)
+          id: "unreachable",
+          probe: { to: `${FETCH_USER}+kept@scout.test`, fetch: { ...fetch, url: "imap://127.0.0.1:1" } },
+        },
+      ],
+    }),
+    "fetch-round-trip-test",
+  );
+  monitor = await LocalMonitor.open(
+    config,
+    consoleLogger((line) => lines.push(line)),
+  );
+  await monitor.start({ schedule: false });
+  await monitor.runCycle();
+  if (process.env.SCOUT_TEST_SHOW_LOG) console.log(lines.join("\n"));
+}, 180_000);
+
+afterAll(async () => {
+  await monitor?.stop();
+  if (passwordFile === undefined) return;
+  rmSync(join(lookupUser(FETCH_USER).home, ".forward+junk"), { force: true });
+  // Whatever this run left in the mailbox (the strangers, the unread probe) goes, so the next run starts clean.
+  await withMailbox(async (client) => {
+    for (const folder of ["INBOX", "Junk"]) {
+      await client.mailboxOpen(folder);
+      const uids = (await client.search({ header: { "X-Scout-Probe": "" } }, { uid: true })) || [];
+      if (uids.length > 0) await client.messageDelete(uids, { uid: true });
+    }
+  });
+}, 60_000);
+
+async function probeOf(targetId: string): Promise<ProbeRecord> {
+  const [probe] = await monitor.store.recent(targetId, 0, 1);
+  if (!probe) throw new Error(`no probe for ${targetId}; log:\n${lines.join("\n")}`);
+  return probe;
+}
+
+describe("fetch mode through the real Postfix and Dovecot", () => {
+  it("IMAP with IDLE: the probe is found in the inbox, timed, then deleted", async () => {
+    const probe = await probeOf("imap-inbox");
+    expect(probe.state, lines.join("\n")).toBe("returned");
+    expect(probe.folder).toBe("inbox");
+    expect(probe.rttMs).toBeGreaterThan(0);
+    expect(probe.rttMs).toBeLessThan((IDLE_TEST_POLL_SECONDS * 1000) / 2);
+    // INTERNALDATE, by the same clock here: shown as the remote arrival, at second resolution.
+    expect(Math.abs((probe.remoteArrivedAtMs ?? 0) - probe.sentAtMs)).toBeLessThan(5_000);
+    expect(probe.hops?.some((hop) => hop.by?.includes("mail.scout.test"))).toBe(true);
+    expect(await probeUids("INBOX", probe.probeId)).toEqual([]);
+  });
+
+  it("a probe filed into the \\Junk folder is found there and recorded as junk", async () => {
+    const probe = await probeOf("imap-junk");
+    expect(probe.state, lines.join("\n")).toBe("returned");
+    expect(probe.folder).toBe("junk");
+    expect(await probeUids("Junk", probe.probeId)).toEqual([]);
+  });
+
+  it("POP3: the probe is found in the maildrop and deleted", async () => {
+    const probe = await probeOf("pop3");
+    expect(probe.state, lines.join("\n")).toBe("returned");
+    expect(probe.folder).toBe("inbox");
+    expect(await probeUids("INBOX", probe.probeId)).toEqual([]);
+  });
+
+  it("never deletes mail that is not a validly signed probe of this monitor", async () => {
+    for (const token of strangers) expect(await probeUids("INBOX", token)).toHaveLength(1);
+    expect(lines.join("\n")).toMatch(/mailbox message left alone.*token bad-signature/);
+  });
+
+  it("a junk folder the mailbox does not have is named at login, with the folders it has", async () => {
+    expect(lines.join("\n")).toMatch(
+      /cannot open the probe mailbox.*misnamed-junk.*list: junkFolder \\"Spam-typo\\" is not a folder of this mailbox \(it has: INBOX, Junk\)/,
+    );
+  });
+
+  it("a mailbox that cannot be reached is a named cycle error; the probe is sent and stays in the mailbox for later", async () => {
+    const probe = await probeOf("unreachable");
+    expect(probe.state).toBe("sent");
+    expect(lines.join("\n")).toMatch(/cannot open the probe mailbox.*unreachable.*connect/);
+    // Another target's session saw it and left it alone: it names another target.
+    expect(await probeUids("INBOX", probe.probeId)).toHaveLength(1);
+  });
+});
