@@ -66,6 +66,21 @@ export const targetSchema = z.strictObject({
       to: address,
       warningSeconds: seconds().optional(),
       criticalSeconds: seconds().optional(),
+      /**
+       * The authserv-ids whose Authentication-Results count (a name or a domain covering its
+       * subdomains; "(none)" for fields without one, as Microsoft 365 writes them). Default:
+       * the probe address's domain and the target's endpoint host names.
+       */
+      receiverAuthservIds: z
+        .array(
+          z.string().regex(/^(?:\(none\)|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/, {
+            error: 'must be a host or domain name like mx.google.com, or "(none)"',
+          }),
+        )
+        .min(1)
+        .optional(),
+      /** The status of a delivered probe the receiver judged spam; WARNING when absent. */
+      junkStatus: z.enum(["OK", "WARNING", "CRITICAL"]).optional(),
     })
     .optional(),
 });
@@ -161,6 +176,18 @@ const configFields = {
       from: address.optional(),
       relay: relaySchema.optional(),
       heloName: z.string().min(1).optional(),
+      /** Local mode: DKIM-sign every probe (RFC 6376) so a receiver's DMARC can pass. */
+      dkim: z
+        .strictObject({
+          /** The d= domain: the From address's domain or a parent of it, for DMARC alignment. */
+          domain,
+          selector: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$/, {
+            error: "must be a DKIM selector like scout2026 (letters, digits, . _ -)",
+          }),
+          /** PEM private key (RSA or Ed25519), readable by its owner only. */
+          privateKeyFile: path,
+        })
+        .optional(),
     })
     .prefault({}),
   roundTrip: z

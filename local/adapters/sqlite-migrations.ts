@@ -89,6 +89,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE probes ADD COLUMN remote_clock_skewed INTEGER;
   `,
+  // 5: the receiver's verdicts on a delivered probe (SPF, DKIM, DMARC, ARC, spam), as JSON.
+  `
+  ALTER TABLE probes ADD COLUMN verdicts_json TEXT;
+  `,
 ];
 
 /** The database was written by a newer Email Scout whose schema this one does not know. */

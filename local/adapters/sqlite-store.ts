@@ -40,6 +40,7 @@ interface TransitionParams {
   remoteClockOffsetMs: number | null;
   remoteClockSkewed: number | null;
   hopsJson: string | null;
+  verdictsJson: string | null;
   bounceJson: string | null;
   error: string | null;
 }
@@ -88,6 +89,7 @@ export class SqliteStore implements ProbeStore, CheckStore {
          remote_clock_offset_ms = COALESCE(@remoteClockOffsetMs, remote_clock_offset_ms),
          remote_clock_skewed = COALESCE(@remoteClockSkewed, remote_clock_skewed),
          hops_json = COALESCE(@hopsJson, hops_json),
+         verdicts_json = COALESCE(@verdictsJson, verdicts_json),
          bounce_json = COALESCE(@bounceJson, bounce_json),
          error = COALESCE(@error, error)
        WHERE probe_id = @probeId AND state IN (SELECT value FROM json_each(@fromJson))
@@ -213,6 +215,7 @@ export class SqliteStore implements ProbeStore, CheckStore {
       remoteClockOffsetMs: outcome.remoteClockOffsetMs ?? null,
       remoteClockSkewed: outcome.remoteClockSkewed === undefined ? null : Number(outcome.remoteClockSkewed),
       hopsJson: outcome.hops === undefined ? null : JSON.stringify(outcome.hops),
+      verdictsJson: outcome.verdicts === undefined ? null : JSON.stringify(outcome.verdicts),
       bounceJson: outcome.bounce === undefined ? null : JSON.stringify(outcome.bounce),
       error: outcome.error ?? null,
     });
