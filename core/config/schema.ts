@@ -214,6 +214,18 @@ const deployObject = z.strictObject({
 });
 /** Checks across keys, shared by the local and the deploy variants. */
 function crossChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
+  const dkim = config.outbound.dkim;
+  const fromDomain = probeFromAddress(config).split("@")[1]?.toLowerCase() ?? "";
+  const dkimDomain = dkim?.domain.toLowerCase();
+  // DMARC (RFC 7489 §3.1.1, relaxed alignment) counts a signature whose d= is the From domain
+  // or a parent of it; any other d= verifies but never lets DMARC pass.
+  if (dkimDomain !== undefined && fromDomain !== dkimDomain && !fromDomain.endsWith(`.${dkimDomain}`)) {
+    context.addIssue({
+      code: "custom",
+      path: ["outbound", "dkim", "domain"],
+      message: `must be the probes' From domain ${fromDomain} or a parent of it, or DMARC can never pass on its signature`,
+    });
+  }
   const seen = new Set<string>();
   config.targets.forEach((target, index) => {
     if (seen.has(target.id)) {
@@ -305,6 +317,13 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
       code: "custom",
       path: ["outbound", "from"],
       message: `must be at the inbound domain ${config.inbound.domain} on AWS: SES sends only from the identity this stack verifies`,
+    });
+  }
+  if (config.outbound.dkim !== undefined) {
+    context.addIssue({
+      code: "custom",
+      path: ["outbound", "dkim"],
+      message: "is for local mode: on AWS, SES signs every probe with the domain identity's Easy DKIM key",
     });
   }
   if (config.aws?.natEipAllocationId !== undefined && config.aws.natGateways !== 1) {
