@@ -18,6 +18,8 @@ export type RoundTripReason =
   | "lost"
   | "bounced"
   | "send-failed"
+  /** Fetch mode: the probe was found in the junk folder. */
+  | "landed-in-junk"
   /** The receiver's spam filter judged the probe spam. */
   | "spam-verdict"
   /** The receiver's DMARC evaluation of the probe failed. */
@@ -58,16 +60,18 @@ function timeStatus(rttMs: number, thresholds: RoundTripThresholds): RoundTripVe
 }
 
 /**
- * What the receiver's verdicts say about a delivered probe: judged spam is `junkStatus`
- * (WARNING unless configured), a DMARC fail is WARNING: the mail flowed, but a receiver with a
+ * What the receiver's verdicts say about a delivered probe: found in the junk folder (fetch
+ * mode) or judged spam is `junkStatus` (WARNING unless configured), a DMARC fail is WARNING: the mail flowed, but a receiver with a
  * stricter policy, or this one tomorrow, may not deliver it.
  */
 function verdictFindings(probe: ProbeRecord, thresholds: RoundTripThresholds): RoundTripVerdict[] {
   const { verdicts } = probe;
   if (verdicts === undefined) return [];
   const findings: RoundTripVerdict[] = [];
-  if (judgedSpam(verdicts))
-    findings.push({ status: thresholds.junkStatus ?? "WARNING", reason: "spam-verdict" });
+  const junkStatus = thresholds.junkStatus ?? "WARNING";
+  // The folder is what the user sees; a filter's word is why. One finding, the folder's first.
+  if (verdicts.folder?.junk === true) findings.push({ status: junkStatus, reason: "landed-in-junk" });
+  else if (judgedSpam(verdicts)) findings.push({ status: junkStatus, reason: "spam-verdict" });
   if (verdicts.dmarc?.result === "fail") findings.push({ status: "WARNING", reason: "dmarc-fail" });
   return findings;
 }

@@ -38,7 +38,17 @@ export interface AuthVerdict {
   readonly domain?: string;
 }
 
+/** Where a fetched probe was found (fetch mode); `.forward` returns cannot say. */
+export interface LandingFolder {
+  /** The mailbox name as the server lists it, e.g. "INBOX" or "Junk E-mail". */
+  readonly name: string;
+  /** The folder is the junk folder (RFC 6154 \\Junk, or the configured name). */
+  readonly junk: boolean;
+}
+
 export interface ReceiverVerdicts {
+  /** Fetch mode: the folder the probe landed in, added by the fetcher to what the header says. */
+  readonly folder?: LandingFolder;
   /** The authserv-id of the newest counted Authentication-Results field ("(none)" when it named none). */
   readonly authservId?: string;
   readonly spf?: AuthVerdict;
@@ -97,6 +107,21 @@ export function receiverVerdicts(headerLines: readonly string[], options: Verdic
     if (spf !== undefined) verdicts.spf = spf;
   }
   return verdicts;
+}
+
+/** The verdicts of a fetched probe: what its header says, and the folder it was found in. */
+export function fetchedVerdicts(
+  headerLines: readonly string[],
+  folder: LandingFolder,
+  options: VerdictOptions,
+): ReceiverVerdicts {
+  return { folder, ...receiverVerdicts(headerLines, options) };
+}
+
+/** True when the receiver said anything: a counted Authentication-Results, a spam verdict, or a folder. */
+export function receiverSpoke(verdicts: ReceiverVerdicts): boolean {
+  const { authservId, spf, dkim, dmarc, arc, spam, folder } = verdicts;
+  return [authservId, spf, dkim, dmarc, arc, folder].some((fact) => fact !== undefined) || spam.length > 0;
 }
 
 /** True when the receiver filed the probe as spam by any filter's word. */

@@ -1,11 +1,13 @@
 import type { ReceiverVerdicts } from "./receiver-verdicts.ts";
 
 /**
- * The verdicts in one short line for a terminal or a Nagios text: "spf pass, dkim none, dmarc
- * fail (p=reject), spam: spamassassin 7.1/5"; "no verdicts" when the receiver wrote none.
+ * The verdicts in one short line for a terminal or a Nagios text: "in junk Junk, spf pass, dkim
+ * none, dmarc fail (p=reject), spam: spamassassin 7.1/5"; "no verdicts" when there are none.
  */
 export function verdictText(verdicts: ReceiverVerdicts): string {
   const parts: string[] = [];
+  if (verdicts.folder !== undefined)
+    parts.push(`in ${verdicts.folder.junk ? "junk " : ""}${verdicts.folder.name}`);
   for (const method of ["spf", "dkim", "dmarc", "arc"] as const) {
     const verdict = verdicts[method];
     if (verdict === undefined) continue;

@@ -82,6 +82,10 @@ export class PromMetrics implements MetricsObserver {
     for (const spam of verdicts.spam) {
       this.verdicts.inc({ target: probe.targetId, check: "spam", result: spam.verdict });
     }
+    const folder = verdicts.folder;
+    if (folder !== undefined) {
+      this.verdicts.inc({ target: probe.targetId, check: "folder", result: folder.junk ? "junk" : "inbox" });
+    }
   }
 
   returnRejected(reason: RejectReason): void {

@@ -4,7 +4,7 @@ import type { Board } from "./board.ts";
 
 /**
  * The receiver's verdicts on each target's newest delivered probe (within the board's window):
- *   email_scout_roundtrip_verdict{target, check="spf"|"dkim"|"dmarc"|"arc"|"spam", result} 1
+ *   email_scout_roundtrip_verdict{target, check="spf"|"dkim"|"dmarc"|"arc"|"spam"|"folder", result} 1
  *   email_scout_roundtrip_judged_spam{target} 0|1
  * One series per check holds the newest result, so `email_scout_roundtrip_verdict{check="dmarc",
  * result="fail"} == 1` is an alert rule. A target whose receiver wrote no verdicts has none.
@@ -12,7 +12,7 @@ import type { Board } from "./board.ts";
 export function addVerdictGauges(board: Board, registers: Registry[]): void {
   const verdict = new Gauge({
     name: "email_scout_roundtrip_verdict",
-    help: "The receiver's verdict on the newest delivered probe, by check (spf, dkim, dmarc, arc, spam) and result; 1 for the result it gave.",
+    help: "The receiver's verdict on the newest delivered probe, by check (spf, dkim, dmarc, arc, spam, folder) and result; 1 for the result it gave.",
     labelNames: ["target", "check", "result"],
     registers,
   });
@@ -37,6 +37,10 @@ export function addVerdictGauges(board: Board, registers: Registry[]): void {
           ? "unknown"
           : undefined;
     if (spamResult !== undefined) verdict.set({ target: target.id, check: "spam", result: spamResult }, 1);
+    const folder = verdicts.folder;
+    if (folder !== undefined) {
+      verdict.set({ target: target.id, check: "folder", result: folder.junk ? "junk" : "inbox" }, 1);
+    }
     spam.set({ target: target.id }, judgedSpam(verdicts) ? 1 : 0);
   }
 }

@@ -206,6 +206,9 @@
   /** SPF, DKIM, DMARC, ARC as the receiver stamped them, and each spam filter's word. */
   function verdictFacts(verdicts) {
     const list = el("dl", { class: "facts", id: "verdict-facts" });
+    if (verdicts.folder) {
+      fact(list, "Landed in", `${verdicts.folder.name}${verdicts.folder.junk ? " (the junk folder)" : ""}`);
+    }
     fact(list, "Stamped by", verdicts.authservId ?? "no Authentication-Results from the receiver");
     for (const [method, label] of [
       ["spf", "SPF"],

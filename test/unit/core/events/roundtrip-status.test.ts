@@ -64,6 +64,22 @@ describe("roundTripStatus: the receiver's verdicts", () => {
     });
   });
 
+  it("a probe found in the junk folder is junkStatus, landed-in-junk, before any filter's word", () => {
+    const inJunk: ReceiverVerdicts = { ...spam, folder: { name: "Junk", junk: true } };
+    expect(roundTripStatus(probeRecord({ verdicts: inJunk }), THRESHOLDS)).toEqual({
+      status: "WARNING",
+      reason: "landed-in-junk",
+    });
+    expect(
+      roundTripStatus(probeRecord({ verdicts: inJunk }), { ...THRESHOLDS, junkStatus: "CRITICAL" }),
+    ).toEqual({ status: "CRITICAL", reason: "landed-in-junk" });
+    const inInbox: ReceiverVerdicts = { ...clean, folder: { name: "INBOX", junk: false } };
+    expect(roundTripStatus(probeRecord({ verdicts: inInbox }), THRESHOLDS)).toEqual({
+      status: "OK",
+      reason: "ok",
+    });
+  });
+
   it("the worse finding wins, the time's first on a tie", () => {
     const verdicts = { ...dmarcFail, spam: spam.spam };
     expect(roundTripStatus(probeRecord({ verdicts, rttMs: 200_000 }), THRESHOLDS)).toEqual({

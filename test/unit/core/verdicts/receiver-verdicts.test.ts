@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { judgedSpam, receiverVerdicts } from "../../../../core/verdicts/receiver-verdicts.ts";
+import {
+  fetchedVerdicts,
+  judgedSpam,
+  receiverVerdicts,
+} from "../../../../core/verdicts/receiver-verdicts.ts";
+import { verdictText } from "../../../../core/verdicts/verdict-text.ts";
 import {
   GMAIL_PASS,
   MICROSOFT_JUNK,
@@ -179,5 +184,35 @@ describe("receiverVerdicts: hostile sizes", () => {
     const verdicts = receiverVerdicts(lines, { trustedAuthservIds: ["mx.example.com"] });
     expect(verdicts.problems.length).toBeGreaterThan(0);
     expect(verdicts.spam[0]).toMatchObject({ filter: "spamassassin", verdict: "spam" });
+  });
+});
+
+describe("fetchedVerdicts and verdictText", () => {
+  it("adds the folder a fetched probe was found in to what its header says", () => {
+    const verdicts = fetchedVerdicts(
+      MICROSOFT_JUNK,
+      { name: "Junk Email", junk: true },
+      {
+        trustedAuthservIds: ["(none)"],
+      },
+    );
+    expect(verdicts.folder).toEqual({ name: "Junk Email", junk: true });
+    expect(verdicts.dmarc?.result).toBe("fail");
+    expect(verdictText(verdicts)).toBe(
+      "in junk Junk Email, spf softfail, dkim none, dmarc fail (action=quarantine), spam: microsoft SCL 5",
+    );
+  });
+
+  it("says so when the receiver wrote nothing", () => {
+    expect(verdictText(receiverVerdicts(PROBE_AS_SENT, { trustedAuthservIds: ["example.com"] }))).toBe(
+      "no verdicts",
+    );
+    const ham = receiverVerdicts(
+      SPAMASSASSIN_SPAM.map((line) => line.replace("Yes, score=7.1", "No, score=1.2")),
+      {
+        trustedAuthservIds: [],
+      },
+    );
+    expect(verdictText(ham)).toBe("ham: spamassassin 1.2/5");
   });
 });
