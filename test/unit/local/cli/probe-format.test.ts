@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { formatRoundTrip } from "../../../../local/cli/probe-command.ts";
+import type { ReceiverVerdicts } from "../../../../core/verdicts/receiver-verdicts.ts";
 import { probeRecord } from "../../../support/event-fixtures.ts";
 
-const returned = (verdicts?: Parameters<typeof probeRecord>[0]["verdicts"]) => ({
+const returned = (verdicts?: ReceiverVerdicts) => ({
   probe: probeRecord({ rttMs: 4_210, remoteClockOffsetMs: -205, ...(verdicts && { verdicts }) }),
 });
 
