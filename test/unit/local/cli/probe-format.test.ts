@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatRoundTrip } from "../../../../local/cli/probe-command.ts";
 import type { ReceiverVerdicts } from "../../../../core/verdicts/receiver-verdicts.ts";
+import { formatRoundTrip } from "../../../../local/cli/probe-command.ts";
 import { probeRecord } from "../../../support/event-fixtures.ts";
 
 const returned = (verdicts?: ReceiverVerdicts) => ({
