@@ -92,13 +92,21 @@ describe.each([
       `Authentication-Results: ${MAILBOX_HOP.by}; dmarc=fail (p=reject dis=none) header.from=example.net`,
       "Authentication-Results: relay.example.net; dmarc=pass header.from=example.net",
     ];
-    await shell.deliverInbound(returnOf(shell, probe, shell.probeKey, receiverFields), RETURN_ENVELOPE);
+    // A field in the probe itself (below its token) claims the receiver's name: it never counts.
+    const forged = Buffer.from(
+      probe.raw
+        .toString("latin1")
+        .replace(/^(X-Scout-Probe: .*\r\n)/m, `$1Authentication-Results: ${MAILBOX_HOP.by}; dmarc=pass\r\n`),
+      "latin1",
+    );
+    const delivered = { ...probe, raw: forged };
+    await shell.deliverInbound(returnOf(shell, delivered, shell.probeKey, receiverFields), RETURN_ENVELOPE);
 
     const verdicts = {
       authservId: MAILBOX_HOP.by,
       dmarc: { result: "fail", reason: "p=reject dis=none", domain: "example.net" },
       spam: [{ filter: "spamassassin", verdict: "spam", score: 7.1, threshold: 5 }],
-      ignoredAuthResults: 1,
+      ignoredAuthResults: 2,
       problems: [],
     };
     expect((await stored(probeId)).verdicts).toEqual(verdicts);
