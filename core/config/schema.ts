@@ -60,6 +60,21 @@ export const targetSchema = z.strictObject({
       criticalSeconds: seconds().optional(),
       /** Fetch mode: the probe is found in this mailbox over IMAP or POP3 (no `~/.forward` return). */
       fetch: fetchSchema.optional(),
+      /**
+       * The authserv-ids whose Authentication-Results count (a name or a domain covering its
+       * subdomains; "(none)" for fields without one, as Microsoft 365 writes them). Default:
+       * the probe address's domain and the target's endpoint host names.
+       */
+      receiverAuthservIds: z
+        .array(
+          z.string().regex(/^(?:\(none\)|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/, {
+            error: 'must be a host or domain name like mx.google.com, or "(none)"',
+          }),
+        )
+        .min(1)
+        .optional(),
+      /** The status of a delivered probe the receiver judged spam; WARNING when absent. */
+      junkStatus: z.enum(["OK", "WARNING", "CRITICAL"]).optional(),
     })
     .optional(),
 });
@@ -158,6 +173,18 @@ const configFields = {
       from: address.optional(),
       relay: relaySchema.optional(),
       heloName: z.string().min(1).optional(),
+      /** Local mode: DKIM-sign every probe (RFC 6376) so a receiver's DMARC can pass. */
+      dkim: z
+        .strictObject({
+          /** The d= domain: the From address's domain or a parent of it, for DMARC alignment. */
+          domain,
+          selector: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$/, {
+            error: "must be a DKIM selector like scout2026 (letters, digits, . _ -)",
+          }),
+          /** PEM private key (RSA or Ed25519), readable by its owner only. */
+          privateKeyFile: path,
+        })
+        .optional(),
     })
     .prefault({}),
   roundTrip: z
@@ -205,6 +232,18 @@ function loginMechanismChecks(config: z.infer<typeof deployObject>, context: z.R
 /** Checks across keys, shared by the local and the deploy variants. */
 function crossChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
   loginMechanismChecks(config, context);
+  const dkim = config.outbound.dkim;
+  const fromDomain = probeFromAddress(config).split("@")[1]?.toLowerCase() ?? "";
+  const dkimDomain = dkim?.domain.toLowerCase();
+  // DMARC (RFC 7489 §3.1.1, relaxed alignment) counts a signature whose d= is the From domain
+  // or a parent of it; any other d= verifies but never lets DMARC pass.
+  if (dkimDomain !== undefined && fromDomain !== dkimDomain && !fromDomain.endsWith(`.${dkimDomain}`)) {
+    context.addIssue({
+      code: "custom",
+      path: ["outbound", "dkim", "domain"],
+      message: `must be the probes' From domain ${fromDomain} or a parent of it, or DMARC can never pass on its signature`,
+    });
+  }
   const seen = new Set<string>();
   config.targets.forEach((target, index) => {
     if (seen.has(target.id)) {
@@ -314,6 +353,13 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
       code: "custom",
       path: ["outbound", "from"],
       message: `must be at the inbound domain ${config.inbound.domain} on AWS: SES sends only from the identity this stack verifies`,
+    });
+  }
+  if (config.outbound.dkim !== undefined) {
+    context.addIssue({
+      code: "custom",
+      path: ["outbound", "dkim"],
+      message: "is for local mode: on AWS, SES signs every probe with the domain identity's Easy DKIM key",
     });
   }
   if (config.aws?.natEipAllocationId !== undefined && config.aws.natGateways !== 1) {

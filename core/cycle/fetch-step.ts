@@ -9,6 +9,7 @@ import {
   takeDeliveredProbes,
 } from "../roundtrip/fetch-probes.ts";
 import { sendProbe } from "../roundtrip/send-probe.ts";
+import { trustedAuthservIdsOf } from "../verdicts/trusted-authserv-ids.ts";
 import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
 
 type Target = JobConfig["targets"][number];
@@ -47,7 +48,7 @@ export async function roundTripByFetch(run: CycleRun, target: Target, key: Buffe
     const untilMs = failed
       ? ports.clock.now()
       : Math.min(probe.sentAtMs + fetch.waitSeconds * 1000, probe.deadlineMs);
-    const deps = fetchDeps(run, target.id, fetch, key);
+    const deps = fetchDeps(run, target, fetch, key);
     const findings = await awaitProbe(
       session,
       probe.probeId,
@@ -98,7 +99,7 @@ export async function lookForOverdueFetchProbes(run: CycleRun): Promise<void> {
     const session = await openMailbox(run, target.id, fetch);
     if (session === undefined) return;
     try {
-      await report(run, target.id, await takeDeliveredProbes(session, fetchDeps(run, target.id, fetch, key)));
+      await report(run, target.id, await takeDeliveredProbes(session, fetchDeps(run, target, fetch, key)));
     } catch (error) {
       recordCycleError(run, { step: "fetch", target: target.id }, "cannot read the probe mailbox", error);
     } finally {
@@ -127,10 +128,11 @@ async function openMailbox(
   }
 }
 
-function fetchDeps(run: CycleRun, targetId: string, fetch: FetchConfig, key: Buffer): FetchProbesDeps {
+function fetchDeps(run: CycleRun, target: Target, fetch: FetchConfig, key: Buffer): FetchProbesDeps {
   const { ports } = run;
   return {
-    targetId,
+    targetId: target.id,
+    trustedAuthservIds: trustedAuthservIdsOf(target),
     store: ports.probes,
     key,
     clock: ports.clock,

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Status } from "../model/status.ts";
 import type { ProbeRecord, ProbeState } from "../ports/probe-store.ts";
+import type { ReceiverVerdicts } from "../verdicts/receiver-verdicts.ts";
 import type { ScoutEvent } from "./event.ts";
 import { EVENT_ID_RANDOM_BYTES, newEventId } from "./event-id.ts";
 import { type EnvelopeInput, isoTime, isoTimeOrUndefined, makeEvent } from "./make-event.ts";
@@ -34,6 +35,8 @@ export type RoundTripCompletedData = {
   readonly remoteClockOffsetMs?: number;
   /** The remote arrival lay outside send..receipt: that clock is wrong, no offset is given. */
   readonly remoteClockSkewed?: true;
+  /** What the receiver said of the delivered probe (returned, late), when it said anything. */
+  readonly verdicts?: ReceiverVerdicts;
 };
 
 export type RoundTripCompletedEvent = ScoutEvent<"roundtrip.completed", RoundTripCompletedData>;
@@ -78,6 +81,7 @@ export function roundTripCompletedEvent(
       ...(remoteArrivedAt !== undefined && { remoteArrivedAt }),
       ...(probe.remoteClockOffsetMs !== undefined && { remoteClockOffsetMs: probe.remoteClockOffsetMs }),
       ...(probe.remoteClockSkewed === true && { remoteClockSkewed: true as const }),
+      ...(probe.verdicts !== undefined && { verdicts: probe.verdicts }),
     },
   );
 }

@@ -2,6 +2,7 @@ import { describeError } from "../basics/describe-error.ts";
 import { eventBatchFor } from "../events/event-batch.ts";
 import type { JobPorts } from "../ports/job-ports.ts";
 import { type CorrelationOutcome, correlateInbound, type InboundMail } from "../roundtrip/correlate.ts";
+import { trustedAuthservIdsOf } from "../verdicts/trusted-authserv-ids.ts";
 import { reportOutcome } from "./report-outcome.ts";
 
 /** One inbound message as a shell hands it over: the mail, or only its size when it was too large to read. */
@@ -67,5 +68,9 @@ async function correlate(inbound: InboundReturn, ports: JobPorts): Promise<Corre
     inboundDomain: inboundConfig.domain,
     maxAgeMs: roundTrip.maxAgeSeconds * 1000,
     clock: ports.clock,
+    trustedAuthservIds: (targetId) => {
+      const target = ports.config.targets.find((candidate) => candidate.id === targetId);
+      return target === undefined ? [] : trustedAuthservIdsOf(target);
+    },
   });
 }

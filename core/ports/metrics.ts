@@ -1,10 +1,13 @@
 import type { CheckResult } from "../checks/result.ts";
+import type { ReceiverVerdicts } from "../verdicts/receiver-verdicts.ts";
 import type { RejectReason } from "./probe-store.ts";
 
 /** A probe outcome the return intake measured (the probe after its transition). */
 export interface CorrelatedProbe {
   readonly targetId: string;
   readonly rttMs?: number;
+  /** What the receiver said of the delivered probe (returned, late). */
+  readonly verdicts?: ReceiverVerdicts;
 }
 
 /**

@@ -10,6 +10,8 @@
  */
 export type ProbeState = "sent" | "returned" | "lost" | "late" | "bounced" | "send-failed";
 
+import type { ReceiverVerdicts } from "../verdicts/receiver-verdicts.ts";
+
 /** One hop of the path a probe took, from a Received header (informational). */
 export interface Hop {
   /** Host that handed the message on ("from" clause), if stated. */
@@ -57,6 +59,8 @@ export interface ProbeRecord extends NewProbe {
    */
   readonly remoteClockSkewed?: boolean;
   readonly hops?: readonly Hop[];
+  /** What the receiver said about the delivered probe: SPF, DKIM, DMARC, ARC and spam verdicts. */
+  readonly verdicts?: ReceiverVerdicts;
   readonly bounce?: BounceFacts;
   /** Fetch mode: the folder the probe was found in (inbox or junk). */
   readonly folder?: "inbox" | "junk";
@@ -74,6 +78,7 @@ export type ProbeOutcome = Partial<
     | "remoteClockOffsetMs"
     | "remoteClockSkewed"
     | "hops"
+    | "verdicts"
     | "bounce"
     | "folder"
     | "error"

@@ -1,14 +1,8 @@
 import type { ParsedMail } from "mailparser";
 import { describeError } from "../basics/describe-error.ts";
 import type { Clock } from "../ports/clock.ts";
-import type {
-  BounceFacts,
-  Hop,
-  ProbeRecord,
-  ProbeState,
-  ProbeStore,
-  RejectReason,
-} from "../ports/probe-store.ts";
+import type { Hop, ProbeRecord, ProbeState, ProbeStore, RejectReason } from "../ports/probe-store.ts";
+import { type ReceiverVerdicts, receiverVerdicts } from "../verdicts/receiver-verdicts.ts";
 import { decodeHeaderBlock } from "../wire/header-block.ts";
 import { headerValue, parseMessage } from "../wire/parse-headers.ts";
 import {
@@ -18,7 +12,13 @@ import {
   verifyProbeToken,
 } from "../wire/probe-token.ts";
 import { REPLY_HEADER, ReplySignatureError, verifyReply } from "../wire/reply-signature.ts";
-import { dsnPartsOf, isDeliveryStatusReport, type RecipientStatus, recipientWithAction } from "./dsn.ts";
+import {
+  bounceFactsOf,
+  dsnPartsOf,
+  isDeliveryStatusReport,
+  type RecipientStatus,
+  recipientWithAction,
+} from "./dsn.ts";
 import { parseMime, rawHeader } from "./inbound-mime.ts";
 import { hopsFromHeaderLines } from "./received-hops.ts";
 
@@ -65,6 +65,8 @@ export interface CorrelateDeps {
    */
   maxBounceAgeMs?: number;
   clock: Clock;
+  /** The authserv-ids a target's receiver stamps (core/verdicts); no verdicts are read without it. */
+  trustedAuthservIds?: (targetId: string) => readonly string[];
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -87,7 +89,13 @@ type Rejection = { kind: "reject"; reason: RejectReason; detail: string; probeId
 /** What the message says, judged without the store. */
 type Verdict =
   | Rejection
-  | { kind: "return"; token: VerifiedToken; remoteArrivedAtMs: number; hops: Hop[] }
+  | {
+      kind: "return";
+      token: VerifiedToken;
+      remoteArrivedAtMs: number;
+      hops: Hop[];
+      verdicts?: ReceiverVerdicts;
+    }
   | { kind: "bounce"; token: VerifiedToken; recipient: RecipientStatus };
 
 /** Correlates one inbound message with its probe; see the file comment. */
@@ -127,7 +135,7 @@ async function recordReturn(
 ): Promise<CorrelationOutcome> {
   // Both ends of the RTT are readings of the monitor's clock; the remote times are only shown.
   const rttMs = mail.receivedAtMs - probe.sentAtMs;
-  const { remoteArrivedAtMs, hops } = verdict;
+  const { remoteArrivedAtMs, hops, verdicts } = verdict;
   const midpointMs = probe.sentAtMs + rttMs / 2;
   const skewed =
     remoteArrivedAtMs < probe.sentAtMs - REMOTE_CLOCK_TOLERANCE_MS ||
@@ -149,6 +157,7 @@ async function recordReturn(
       ? { remoteClockSkewed: true }
       : { remoteClockOffsetMs: Math.round(remoteArrivedAtMs - midpointMs) }),
     hops,
+    ...(verdicts !== undefined && { verdicts }),
   };
   const { store, clock } = deps;
   const recorded =
@@ -174,7 +183,7 @@ async function recordBounce(
     return { kind: "delayed", probeId, ...(status === undefined ? {} : { status }) };
   }
   // A bounce after "lost" is still recorded: the DSN explains the loss.
-  const facts = { bounce: bounceFacts(recipient) };
+  const facts = { bounce: bounceFactsOf(recipient) };
   const bounced = await deps.store.transition(probeId, ["sent", "lost"], "bounced", facts, deps.clock.now());
   if (bounced === undefined) return duplicate(probeId, mail, deps);
   deps.log?.({ event: "probe-bounced", probeId, status, source: mail.source });
@@ -224,7 +233,11 @@ function judgeReturn(parsed: ParsedMail, mail: InboundMail, deps: CorrelateDeps)
   const headerLines = (parsed.text === undefined ? undefined : decodeHeaderBlock(parsed.text)) ?? [];
   try {
     const { arrivedAtMs } = verifyReply(signature, deps.key, { probeId: token.probeId, headerLines });
-    return { kind: "return", token, remoteArrivedAtMs: arrivedAtMs, hops: hopsFromHeaderLines(headerLines) };
+    // Read only once the signature vouches that these are the lines the server received.
+    const trustedAuthservIds = deps.trustedAuthservIds?.(token.targetId);
+    const verdicts = trustedAuthservIds && receiverVerdicts(headerLines, { trustedAuthservIds });
+    const hops = hopsFromHeaderLines(headerLines);
+    return { kind: "return", token, remoteArrivedAtMs: arrivedAtMs, hops, ...(verdicts && { verdicts }) };
   } catch (error) {
     if (!(error instanceof ReplySignatureError)) throw error;
     return reject("reply-bad-signature", `${error.reason}: ${error.message}`, token.probeId);
@@ -345,15 +358,6 @@ function probeIdIn(tokenText: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function bounceFacts(recipient: RecipientStatus): BounceFacts {
-  const facts: { -readonly [K in keyof BounceFacts]: BounceFacts[K] } = {};
-  if (recipient.status !== undefined) facts.status = recipient.status;
-  if (recipient.diagnosticCode !== undefined) facts.diagnostic = clip(recipient.diagnosticCode, 1000);
-  if (recipient.action !== undefined) facts.action = recipient.action;
-  if (recipient.remoteMta !== undefined) facts.remoteMta = clip(recipient.remoteMta, 300);
-  return facts;
 }
 
 /** Nothing changed: the probe had already left the states this message could move it from. */

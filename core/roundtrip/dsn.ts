@@ -1,4 +1,5 @@
 import type { Attachment, ParsedMail, StructuredHeader } from "mailparser";
+import type { BounceFacts } from "../ports/probe-store.ts";
 
 /*
  * Delivery status notifications (RFC 3464). A DSN is multipart/report; report-type=
@@ -159,4 +160,18 @@ function fieldGroups(text: string): Map<string, string>[] {
 
 function typeOf(attachment: Attachment): string {
   return attachment.contentType.toLowerCase();
+}
+
+/** What a probe record keeps of a failed recipient; the remote's texts are cut, they may be anything. */
+export function bounceFactsOf(recipient: RecipientStatus): BounceFacts {
+  const facts: { -readonly [K in keyof BounceFacts]: BounceFacts[K] } = {};
+  if (recipient.status !== undefined) facts.status = recipient.status;
+  if (recipient.diagnosticCode !== undefined) facts.diagnostic = clipText(recipient.diagnosticCode, 1000);
+  if (recipient.action !== undefined) facts.action = recipient.action;
+  if (recipient.remoteMta !== undefined) facts.remoteMta = clipText(recipient.remoteMta, 300);
+  return facts;
+}
+
+function clipText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
 }

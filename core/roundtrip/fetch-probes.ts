@@ -2,6 +2,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { Logger } from "../ports/logger.ts";
 import type { MailboxFolder, MailboxMessage, MailboxSession } from "../ports/mailbox.ts";
 import type { ProbeRecord, ProbeStore } from "../ports/probe-store.ts";
+import { fetchedVerdicts } from "../verdicts/receiver-verdicts.ts";
 import { headerValue, parseMessage } from "../wire/parse-headers.ts";
 import { ProbeTokenError, type VerifiedToken, verifyProbeToken } from "../wire/probe-token.ts";
 import { REMOTE_CLOCK_TOLERANCE_MS } from "./correlate.ts";
@@ -33,6 +34,8 @@ export interface FetchProbesDeps {
   /** A probe older than this is not recorded (it is still deleted: it is ours). */
   readonly maxAgeMs: number;
   readonly deleteAfterFetch: boolean;
+  /** Whose Authentication-Results count in a found probe's header (trustedAuthservIdsOf). */
+  readonly trustedAuthservIds: readonly string[];
 }
 
 /** What one message in the mailbox turned out to be. */
@@ -168,6 +171,12 @@ function record(
     rttMs,
     folder: message.folder satisfies MailboxFolder,
     hops: hopsFromHeaderLines(message.headerLines),
+    // The receiver's verdicts and where it filed the probe: junk is a finding of its own.
+    verdicts: fetchedVerdicts(
+      message.headerLines,
+      { name: message.folderName, junk: message.folder === "junk" },
+      { trustedAuthservIds: deps.trustedAuthservIds },
+    ),
     ...serverClockFacts(probe.sentAtMs, message),
   };
   const { store, clock } = deps;

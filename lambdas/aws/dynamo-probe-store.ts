@@ -47,6 +47,7 @@ const OUTCOME_FIELDS = [
   "remoteClockOffsetMs",
   "remoteClockSkewed",
   "hops",
+  "verdicts",
   "bounce",
   "folder",
   "error",

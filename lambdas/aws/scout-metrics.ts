@@ -2,6 +2,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { CheckResult } from "../../core/checks/result.ts";
 import type { CorrelatedProbe, MetricsObserver } from "../../core/ports/metrics.ts";
 import type { RejectReason } from "../../core/ports/probe-store.ts";
+import { judgedSpam, receiverSpoke } from "../../core/verdicts/receiver-verdicts.ts";
 
 /** CloudWatch namespace when POWERTOOLS_METRICS_NAMESPACE is unset. */
 export const DEFAULT_METRICS_NAMESPACE = "EmailScout";
@@ -27,6 +28,8 @@ interface Group {
  *
  *   RoundTripTime (Milliseconds; Target)
  *   ProbeReturned, ProbeLost, ProbeLate, ProbeBounced, ProbeSendFailed (Count; Target)
+ *   ProbeJudgedSpam, ProbeDmarcFailed (Count, 0 or 1 per delivered probe the receiver judged; Target)
+ *   ProbeInJunk (Count, 0 or 1 per fetched probe: found in the junk folder; Target)
  *   ReturnRejected (Count; Reason)
  *   CheckDuration (Milliseconds), CheckFailed (Count, 1 when CRITICAL or UNKNOWN),
  *   CertificateDaysLeft (Count) (Target, Protocol)
@@ -84,6 +87,20 @@ export class ScoutMetrics implements MetricsObserver {
     if (kind === "returned") this.roundTripTime(probe.targetId, probe.rttMs ?? 0);
     const name = kind === "returned" ? "ProbeReturned" : kind === "late" ? "ProbeLate" : "ProbeBounced";
     this.probeCount(name, probe.targetId);
+    // Only receivers that stamp verdicts get these series: the rest would pay for zeros.
+    if (probe.verdicts !== undefined && receiverSpoke(probe.verdicts)) {
+      this.receiverVerdicts(probe.targetId, probe.verdicts);
+    }
+  }
+
+  /** 0s as well as 1s, so an alarm on either sees data for every judged probe, not silence. */
+  receiverVerdicts(target: string, verdicts: NonNullable<CorrelatedProbe["verdicts"]>): void {
+    const dimensions = { Target: target };
+    this.add(dimensions, "ProbeJudgedSpam", MetricUnit.Count, judgedSpam(verdicts) ? 1 : 0);
+    this.add(dimensions, "ProbeDmarcFailed", MetricUnit.Count, verdicts.dmarc?.result === "fail" ? 1 : 0);
+    if (verdicts.folder !== undefined) {
+      this.add(dimensions, "ProbeInJunk", MetricUnit.Count, verdicts.folder.junk ? 1 : 0);
+    }
   }
 
   /** Writes everything collected so far and starts empty. */

@@ -8,6 +8,7 @@ import {
   checkDuration,
   checkFailed,
   probeOutcome,
+  receiverVerdict,
   returnsRejectedByReason,
   roundTripTime,
 } from "../monitoring/scout-metrics.ts";
@@ -70,6 +71,15 @@ function targetRow(target: TargetWatch): cloudwatch.IWidget[] {
         left: (["ProbeLost", "ProbeLate", "ProbeBounced"] as const).map((name) =>
           probeOutcome(name, target.id),
         ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${target.id}: receiver's verdicts (1: judged spam, DMARC failed, in junk)`,
+        width: WIDTH,
+        height: HEIGHT,
+        left: (["ProbeJudgedSpam", "ProbeDmarcFailed", "ProbeInJunk"] as const).map((name) =>
+          receiverVerdict(name, target.id),
+        ),
+        leftYAxis: { min: 0, max: 1 },
       }),
     );
   }

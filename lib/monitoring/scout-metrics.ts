@@ -36,6 +36,19 @@ export function probeOutcome(name: ProbeCountMetric, target: string, period = Du
 }
 
 /**
+ * What receivers said of delivered probes: 1 for a probe judged spam, failing DMARC, or found
+ * in the junk folder, 0 otherwise; only receivers that stamp verdicts report them. Maximum:
+ * one such probe in the period shows.
+ */
+export function receiverVerdict(
+  name: "ProbeJudgedSpam" | "ProbeDmarcFailed" | "ProbeInJunk",
+  target: string,
+  period = Duration.minutes(5),
+) {
+  return metric(name, { Target: target }, "Maximum", period);
+}
+
+/**
  * Returns the correlator refused (forged, unknown probe, malformed...), one line per Reason: a
  * SEARCH, since the reasons are the correlator's to name.
  */

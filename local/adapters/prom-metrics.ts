@@ -18,6 +18,7 @@ export class PromMetrics implements MetricsObserver {
   private readonly probesSent: Counter<"target" | "result">;
   private readonly correlated: Counter<"target" | "outcome">;
   private readonly rejected: Counter<"reason">;
+  private readonly verdicts: Counter<"target" | "check" | "result">;
 
   constructor() {
     const registers = [this.registry];
@@ -38,6 +39,12 @@ export class PromMetrics implements MetricsObserver {
       name: "email_scout_process_probe_outcomes_total",
       help: "Probe outcomes this process recorded (returned, late, bounced from returns; lost from its sweeps).",
       labelNames: ["target", "outcome"],
+      registers,
+    });
+    this.verdicts = new Counter({
+      name: "email_scout_process_probe_verdicts_total",
+      help: "The receiver's verdicts on probes this process saw delivered, by target, check (spf, dkim, dmarc, arc, spam) and result.",
+      labelNames: ["target", "check", "result"],
       registers,
     });
     this.rejected = new Counter({
@@ -66,6 +73,19 @@ export class PromMetrics implements MetricsObserver {
 
   probeCorrelated(kind: "returned" | "late" | "bounced", probe: CorrelatedProbe): void {
     this.correlated.inc({ target: probe.targetId, outcome: kind });
+    const { verdicts } = probe;
+    if (verdicts === undefined) return;
+    for (const check of ["spf", "dkim", "dmarc", "arc"] as const) {
+      const result = verdicts[check]?.result;
+      if (result !== undefined) this.verdicts.inc({ target: probe.targetId, check, result });
+    }
+    for (const spam of verdicts.spam) {
+      this.verdicts.inc({ target: probe.targetId, check: "spam", result: spam.verdict });
+    }
+    const folder = verdicts.folder;
+    if (folder !== undefined) {
+      this.verdicts.inc({ target: probe.targetId, check: "folder", result: folder.junk ? "junk" : "inbox" });
+    }
   }
 
   returnRejected(reason: RejectReason): void {

@@ -7,6 +7,7 @@ import { FileBackedValue } from "../../core/basics/file-backed-value.ts";
 import type { Secret } from "../../core/basics/secret.ts";
 import { trustContext } from "../../core/checks/trust-store.ts";
 import type { MailSender, OutgoingMessage, SendReceipt } from "../../core/ports/mail-sender.ts";
+import type { DkimSigning } from "./dkim-key.ts";
 
 /*
  * Local mode's outbound mail (SES on AWS): nodemailer to a relay, or straight to the recipient
@@ -44,6 +45,8 @@ export interface SmtpSenderOptions {
   auth?: { user: string; password: Secret };
   /** The name in EHLO; the machine's host name by default. */
   name?: string;
+  /** DKIM-sign every message (outbound.dkim), so a receiver's DMARC can pass on it. */
+  dkim?: DkimSigning;
   connectionTimeoutMs?: number;
   greetingTimeoutMs?: number;
   socketTimeoutMs?: number;
@@ -238,9 +241,18 @@ export class SmtpSender implements MailSender {
     message: OutgoingMessage,
   ): Promise<SendReceipt> {
     try {
+      const dkim = this.#options.dkim;
       const info = await transport.sendMail({
         envelope: { from: message.envelope.from, to: [...message.envelope.to] },
         raw: message.raw,
+        // Signed as it streams out: the signature covers exactly the bytes sent.
+        ...(dkim && {
+          dkim: {
+            domainName: dkim.domainName,
+            keySelector: dkim.keySelector,
+            privateKey: dkim.privateKey.reveal(),
+          },
+        }),
       });
       const rejected = info.rejectedErrors?.[0];
       if (info.rejected.length > 0) {

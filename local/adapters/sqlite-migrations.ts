@@ -93,6 +93,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE probes ADD COLUMN folder TEXT;
   `,
+  // 6: the receiver's verdicts on a delivered probe (SPF, DKIM, DMARC, ARC, spam), as JSON.
+  `
+  ALTER TABLE probes ADD COLUMN verdicts_json TEXT;
+  `,
 ];
 
 /** The database was written by a newer Email Scout whose schema this one does not know. */

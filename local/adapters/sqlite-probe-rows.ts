@@ -1,4 +1,5 @@
 import type { BounceFacts, Hop, ProbeRecord, ProbeState } from "../../core/ports/probe-store.ts";
+import type { ReceiverVerdicts } from "../../core/verdicts/receiver-verdicts.ts";
 
 /* A probe as the probes table stores it, and the way back to the port's ProbeRecord. */
 
@@ -17,6 +18,7 @@ export interface ProbeRow {
   remote_clock_offset_ms: number | null;
   remote_clock_skewed: number | null;
   hops_json: string | null;
+  verdicts_json: string | null;
   bounce_json: string | null;
   folder: "inbox" | "junk" | null;
   error: string | null;
@@ -24,7 +26,7 @@ export interface ProbeRow {
 
 export const PROBE_COLUMNS = `probe_id, target_id, to_address, message_id, sent_at_ms, deadline_ms, state,
   updated_at_ms, returned_at_ms, rtt_ms, remote_arrived_at_ms, remote_clock_offset_ms,
-  remote_clock_skewed, hops_json, bounce_json, folder, error`;
+  remote_clock_skewed, hops_json, verdicts_json, bounce_json, folder, error`;
 
 /** The record a row holds; absent facts are left out, not undefined. */
 export function toRecord(row: ProbeRow): ProbeRecord {
@@ -43,6 +45,7 @@ export function toRecord(row: ProbeRow): ProbeRecord {
     ...(row.remote_clock_offset_ms !== null && { remoteClockOffsetMs: row.remote_clock_offset_ms }),
     ...(row.remote_clock_skewed !== null && { remoteClockSkewed: row.remote_clock_skewed === 1 }),
     ...(row.hops_json !== null && { hops: JSON.parse(row.hops_json) as Hop[] }),
+    ...(row.verdicts_json !== null && { verdicts: JSON.parse(row.verdicts_json) as ReceiverVerdicts }),
     ...(row.bounce_json !== null && { bounce: JSON.parse(row.bounce_json) as BounceFacts }),
     ...(row.folder !== null && { folder: row.folder }),
     ...(row.error !== null && { error: row.error }),

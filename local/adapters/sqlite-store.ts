@@ -40,6 +40,7 @@ interface TransitionParams {
   remoteClockOffsetMs: number | null;
   remoteClockSkewed: number | null;
   hopsJson: string | null;
+  verdictsJson: string | null;
   bounceJson: string | null;
   folder: string | null;
   error: string | null;
@@ -89,6 +90,7 @@ export class SqliteStore implements ProbeStore, CheckStore {
          remote_clock_offset_ms = COALESCE(@remoteClockOffsetMs, remote_clock_offset_ms),
          remote_clock_skewed = COALESCE(@remoteClockSkewed, remote_clock_skewed),
          hops_json = COALESCE(@hopsJson, hops_json),
+         verdicts_json = COALESCE(@verdictsJson, verdicts_json),
          bounce_json = COALESCE(@bounceJson, bounce_json),
          folder = COALESCE(@folder, folder),
          error = COALESCE(@error, error)
@@ -215,6 +217,7 @@ export class SqliteStore implements ProbeStore, CheckStore {
       remoteClockOffsetMs: outcome.remoteClockOffsetMs ?? null,
       remoteClockSkewed: outcome.remoteClockSkewed === undefined ? null : Number(outcome.remoteClockSkewed),
       hopsJson: outcome.hops === undefined ? null : JSON.stringify(outcome.hops),
+      verdictsJson: outcome.verdicts === undefined ? null : JSON.stringify(outcome.verdicts),
       bounceJson: outcome.bounce === undefined ? null : JSON.stringify(outcome.bounce),
       folder: outcome.folder ?? null,
       error: outcome.error ?? null,

@@ -1,4 +1,8 @@
 import { parseArgs } from "node:util";
+import { EXIT_CODES } from "../../core/checks/reasons.ts";
+import { roundTripStatus } from "../../core/events/roundtrip-status.ts";
+import { receiverSpoke } from "../../core/verdicts/receiver-verdicts.ts";
+import { verdictText } from "../../core/verdicts/verdict-text.ts";
 import { readProbeKeyFile } from "../../core/wire/probe-key-file.ts";
 import { SmtpSender } from "../adapters/smtp-sender.ts";
 import { consoleLogger } from "../serve/console-logger.ts";
@@ -109,16 +113,23 @@ export function formatRoundTrip(
   const perf = (rttMs?: number) =>
     `rtt=${rttMs === undefined ? "U" : `${(rttMs / 1000).toFixed(3)}s`};${(warningMs / 1000).toFixed(3)};${(criticalMs / 1000).toFixed(3)};0`;
   if (probe.state === "returned" && probe.rttMs !== undefined) {
-    const status = probe.rttMs >= criticalMs ? "CRITICAL" : probe.rttMs >= warningMs ? "WARNING" : "OK";
-    const code = { OK: 0, WARNING: 1, CRITICAL: 2 }[status];
+    // The RTT against the thresholds, and the receiver's verdicts (spam, DMARC fail) as in serve.
+    const { status } = roundTripStatus(probe, { warningMs, criticalMs });
+    const code = EXIT_CODES[status];
     const offset =
       probe.remoteClockOffsetMs !== undefined
         ? `, remote clock offset ${(probe.remoteClockOffsetMs / 1000).toFixed(3)} s`
         : probe.remoteClockSkewed === true
           ? ", remote clock skewed (over 10 min outside send and return)"
           : "";
+    const verdicts = probe.verdicts;
+    // The Nagios text: perfdata must never see a "|" a receiver wrote.
+    const receiver =
+      verdicts !== undefined && receiverSpoke(verdicts)
+        ? `, receiver: ${verdictText(verdicts).replaceAll("|", "/")}`
+        : "";
     return {
-      line: `ROUNDTRIP ${status} - ${(probe.rttMs / 1000).toFixed(3)} s${offset} | ${perf(probe.rttMs)}`,
+      line: `ROUNDTRIP ${status} - ${(probe.rttMs / 1000).toFixed(3)} s${offset}${receiver} | ${perf(probe.rttMs)}`,
       code,
     };
   }

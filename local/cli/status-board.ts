@@ -1,4 +1,5 @@
 import type { Status } from "../../core/model/status.ts";
+import { verdictText } from "../../core/verdicts/verdict-text.ts";
 import type { Board, BoardRow, RoundTripSummary } from "../dashboard/board.ts";
 
 /** ANSI colours per status; the status word is always printed too, so colour is never the only cue. */
@@ -67,7 +68,9 @@ function roundTripColumns(row: BoardRow, ago: (atMs: number | undefined) => stri
   const last = row.lastProbe;
   if (!last) return ["no probe yet"];
   const rtt = last.rttMs === undefined ? "" : ` ${seconds(last.rttMs)}`;
-  return [`last: ${last.state}${rtt} ${ago(last.sentAtMs)}`];
+  const verdicts =
+    row.lastVerdicts === undefined ? [] : [`  receiver: ${verdictText(row.lastVerdicts.verdicts)}`];
+  return [`last: ${last.state}${rtt} ${ago(last.sentAtMs)}`, ...verdicts];
 }
 
 function summaryLine(hours: number, rt: RoundTripSummary): string {

@@ -11,6 +11,7 @@ import type { Status } from "../../core/model/status.ts";
 import type { CheckStore } from "../../core/ports/check-store.ts";
 import type { ProbeRecord, ProbeState, ProbeStore } from "../../core/ports/probe-store.ts";
 import type { StatusStore, TrackedStatus } from "../../core/ports/status-store.ts";
+import type { ReceiverVerdicts } from "../../core/verdicts/receiver-verdicts.ts";
 
 /** Probes read per target for the summary window; a week of one-minute probes fits. */
 const MAX_SUMMARY_PROBES = 20_000;
@@ -36,6 +37,12 @@ export interface BoardRow {
     readonly state: ProbeState;
     readonly sentAtMs: number;
     readonly rttMs?: number;
+  };
+  /** The receiver's verdicts on the newest probe that was delivered and read (returned, late). */
+  readonly lastVerdicts?: {
+    readonly probeId: string;
+    readonly sentAtMs: number;
+    readonly verdicts: ReceiverVerdicts;
   };
 }
 
@@ -181,10 +188,21 @@ function roundTripRow(
         },
       }
     : {};
+  const judged = probes.find((probe) => probe.verdicts !== undefined);
+  const lastVerdicts =
+    judged?.verdicts === undefined
+      ? {}
+      : { lastVerdicts: { probeId: judged.probeId, sentAtMs: judged.sentAtMs, verdicts: judged.verdicts } };
   // A probe still in flight says nothing yet: judge by the newest one that has an outcome.
   const decided = probes.find((probe) => probe.state !== "sent");
   const state = fromTracked(tracked) ?? { ...judgeProbe(decided, thresholds), source: "latest" as const };
-  return { subject: ROUND_TRIP_SUBJECT, kind: "roundtrip", ...state, ...lastProbe } as BoardRow;
+  return {
+    subject: ROUND_TRIP_SUBJECT,
+    kind: "roundtrip",
+    ...state,
+    ...lastProbe,
+    ...lastVerdicts,
+  } as BoardRow;
 }
 
 /** The status a single probe outcome implies, for targets whose round trip is not tracked yet. */

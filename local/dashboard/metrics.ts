@@ -4,6 +4,7 @@ import type { CheckResult } from "../../core/checks/result.ts";
 import type { SqliteStore } from "../adapters/sqlite-store.ts";
 import { type BoardSources, buildBoard } from "./board.ts";
 import { probeStateCounts, rejectionTotals, returnedRtts } from "./queries.ts";
+import { addVerdictGauges } from "./verdict-gauges.ts";
 
 /** Round-trip buckets in seconds: mail takes seconds to minutes, and a lost probe 5 min or more. */
 export const ROUNDTRIP_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600];
@@ -68,6 +69,8 @@ export async function renderMetrics(
   for (const target of board.targets)
     for (const row of target.rows)
       status.set({ target: target.id, subject: row.subject }, EXIT_CODES[row.status]);
+
+  addVerdictGauges(board, registers);
 
   const checkDuration = new Gauge({
     name: "email_scout_check_duration_seconds",

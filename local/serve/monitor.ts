@@ -13,6 +13,7 @@ import type { Logger } from "../../core/ports/logger.ts";
 import type { CorrelationOutcome } from "../../core/roundtrip/correlate.ts";
 import { retryPolicyFor } from "../../core/webhook/retry-policy.ts";
 import { readProbeKeyFile } from "../../core/wire/probe-key-file.ts";
+import { readDkimSigning } from "../adapters/dkim-key.ts";
 import { PromMetrics } from "../adapters/prom-metrics.ts";
 import { SmtpSender } from "../adapters/smtp-sender.ts";
 import { Spool } from "../adapters/spool.ts";
@@ -114,6 +115,7 @@ export class LocalMonitor {
     // Like every secret, before anything is opened: a refused file leaves nothing to close.
     const relayPassword =
       relay?.user && relay.passwordFile ? readPasswordFile(relay.passwordFile) : undefined;
+    const dkim = config.outbound.dkim && readDkimSigning(config.outbound.dkim);
     const store = await SqliteStore.open(join(config.dataDir, DATABASE_FILE));
     const spool = await Spool.open(join(config.dataDir, SPOOL_DIR));
     warnIfDataDirShared(config.dataDir, log);
@@ -130,6 +132,7 @@ export class LocalMonitor {
           }
         : {}),
       ...(config.outbound.heloName ? { name: config.outbound.heloName } : {}),
+      ...(dkim ? { dkim } : {}),
     });
     const outbox = new SqliteOutbox(store.db, endpoints, clock);
     const dispatcher = new WebhookDispatcher({

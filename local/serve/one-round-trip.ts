@@ -6,6 +6,7 @@ import type { Logger } from "../../core/ports/logger.ts";
 import type { ProbeRecord } from "../../core/ports/probe-store.ts";
 import type { CorrelationOutcome } from "../../core/roundtrip/correlate.ts";
 import { sendProbe } from "../../core/roundtrip/send-probe.ts";
+import { trustedAuthservIdsOf } from "../../core/verdicts/trusted-authserv-ids.ts";
 import { startInboundListener } from "../adapters/inbound-listener.ts";
 import { MemoryStore } from "../adapters/memory-store.ts";
 import type { SmtpSender } from "../adapters/smtp-sender.ts";
@@ -55,6 +56,7 @@ export async function oneRoundTrip(options: OneRoundTripOptions): Promise<OneRou
         inboundDomain,
         maxAgeMs: options.timeoutMs + 60_000,
         clock: systemClock,
+        trustedAuthservIds: () => trustedAuthservIdsOf({ endpoints: [], probe: { to: options.to } }),
       });
       await spool.remove(id);
       if (outcome.kind === "rejected") {

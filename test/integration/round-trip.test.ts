@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { lookupUser } from "../../local/return-install/system-user.ts";
 import { consoleLogger } from "../../local/serve/console-logger.ts";
 import { LocalMonitor } from "../../local/serve/monitor.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
+import { verifyDkim } from "../support/dkim-verify.ts";
 
 /*
  * The whole round trip on one machine, with real parts only: the monitor sends probes
@@ -28,7 +30,10 @@ let demo: DemoHost;
 let dir: string;
 let keyFile: string;
 let monitor: LocalMonitor;
+let dkimPublicKey: KeyObject;
 const lines: string[] = [];
+/** The monitor signs its probes (outbound.dkim) as the inbound domain, selector DKIM_SELECTOR. */
+const DKIM_SELECTOR = "scout-it";
 
 function forwardOf(user: string): string {
   return join(lookupUser(user).home, ".forward");
@@ -40,6 +45,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "scout-rt-"));
   keyFile = join(dir, "probe.key");
   writeFileSync(keyFile, formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+  const dkimKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  dkimPublicKey = dkimKey.publicKey;
+  const dkimKeyFile = join(dir, "dkim.pem");
+  writeFileSync(dkimKeyFile, dkimKey.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
   const script = join(ROOT, "dist/email_return.cjs");
   for (const user of ["probe", "probe-slow"]) {
     installReturn({ user, returnTo: RETURN_TO, keyFile, script, nodePath: process.execPath, log: true });
@@ -58,6 +67,7 @@ beforeAll(async () => {
       outbound: {
         from: `monitor@${INBOUND}`,
         relay: { host: demo.host, port: 25, tls: "require-starttls", caFile: demo.caFile },
+        dkim: { domain: INBOUND, selector: DKIM_SELECTOR, privateKeyFile: dkimKeyFile },
       },
       roundTrip: { deadlineSeconds: DEADLINE_S, warningSeconds: 10, criticalSeconds: 20 },
       targets: [
@@ -101,6 +111,8 @@ describe("round trip through the real Postfix and email_return", () => {
     expect(Math.abs(probe.remoteClockOffsetMs ?? Number.NaN)).toBeLessThan(5_000);
     expect(probe.hops?.length).toBeGreaterThan(0);
     expect(probe.hops?.some((hop) => hop.by?.includes("mail.scout.test"))).toBe(true);
+    // The demo host runs no verifier or spam filter: the receiver said nothing, and that is recorded as such.
+    expect(probe.verdicts).toEqual({ spam: [], ignoredAuthResults: 0, problems: [] });
   });
 
   it("a pipe that sleeps 2 s first gives an RTT of at least 2 s, well under the deadline", async () => {
@@ -133,6 +145,12 @@ describe("round trip through the real Postfix and email_return", () => {
       .map((name) => join(maildir, name))
       .find((path) => readFileSync(path, "utf8").includes(lost.probeId));
     expect(file).toBeDefined();
+    // The monitor's DKIM signature survived the real relay and delivery: a verifier passes it.
+    expect(verifyDkim(readFileSync(file as string), dkimPublicKey)).toMatchObject({
+      result: "pass",
+      domain: INBOUND,
+      selector: DKIM_SELECTOR,
+    });
     installReturn({
       user: "probe-void",
       returnTo: RETURN_TO,

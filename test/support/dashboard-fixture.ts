@@ -6,6 +6,7 @@ import { configSchema, type ScoutConfig } from "../../core/config/schema.ts";
 import type { Status } from "../../core/model/status.ts";
 import type { Clock } from "../../core/ports/clock.ts";
 import type { TrackedStatus } from "../../core/ports/status-store.ts";
+import type { ReceiverVerdicts } from "../../core/verdicts/receiver-verdicts.ts";
 import { SqliteStatusStore } from "../../local/adapters/sqlite-status-store.ts";
 import { SqliteStore } from "../../local/adapters/sqlite-store.ts";
 import { DATABASE_FILE } from "../../local/serve/monitor.ts";
@@ -122,6 +123,17 @@ function checkResult(
 }
 
 /** Writes the fixture into a fresh directory (the monitor's dataDir layout). */
+/** What mx1's receiver said of the newest returned probe. */
+export const FIXTURE_VERDICTS: ReceiverVerdicts = {
+  authservId: "mx1.example.com",
+  spf: { result: "pass", domain: "scout-returns.example.com" },
+  dkim: { result: "pass", domain: "scout.example.net" },
+  dmarc: { result: "pass", domain: "scout.example.net" },
+  spam: [{ filter: "spamassassin", verdict: "ham", score: -0.1, threshold: 5 }],
+  ignoredAuthResults: 0,
+  problems: [],
+};
+
 export async function makeDashboardFixture(): Promise<DashboardFixture> {
   const dir = mkdtempSync(join(tmpdir(), "scout-dashboard-"));
   const input = fixtureConfigInput(join(dir, "data"));
@@ -174,6 +186,7 @@ export async function makeDashboardFixture(): Promise<DashboardFixture> {
               { from: "scout.example.net", by: "relay.example.net", with: "ESMTPS", atMs: sentAtMs + 300 },
               { from: "relay.example.net", by: "mx1.example.com", with: "ESMTPS", atMs: sentAtMs + 900 },
             ],
+            verdicts: FIXTURE_VERDICTS,
           }
         : {};
     await store.transition(

@@ -69,6 +69,14 @@ export function describeProbeStoreContract<S extends Store>(
           remoteArrivedAtMs: T0 + 1_500,
           remoteClockOffsetMs: -500.5,
           hops: [{ from: "relay.example.net", by: "mx1.example.com", with: "ESMTPS", atMs: T0 + 1_400 }, {}],
+          verdicts: {
+            authservId: "mx1.example.com",
+            dmarc: { result: "fail", reason: "p=reject", domain: "example.net" },
+            spf: { result: "pass", domain: "example.net" },
+            spam: [{ filter: "spamassassin" as const, verdict: "spam" as const, score: 7.1, threshold: 5 }],
+            ignoredAuthResults: 1,
+            problems: [],
+          },
         };
         const returned = await store.transition("p1", ["sent"], "returned", outcome, T0 + 4_000);
         expect(returned).toEqual({ ...probe("p1"), state: "returned", updatedAtMs: T0 + 4_000, ...outcome });

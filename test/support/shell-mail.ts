@@ -39,19 +39,29 @@ export function probeIdOf(probe: SentProbe): string {
 }
 
 /** The probe as the mailbox's MX hands it to ~/.forward: its Received field on top. */
-function deliveredToMailbox(raw: Buffer, atMs: number): Buffer {
+function deliveredToMailbox(raw: Buffer, atMs: number, receiverFields: readonly string[] = []): Buffer {
   const date = new Date(atMs).toUTCString().replace(/GMT$/, "+0000");
   const received =
+    receiverFields.map((line) => `${line}\r\n`).join("") +
     `Received: from ${MAILBOX_HOP.from} (${MAILBOX_HOP.from} [192.0.2.10])\r\n` +
     `\tby ${MAILBOX_HOP.by} (Postfix) with ${MAILBOX_HOP.with} id 4Sf0Q21234\r\n` +
     `\tfor <${PROBE_MAILBOX}>; ${date}\r\n`;
   return Buffer.concat([Buffer.from(received, "latin1"), raw]);
 }
 
-/** email_return's reply to `probe` (signed with `key`), as it answers now by the shell's clock. */
-export function returnOf(shell: ShellRuntime, probe: SentProbe, key: Buffer = shell.probeKey): Buffer {
+/**
+ * email_return's reply to `probe` (signed with `key`), as it answers now by the shell's clock;
+ * `receiverFields` are header lines the mailbox's MX wrote above its Received field (its
+ * Authentication-Results, a spam filter's verdict).
+ */
+export function returnOf(
+  shell: ShellRuntime,
+  probe: SentProbe,
+  key: Buffer = shell.probeKey,
+  receiverFields: readonly string[] = [],
+): Buffer {
   const nowMs = shell.clock.now();
-  return emailReturnReply(deliveredToMailbox(probe.raw, nowMs), {
+  return emailReturnReply(deliveredToMailbox(probe.raw, nowMs, receiverFields), {
     key,
     returnTo: RETURN_ADDRESS,
     nowMs,

@@ -199,7 +199,47 @@
       hops.append(hopBody);
       parts.push(el("h3", {}, "Path (Received headers)"), hops);
     }
+    if (probe.verdicts) parts.push(el("h3", {}, "The receiver's verdicts"), verdictFacts(probe.verdicts));
     body.replaceChildren(...parts);
+  }
+
+  /** SPF, DKIM, DMARC, ARC as the receiver stamped them, and each spam filter's word. */
+  function verdictFacts(verdicts) {
+    const list = el("dl", { class: "facts", id: "verdict-facts" });
+    if (verdicts.folder) {
+      fact(list, "Landed in", `${verdicts.folder.name}${verdicts.folder.junk ? " (the junk folder)" : ""}`);
+    }
+    fact(list, "Stamped by", verdicts.authservId ?? "no Authentication-Results from the receiver");
+    for (const [method, label] of [
+      ["spf", "SPF"],
+      ["dkim", "DKIM"],
+      ["dmarc", "DMARC"],
+      ["arc", "ARC"],
+    ]) {
+      const verdict = verdicts[method];
+      if (!verdict) continue;
+      const about = verdict.domain ? ` for ${verdict.domain}` : "";
+      const why = verdict.reason ? ` (${verdict.reason})` : "";
+      fact(list, label, `${verdict.result}${about}${why}`);
+    }
+    for (const spam of verdicts.spam) {
+      const score =
+        spam.score !== undefined
+          ? `, score ${spam.score}${spam.threshold !== undefined ? ` of ${spam.threshold}` : ""}`
+          : "";
+      const scl = spam.scl !== undefined ? `, SCL ${spam.scl}` : "";
+      const detail = spam.detail ? ` (${spam.detail})` : "";
+      fact(list, `Spam filter: ${spam.filter}`, `${spam.verdict}${score}${scl}${detail}`);
+    }
+    if (verdicts.ignoredAuthResults > 0) {
+      fact(
+        list,
+        "Not counted",
+        `${verdicts.ignoredAuthResults} Authentication-Results from the probe itself or other hosts`,
+      );
+    }
+    if (verdicts.problems.length > 0) fact(list, "Unreadable", verdicts.problems.join("; "));
+    return list;
   }
 
   async function refresh() {

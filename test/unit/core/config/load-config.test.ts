@@ -118,7 +118,10 @@ describe("loadConfigFile, AWS shape (the CDK app and the Lambdas)", () => {
   it("applies the AWS rules from the schema, each naming its key, with the shared rules", () => {
     const path = write({
       inbound: INBOUND,
-      outbound: { from: "monitor@example.org" },
+      outbound: {
+        from: "monitor@example.org",
+        dkim: { domain: "example.org", selector: "s1", privateKeyFile: "dkim.pem" },
+      },
       roundTrip: { warningSeconds: 200 },
       targets: [
         {
@@ -139,6 +142,7 @@ describe("loadConfigFile, AWS shape (the CDK app and the Lambdas)", () => {
     expect(problemsOf(() => loadConfigFile(path, "aws"))).toEqual([
       "roundTrip.warningSeconds: must not exceed criticalSeconds",
       "outbound.from: must be at the inbound domain scout-returns.example.com on AWS: SES sends only from the identity this stack verifies",
+      "outbound.dkim: is for local mode: on AWS, SES signs every probe with the domain identity's Easy DKIM key",
       "targets[0].endpoints[0].login.passwordFile: on AWS this must be the ARN of a Secrets Manager secret holding the password (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",
     ]);
   });

@@ -55,6 +55,28 @@ describe("parseConfigText", () => {
     });
   });
 
+  it("accepts a DKIM key of the From domain's parent, and a target's receiver settings", () => {
+    const config = parseConfigText(
+      stringify(
+        variant((c) => {
+          c.outbound = { dkim: { domain: "example.com", selector: "scout2026", privateKeyFile: "/k.pem" } };
+          c.targets[0].probe.receiverAuthservIds = ["mx.google.com", "(none)"];
+          c.targets[0].probe.junkStatus = "CRITICAL";
+        }),
+      ),
+      "dkim.yaml",
+    );
+    expect(config.outbound.dkim).toEqual({
+      domain: "example.com",
+      selector: "scout2026",
+      privateKeyFile: "/k.pem",
+    });
+    expect(config.targets[0]?.probe).toMatchObject({
+      receiverAuthservIds: ["mx.google.com", "(none)"],
+      junkStatus: "CRITICAL",
+    });
+  });
+
   it("accepts the demo config shipped in config/demo.yaml", () => {
     const config = parseConfigText(readFileSync(join(ROOT, "config/demo.yaml"), "utf8"), "config/demo.yaml");
     expect(config.targets[0]?.endpoints).toHaveLength(7);
@@ -99,6 +121,30 @@ describe("parseConfigText", () => {
       "bad probe address",
       variant((c) => (c.targets[0].probe.to = "probe")),
       "targets[0].probe.to: must be a plain mail address like probe@example.com",
+    ],
+    [
+      "bad receiver authserv-id",
+      variant((c) => (c.targets[0].probe.receiverAuthservIds = ["mx.example.com; dmarc=pass"])),
+      'targets[0].probe.receiverAuthservIds[0]: must be a host or domain name like mx.google.com, or "(none)"',
+    ],
+    [
+      "junk status UNKNOWN",
+      variant((c) => (c.targets[0].probe.junkStatus = "UNKNOWN")),
+      'targets[0].probe.junkStatus: Invalid option: expected one of "OK"|"WARNING"|"CRITICAL"',
+    ],
+    [
+      "DKIM domain the From address is not in",
+      variant(
+        (c) => (c.outbound = { dkim: { domain: "other.example", selector: "s1", privateKeyFile: "/k.pem" } }),
+      ),
+      "outbound.dkim.domain: must be the probes' From domain scout-returns.example.com or a parent of it, or DMARC can never pass on its signature",
+    ],
+    [
+      "bad DKIM selector",
+      variant(
+        (c) => (c.outbound = { dkim: { domain: "example.com", selector: "s 1", privateKeyFile: "/k.pem" } }),
+      ),
+      "outbound.dkim.selector: must be a DKIM selector like scout2026 (letters, digits, . _ -)",
     ],
     [
       "return address off the inbound domain",

@@ -65,6 +65,28 @@ describe("schemas/events.v1.json", () => {
     for (const event of Object.values(valid)) expect(schemaErrors(event)).toEqual([]);
   });
 
+  it("accepts a delivered probe's receiver verdicts, and refuses a verdict outside ham|spam|unknown", () => {
+    const withVerdicts = roundTripCompletedEvent({
+      ...envelope,
+      probe: probeRecord({
+        verdicts: {
+          authservId: "mx1.example.com",
+          dmarc: { result: "fail", reason: "p=reject", domain: "example.net" },
+          arc: { result: "pass" },
+          spam: [{ filter: "microsoft", verdict: "spam", scl: 5, detail: "SFV:SPM" }],
+          ignoredAuthResults: 1,
+          problems: ['dkim: unknown result "maybe"'],
+        },
+      }),
+      thresholds: { warningMs: 30_000, criticalMs: 120_000 },
+    });
+    expect(withVerdicts.data).toMatchObject({ status: "WARNING", reason: "spam-verdict" });
+    expect(schemaErrors(withVerdicts)).toEqual([]);
+    expect(schemaErrors(altered(withVerdicts, "data.verdicts.spam.0.verdict", "maybe")).join("\n")).toMatch(
+      /verdicts\/spam\/0\/verdict must be equal to one of the allowed values/,
+    );
+  });
+
   it("accepts fields it does not know, in the envelope and in data", () => {
     expect(schemaErrors(altered(valid.check, "extra", 1))).toEqual([]);
     expect(schemaErrors(altered(valid.check, "data.newFact", "x"))).toEqual([]);

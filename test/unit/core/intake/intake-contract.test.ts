@@ -15,7 +15,12 @@ import {
 } from "../../../support/shell-mail.ts";
 import { awsRuntime } from "../../../support/shell-runtime-aws.ts";
 import { localRuntime } from "../../../support/shell-runtime-local.ts";
-import { DEADLINE_SECONDS, type SentProbe, type ShellRuntime } from "../../../support/shell-runtimes.ts";
+import {
+  DEADLINE_SECONDS,
+  PROBED_TARGET,
+  type SentProbe,
+  type ShellRuntime,
+} from "../../../support/shell-runtimes.ts";
 
 /*
  * The return intake (an inbound return or bounce -> correlation with its probe -> events), one
@@ -76,6 +81,44 @@ describe.each([
     expect(completed[0]).toMatchObject({
       id: roundTripEventId(returned),
       data: { outcome: "returned", status: "OK", rttMs: TRANSIT_MS },
+    });
+  });
+
+  it("reads the receiver's verdicts from the return's header block: DMARC fail and spam are WARNING", async () => {
+    const { probe, probeId } = await sendProbe();
+    shell.clock.advance(TRANSIT_MS);
+    const receiverFields = [
+      "X-Spam-Status: Yes, score=7.1 required=5.0 tests=BAYES_99 autolearn=no version=3.4.6",
+      `Authentication-Results: ${MAILBOX_HOP.by}; dmarc=fail (p=reject dis=none) header.from=example.net`,
+      "Authentication-Results: relay.example.net; dmarc=pass header.from=example.net",
+    ];
+    // A field in the probe itself (below its token) claims the receiver's name: it never counts.
+    const forged = Buffer.from(
+      probe.raw
+        .toString("latin1")
+        .replace(/^(X-Scout-Probe: .*\r\n)/m, `$1Authentication-Results: ${MAILBOX_HOP.by}; dmarc=pass\r\n`),
+      "latin1",
+    );
+    const delivered = { ...probe, raw: forged };
+    await shell.deliverInbound(returnOf(shell, delivered, shell.probeKey, receiverFields), RETURN_ENVELOPE);
+
+    const verdicts = {
+      authservId: MAILBOX_HOP.by,
+      dmarc: { result: "fail", reason: "p=reject dis=none", domain: "example.net" },
+      spam: [{ filter: "spamassassin", verdict: "spam", score: 7.1, threshold: 5 }],
+      ignoredAuthResults: 2,
+      problems: [],
+    };
+    expect((await stored(probeId)).verdicts).toEqual(verdicts);
+    expect(roundTripsOf(shell, probeId)[0]?.data).toMatchObject({
+      outcome: "returned",
+      status: "WARNING",
+      reason: "spam-verdict",
+      verdicts,
+    });
+    expect(await shell.statusOf(PROBED_TARGET, "roundtrip")).toMatchObject({
+      status: "WARNING",
+      reason: "spam-verdict",
     });
   });
 

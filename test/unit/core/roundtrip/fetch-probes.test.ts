@@ -31,6 +31,7 @@ function setup(options: { deleteAfterFetch?: boolean } = {}) {
     log,
     maxAgeMs: 86_400_000,
     deleteAfterFetch: options.deleteAfterFetch ?? true,
+    trustedAuthservIds: ["mx.example.com"],
   };
   /** Sends a signed probe of `targetId` and delivers it into `folder` `afterMs` later. */
   const send = async (folder: "inbox" | "junk" = "inbox", targetId = TARGET) => {
@@ -94,7 +95,12 @@ describe("takeDeliveredProbes", () => {
     const { probe, deliver } = await t.send("junk");
     deliver();
     await takeDeliveredProbes(t.mailbox.session(), t.deps);
-    expect(await t.store.get(probe.probeId)).toMatchObject({ state: "returned", folder: "junk" });
+    expect(await t.store.get(probe.probeId)).toMatchObject({
+      state: "returned",
+      folder: "junk",
+      // The folder is also a verdict: landing in junk is judged like a spam filter's word.
+      verdicts: { folder: { junk: true }, spam: [] },
+    });
   });
 
   it("records a probe found after the sweep declared it lost as late", async () => {

@@ -6,6 +6,44 @@ import { checkResult } from "../../../support/probe-store-contract.ts";
 const T0 = Date.parse("2026-06-01T00:00:00Z");
 
 describe("ScoutMetrics", () => {
+  it("counts a delivered probe the receiver judged spam and failed DMARC, 0s for a clean one, nothing for a silent one", async () => {
+    const { lines } = await captureEmf(() => {
+      const metrics = new ScoutMetrics("EmailScout");
+      metrics.probeCorrelated("returned", {
+        targetId: "mx1",
+        rttMs: 900,
+        verdicts: {
+          folder: { name: "Junk", junk: true },
+          dmarc: { result: "fail" },
+          spam: [{ filter: "microsoft", verdict: "spam", scl: 5 }],
+          ignoredAuthResults: 0,
+          problems: [],
+        },
+      });
+      metrics.probeCorrelated("late", {
+        targetId: "mx2",
+        verdicts: { dmarc: { result: "pass" }, spam: [], ignoredAuthResults: 0, problems: [] },
+      });
+      metrics.probeCorrelated("returned", { targetId: "mx3", rttMs: 700 });
+      metrics.probeCorrelated("returned", {
+        targetId: "mx4",
+        rttMs: 700,
+        verdicts: { spam: [], ignoredAuthResults: 2, problems: [] },
+      });
+      metrics.flush();
+    });
+    const judged = metricPoints(lines)
+      .filter(({ name }) => ["ProbeJudgedSpam", "ProbeDmarcFailed", "ProbeInJunk"].includes(name))
+      .map(({ name, dimensions, value }) => [name, dimensions, value]);
+    expect(judged).toEqual([
+      ["ProbeJudgedSpam", { Target: "mx1" }, 1],
+      ["ProbeDmarcFailed", { Target: "mx1" }, 1],
+      ["ProbeInJunk", { Target: "mx1" }, 1],
+      ["ProbeJudgedSpam", { Target: "mx2" }, 0],
+      ["ProbeDmarcFailed", { Target: "mx2" }, 0],
+    ]);
+  });
+
   it("writes each metric with exactly the dimensions the dashboard and alarms use, and no service dimension", async () => {
     const { lines } = await captureEmf(() => {
       const metrics = new ScoutMetrics("EmailScout");

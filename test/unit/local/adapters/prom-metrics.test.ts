@@ -25,6 +25,16 @@ describe("PromMetrics: local mode's metrics observer", () => {
     metrics.probesLost("mx2", 2);
     metrics.probeCorrelated("returned", { targetId: "mx1", rttMs: 900 });
     metrics.probeCorrelated("bounced", { targetId: "mx1" });
+    metrics.probeCorrelated("late", {
+      targetId: "mx1",
+      verdicts: {
+        spf: { result: "pass" },
+        dmarc: { result: "fail" },
+        spam: [{ filter: "rspamd", verdict: "spam" }],
+        ignoredAuthResults: 0,
+        problems: [],
+      },
+    });
     metrics.returnRejected("token-bad-signature");
     metrics.returnRejected("token-bad-signature");
     const text = await metrics.registry.metrics();
@@ -39,6 +49,10 @@ describe("PromMetrics: local mode's metrics observer", () => {
     expect(seriesValue(text, outcomes, { target: "mx2", outcome: "lost" })).toBe(2);
     expect(seriesValue(text, outcomes, { target: "mx1", outcome: "returned" })).toBe(1);
     expect(seriesValue(text, outcomes, { target: "mx1", outcome: "bounced" })).toBe(1);
+    const verdicts = "email_scout_process_probe_verdicts_total";
+    expect(seriesValue(text, verdicts, { target: "mx1", check: "dmarc", result: "fail" })).toBe(1);
+    expect(seriesValue(text, verdicts, { target: "mx1", check: "spf", result: "pass" })).toBe(1);
+    expect(seriesValue(text, verdicts, { target: "mx1", check: "spam", result: "spam" })).toBe(1);
     expect(
       seriesValue(text, "email_scout_process_returns_rejected_total", { reason: "token-bad-signature" }),
     ).toBe(2);

@@ -27,7 +27,7 @@ const PLAIN_BOARD = `mx1 (acme)
   OK       smtp://mx1.example.com       ok            since 3 d ago    checked 30 s ago       0.040 s   cert 80 d
   WARNING  imaps://mx1.example.com      cert-expiring since 2 h ago    checked 30 s ago       0.060 s   cert 12 d
   CRITICAL pop3s://mx1.example.com:995  refused       not tracked yet  checked 30 s ago       0.005 s
-  OK       roundtrip                    ok            since 24 h ago   last: returned 2.000 s 90 s ago
+  OK       roundtrip                    ok            since 24 h ago   last: returned 2.000 s 90 s ago   receiver: spf pass, dkim pass, dmarc pass, ham: spamassassin -0.1/5
            last 24 h: 24 probes, p50 3.000 s, p95 4.000 s, returned 20, late 1, lost 1, bounced 1, send-failed 1
 mx2
   UNKNOWN  submission://mx2.example.com no-check-yet  not tracked yet  no check yet

@@ -4,6 +4,7 @@ import {
   BOUNCED_PROBE,
   type DashboardFixture,
   FIXTURE_NOW,
+  FIXTURE_VERDICTS,
   LATE_PROBE,
   LOST_PROBE,
   makeDashboardFixture,
@@ -207,12 +208,13 @@ describe("GET /api/targets/:id/checks", () => {
 });
 
 describe("GET /api/probes/:probeId", () => {
-  it("returns the probe's detail: hops, remote clock offset", async () => {
+  it("returns the probe's detail: hops, remote clock offset, the receiver's verdicts", async () => {
     const { json } = await get(`/api/probes/${NEWEST_PROBE}`);
     const { probe } = json();
     expect(probe).toMatchObject({ probeId: NEWEST_PROBE, targetId: "mx1", state: "returned", rttMs: 2000 });
     expect(probe.remoteClockOffsetMs).toBe(1500);
     expect(probe.hops).toHaveLength(2);
+    expect(probe.verdicts).toEqual(FIXTURE_VERDICTS);
   });
 
   it("returns bounce diagnostics and send errors", async () => {

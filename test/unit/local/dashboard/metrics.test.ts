@@ -104,6 +104,18 @@ describe("GET /metrics", () => {
     expect(value("email_scout_status", { target: "mx2", subject: "roundtrip" })).toBe(3);
   });
 
+  it("gives the receiver's verdicts on the newest delivered probe, and whether it judged it spam", () => {
+    for (const check of ["spf", "dkim", "dmarc"]) {
+      expect(value("email_scout_roundtrip_verdict", { target: "mx1", check, result: "pass" })).toBe(1);
+    }
+    expect(value("email_scout_roundtrip_verdict", { target: "mx1", check: "spam", result: "ham" })).toBe(1);
+    expect(value("email_scout_roundtrip_judged_spam", { target: "mx1" })).toBe(0);
+    // mx2's receiver has said nothing: no series rather than a made-up one.
+    expect(family("email_scout_roundtrip_verdict").metrics.some((m) => m.labels?.target === "mx2")).toBe(
+      false,
+    );
+  });
+
   it("gives each phase of the latest check, and the certificate's time left", () => {
     const smtp = { target: "mx1", endpoint: "smtp://mx1.example.com", protocol: "smtp" };
     // The newest smtp check (cycle 0) took 40 ms; its greeting phase 35 ms.
