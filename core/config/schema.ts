@@ -66,6 +66,12 @@ export const targetSchema = z.strictObject({
       to: address,
       warningSeconds: seconds().optional(),
       criticalSeconds: seconds().optional(),
+      /**
+       * This target's own probe key ring (local: a key file; AWS: the ARN of a Secrets Manager
+       * secret holding one), so its mail server's email_return holds no key that counts for any
+       * other target. Without it the target uses the global ring (probeKeyFile / the stack's secret).
+       */
+      keyFile: path.optional(),
     })
     .optional(),
 });
@@ -289,6 +295,15 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
   }
   hostedZoneChecks(config, context);
   config.targets.forEach((target, t) => {
+    const keyReference = target.probe?.keyFile;
+    if (keyReference !== undefined && !SECRETS_MANAGER_ARN.test(keyReference)) {
+      context.addIssue({
+        code: "custom",
+        path: ["targets", t, "probe", "keyFile"],
+        message:
+          "on AWS this must be the ARN of a Secrets Manager secret holding the target's probe key file (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",
+      });
+    }
     target.endpoints.forEach((endpoint, e) => {
       const reference = endpoint.login?.passwordFile;
       if (reference !== undefined && !SECRETS_MANAGER_ARN.test(reference)) {

@@ -60,7 +60,7 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
       throw new UsageError(`--relay-tls must be starttls, require-starttls, implicit or none, not "${tls}"`);
     }
     const relay = values.relay ? hostPort(values.relay, "--relay") : undefined;
-    const key = readProbeKeyFile(values["key-file"] as string);
+    const keys = readProbeKeyFile(values["key-file"] as string);
     const sender = new SmtpSender({
       ...(relay ? { relay } : {}),
       tls: tls as "starttls",
@@ -71,7 +71,7 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
       to: values.to as string,
       returnAddress,
       from: values.from ?? returnAddress,
-      key,
+      keys,
       sender,
       listen: hostPort(values.listen ?? "127.0.0.1:2525", "--listen"),
       timeoutMs: seconds(values.timeout ?? "120", "--timeout"),

@@ -1,4 +1,5 @@
 import { parseMessage } from "../../core/wire/parse-headers.ts";
+import type { ProbeKey } from "../../core/wire/probe-key.ts";
 import { composeReply, replyFromAddress } from "../../return/compose-reply.ts";
 import { decide, envelopeSenderOf } from "../../return/decide.ts";
 
@@ -9,7 +10,7 @@ import { decide, envelopeSenderOf } from "../../return/decide.ts";
 export function emailReturnReply(
   probe: Buffer,
   options: {
-    key: Buffer;
+    key: ProbeKey;
     returnTo: string;
     nowMs: number;
     arrivedAtMs?: number;
@@ -26,7 +27,7 @@ export function emailReturnReply(
   const decision = decide({
     fields: message.fields,
     envelopeSender: envelopeSenderOf(env, message),
-    key: options.key,
+    keys: [options.key],
     nowMs: options.nowMs,
     maxAgeMs: 3_600_000,
   });
@@ -37,7 +38,7 @@ export function emailReturnReply(
     token: decision.token,
     arrivedAtMs: options.arrivedAtMs ?? options.nowMs,
     message,
-    key: options.key,
+    key: decision.key,
     headerBlockCut: false,
     now: new Date(options.nowMs),
     hostname: "mx1.example.com",

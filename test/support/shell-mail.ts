@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { headerValue, parseMessage } from "../../core/wire/parse-headers.ts";
-import { newProbeKey } from "../../core/wire/probe-key.ts";
+import { newProbeKey, type ProbeKey } from "../../core/wire/probe-key.ts";
 import { createProbeToken, parseProbeToken } from "../../core/wire/probe-token.ts";
 import { emailReturnReply } from "./email-return-reply.ts";
 import {
@@ -49,7 +49,7 @@ function deliveredToMailbox(raw: Buffer, atMs: number): Buffer {
 }
 
 /** email_return's reply to `probe` (signed with `key`), as it answers now by the shell's clock. */
-export function returnOf(shell: ShellRuntime, probe: SentProbe, key: Buffer = shell.probeKey): Buffer {
+export function returnOf(shell: ShellRuntime, probe: SentProbe, key: ProbeKey = shell.probeKey): Buffer {
   const nowMs = shell.clock.now();
   return emailReturnReply(deliveredToMailbox(probe.raw, nowMs), {
     key,
@@ -65,7 +65,7 @@ export function returnOf(shell: ShellRuntime, probe: SentProbe, key: Buffer = sh
  * with another key: what someone who saw the probe, but holds no key, could send.
  */
 export function forgedReturnOf(shell: ShellRuntime, probe: SentProbe): Buffer {
-  const otherKey = newProbeKey();
+  const otherKey: ProbeKey = { ...shell.probeKey, key: newProbeKey() };
   const genuine = tokenOf(probe);
   const { probeId, targetId, sentAtMs } = parseProbeToken(genuine);
   const forged = createProbeToken({ probeId, targetId, sentAtMs }, otherKey);

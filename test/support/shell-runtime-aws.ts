@@ -17,7 +17,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import type { ScoutEvent } from "../../core/events/event.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey, type ProbeKey } from "../../core/wire/probe-key.ts";
 import { DynamoCheckStore } from "../../lambdas/aws/dynamo-check-store.ts";
 import { documentClient } from "../../lambdas/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../lambdas/aws/dynamo-probe-store.ts";
@@ -64,7 +64,7 @@ export async function awsRuntime(): Promise<ShellRuntime> {
   useFakeAwsEnvironment();
   const dir = caseDirectory("aws");
   const clock = new ManualClock();
-  const probeKey = newProbeKey();
+  const probeKey: ProbeKey = { id: "k1", key: newProbeKey() };
   const closers: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) await closer();
@@ -85,7 +85,7 @@ export async function awsRuntime(): Promise<ShellRuntime> {
     const secretsMock = mockClient(secretsManager);
     secretsMock
       .on(GetSecretValueCommand, { SecretId: KEY_ARN })
-      .resolves({ SecretString: formatProbeKeyFile(probeKey) });
+      .resolves({ SecretString: formatProbeKeyRing([probeKey]) });
     closers.push(async () => {
       for (const restore of [queue.restore, mail.restore, () => secretsMock.restore()]) restore();
     });

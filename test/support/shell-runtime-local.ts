@@ -5,7 +5,7 @@ import { createTransport } from "nodemailer";
 import { SMTPServer } from "smtp-server";
 import { parseConfigText } from "../../core/config/parse-config.ts";
 import type { ScoutEvent } from "../../core/events/event.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey, type ProbeKey } from "../../core/wire/probe-key.ts";
 import { SqliteStatusStore } from "../../local/adapters/sqlite-status-store.ts";
 import { LocalMonitor } from "../../local/serve/monitor.ts";
 import { RecordingLogger } from "./recording-logger.ts";
@@ -32,7 +32,7 @@ const REFUSE_TRIGGER = "shell_runtime_refuse_queue";
 export async function localRuntime(): Promise<ShellRuntime> {
   const dir = caseDirectory("local");
   const clock = new ManualClock();
-  const probeKey = newProbeKey();
+  const probeKey: ProbeKey = { id: "k1", key: newProbeKey() };
   const closers: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) await closer();
@@ -45,7 +45,7 @@ export async function localRuntime(): Promise<ShellRuntime> {
     const receiver = await WebhookReceiver.start();
     closers.push(() => receiver.close());
 
-    writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(probeKey), { mode: 0o600 });
+    writeFileSync(join(dir, "probe.key"), formatProbeKeyRing([probeKey]), { mode: 0o600 });
     writeFileSync(join(dir, "hook.secret"), `${newWebhookSecret()}\n`, { mode: 0o600 });
     const shared = sharedConfig(servers, { url: receiver.url, secretFile: join(dir, "hook.secret") });
     const config = parseConfigText(

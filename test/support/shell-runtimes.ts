@@ -15,6 +15,7 @@ import type { CheckStore } from "../../core/ports/check-store.ts";
 import type { Clock } from "../../core/ports/clock.ts";
 import type { ProbeRecord, ProbeStore } from "../../core/ports/probe-store.ts";
 import type { StatusStore, TrackedStatus } from "../../core/ports/status-store.ts";
+import type { ProbeKey } from "../../core/wire/probe-key.ts";
 import { makeTestPki, type TestPki } from "./certs.ts";
 import { closedPort } from "./line-server.ts";
 import { startSmtpPeer } from "./smtp-peer.ts";
@@ -50,7 +51,7 @@ export interface ShellRuntime {
   /** The monitor's clock: probes, sweeps and inbound arrival times all read it. */
   readonly clock: ManualClock;
   /** The probe key the shell signs with; email_return's copy of it. */
-  readonly probeKey: Buffer;
+  readonly probeKey: ProbeKey;
   /** CHECKED_TARGET's endpoints as written in the config. */
   readonly endpoints: { readonly answering: string; readonly refusing: string };
   /** The stores, read through their ports only. */

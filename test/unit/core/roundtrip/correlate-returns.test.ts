@@ -7,10 +7,13 @@ import {
   inbound,
   inboundDomain,
   key,
+  legacyKey,
   makeReturn,
   maxAgeMs,
+  ownTargetKey,
   probeId,
   returnAddress,
+  SHARED_KEY_TARGET,
   sentAtMs,
   setup,
   targetId,
@@ -107,7 +110,7 @@ describe("correlateInbound: rejected returns are counted and change nothing", ()
     {
       name: "a token signed with another key",
       reason: "token-bad-signature",
-      make: () => makeReturn({ signKey: Buffer.alloc(32, 1) }),
+      make: () => makeReturn({ signKey: { ...key, key: Buffer.alloc(32, 1) } }),
       probeId,
     },
     {
@@ -193,7 +196,31 @@ describe("correlateInbound: rejected returns are counted and change nothing", ()
     {
       name: "a valid token for the same probe id but another target",
       reason: "probe-mismatch",
-      make: () => makeReturn({ tokenTargetId: "mx2.scout.test" }),
+      make: () => makeReturn({ tokenTargetId: SHARED_KEY_TARGET }),
+      probeId,
+    },
+    {
+      name: "a return signed with another target's key (its email_return's)",
+      reason: "token-wrong-key",
+      make: () => makeReturn({ signKey: ownTargetKey }),
+      probeId,
+    },
+    {
+      name: "a token for a target without a ring of its own, signed with a key of a configured target",
+      reason: "token-wrong-key",
+      make: () => makeReturn({ tokenTargetId: "ghost.scout.test" }),
+      probeId,
+    },
+    {
+      name: "a return signed with a key no ring holds (retired, or never ours)",
+      reason: "token-unknown-key",
+      make: () => makeReturn({ signKey: { id: "retired", key: key.key } }),
+      probeId,
+    },
+    {
+      name: "a version 1 token for a target whose ring has no legacy key (another target's has)",
+      reason: "token-wrong-key",
+      make: () => makeReturn({ signKey: legacyKey }),
       probeId,
     },
   ];
