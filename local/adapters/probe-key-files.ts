@@ -1,5 +1,6 @@
 import { FileBackedValue } from "../../core/basics/file-backed-value.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
+import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import type { TargetKeyRings } from "../../core/roundtrip/target-key-rings.ts";
 import type { ProbeKeyRing } from "../../core/wire/probe-key.ts";
@@ -21,19 +22,26 @@ export class ProbeKeyFiles {
   private constructor(
     private readonly fileOfTarget: ReadonlyMap<string, string>,
     private readonly log: Logger,
+    clock: Clock,
   ) {
+    // The monitor's clock paces the looks at the files (a stat per file per second at most).
+    const now = () => clock.now();
     for (const path of new Set(fileOfTarget.values())) {
-      this.#files.set(path, new FileBackedValue([path], () => readProbeKeyFile(path)));
+      this.#files.set(path, new FileBackedValue([path], () => readProbeKeyFile(path), { now }));
     }
   }
 
   /** Reads every key file the config names; throws the first one's error. */
-  static open(config: Pick<ScoutConfig, "probeKeyFile" | "targets">, log: Logger): ProbeKeyFiles {
+  static open(
+    config: Pick<ScoutConfig, "probeKeyFile" | "targets">,
+    log: Logger,
+    clock: Clock = systemClock,
+  ): ProbeKeyFiles {
     const fileOfTarget = new Map<string, string>();
     for (const target of config.targets) {
       if (target.probe) fileOfTarget.set(target.id, target.probe.keyFile ?? config.probeKeyFile);
     }
-    const files = new ProbeKeyFiles(fileOfTarget, log);
+    const files = new ProbeKeyFiles(fileOfTarget, log, clock);
     for (const [path, file] of files.#files) files.#lastGood.set(path, file.current());
     // The global file is read even when every target has its own: `email-scout probe` and
     // the operator's copy of the default ring must stay valid.

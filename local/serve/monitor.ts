@@ -95,7 +95,7 @@ export class LocalMonitor {
   static async open(config: ScoutConfig, log: Logger, clock: Clock = systemClock): Promise<LocalMonitor> {
     let keys: ProbeKeyFiles;
     try {
-      keys = ProbeKeyFiles.open(config, log);
+      keys = ProbeKeyFiles.open(config, log, clock);
     } catch (error) {
       const path = (error as { path?: unknown }).path;
       const hint =

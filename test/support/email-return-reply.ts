@@ -1,5 +1,5 @@
 import { parseMessage } from "../../core/wire/parse-headers.ts";
-import type { ProbeKey } from "../../core/wire/probe-key.ts";
+import type { ProbeKey, ProbeKeyRing } from "../../core/wire/probe-key.ts";
 import { composeReply, replyFromAddress } from "../../return/compose-reply.ts";
 import { decide, envelopeSenderOf } from "../../return/decide.ts";
 
@@ -10,7 +10,8 @@ import { decide, envelopeSenderOf } from "../../return/decide.ts";
 export function emailReturnReply(
   probe: Buffer,
   options: {
-    key: ProbeKey;
+    /** email_return's key ring, or its one key. */
+    key: ProbeKey | readonly ProbeKey[];
     returnTo: string;
     nowMs: number;
     arrivedAtMs?: number;
@@ -27,7 +28,7 @@ export function emailReturnReply(
   const decision = decide({
     fields: message.fields,
     envelopeSender: envelopeSenderOf(env, message),
-    keys: [options.key],
+    keys: ringOf(options.key),
     nowMs: options.nowMs,
     maxAgeMs: 3_600_000,
   });
@@ -45,4 +46,10 @@ export function emailReturnReply(
     uniqueId: options.uniqueId,
   });
   return Buffer.from(reply.replace(/\r?\n/g, "\r\n"), "latin1");
+}
+
+function ringOf(keys: ProbeKey | readonly ProbeKey[]): ProbeKeyRing {
+  const [first, ...rest] = "id" in keys ? [keys] : keys;
+  if (first === undefined) throw new Error("email_return needs at least one key");
+  return [first, ...rest];
 }

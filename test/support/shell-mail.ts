@@ -49,7 +49,11 @@ function deliveredToMailbox(raw: Buffer, atMs: number): Buffer {
 }
 
 /** email_return's reply to `probe` (signed with `key`), as it answers now by the shell's clock. */
-export function returnOf(shell: ShellRuntime, probe: SentProbe, key: ProbeKey = shell.probeKey): Buffer {
+export function returnOf(
+  shell: ShellRuntime,
+  probe: SentProbe,
+  key: ProbeKey | readonly ProbeKey[] = shell.probeKeyRing(),
+): Buffer {
   const nowMs = shell.clock.now();
   return emailReturnReply(deliveredToMailbox(probe.raw, nowMs), {
     key,
@@ -65,12 +69,19 @@ export function returnOf(shell: ShellRuntime, probe: SentProbe, key: ProbeKey = 
  * with another key: what someone who saw the probe, but holds no key, could send.
  */
 export function forgedReturnOf(shell: ShellRuntime, probe: SentProbe): Buffer {
-  const otherKey: ProbeKey = { ...shell.probeKey, key: newProbeKey() };
+  return returnSignedWith(shell, probe, { ...shell.probeKey, key: newProbeKey() });
+}
+
+/**
+ * A return for `probe` whose token (same probe, target and send time) and reply are signed with
+ * `key`: what whoever holds `key` (another target's email_return, say) could make.
+ */
+export function returnSignedWith(shell: ShellRuntime, probe: SentProbe, key: ProbeKey): Buffer {
   const genuine = tokenOf(probe);
   const { probeId, targetId, sentAtMs } = parseProbeToken(genuine);
-  const forged = createProbeToken({ probeId, targetId, sentAtMs }, otherKey);
+  const forged = createProbeToken({ probeId, targetId, sentAtMs }, key);
   const raw = Buffer.from(probe.raw.toString("latin1").replace(genuine, forged), "latin1");
-  return returnOf(shell, { ...probe, raw }, otherKey);
+  return returnOf(shell, { ...probe, raw }, key);
 }
 
 /** A genuine return with its X-Scout-Probe field taken out. */

@@ -17,11 +17,17 @@ import {
 } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import type { ScoutEvent } from "../../core/events/event.ts";
-import { formatProbeKeyRing, newProbeKey, type ProbeKey } from "../../core/wire/probe-key.ts";
+import {
+  formatProbeKeyRing,
+  newProbeKey,
+  type ProbeKey,
+  type ProbeKeyRing,
+} from "../../core/wire/probe-key.ts";
 import { DynamoCheckStore } from "../../lambdas/aws/dynamo-check-store.ts";
 import { documentClient } from "../../lambdas/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../lambdas/aws/dynamo-probe-store.ts";
 import { DynamoStatusStore } from "../../lambdas/aws/dynamo-status-store.ts";
+import { DEFAULT_SECRET_TTL_MS } from "../../lambdas/aws/secret-cache.ts";
 import { createCorrelatorHandler } from "../../lambdas/handlers/correlator.ts";
 import { createProberHandler } from "../../lambdas/handlers/prober.ts";
 import { parseDeliveryMessage } from "../../lambdas/runtime/delivery-message.ts";
@@ -41,12 +47,14 @@ import {
   type InboundEnvelope,
   ManualClock,
   type SentProbe,
+  type ShellOptions,
   type ShellRuntime,
   sharedConfig,
   startEndpointServers,
 } from "./shell-runtimes.ts";
 
 const KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout-probe-key-AbCdEf";
+const OWN_KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout-key-rt2-AbCdEf";
 const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/scout-events";
 const RETENTION_DAYS = 7;
 const scheduledEvent = JSON.parse(
@@ -60,11 +68,15 @@ const scheduledEvent = JSON.parse(
  * mail is stored under returns/ with the trace fields SES puts on top, and the correlator runs on
  * s3rver's notification made to look like real S3's; S3 stamps eventTime with the monitor's clock.
  */
-export async function awsRuntime(): Promise<ShellRuntime> {
+export async function awsRuntime(options: ShellOptions = {}): Promise<ShellRuntime> {
   useFakeAwsEnvironment();
   const dir = caseDirectory("aws");
   const clock = new ManualClock();
   const probeKey: ProbeKey = { id: "k1", key: newProbeKey() };
+  let ring: ProbeKeyRing = [probeKey];
+  const ownTargetRing: ProbeKeyRing | undefined = options.ownKeyTarget
+    ? [{ id: "rt2-k1", key: newProbeKey() }]
+    : undefined;
   const closers: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) await closer();
@@ -83,15 +95,22 @@ export async function awsRuntime(): Promise<ShellRuntime> {
     const mail = sesStandIn();
     const secretsManager = new SecretsManagerClient({ region: REGION });
     const secretsMock = mockClient(secretsManager);
-    secretsMock
-      .on(GetSecretValueCommand, { SecretId: KEY_ARN })
-      .resolves({ SecretString: formatProbeKeyRing([probeKey]) });
+    const holdRing = (secretId: string, held: ProbeKeyRing) =>
+      secretsMock
+        .on(GetSecretValueCommand, { SecretId: secretId })
+        .resolves({ SecretString: formatProbeKeyRing(held) });
+    holdRing(KEY_ARN, ring);
+    if (ownTargetRing) holdRing(OWN_KEY_ARN, ownTargetRing);
     closers.push(async () => {
       for (const restore of [queue.restore, mail.restore, () => secretsMock.restore()]) restore();
     });
 
     const configFile = join(dir, "scout-config.json");
-    const shared = sharedConfig(servers, { url: "https://sentinel.example.com/hooks" });
+    const shared = sharedConfig(
+      servers,
+      { url: "https://sentinel.example.com/hooks" },
+      ownTargetRing ? OWN_KEY_ARN : undefined,
+    );
     writeLambdaConfig(configFile, { ...shared, aws: { retentionDays: RETENTION_DAYS } });
     const common = {
       env: {
@@ -120,6 +139,14 @@ export async function awsRuntime(): Promise<ShellRuntime> {
       name: "aws",
       clock,
       probeKey,
+      probeKeyRing: () => ring,
+      ownTargetRing,
+      async rotateProbeKeys(edit) {
+        ring = edit(ring);
+        holdRing(KEY_ARN, ring);
+        // Each function's secret cache reads the new value once its TTL has passed.
+        clock.advance(DEFAULT_SECRET_TTL_MS);
+      },
       endpoints: { answering: servers.answering, refusing: servers.refusing },
       stores: { probes, checks: new DynamoCheckStore({ ...table, table: resultsTable }), statuses },
       async runCycle() {

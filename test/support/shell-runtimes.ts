@@ -15,7 +15,7 @@ import type { CheckStore } from "../../core/ports/check-store.ts";
 import type { Clock } from "../../core/ports/clock.ts";
 import type { ProbeRecord, ProbeStore } from "../../core/ports/probe-store.ts";
 import type { StatusStore, TrackedStatus } from "../../core/ports/status-store.ts";
-import type { ProbeKey } from "../../core/wire/probe-key.ts";
+import type { ProbeKey, ProbeKeyRing } from "../../core/wire/probe-key.ts";
 import { makeTestPki, type TestPki } from "./certs.ts";
 import { closedPort } from "./line-server.ts";
 import { startSmtpPeer } from "./smtp-peer.ts";
@@ -30,6 +30,12 @@ export const CHECKED_CONFIRM_AFTER = 2;
 /** Round trip only; every outcome counts at once. */
 export const PROBED_TARGET = "rt1";
 export const DEADLINE_SECONDS = 300;
+/**
+ * With ShellOptions.ownKeyTarget: a second probe target whose key ring is its own (a key file, a
+ * secret), while PROBED_TARGET keeps the global ring.
+ */
+export const OWN_KEY_TARGET = "rt2";
+export const OWN_KEY_MAILBOX = "probe@mx2.example.com";
 /** The one webhook endpoint: it wants every event, so each event is queued exactly once. */
 export const WEBHOOK_ENDPOINT_ID = "sentinel";
 
@@ -45,13 +51,29 @@ export interface InboundEnvelope {
   readonly to: readonly string[];
 }
 
+/** What a case may ask of a shell beyond the shared config. */
+export interface ShellOptions {
+  /** Adds OWN_KEY_TARGET, with a key ring of its own. */
+  readonly ownKeyTarget?: boolean;
+}
+
 /** One shell with its stores, queue and mail stand-ins; see the file comment. */
 export interface ShellRuntime {
   readonly name: "local" | "aws";
   /** The monitor's clock: probes, sweeps and inbound arrival times all read it. */
   readonly clock: ManualClock;
-  /** The probe key the shell signs with; email_return's copy of it. */
+  /** The key the shell first signs PROBED_TARGET's probes with (the global ring's first). */
   readonly probeKey: ProbeKey;
+  /** PROBED_TARGET's ring as it is now: email_return's copy of it. */
+  probeKeyRing(): ProbeKeyRing;
+  /** OWN_KEY_TARGET's ring (ShellOptions.ownKeyTarget); undefined without it. */
+  readonly ownTargetRing: ProbeKeyRing | undefined;
+  /**
+   * A rotation step on PROBED_TARGET's ring as an operator makes it (local: the key file
+   * replaced; AWS: the secret's value), with the monitor clock then moved on until the shell
+   * sees it (local: the file's next look; AWS: the secret cache's TTL).
+   */
+  rotateProbeKeys(edit: (ring: ProbeKeyRing) => ProbeKeyRing): Promise<void>;
   /** CHECKED_TARGET's endpoints as written in the config. */
   readonly endpoints: { readonly answering: string; readonly refusing: string };
   /** The stores, read through their ports only. */
@@ -124,7 +146,11 @@ export async function startEndpointServers(dir: string): Promise<EndpointServers
 }
 
 /** The part of the config both shells share; each adds what only it has. */
-export function sharedConfig(servers: EndpointServers, webhook: { url: string; secretFile?: string }) {
+export function sharedConfig(
+  servers: EndpointServers,
+  webhook: { url: string; secretFile?: string },
+  ownKeyFile?: string,
+) {
   return {
     inbound: { domain: INBOUND_DOMAIN, returnAddress: RETURN_ADDRESS },
     outbound: { from: PROBE_FROM },
@@ -139,6 +165,9 @@ export function sharedConfig(servers: EndpointServers, webhook: { url: string; s
         ],
       },
       { id: PROBED_TARGET, confirmAfter: 1, probe: { to: PROBE_MAILBOX } },
+      ...(ownKeyFile === undefined
+        ? []
+        : [{ id: OWN_KEY_TARGET, confirmAfter: 1, probe: { to: OWN_KEY_MAILBOX, keyFile: ownKeyFile } }]),
     ],
     webhooks: { endpoints: [{ id: WEBHOOK_ENDPOINT_ID, ...webhook }] },
   };
