@@ -49,6 +49,7 @@ describe("loadConfigFile, local shape (serve and the CLI)", () => {
               login: { user: "u", passwordFile: "mx1.pw" },
             },
           ],
+          probe: { to: "probe@mx1.example.com", keyFile: "keys/mx1.key" },
         },
       ],
     });
@@ -70,6 +71,7 @@ describe("loadConfigFile, local shape (serve and the CLI)", () => {
       caFile: join(dir, "ca.pem"),
       login: { passwordFile: join(dir, "mx1.pw") },
     });
+    expect(config.targets[0]?.probe?.keyFile).toBe(join(dir, "keys/mx1.key"));
   });
 
   it("wants the local-only keys", () => {
@@ -121,12 +123,21 @@ describe("loadConfigFile, AWS shape (the CDK app and the Lambdas)", () => {
               },
             },
           ],
+          probe: { to: "probe@mx1.example.com", keyFile: "/etc/scout/mx1.key" },
+        },
+        {
+          id: "mx2",
+          probe: {
+            to: "probe@mx2.example.com",
+            keyFile: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout/keys/mx2",
+          },
         },
       ],
     });
     expect(problemsOf(() => loadConfigFile(path, "aws"))).toEqual([
       "roundTrip.warningSeconds: must not exceed criticalSeconds",
       "outbound.from: must be at the inbound domain scout-returns.example.com on AWS: SES sends only from the identity this stack verifies",
+      "targets[0].probe.keyFile: on AWS this must be the ARN of a Secrets Manager secret holding the target's probe key file (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",
       "targets[0].endpoints[0].login.passwordFile: on AWS this must be the ARN of a Secrets Manager secret holding the password (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",
     ]);
   });
