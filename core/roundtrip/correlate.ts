@@ -12,17 +12,12 @@ import type {
 import { decodeHeaderBlock } from "../wire/header-block.ts";
 import { headerValue, parseMessage } from "../wire/parse-headers.ts";
 import type { ProbeKey } from "../wire/probe-key.ts";
-import {
-  ProbeTokenError,
-  parseProbeToken,
-  type VerifiedToken,
-  verifyProbeToken,
-} from "../wire/probe-token.ts";
+import { ProbeTokenError, parseProbeToken, type VerifiedToken } from "../wire/probe-token.ts";
 import { REPLY_HEADER, ReplySignatureError, verifyReply } from "../wire/reply-signature.ts";
 import { dsnPartsOf, isDeliveryStatusReport, type RecipientStatus, recipientWithAction } from "./dsn.ts";
 import { parseMime, rawHeader } from "./inbound-mime.ts";
 import { hopsFromHeaderLines } from "./received-hops.ts";
-import { keyForToken, type TargetKeyRings } from "./target-key-rings.ts";
+import { type TargetKeyRings, verifyTokenInRings } from "./target-key-rings.ts";
 
 /*
  * Correlation: one inbound message (a return from email_return, or a bounce) becomes at most
@@ -327,17 +322,10 @@ function verifyToken(
   deps: CorrelateDeps,
 ): KeyedToken | Rejection {
   try {
-    // The key the token names, from the ring of the target it names, and no other.
-    const lookup = keyForToken(deps.keys, parseProbeToken(text));
-    if (lookup.kind === "refused") return reject(`token-${lookup.reason}`, lookup.detail, probeIdIn(text));
-    // Verified at arrival time, not now: a message retried later (spooled, store was down)
-    // was fresh when it came.
-    const token = verifyProbeToken(text, lookup.key.key, {
-      nowMs,
-      maxAgeMs,
-      maxFutureSkewMs: deps.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
-    });
-    return { ...token, key: lookup.key };
+    // With the key the token names, from the ring of the target it names, and no other; at
+    // arrival time, not now: a message retried later (spooled, store was down) was fresh when it came.
+    const maxFutureSkewMs = deps.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+    return verifyTokenInRings(text, deps.keys, { nowMs, maxAgeMs, maxFutureSkewMs });
   } catch (error) {
     if (!(error instanceof ProbeTokenError)) throw error;
     return reject(`token-${error.reason}`, error.message, probeIdIn(text));

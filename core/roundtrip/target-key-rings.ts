@@ -1,4 +1,11 @@
 import { keyById, type ProbeKey, type ProbeKeyRing } from "../wire/probe-key.ts";
+import {
+  ProbeTokenError,
+  parseProbeToken,
+  type VerifiedToken,
+  type VerifyOptions,
+  verifyProbeToken,
+} from "../wire/probe-token.ts";
 
 /**
  * Each target's probe key ring, by target id: new probes of a target are signed with the first
@@ -7,31 +14,34 @@ import { keyById, type ProbeKey, type ProbeKeyRing } from "../wire/probe-key.ts"
  */
 export type TargetKeyRings = ReadonlyMap<string, ProbeKeyRing>;
 
-/** The key a token must be checked with, or why there is none. */
-export type TokenKeyLookup =
-  | { readonly kind: "key"; readonly key: ProbeKey }
-  | { readonly kind: "refused"; readonly reason: "wrong-key" | "unknown-key"; readonly detail: string };
-
 /**
  * Finds the key a token names in the ring of the target it names. A key id found only in other
  * targets' rings is 'wrong-key': someone holding one target's key (its mail server's
- * email_return) signed a token for another target.
+ * email_return) signed a token for another target; in no ring, 'unknown-key'. Throws
+ * ProbeTokenError with those reasons, or for a token that does not parse.
  */
-export function keyForToken(
-  rings: TargetKeyRings,
-  token: { readonly targetId: string; readonly keyId: string },
-): TokenKeyLookup {
+export function keyForToken(rings: TargetKeyRings, text: string): ProbeKey {
+  const token = parseProbeToken(text);
   const own = rings.get(token.targetId);
   const key = own === undefined ? undefined : keyById(own, token.keyId);
-  if (key !== undefined) return { kind: "key", key };
+  if (key !== undefined) return key;
   for (const [targetId, ring] of rings) {
     if (targetId !== token.targetId && keyById(ring, token.keyId) !== undefined) {
-      return {
-        kind: "refused",
-        reason: "wrong-key",
-        detail: `key ${token.keyId} is not in the key ring of target ${token.targetId}`,
-      };
+      throw new ProbeTokenError(
+        "wrong-key",
+        `key ${token.keyId} is not in the key ring of target ${token.targetId}`,
+      );
     }
   }
-  return { kind: "refused", reason: "unknown-key", detail: `no key ring holds key ${token.keyId}` };
+  throw new ProbeTokenError("unknown-key", `no key ring holds key ${token.keyId}`);
+}
+
+/** Checks a token with the key keyForToken finds; returns it with that key. Throws ProbeTokenError. */
+export function verifyTokenInRings(
+  text: string,
+  rings: TargetKeyRings,
+  options: VerifyOptions,
+): VerifiedToken & { key: ProbeKey } {
+  const key = keyForToken(rings, text);
+  return { ...verifyProbeToken(text, key.key, options), key };
 }
