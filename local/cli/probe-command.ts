@@ -15,7 +15,7 @@ invalid return, or the probe could not be sent), 3 UNKNOWN (bad options).
 
   --to ADDR               the probe mailbox (it runs email_return from its ~/.forward)
   --return-address ADDR   where email_return replies; its domain must route to --listen
-  --key-file FILE         the probe key (the same one email_return holds)
+  --key-file FILE         the probe key ring of the target (the one its email_return holds); its first key signs
   --relay HOST:PORT       send through this relay (default: the MX of --to's domain)
   --relay-tls MODE        starttls (default, opportunistic), require-starttls, implicit, none
   --ca-file FILE          CAs to trust for the relay's certificate

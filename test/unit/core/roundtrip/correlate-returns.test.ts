@@ -54,6 +54,17 @@ describe("correlateInbound: returns", () => {
     expect(await store.rejectionCounts(0)).toEqual({});
   });
 
+  it("records a return of an install from before key ids: a version 1 token and a version 2 reply, both made with the legacy key", async () => {
+    const { store, deps } = await setup();
+    const legacyDeps = { ...deps, keys: new Map([[targetId, [legacyKey] as const]]) };
+    const raw = await makeReturn({ signKey: legacyKey });
+    expect(raw.toString("latin1")).toMatch(/^X-Scout-Probe: v1\./m);
+    expect(raw.toString("latin1")).toMatch(/^X-Scout-Reply: v2\.retProbe/m);
+    const outcome = await correlateInbound(inbound(raw, sentAtMs + 3_250), legacyDeps);
+    expect(outcome.kind).toBe("returned");
+    expect(await store.get(probeId)).toMatchObject({ state: "returned", rttMs: 3_250 });
+  });
+
   it("rounds the remote clock offset", async () => {
     const { store, deps } = await setup();
     const raw = await makeReturn({ remoteArrivedAtMs: sentAtMs + 100 });
