@@ -43,8 +43,8 @@ export class ProbeKeyFiles {
     }
     const files = new ProbeKeyFiles(fileOfTarget, log, clock);
     for (const [path, file] of files.#files) files.#lastGood.set(path, file.current());
-    // The global file is read even when every target has its own: `email-scout probe` and
-    // the operator's copy of the default ring must stay valid.
+    // The global file is read even when every target has its own: the config requires it, and
+    // a bad one is better found now than when a target without a key file is added.
     if (!files.#files.has(config.probeKeyFile)) readProbeKeyFile(config.probeKeyFile);
     return files;
   }
