@@ -18,7 +18,7 @@ import type { Construct } from "constructs";
 import { probeFromAddress } from "../core/config/config-rules.ts";
 import type { DeployConfig } from "../core/config/schema.ts";
 import { AWS_DEFAULTS } from "./config/aws-defaults.ts";
-import { loginPasswordSecretArns } from "./config/deploy-config.ts";
+import { loginPasswordSecretArns, probeKeySecretArns, usesGlobalProbeKey } from "./config/deploy-config.ts";
 import { AWS_API_PORT, proberMailPorts } from "./config/prober-ports.ts";
 import { proberShardCount } from "./config/prober-shards.ts";
 import { scheduleRate } from "./config/schedule-rate.ts";
@@ -48,6 +48,7 @@ import {
   listReturns,
   moveToDeadLetters,
   readLoginPasswords,
+  readProbeKeys,
   readSecret,
   requeueEvents,
   sendEvents,
@@ -185,7 +186,12 @@ export class EmailScoutStack extends Stack {
     prober.addToRolePolicy(tableAccess(tables.arnsWithIndexes));
     prober.addToRolePolicy(batchWriteResults(tables.results.tableArn));
     sending.grantSend(prober.role);
-    prober.addToRolePolicy(readSecret("ReadProbeKey", secrets.probeKey.secretArn));
+    // Each probe target's own key ring, and the global one only when some target uses it.
+    const probeKeyArns = [
+      ...(usesGlobalProbeKey(config) ? [secrets.probeKey.secretArn] : []),
+      ...probeKeySecretArns(config).flatMap((arn) => [arn, `${arn}-??????`]),
+    ];
+    if (probeKeyArns.length > 0) prober.addToRolePolicy(readProbeKeys(probeKeyArns));
     prober.addToRolePolicy(sendEvents(eventsQueue.queue.queueArn));
     const loginSecrets = loginPasswordSecretArns(config);
     if (loginSecrets.length > 0) prober.addToRolePolicy(readLoginPasswords(loginSecrets));
@@ -261,7 +267,7 @@ export class EmailScoutStack extends Stack {
       `/${RETURNS_PREFIX}*`,
       "The correlator reads returned messages: any object under returns/, whose keys SES chooses.",
     );
-    correlator.addToRolePolicy(readSecret("ReadProbeKey", secrets.probeKey.secretArn));
+    if (probeKeyArns.length > 0) correlator.addToRolePolicy(readProbeKeys(probeKeyArns));
     correlator.addToRolePolicy(sendEvents(eventsQueue.queue.queueArn));
     returns.bucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,

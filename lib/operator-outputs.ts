@@ -25,7 +25,8 @@ export interface OperatorOutputsProps {
 export function addOperatorOutputs(stack: Stack, props: OperatorOutputsProps): void {
   new CfnOutput(stack, "ProbeKeySecretArn", {
     value: props.probeKeySecret.secretArn,
-    description: "Set to the text of an `email-scout key new` file (docs/aws.md)",
+    description:
+      "The global probe key ring (probe targets without probe.keyFile): set to the text of an `email-scout key new` file (docs/aws.md)",
   });
   new CfnOutput(stack, "WebhookSecretsArn", {
     value: props.webhookSecrets.secretArn,

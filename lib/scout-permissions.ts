@@ -137,3 +137,16 @@ export function readLoginPasswords(secretArns: string[]): iam.PolicyStatement {
     resources: secretArns.flatMap((arn) => [arn, `${arn}-??????`]),
   });
 }
+
+/**
+ * The probe key rings the prober signs with and the correlator checks with: each probe target's
+ * own secret (probe.keyFile) and, when some probe target has none, the stack's global one. No
+ * other secret: a function that reads one target's ring cannot read another's unless it is named.
+ */
+export function readProbeKeys(secretArns: readonly string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "ReadProbeKeys",
+    actions: ["secretsmanager:GetSecretValue"],
+    resources: [...secretArns],
+  });
+}

@@ -1,5 +1,6 @@
 import { encodeHeaderBlock } from "../core/wire/header-block.ts";
 import { headerValue, type ParsedMessage } from "../core/wire/parse-headers.ts";
+import type { ProbeKey } from "../core/wire/probe-key.ts";
 import type { VerifiedToken } from "../core/wire/probe-token.ts";
 import { REPLY_HEADER, signReply } from "../core/wire/reply-signature.ts";
 import { firstAddressIn, isPlainAddress } from "./address.ts";
@@ -14,8 +15,8 @@ export interface ReplyInput {
   /** When the message reached this server, UTC ms (informational: this clock may be off). */
   arrivedAtMs: number;
   message: ParsedMessage;
-  /** The probe key: signs the reply (probe id, arrival time, reported header block). */
-  key: Buffer;
+  /** The key the probe's token names: signs the reply (key id, probe id, arrival time, reported header block). */
+  key: ProbeKey;
   /** The header block was cut at maxBytes before its end. */
   headerBlockCut: boolean;
   now: Date;

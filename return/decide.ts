@@ -1,10 +1,11 @@
 import { type HeaderField, headerValue, type ParsedMessage } from "../core/wire/parse-headers.ts";
+import type { ProbeKey, ProbeKeyRing } from "../core/wire/probe-key.ts";
 import {
   ProbeTokenError,
   type ProbeTokenReason,
   parseProbeToken,
   type VerifiedToken,
-  verifyProbeToken,
+  verifyProbeTokenWithRing,
 } from "../core/wire/probe-token.ts";
 
 /** A probe may claim a send time this far ahead of the server's clock (clocks drift). */
@@ -21,14 +22,16 @@ export type IgnoreReason =
   | `token-${ProbeTokenReason}`;
 
 export type Decision =
-  | { action: "reply"; reason: "valid-probe"; token: VerifiedToken }
+  /** `key` is the ring's key the token names: it signs the reply too. */
+  | { action: "reply"; reason: "valid-probe"; token: VerifiedToken; key: ProbeKey }
   | { action: "ignore"; reason: IgnoreReason; detail?: string; probeId?: string };
 
 export interface DecideInput {
   fields: readonly HeaderField[];
   /** The envelope sender ("" for the null sender), or undefined when the MTA did not say. */
   envelopeSender: string | undefined;
-  key: Buffer;
+  /** This mailbox's target's ring: a token naming any other key is ignored (token-unknown-key). */
+  keys: ProbeKeyRing;
   nowMs: number;
   maxAgeMs: number;
 }
@@ -78,12 +81,12 @@ export function decide(input: DecideInput): Decision {
   let probeId: string | undefined;
   try {
     probeId = parseProbeToken(tokenText).probeId;
-    const token = verifyProbeToken(tokenText, input.key, {
+    const { key, ...token } = verifyProbeTokenWithRing(tokenText, input.keys, {
       nowMs: input.nowMs,
       maxAgeMs: input.maxAgeMs,
       maxFutureSkewMs: MAX_FUTURE_SKEW_MS,
     });
-    return { action: "reply", reason: "valid-probe", token };
+    return { action: "reply", reason: "valid-probe", token, key };
   } catch (error) {
     if (!(error instanceof ProbeTokenError)) throw error;
     const ignored: Decision = { action: "ignore", reason: `token-${error.reason}`, detail: error.message };

@@ -12,6 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { headerValue, parseMessage } from "../core/wire/parse-headers.ts";
+import type { ProbeKeyRing } from "../core/wire/probe-key.ts";
 import { readProbeKeyFile } from "../core/wire/probe-key-file.ts";
 import { composeReply, replyFromAddress } from "./compose-reply.ts";
 import { ConfigError, loadConfig, type ReturnConfig } from "./config.ts";
@@ -54,9 +55,9 @@ async function run(): Promise<number> {
   }
   logFile = config.logFile;
 
-  let key: Buffer;
+  let keys: ProbeKeyRing;
   try {
-    key = readProbeKeyFile(config.keyFile);
+    keys = readProbeKeyFile(config.keyFile);
   } catch (error) {
     log({ decision: "tempfail", reason: "bad-key-file", detail: describeError(error) });
     return EX_TEMPFAIL;
@@ -68,7 +69,7 @@ async function run(): Promise<number> {
   const decision = decide({
     fields: message.fields,
     envelopeSender: envelopeSenderOf(process.env, message),
-    key,
+    keys,
     nowMs: arrivedAtMs,
     maxAgeMs: config.maxAgeSeconds * 1000,
   });
@@ -85,7 +86,7 @@ async function run(): Promise<number> {
     token: decision.token,
     arrivedAtMs,
     message,
-    key,
+    key: decision.key,
     headerBlockCut: input.truncated && !message.complete,
     now: new Date(),
     hostname: host,

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../core/wire/probe-key.ts";
 import { CONFIG_FILE_NAME } from "../../lambdas/runtime/config-path.ts";
 import { METRICS_NAMESPACE } from "../../lib/monitoring/scout-metrics.ts";
 import { FAKE_CREDENTIALS, REGION } from "../../test/support/aws-standins.ts";
@@ -189,7 +189,7 @@ export async function runProberAtScale(options: {
       SCOUT_INVOCATIONS: "2",
       SCOUT_BUNDLE_URL: pathToFileURL(options.prober.file).href,
       SCOUT_SCHEDULED_EVENT: options.shard?.event ?? SCHEDULED_EVENT,
-      SCOUT_PROBE_KEY_TEXT: formatProbeKeyFile(newProbeKey()),
+      SCOUT_PROBE_KEY_TEXT: formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]),
     },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });

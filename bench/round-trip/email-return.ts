@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildProbe } from "../../core/roundtrip/probe-message.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../core/wire/probe-key.ts";
 import { newProbeId } from "../../core/wire/probe-token.ts";
 import { median, percentile } from "../stats.ts";
 
@@ -23,8 +23,8 @@ export interface EmailReturnResult {
 export async function benchEmailReturn(script: string, runs = 20): Promise<EmailReturnResult> {
   const dir = mkdtempSync(join(tmpdir(), "scout-bench-return-"));
   try {
-    const key = newProbeKey();
-    writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(key), { mode: 0o600 });
+    const key = { id: "bench", key: newProbeKey() };
+    writeFileSync(join(dir, "probe.key"), formatProbeKeyRing([key]), { mode: 0o600 });
     writeFileSync(join(dir, "sendmail"), "#!/bin/sh\ncat > /dev/null\n");
     chmodSync(join(dir, "sendmail"), 0o755);
     const config = join(dir, "return.json");

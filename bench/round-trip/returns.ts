@@ -34,7 +34,7 @@ export interface ReturnsResult {
 export async function benchReturns(count = 1000): Promise<ReturnsResult> {
   const dir = mkdtempSync(join(tmpdir(), "scout-bench-returns-"));
   try {
-    const key = newProbeKey();
+    const key = { id: "bench", key: newProbeKey() };
     const store = await SqliteStore.open(join(dir, "scout.db"));
     const spool = await Spool.open(join(dir, "spool"));
     const now = Date.now();
@@ -78,7 +78,7 @@ export async function benchReturns(count = 1000): Promise<ReturnsResult> {
       const began = performance.now();
       const outcome = await correlateSpooled(spool, id, {
         store,
-        key,
+        keys: new Map([["bench", [key] as const]]),
         returnAddress: RETURN_TO,
         inboundDomain: DOMAIN,
         maxAgeMs: 3_600_000,

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfigText } from "../../core/config/parse-config.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../core/wire/probe-key.ts";
 import { installReturn } from "../../local/return-install/return-install.ts";
 import { lookupUser } from "../../local/return-install/system-user.ts";
 import { consoleLogger } from "../../local/serve/console-logger.ts";
@@ -52,7 +52,7 @@ export async function benchThroughPostfix(script: string, runs = 20): Promise<Lo
   const lines: string[] = [];
   try {
     const keyFile = join(dir, "probe.key");
-    writeFileSync(keyFile, formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+    writeFileSync(keyFile, formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), { mode: 0o600 });
     for (const user of users) {
       installReturn({ user, returnTo: RETURN_TO, keyFile, script, nodePath: process.execPath });
     }

@@ -99,6 +99,7 @@ function withPathsFrom(base: string, config: ScoutConfig): ScoutConfig {
           ? { login: { ...endpoint.login, passwordFile: at(endpoint.login.passwordFile) } }
           : {}),
       })),
+      ...(target.probe?.keyFile ? { probe: { ...target.probe, keyFile: at(target.probe.keyFile) } } : {}),
     })),
   };
 }

@@ -75,6 +75,12 @@ export const targetSchema = z.strictObject({
         .optional(),
       /** The status of a delivered probe the receiver judged spam; WARNING when absent. */
       junkStatus: z.enum(["OK", "WARNING", "CRITICAL"]).optional(),
+      /**
+       * This target's own probe key ring (local: a key file; AWS: the ARN of a Secrets Manager
+       * secret holding one), so its mail server's email_return holds no key that counts for any
+       * other target. Without it the target uses the global ring (probeKeyFile / the stack's secret).
+       */
+      keyFile: path.optional(),
     })
     .optional(),
 });
@@ -371,6 +377,15 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
   }
   hostedZoneChecks(config, context);
   config.targets.forEach((target, t) => {
+    const keyReference = target.probe?.keyFile;
+    if (keyReference !== undefined && !SECRETS_MANAGER_ARN.test(keyReference)) {
+      context.addIssue({
+        code: "custom",
+        path: ["targets", t, "probe", "keyFile"],
+        message:
+          "on AWS this must be the ARN of a Secrets Manager secret holding the target's probe key file (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",
+      });
+    }
     const fetch = target.probe?.fetch;
     const fetchSecrets: Array<[string[], string | undefined]> = [
       [["passwordFile"], fetch?.passwordFile],

@@ -9,7 +9,9 @@ import {
   takeDeliveredProbes,
 } from "../roundtrip/fetch-probes.ts";
 import { sendProbe } from "../roundtrip/send-probe.ts";
+import type { TargetKeyRings } from "../roundtrip/target-key-rings.ts";
 import { trustedAuthservIdsOf } from "../verdicts/trusted-authserv-ids.ts";
+import { signingKey } from "../wire/probe-key.ts";
 import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
 
 type Target = JobConfig["targets"][number];
@@ -23,9 +25,20 @@ type Target = JobConfig["targets"][number];
  * mailbox that cannot be opened does not stop the probe: it is sent all the same and looked for
  * later.
  */
-export async function roundTripByFetch(run: CycleRun, target: Target, key: Buffer): Promise<void> {
+export async function roundTripByFetch(run: CycleRun, target: Target, rings: TargetKeyRings): Promise<void> {
   const { ports, summary } = run;
   const fetch = target.probe?.fetch as FetchConfig;
+  const ring = rings.get(target.id);
+  if (ring === undefined) {
+    const error = new Error(`the shell gave no probe key ring for target ${target.id}`);
+    recordCycleError(
+      run,
+      { step: "key", target: target.id },
+      "no probe key for this target; no probe",
+      error,
+    );
+    return;
+  }
   const session = await openMailbox(run, target.id, fetch);
   try {
     const probe = await sendProbe(
@@ -36,7 +49,13 @@ export async function roundTripByFetch(run: CycleRun, target: Target, key: Buffe
         inboundDomain: ports.config.inbound.domain,
         deadlineMs: ports.config.roundTrip.deadlineSeconds * 1000,
       },
-      { store: ports.probes, sender: ports.sender, key, clock: ports.clock, log: ports.log },
+      {
+        store: ports.probes,
+        sender: ports.sender,
+        key: signingKey(ring),
+        clock: ports.clock,
+        log: ports.log,
+      },
     );
     const failed = probe.state === "send-failed";
     ports.metrics.probeSent(target.id, failed);
@@ -48,7 +67,7 @@ export async function roundTripByFetch(run: CycleRun, target: Target, key: Buffe
     const untilMs = failed
       ? ports.clock.now()
       : Math.min(probe.sentAtMs + fetch.waitSeconds * 1000, probe.deadlineMs);
-    const deps = fetchDeps(run, target, fetch, key);
+    const deps = fetchDeps(run, target, fetch, rings);
     const findings = await awaitProbe(
       session,
       probe.probeId,
@@ -82,13 +101,13 @@ export async function lookForOverdueFetchProbes(run: CycleRun): Promise<void> {
   const { ports } = run;
   const fetchTargets = run.targets.filter((target) => target.probe?.fetch !== undefined);
   if (fetchTargets.length === 0) return;
-  let key: Buffer;
+  let rings: TargetKeyRings;
   let overdueTargets: Set<string>;
   try {
     const overdue = await ports.probes.overdue(ports.clock.now(), OVERDUE_LIMIT);
     overdueTargets = new Set(overdue.map((probe) => probe.targetId));
     if (!fetchTargets.some((target) => overdueTargets.has(target.id))) return;
-    key = await ports.probeKey();
+    rings = await ports.probeKeys();
   } catch (error) {
     recordCycleError(run, { step: "fetch" }, "cannot look for overdue probes in their mailboxes", error);
     return;
@@ -99,7 +118,7 @@ export async function lookForOverdueFetchProbes(run: CycleRun): Promise<void> {
     const session = await openMailbox(run, target.id, fetch);
     if (session === undefined) return;
     try {
-      await report(run, target.id, await takeDeliveredProbes(session, fetchDeps(run, target, fetch, key)));
+      await report(run, target.id, await takeDeliveredProbes(session, fetchDeps(run, target, fetch, rings)));
     } catch (error) {
       recordCycleError(run, { step: "fetch", target: target.id }, "cannot read the probe mailbox", error);
     } finally {
@@ -128,13 +147,18 @@ async function openMailbox(
   }
 }
 
-function fetchDeps(run: CycleRun, target: Target, fetch: FetchConfig, key: Buffer): FetchProbesDeps {
+function fetchDeps(
+  run: CycleRun,
+  target: Target,
+  fetch: FetchConfig,
+  rings: TargetKeyRings,
+): FetchProbesDeps {
   const { ports } = run;
   return {
     targetId: target.id,
     trustedAuthservIds: trustedAuthservIdsOf(target),
     store: ports.probes,
-    key,
+    rings,
     clock: ports.clock,
     log: ports.log,
     maxAgeMs: ports.config.roundTrip.maxAgeSeconds * 1000,

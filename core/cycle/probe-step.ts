@@ -1,5 +1,7 @@
 import { mapBounded } from "../basics/map-bounded.ts";
 import { sendProbe } from "../roundtrip/send-probe.ts";
+import type { TargetKeyRings } from "../roundtrip/target-key-rings.ts";
+import { signingKey } from "../wire/probe-key.ts";
 import { DEFAULT_STORE_CONCURRENCY } from "./cycle-ports.ts";
 import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
 import { roundTripByFetch } from "./fetch-step.ts";
@@ -18,27 +20,42 @@ export async function sendProbes(run: CycleRun): Promise<void> {
   const { ports } = run;
   const probeTargets = run.targets.filter((target) => target.probe !== undefined);
   if (probeTargets.length === 0) return;
-  let key: Buffer;
+  let rings: TargetKeyRings;
   try {
-    key = await ports.probeKey();
+    rings = await ports.probeKeys();
   } catch (error) {
-    recordCycleError(run, { step: "key" }, "cannot read the probe key; no probes this cycle", error);
+    recordCycleError(run, { step: "key" }, "cannot read the probe keys; no probes this cycle", error);
     return;
   }
   const targets = probeTargets.filter((target) => target.probe?.fetch === undefined);
   const fetchTargets = probeTargets.filter((target) => target.probe?.fetch !== undefined);
   await Promise.all([
-    mapBounded(fetchTargets, FETCH_CONCURRENCY, (target) => roundTripByFetch(run, target, key)),
-    sendForwardProbes(run, targets, key),
+    mapBounded(fetchTargets, FETCH_CONCURRENCY, (target) => roundTripByFetch(run, target, rings)),
+    sendForwardProbes(run, targets, rings),
   ]);
 }
 
 /** `.forward` mode: the probe is sent; its return comes in through the return intake. */
-async function sendForwardProbes(run: CycleRun, targets: CycleRun["targets"], key: Buffer): Promise<void> {
+async function sendForwardProbes(
+  run: CycleRun,
+  targets: CycleRun["targets"],
+  rings: TargetKeyRings,
+): Promise<void> {
   const { ports, summary } = run;
   // Bounded: each probe is a store write and a send, and a thousand targets would queue them
   // on the sockets past their connection timeout.
   await mapBounded(targets, ports.storeConcurrency ?? DEFAULT_STORE_CONCURRENCY, async (target) => {
+    const ring = rings.get(target.id);
+    if (ring === undefined) {
+      const error = new Error(`the shell gave no probe key ring for target ${target.id}`);
+      recordCycleError(
+        run,
+        { step: "key", target: target.id },
+        "no probe key for this target; no probe",
+        error,
+      );
+      return;
+    }
     try {
       const probe = await sendProbe(
         {
@@ -48,7 +65,13 @@ async function sendForwardProbes(run: CycleRun, targets: CycleRun["targets"], ke
           inboundDomain: ports.config.inbound.domain,
           deadlineMs: ports.config.roundTrip.deadlineSeconds * 1000,
         },
-        { store: ports.probes, sender: ports.sender, key, clock: ports.clock, log: ports.log },
+        {
+          store: ports.probes,
+          sender: ports.sender,
+          key: signingKey(ring),
+          clock: ports.clock,
+          log: ports.log,
+        },
       );
       const failed = probe.state === "send-failed";
       if (failed) {

@@ -63,7 +63,7 @@ async function correlate(inbound: InboundReturn, ports: JobPorts): Promise<Corre
   }
   return correlateInbound(inbound.mail, {
     store: ports.probes,
-    key: await ports.probeKey(),
+    keys: await ports.probeKeys(),
     returnAddress: inboundConfig.returnAddress,
     inboundDomain: inboundConfig.domain,
     maxAgeMs: roundTrip.maxAgeSeconds * 1000,

@@ -1,5 +1,6 @@
 import type { DeployConfig } from "../config/schema.ts";
 import type { ScoutEvent } from "../events/event.ts";
+import type { TargetKeyRings } from "../roundtrip/target-key-rings.ts";
 import type { Clock } from "./clock.ts";
 import type { EventSink } from "./event-sink.ts";
 import type { Logger } from "./logger.ts";
@@ -19,8 +20,11 @@ export type JobConfig = Pick<
  */
 export interface JobPorts {
   readonly config: JobConfig;
-  /** The probe key; read (and re-read after a rotation) by the shell. */
-  readonly probeKey: () => Promise<Buffer>;
+  /**
+   * Each probe target's key ring (its own key file or secret, else the global one); read, and
+   * re-read after a rotation, by the shell. Throws when a ring cannot be read.
+   */
+  readonly probeKeys: () => Promise<TargetKeyRings>;
   readonly probes: ProbeStore;
   readonly statuses: StatusStore;
   /** Where events go; without one they are only logged. */

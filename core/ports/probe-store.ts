@@ -139,6 +139,10 @@ export type RejectReason =
   | "token-bad-signature"
   | "token-expired"
   | "token-from-future"
+  /** The token names a key of another target's ring: one target's key cannot count for another. */
+  | "token-wrong-key"
+  /** The token names a key that no ring holds (retired too early, or never ours). */
+  | "token-unknown-key"
   | "unknown-probe"
   | "probe-mismatch"
   | "unparseable-bounce"

@@ -5,12 +5,8 @@ import type { Hop, ProbeRecord, ProbeState, ProbeStore, RejectReason } from "../
 import { type ReceiverVerdicts, receiverVerdicts } from "../verdicts/receiver-verdicts.ts";
 import { decodeHeaderBlock } from "../wire/header-block.ts";
 import { headerValue, parseMessage } from "../wire/parse-headers.ts";
-import {
-  ProbeTokenError,
-  parseProbeToken,
-  type VerifiedToken,
-  verifyProbeToken,
-} from "../wire/probe-token.ts";
+import type { ProbeKey } from "../wire/probe-key.ts";
+import { ProbeTokenError, parseProbeToken, type VerifiedToken } from "../wire/probe-token.ts";
 import { REPLY_HEADER, ReplySignatureError, verifyReply } from "../wire/reply-signature.ts";
 import {
   bounceFactsOf,
@@ -21,6 +17,7 @@ import {
 } from "./dsn.ts";
 import { parseMime, rawHeader } from "./inbound-mime.ts";
 import { hopsFromHeaderLines } from "./received-hops.ts";
+import { type TargetKeyRings, verifyTokenInRings } from "./target-key-rings.ts";
 
 /*
  * Correlation: one inbound message (a return from email_return, or a bounce) becomes at most
@@ -50,7 +47,8 @@ export type CorrelationOutcome =
 
 export interface CorrelateDeps {
   store: ProbeStore;
-  key: Buffer;
+  /** Each target's key ring: a token is checked with the key it names in its target's ring. */
+  keys: TargetKeyRings;
   /** Where email_return sends returns, e.g. returns@scout-returns.example.com. */
   returnAddress: string;
   /** Bounces come back to bounces+<probeId>@ this domain. */
@@ -79,7 +77,6 @@ export const REMOTE_CLOCK_TOLERANCE_MS = 10 * 60_000;
 const DEFAULT_MAX_BOUNCE_AGE_MS = 7 * 24 * 3_600_000;
 /** Returns and bounces of a probe are a few kB; Postfix's default message_size_limit is 10,240,000. */
 export const MAX_INBOUND_BYTES = 10_240_000;
-const MIN_KEY_BYTES = 32;
 const MAX_DETAIL_CHARS = 300;
 const PROBE_ID = "[A-Za-z0-9_-]{16,32}";
 const BOUNCE_LOCAL_PART = new RegExp(`^bounces\\+(${PROBE_ID})$`);
@@ -98,11 +95,11 @@ type Verdict =
     }
   | { kind: "bounce"; token: VerifiedToken; recipient: RecipientStatus };
 
+/** A token whose MAC matched, with the key that made it. */
+type KeyedToken = VerifiedToken & { key: ProbeKey };
+
 /** Correlates one inbound message with its probe; see the file comment. */
 export async function correlateInbound(mail: InboundMail, deps: CorrelateDeps): Promise<CorrelationOutcome> {
-  // A configuration error, not bad input: it must not be counted as malformed mail.
-  if (deps.key.length < MIN_KEY_BYTES)
-    throw new RangeError(`the probe key must be at least ${MIN_KEY_BYTES} bytes`);
   let verdict: Verdict;
   try {
     verdict = await judge(mail, deps);
@@ -232,7 +229,7 @@ function judgeReturn(parsed: ParsedMail, mail: InboundMail, deps: CorrelateDeps)
   }
   const headerLines = (parsed.text === undefined ? undefined : decodeHeaderBlock(parsed.text)) ?? [];
   try {
-    const { arrivedAtMs } = verifyReply(signature, deps.key, { probeId: token.probeId, headerLines });
+    const { arrivedAtMs } = verifyReply(signature, token.key, { probeId: token.probeId, headerLines });
     // Read only once the signature vouches that these are the lines the server received.
     const trustedAuthservIds = deps.trustedAuthservIds?.(token.targetId);
     const verdicts = trustedAuthservIds && receiverVerdicts(headerLines, { trustedAuthservIds });
@@ -336,15 +333,12 @@ function verifyToken(
   nowMs: number,
   maxAgeMs: number,
   deps: CorrelateDeps,
-): VerifiedToken | Rejection {
+): KeyedToken | Rejection {
   try {
-    // Verified at arrival time, not now: a message retried later (spooled, store was down)
-    // was fresh when it came.
-    return verifyProbeToken(text, deps.key, {
-      nowMs,
-      maxAgeMs,
-      maxFutureSkewMs: deps.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
-    });
+    // With the key the token names, from the ring of the target it names, and no other; at
+    // arrival time, not now: a message retried later (spooled, store was down) was fresh when it came.
+    const maxFutureSkewMs = deps.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+    return verifyTokenInRings(text, deps.keys, { nowMs, maxAgeMs, maxFutureSkewMs });
   } catch (error) {
     if (!(error instanceof ProbeTokenError)) throw error;
     return reject(`token-${error.reason}`, error.message, probeIdIn(text));

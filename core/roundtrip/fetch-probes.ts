@@ -4,9 +4,10 @@ import type { MailboxFolder, MailboxMessage, MailboxSession } from "../ports/mai
 import type { ProbeRecord, ProbeStore } from "../ports/probe-store.ts";
 import { fetchedVerdicts } from "../verdicts/receiver-verdicts.ts";
 import { headerValue, parseMessage } from "../wire/parse-headers.ts";
-import { ProbeTokenError, type VerifiedToken, verifyProbeToken } from "../wire/probe-token.ts";
+import { ProbeTokenError, type VerifiedToken } from "../wire/probe-token.ts";
 import { REMOTE_CLOCK_TOLERANCE_MS } from "./correlate.ts";
 import { hopsFromHeaderLines } from "./received-hops.ts";
+import { type TargetKeyRings, verifyTokenInRings } from "./target-key-rings.ts";
 
 /*
  * Fetch mode: the probe is not mailed back, the monitor finds it in the target's mailbox. A
@@ -28,7 +29,8 @@ import { hopsFromHeaderLines } from "./received-hops.ts";
 export interface FetchProbesDeps {
   readonly targetId: string;
   readonly store: ProbeStore;
-  readonly key: Buffer;
+  /** Every target's key ring: a found probe's token is checked in the ring of the target it names. */
+  readonly rings: TargetKeyRings;
   readonly clock: Clock;
   readonly log: Logger;
   /** A probe older than this is not recorded (it is still deleted: it is ours). */
@@ -129,7 +131,7 @@ async function judgeAndRecord(message: MailboxMessage, deps: FetchProbesDeps): P
   let token: VerifiedToken;
   try {
     // The signature alone first (no clock limits): it decides whether the message is ours.
-    token = verifyProbeToken(tokenText, deps.key, {
+    token = verifyTokenInRings(tokenText, deps.rings, {
       nowMs: message.seenAtMs,
       maxAgeMs: Number.POSITIVE_INFINITY,
       maxFutureSkewMs: Number.POSITIVE_INFINITY,

@@ -1,4 +1,5 @@
 import MailComposer from "nodemailer/lib/mail-composer";
+import type { ProbeKey } from "../wire/probe-key.ts";
 import { checkProbeIdentity, createProbeToken } from "../wire/probe-token.ts";
 
 /** Everything a probe is made of; the key signs the token and is never written into the message. */
@@ -12,7 +13,7 @@ export interface ProbeSpec {
   /** Where returns and bounces come back: the envelope sender is bounces+<probeId>@ this domain. */
   inboundDomain: string;
   sentAtMs: number;
-  key: Buffer;
+  key: ProbeKey;
   /** The right-hand side of the Message-ID; the inbound domain when absent. */
   messageIdDomain?: string;
 }
@@ -100,11 +101,11 @@ export async function composeProbe(
 }
 
 /**
- * Signs a composed probe: the token (probe id, target id, send time, HMAC) goes into an
- * X-Scout-Probe header in front of the others. The token is [A-Za-z0-9_.-] and under 200
+ * Signs a composed probe: the token (key id, probe id, target id, send time, HMAC) goes into an
+ * X-Scout-Probe header in front of the others. The token is [A-Za-z0-9_.-] and under 250
  * characters: one unfolded line.
  */
-export function signProbe(composed: ComposedProbe, signing: { sentAtMs: number; key: Buffer }): BuiltProbe {
+export function signProbe(composed: ComposedProbe, signing: { sentAtMs: number; key: ProbeKey }): BuiltProbe {
   const token = createProbeToken(
     { probeId: composed.probeId, targetId: composed.targetId, sentAtMs: signing.sentAtMs },
     signing.key,

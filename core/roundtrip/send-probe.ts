@@ -2,13 +2,15 @@ import type { Clock } from "../ports/clock.ts";
 import type { Logger } from "../ports/logger.ts";
 import type { MailSender } from "../ports/mail-sender.ts";
 import type { ProbeRecord, ProbeStore } from "../ports/probe-store.ts";
+import type { ProbeKey } from "../wire/probe-key.ts";
 import { newProbeId } from "../wire/probe-token.ts";
 import { composeProbe, signProbe } from "./probe-message.ts";
 
 export interface SendProbeDeps {
   readonly store: ProbeStore;
   readonly sender: MailSender;
-  readonly key: Buffer;
+  /** The target's signing key: the first of its ring. */
+  readonly key: ProbeKey;
   readonly clock: Clock;
   readonly log: Logger;
 }

@@ -1,4 +1,4 @@
-import { parseProbeKeyFile } from "./probe-key.ts";
+import { type ProbeKeyRing, parseProbeKeyRing } from "./probe-key.ts";
 import { readSecretFile, SecretFileError } from "./secret-file.ts";
 
 export type ProbeKeyFileReason = "missing" | "unreadable" | "too-open" | "invalid";
@@ -17,11 +17,11 @@ export class ProbeKeyFileError extends Error {
 }
 
 /**
- * Reads and parses a probe key file. Synchronous on purpose: email_return reads it once, and a
+ * Reads and parses a probe key file (a ring: core/wire/probe-key.ts). Synchronous on purpose: email_return reads it once, and a
  * sync read keeps its start-up simple. Refuses a file that its group or others may access
  * (readSecretFile, the rule every secret file follows): a readable key lets anyone forge probes.
  */
-export function readProbeKeyFile(path: string): Buffer {
+export function readProbeKeyFile(path: string): ProbeKeyRing {
   let text: string;
   try {
     text = readSecretFile(path, "probe key file");
@@ -31,7 +31,7 @@ export function readProbeKeyFile(path: string): Buffer {
     throw new ProbeKeyFileError(reason, path, cause.message, { cause });
   }
   try {
-    return parseProbeKeyFile(text);
+    return parseProbeKeyRing(text);
   } catch (cause) {
     throw new ProbeKeyFileError("invalid", path, `probe key file ${path}: ${(cause as Error).message}`, {
       cause,

@@ -77,7 +77,7 @@ export function proberCyclePorts(
   statuses.preload();
   const ports: CyclePorts = {
     config: rt.config,
-    probeKey: () => rt.probeKey(),
+    probeKeys: () => rt.probeKeys(),
     probes: rt.probes,
     statuses,
     events: rt.events,

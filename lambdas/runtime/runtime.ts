@@ -5,7 +5,7 @@ import type { CheckStore } from "../../core/ports/check-store.ts";
 import type { EventSink } from "../../core/ports/event-sink.ts";
 import type { ProbeStore } from "../../core/ports/probe-store.ts";
 import type { StatusStore } from "../../core/ports/status-store.ts";
-import { parseProbeKeyFile } from "../../core/wire/probe-key.ts";
+import type { TargetKeyRings } from "../../core/roundtrip/target-key-rings.ts";
 import { DynamoCheckStore } from "../aws/dynamo-check-store.ts";
 import { documentClient } from "../aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../aws/dynamo-probe-store.ts";
@@ -20,6 +20,7 @@ import {
   createBaseRuntime,
   secretCache,
 } from "./lambda-basics.ts";
+import { probeKeySecrets } from "./probe-key-secrets.ts";
 
 /** Days results and probes are kept when the config's aws block does not say. */
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -34,8 +35,11 @@ export interface Runtime extends BaseRuntime {
   readonly secrets: SecretCache;
   /** Undefined when EVENTS_QUEUE_URL is unset: events are then only logged. */
   readonly events: EventSink | undefined;
-  /** The probe key from PROBE_KEY_SECRET_ARN (cached; refreshed after the cache's TTL). */
-  probeKey(): Promise<Buffer>;
+  /**
+   * Each probe target's key ring: its own secret (targets[].probe.keyFile), else the one in
+   * PROBE_KEY_SECRET_ARN (cached; refreshed after the cache's TTL).
+   */
+  probeKeys(): Promise<TargetKeyRings>;
 }
 
 /** Stand-ins for tests; in Lambda every client comes from the environment (region, credentials). */
@@ -61,22 +65,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   const doc = documentClient(options.dynamodb ?? new DynamoDBClient(AWS_CLIENT_DEFAULTS));
   const secrets = secretCache(options.secretsManager, clock, log);
-  let parsedKey: { text: string; key: Buffer } | undefined;
-  const probeKey = async (): Promise<Buffer> => {
-    const text = await secrets.get(keySecretId);
-    if (parsedKey?.text !== text) {
-      try {
-        parsedKey = { text, key: parseProbeKeyFile(text) };
-      } catch (cause) {
-        // The parser's messages describe the format, never the value.
-        throw new Error(
-          `the probe key in ${ENV.probeKeySecretArn} (${keySecretId}): ${(cause as Error).message}`,
-          { cause },
-        );
-      }
-    }
-    return parsedKey.key;
-  };
+  const probeKeys = probeKeySecrets(config, keySecretId, secrets, log);
   return {
     ...base,
     retentionDays,
@@ -93,6 +82,6 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
             config.webhooks.endpoints,
             log,
           ),
-    probeKey,
+    probeKeys,
   };
 }

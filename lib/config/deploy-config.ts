@@ -27,3 +27,14 @@ export function loginPasswordSecretArns(config: DeployConfig): string[] {
   });
   return [...new Set(arns)];
 }
+
+/** The Secrets Manager ARNs of the probe targets' own key rings (on AWS, probe.keyFile holds one). */
+export function probeKeySecretArns(config: DeployConfig): string[] {
+  const arns = config.targets.flatMap((target) => (target.probe?.keyFile ? [target.probe.keyFile] : []));
+  return [...new Set(arns)];
+}
+
+/** Whether some probe target has no key ring of its own, and so uses the stack's global probe key secret. */
+export function usesGlobalProbeKey(config: DeployConfig): boolean {
+  return config.targets.some((target) => target.probe !== undefined && target.probe.keyFile === undefined);
+}

@@ -4,7 +4,8 @@ import { Construct } from "constructs";
 
 /**
  * The two secrets, created with random placeholder values that the operator replaces (docs/aws.md):
- * the probe key (the text of an `email-scout key new` file) and the webhook signing secrets (a JSON
+ * the global probe key ring (the text of an `email-scout key new` file; a probe target with
+ * probe.keyFile uses the secret that ARN names instead) and the webhook signing secrets (a JSON
  * map endpoint id -> whsec_...). Functions read them at cold start; only their ARNs are in env vars.
  */
 export class ScoutSecrets extends Construct {
@@ -15,7 +16,7 @@ export class ScoutSecrets extends Construct {
     super(scope, id);
     this.probeKey = new secretsmanager.Secret(this, "ProbeKeySecret", {
       description:
-        "Email Scout probe key: set it to the text of a file made by `email-scout key new` (the same key email_return holds)",
+        "Email Scout global probe key ring, for probe targets without probe.keyFile: set it to the text of a file made by `email-scout key new` (the ring their email_return holds)",
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
     });
     Validations.of(this.probeKey).acknowledge({

@@ -11,7 +11,8 @@ Commands:
   status --config FILE   the latest results and round-trip times
   check <endpoint-url>   check one SMTP/IMAP/POP3 endpoint, Nagios plugin output and exit code
   probe --to ADDR ...    one round trip as a Nagios plugin (no monitor needed)
-  key new FILE           write a fresh probe key (mode 0600)
+  key new|add|retire|list FILE
+                         probe key rings: make one, rotate (add, retire), list its key ids
   webhook test|list|redrive
                          send a signed test event to a URL; list or redrive the local webhook outbox
   return install|uninstall

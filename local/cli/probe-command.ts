@@ -20,7 +20,7 @@ invalid return, or the probe could not be sent), 3 UNKNOWN (bad options).
 
   --to ADDR               the probe mailbox (it runs email_return from its ~/.forward)
   --return-address ADDR   where email_return replies; its domain must route to --listen
-  --key-file FILE         the probe key (the same one email_return holds)
+  --key-file FILE         the probe key ring of the target (the one its email_return holds); its first key signs
   --relay HOST:PORT       send through this relay (default: the MX of --to's domain)
   --relay-tls MODE        starttls (default: STARTTLS when offered, certificate verified),
                           opportunistic (STARTTLS when offered, not verified),
@@ -69,7 +69,7 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
       );
     }
     const relay = values.relay ? hostPort(values.relay, "--relay") : undefined;
-    const key = readProbeKeyFile(values["key-file"] as string);
+    const keys = readProbeKeyFile(values["key-file"] as string);
     const sender = new SmtpSender({
       ...(relay ? { relay } : {}),
       tls: tls as "starttls",
@@ -88,7 +88,7 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
       to: values.to as string,
       returnAddress,
       from: values.from ?? returnAddress,
-      key,
+      keys,
       sender,
       listen,
       timeoutMs: seconds(values.timeout ?? "120", "--timeout"),

@@ -10,14 +10,18 @@ export const RETURN_HELP = `Usage:
   email-scout return uninstall --user NAME
 
 Installs email_return for a mailbox on this mail server (run as root): the script, its
-config and a copy of the probe key go to ~NAME/.email-scout/ (owned by NAME, mode 0700/0600),
+config and a copy of the probe key file go to ~NAME/.email-scout/ (owned by NAME, mode 0700/0600),
 and ~NAME/.forward gets the pipe line (other lines in it are kept). It then runs the
 installed script once as NAME to prove it works, and prints what it did.
 
 Options for install:
   --user NAME         the probe mailbox's system user
   --return-to ADDR    where replies go (the monitor's return address); never taken from mail
-  --key-file FILE     the probe key (the same one the monitor uses)
+  --key-file FILE     the key ring of this mailbox's target, as the monitor holds it: the
+                      target's probe.keyFile, else the global probeKeyFile. Only this file
+                      goes to the server; give each target its own so that this server holds
+                      no key that counts for any other target. After a rotation (email-scout
+                      key add / retire) install again to copy the new ring.
   --keep-copy         also keep each probe in the mailbox (adds \\NAME to .forward)
   --log               log each decision to ~NAME/.email-scout/return.log
   --sendmail PATH     sendmail to reply with (default /usr/sbin/sendmail)

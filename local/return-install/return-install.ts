@@ -32,7 +32,7 @@ export const INSTALL_DIR = ".email-scout";
 const FILES = ["email_return.cjs", "return.json", "probe.key", "return.log"];
 
 /**
- * Installs email_return for a mailbox: script, config and key under ~/.email-scout (owned
+ * Installs email_return for a mailbox: script, config and key ring under ~/.email-scout (owned
  * by the user, 0700/0600), the pipe line in ~/.forward (keeping its other lines), then runs
  * the installed script as that user once, on a message that is not a probe, to prove that
  * the user can run Node, read the script, the config and the key. Returns what it did.
@@ -42,7 +42,8 @@ export function installReturn(options: ReturnInstallOptions): string[] {
   if (!existsSync(options.script)) {
     throw new Error(`the return script ${options.script} does not exist; build it first with: npm run build`);
   }
-  readProbeKeyFile(options.keyFile); // fails with a clear message for a missing, open or bad key
+  // Fails with a clear message for a missing, open or bad key file; its key ids are reported.
+  const ring = readProbeKeyFile(options.keyFile);
   const done: string[] = [];
   const dir = join(user.home, INSTALL_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -65,7 +66,10 @@ export function installReturn(options: ReturnInstallOptions): string[] {
   };
   writeFileSync(config, `${JSON.stringify(settings, null, 2)}\n`);
   own(config, user, 0o600);
-  done.push(`installed ${script}, ${config} (replies go to ${options.returnTo} only) and ${key} (mode 0600)`);
+  const ids = ring.map((entry) => entry.id).join(", ");
+  done.push(
+    `installed ${script}, ${config} (replies go to ${options.returnTo} only) and ${key} (mode 0600, keys ${ids})`,
+  );
 
   const forward = join(user.home, ".forward");
   const line = forwardLine(options.nodePath, script, config);

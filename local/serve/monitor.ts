@@ -12,8 +12,8 @@ import { type Clock, systemClock } from "../../core/ports/clock.ts";
 import type { Logger } from "../../core/ports/logger.ts";
 import type { CorrelationOutcome } from "../../core/roundtrip/correlate.ts";
 import { retryPolicyFor } from "../../core/webhook/retry-policy.ts";
-import { readProbeKeyFile } from "../../core/wire/probe-key-file.ts";
 import { readDkimSigning } from "../adapters/dkim-key.ts";
+import { ProbeKeyFiles } from "../adapters/probe-key-files.ts";
 import { PromMetrics } from "../adapters/prom-metrics.ts";
 import { SmtpSender } from "../adapters/smtp-sender.ts";
 import { Spool } from "../adapters/spool.ts";
@@ -57,7 +57,7 @@ export class LocalMonitor {
     readonly store: SqliteStore,
     private readonly spool: Spool,
     private readonly sender: SmtpSender,
-    key: Buffer,
+    keys: ProbeKeyFiles,
     private readonly checks: PlannedCheck[],
     readonly outbox: SqliteOutbox,
     private readonly dispatcher: WebhookDispatcher,
@@ -66,7 +66,7 @@ export class LocalMonitor {
   ) {
     this.cyclePorts = {
       config,
-      probeKey: async () => key,
+      probeKeys: async () => keys.rings(),
       probes: store,
       statuses: new SqliteStatusStore(store.db),
       events: outbox,
@@ -97,13 +97,13 @@ export class LocalMonitor {
 
   /** Opens everything the config names; any problem stops start-up with a message that names it. */
   static async open(config: ScoutConfig, log: Logger, clock: Clock = systemClock): Promise<LocalMonitor> {
-    let key: Buffer;
+    let keys: ProbeKeyFiles;
     try {
-      key = readProbeKeyFile(config.probeKeyFile);
+      keys = ProbeKeyFiles.open(config, log, clock);
     } catch (error) {
-      const hint = existsSync(config.probeKeyFile)
-        ? ""
-        : `; make one with: email-scout key new ${config.probeKeyFile}`;
+      const path = (error as { path?: unknown }).path;
+      const hint =
+        typeof path !== "string" || existsSync(path) ? "" : `; make one with: email-scout key new ${path}`;
       throw new Error(`${(error as Error).message}${hint}`, { cause: error });
     }
     const checks = planChecks(config, readPasswordFile);
@@ -142,7 +142,7 @@ export class LocalMonitor {
       log,
       clock,
     });
-    return new LocalMonitor(config, store, spool, sender, key, checks, outbox, dispatcher, log, clock);
+    return new LocalMonitor(config, store, spool, sender, keys, checks, outbox, dispatcher, log, clock);
   }
 
   /** Starts the listener, processes mail left in the spool by an earlier run, and starts the schedule. */

@@ -7,6 +7,7 @@ import type { ProbeRecord } from "../../core/ports/probe-store.ts";
 import type { CorrelationOutcome } from "../../core/roundtrip/correlate.ts";
 import { sendProbe } from "../../core/roundtrip/send-probe.ts";
 import { trustedAuthservIdsOf } from "../../core/verdicts/trusted-authserv-ids.ts";
+import { type ProbeKeyRing, signingKey } from "../../core/wire/probe-key.ts";
 import { startInboundListener } from "../adapters/inbound-listener.ts";
 import { MemoryStore } from "../adapters/memory-store.ts";
 import type { SmtpSender } from "../adapters/smtp-sender.ts";
@@ -17,7 +18,8 @@ export interface OneRoundTripOptions {
   readonly to: string;
   readonly returnAddress: string;
   readonly from: string;
-  readonly key: Buffer;
+  /** The key ring of the probe's target: its first key signs, any of its keys may answer. */
+  readonly keys: ProbeKeyRing;
   readonly sender: SmtpSender;
   readonly listen: { host: string; port: number };
   readonly timeoutMs: number;
@@ -51,7 +53,7 @@ export async function oneRoundTrip(options: OneRoundTripOptions): Promise<OneRou
     for (const id of await spool.pending()) {
       const outcome = await correlateSpooled(spool, id, {
         store,
-        key: options.key,
+        keys: new Map([[options.targetId, options.keys]]),
         returnAddress: options.returnAddress,
         inboundDomain,
         maxAgeMs: options.timeoutMs + 60_000,
@@ -93,7 +95,7 @@ export async function oneRoundTrip(options: OneRoundTripOptions): Promise<OneRou
         inboundDomain,
         deadlineMs: options.timeoutMs,
       },
-      { store, sender: options.sender, key: options.key, clock: systemClock, log: options.log },
+      { store, sender: options.sender, key: signingKey(options.keys), clock: systemClock, log: options.log },
     );
     probeId = probe.probeId;
     if (probe.state === "send-failed") return { probe };

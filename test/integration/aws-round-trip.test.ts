@@ -10,7 +10,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Clock } from "../../core/ports/clock.ts";
 import type { ProbeRecord } from "../../core/ports/probe-store.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../core/wire/probe-key.ts";
 import { documentClient } from "../../lambdas/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../lambdas/aws/dynamo-probe-store.ts";
 import { createCorrelatorHandler } from "../../lambdas/handlers/correlator.ts";
@@ -69,7 +69,7 @@ const scheduledEvent = JSON.parse(
 
 const secretsManager = mockClient(SecretsManagerClient);
 const sqs = mockClient(SQSClient);
-const key = newProbeKey();
+const key = { id: "k1", key: newProbeKey() };
 
 interface Deployment {
   readonly probes: DynamoProbeStore;
@@ -102,7 +102,7 @@ beforeAll(async () => {
   execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT });
   dir = mkdtempSync(join(tmpdir(), "scout-aws-rt-"));
   const keyFile = join(dir, "probe.key");
-  writeFileSync(keyFile, formatProbeKeyFile(key), { mode: 0o600 });
+  writeFileSync(keyFile, formatProbeKeyRing([key]), { mode: 0o600 });
   installReturn({
     user: PROBE_USER,
     returnTo: RETURN_TO,
@@ -141,7 +141,7 @@ beforeAll(async () => {
 
   secretsManager
     .on(GetSecretValueCommand, { SecretId: KEY_ARN })
-    .resolves({ SecretString: formatProbeKeyFile(key) });
+    .resolves({ SecretString: formatProbeKeyRing([key]) });
   sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
 
   main = await deploy([

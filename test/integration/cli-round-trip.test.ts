@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { installReturn } from "../../local/return-install/return-install.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
 
-// The built CLI as an operator runs it: key new, return install, probe (Nagios output).
+// The built CLI as an operator runs it: key new, return install, probe (Nagios output), key add.
 const ROOT = join(import.meta.dirname, "../..");
 const CLI = join(ROOT, "dist/email-scout.mjs");
 let demo: DemoHost;
@@ -79,6 +79,24 @@ describe("email-scout probe through the demo host", () => {
     const { code, stdout } = await cli(probeArgs("no-such-user@scout.test"));
     expect(code).toBe(2);
     expect(stdout).toMatch(/^ROUNDTRIP CRITICAL - send-failed: .*550/);
+  });
+
+  it("after a rotation (key add, install again) signs with the new key, and the probe still returns", async () => {
+    const added = await cli(["key", "add", keyFile, "--id", "rotated"]);
+    expect(added, added.stderr).toMatchObject({ code: 0 });
+    const listed = await cli(["key", "list", keyFile]);
+    expect(listed.stdout).toMatch(/^rotated\tsigns\n\d{8}-[A-Za-z0-9_-]{4}\taccepted\n$/);
+    const done = installReturn({
+      user: "probe",
+      returnTo: "returns@scout-test.test",
+      keyFile,
+      script: join(ROOT, "dist/email_return.cjs"),
+      nodePath: process.execPath,
+    });
+    expect(done.join("\n")).toMatch(/mode 0600, keys rotated, \d{8}-/);
+    const { code, stdout, stderr } = await cli(probeArgs("probe@scout.test"));
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^ROUNDTRIP OK - /);
   });
 
   it("exits 3 for bad options", async () => {

@@ -5,7 +5,7 @@ import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../core/config/parse-config.ts";
 import type { ProbeRecord } from "../../core/ports/probe-store.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../core/wire/probe-key.ts";
 import { createProbeToken } from "../../core/wire/probe-token.ts";
 import { lookupUser } from "../../local/return-install/system-user.ts";
 import { consoleLogger } from "../../local/serve/console-logger.ts";
@@ -64,7 +64,7 @@ async function probeUids(folder: string, text: string): Promise<number[]> {
   });
 }
 
-const foreignKey = newProbeKey();
+const foreignKey = { id: "k1", key: newProbeKey() };
 const SENT_MS = Date.now();
 /** Not ours: a token signed with another key, and one that is not a token at all. */
 const strangers = [
@@ -98,7 +98,7 @@ beforeAll(async () => {
   passwordFile = join(demo.dir, `${FETCH_USER}.password`);
   dir = mkdtempSync(join(tmpdir(), "scout-fetch-"));
   const keyFile = join(dir, "probe.key");
-  writeFileSync(keyFile, formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+  writeFileSync(keyFile, formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), { mode: 0o600 });
   const user = lookupUser(FETCH_USER);
   // Filing into Junk: Postfix's local(8) reads ~/.forward+junk for probe-fetch+junk@.
   const junkForward = join(user.home, ".forward+junk");

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../core/config/parse-config.ts";
 import type { ProbeRecord } from "../../core/ports/probe-store.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey, signingKey } from "../../core/wire/probe-key.ts";
+import { readProbeKeyFile } from "../../core/wire/probe-key-file.ts";
 import { createProbeToken } from "../../core/wire/probe-token.ts";
 import { installReturn } from "../../local/return-install/return-install.ts";
 import { lookupUser } from "../../local/return-install/system-user.ts";
@@ -44,7 +45,7 @@ beforeAll(async () => {
   execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT });
   dir = mkdtempSync(join(tmpdir(), "scout-rt-"));
   keyFile = join(dir, "probe.key");
-  writeFileSync(keyFile, formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+  writeFileSync(keyFile, formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), { mode: 0o600 });
   const dkimKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
   dkimPublicKey = dkimKey.publicKey;
   const dkimKeyFile = join(dir, "dkim.pem");
@@ -200,13 +201,13 @@ describe("round trip through the real Postfix and email_return", () => {
     );
     const token = createProbeToken(
       { probeId: probe.probeId, targetId: "ok", sentAtMs: probe.sentAtMs },
-      readKey(),
+      signingKey(readProbeKeyFile(keyFile)),
     );
     sendRaw("probe@scout.test", `bounces+${probe.probeId}@${INBOUND}`, probeText(token, probe.probeId));
     // Forgery: a valid-looking token made with a different key.
     const forged = createProbeToken(
       { probeId: "forgedforgedforged", targetId: "ok", sentAtMs: Date.now() },
-      newProbeKey(),
+      { id: "k1", key: newProbeKey() },
     );
     sendRaw(RETURN_TO, "attacker@scout.test", returnText(forged));
     await Promise.all([duplicate, rejected]);
@@ -215,13 +216,6 @@ describe("round trip through the real Postfix and email_return", () => {
     expect(counts["token-bad-signature"]).toBeGreaterThanOrEqual(1);
   });
 });
-
-function readKey(): Buffer {
-  const line = readFileSync(keyFile, "utf8")
-    .split("\n")
-    .find((l) => l.startsWith("scout-key-v1:")) as string;
-  return Buffer.from(line.slice("scout-key-v1:".length), "base64url");
-}
 
 function probeText(token: string, probeId: string): string {
   return [

@@ -57,7 +57,10 @@ describe("forged bounces (issue 15, point 3)", () => {
   it("rejects a DSN for an unknown probe id whose token was made without the key", async () => {
     const unknownId = newProbeId();
     const { targetId, sentAtMs } = parseProbeToken(tokenOf(probe));
-    const token = createProbeToken({ probeId: unknownId, targetId, sentAtMs }, newProbeKey());
+    const token = createProbeToken(
+      { probeId: unknownId, targetId, sentAtMs },
+      { ...shell.probeKey, key: newProbeKey() },
+    );
     await shell.deliverInbound(bounceWith(probe, token), {
       from: "",
       to: [probe.envelope.from.replace(probeId, unknownId)],

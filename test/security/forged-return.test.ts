@@ -67,7 +67,10 @@ describe("a forged return carrying a copied probe token (issue 15, point 1)", ()
       "Received: from totally.fake.hop by mx1.example.com with ESMTPS; Tue, 28 Nov 2023 12:00:01 +0000",
       `X-Scout-Probe: ${tokenOf(probe)}`,
     ];
-    const signature = signReply({ probeId, arrivedAtMs: 1, headerLines }, newProbeKey());
+    const signature = signReply(
+      { probeId, arrivedAtMs: 1, headerLines },
+      { ...shell.probeKey, key: newProbeKey() },
+    );
     await shell.deliverInbound(forgedReturn(probe, [`X-Scout-Reply: ${signature}`]), RETURN_ENVELOPE);
     await expectNoRoundTrip("reply-bad-signature");
   });

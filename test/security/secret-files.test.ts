@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../core/config/parse-config.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../core/wire/probe-key.ts";
 import { readProbeKeyFile } from "../../core/wire/probe-key-file.ts";
 import { SqliteStore } from "../../local/adapters/sqlite-store.ts";
 import { keyCommand } from "../../local/cli/key-command.ts";
@@ -34,7 +34,7 @@ const modeOf = (path: string) => lstatSync(path).mode & 0o777;
 async function keyNew(...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await keyCommand(["new", ...args], {
+  const code = await keyCommand(["new", "--id", "k1", ...args], {
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
     env: {},
@@ -47,9 +47,9 @@ describe("key new --force", () => {
     const file = join(dir, "open.key");
     writeFileSync(file, "old");
     chmodSync(file, 0o644);
-    expect((await keyNew(file, "--force")).stdout).toBe(`wrote a new probe key to ${file} (mode 0600)`);
+    expect((await keyNew(file, "--force")).stdout).toBe(`wrote a new probe key k1 to ${file} (mode 0600)`);
     expect(modeOf(file)).toBe(0o600);
-    expect(readProbeKeyFile(file)).toHaveLength(32);
+    expect(readProbeKeyFile(file)).toEqual([{ id: "k1", key: expect.any(Buffer) }]);
   });
 
   it("over a symlink to a file replaces the link and leaves the target alone", async () => {
@@ -68,7 +68,11 @@ describe("key new --force", () => {
     const link = join(dir, "dangling.key");
     symlinkSync(join(dir, "elsewhere"), link);
     const result = await keyNew(link, "--force");
-    expect(result).toEqual({ code: 0, stdout: `wrote a new probe key to ${link} (mode 0600)`, stderr: "" });
+    expect(result).toEqual({
+      code: 0,
+      stdout: `wrote a new probe key k1 to ${link} (mode 0600)`,
+      stderr: "",
+    });
     expect(() => lstatSync(join(dir, "elsewhere"))).toThrow();
   });
 
@@ -84,7 +88,7 @@ describe("key new --force", () => {
 
 describe("every secret file reader", () => {
   const readers: [string, (path: string) => unknown, string][] = [
-    ["probe key", readProbeKeyFile, formatProbeKeyFile(newProbeKey())],
+    ["probe key", readProbeKeyFile, formatProbeKeyRing([{ id: "k1", key: newProbeKey() }])],
     ["dashboard token", (path) => readPrivateFile(path, "dashboard.tokenFile"), "token-0123456789abcdef\n"],
     [
       "webhook secret",
@@ -121,7 +125,7 @@ describe("every secret file reader", () => {
 
   it("serve refuses login and relay password files that others may read", async () => {
     const keyFile = join(dir, "serve.key");
-    writeFileSync(keyFile, formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+    writeFileSync(keyFile, formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), { mode: 0o600 });
     const password = join(dir, "login.pw");
     writeFileSync(password, "hunter2\n");
     chmodSync(password, 0o644);

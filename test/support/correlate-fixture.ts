@@ -5,11 +5,24 @@ import type { NewProbe } from "../../core/ports/probe-store.ts";
 import type { CorrelateDeps, InboundMail } from "../../core/roundtrip/correlate.ts";
 import { buildProbe } from "../../core/roundtrip/probe-message.ts";
 import { parseMessage } from "../../core/wire/parse-headers.ts";
+import { LEGACY_KEY_ID, type ProbeKey, type ProbeKeyRing } from "../../core/wire/probe-key.ts";
 import { MemoryStore } from "../../local/adapters/memory-store.ts";
 import { composeReply, replyFromAddress } from "../../return/compose-reply.ts";
 import { decide, envelopeSenderOf } from "../../return/decide.ts";
 
-export const key = Buffer.alloc(32, 0x5c);
+/** The target's signing key (its ring's first). */
+export const key: ProbeKey = { id: "k1", key: Buffer.alloc(32, 0x5c) };
+/**
+ * The DSN fixtures' probe (target "scout.test", DSN_FIXTURE_TARGET) was signed before key ids, with
+ * a version 1 key file of the same bytes: its token is version 1, checked with the legacy key "v1".
+ */
+export const legacyKey: ProbeKey = { id: LEGACY_KEY_ID, key: key.key };
+export const DSN_FIXTURE_TARGET = "scout.test";
+/** A target that shares targetId's ring (as targets without a key file of their own share the global one). */
+export const SHARED_KEY_TARGET = "mx2.scout.test";
+/** A target with a key ring of its own. */
+export const OWN_KEY_TARGET = "mx3.scout.test";
+export const ownTargetKey: ProbeKey = { id: "mx3-k1", key: Buffer.alloc(32, 0x33) };
 export const inboundDomain = "scout-returns.example.com";
 export const returnAddress = `returns@${inboundDomain}`;
 export const probeId = "retProbe-000000001";
@@ -27,8 +40,8 @@ class FakeClock implements Clock {
 }
 
 export interface ReturnOptions {
-  /** The key the probe was signed with. */
-  signKey?: Buffer;
+  /** The key the probe was signed with (and email_return's ring). */
+  signKey?: ProbeKey;
   /** The target the probe's token names. */
   tokenTargetId?: string;
   /** The remote server's clock when the probe arrived. */
@@ -74,7 +87,7 @@ export async function makeReturn(options: ReturnOptions = {}): Promise<Buffer> {
   const decision = decide({
     fields: message.fields,
     envelopeSender: envelopeSenderOf(env, message),
-    key: options.signKey ?? key,
+    keys: [options.signKey ?? key],
     nowMs: arrivedAtMs,
     maxAgeMs,
   });
@@ -85,7 +98,7 @@ export async function makeReturn(options: ReturnOptions = {}): Promise<Buffer> {
     token: decision.token,
     arrivedAtMs,
     message,
-    key: options.signKey ?? key,
+    key: decision.key,
     headerBlockCut: false,
     now: new Date(arrivedAtMs),
     hostname: "mx1.scout.test",
@@ -116,7 +129,12 @@ export async function setup(options: { record?: boolean; nowMs?: number } = {}) 
   const logs: Record<string, unknown>[] = [];
   const deps: CorrelateDeps = {
     store,
-    key,
+    keys: new Map<string, ProbeKeyRing>([
+      [targetId, [key]],
+      [DSN_FIXTURE_TARGET, [legacyKey]],
+      [SHARED_KEY_TARGET, [key]],
+      [OWN_KEY_TARGET, [ownTargetKey]],
+    ]),
     returnAddress,
     inboundDomain,
     maxAgeMs,

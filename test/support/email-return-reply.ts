@@ -1,4 +1,5 @@
 import { parseMessage } from "../../core/wire/parse-headers.ts";
+import type { ProbeKey, ProbeKeyRing } from "../../core/wire/probe-key.ts";
 import { composeReply, replyFromAddress } from "../../return/compose-reply.ts";
 import { decide, envelopeSenderOf } from "../../return/decide.ts";
 
@@ -9,7 +10,8 @@ import { decide, envelopeSenderOf } from "../../return/decide.ts";
 export function emailReturnReply(
   probe: Buffer,
   options: {
-    key: Buffer;
+    /** email_return's key ring, or its one key. */
+    key: ProbeKey | readonly ProbeKey[];
     returnTo: string;
     nowMs: number;
     arrivedAtMs?: number;
@@ -26,7 +28,7 @@ export function emailReturnReply(
   const decision = decide({
     fields: message.fields,
     envelopeSender: envelopeSenderOf(env, message),
-    key: options.key,
+    keys: ringOf(options.key),
     nowMs: options.nowMs,
     maxAgeMs: 3_600_000,
   });
@@ -37,11 +39,17 @@ export function emailReturnReply(
     token: decision.token,
     arrivedAtMs: options.arrivedAtMs ?? options.nowMs,
     message,
-    key: options.key,
+    key: decision.key,
     headerBlockCut: false,
     now: new Date(options.nowMs),
     hostname: "mx1.example.com",
     uniqueId: options.uniqueId,
   });
   return Buffer.from(reply.replace(/\r?\n/g, "\r\n"), "latin1");
+}
+
+function ringOf(keys: ProbeKey | readonly ProbeKey[]): ProbeKeyRing {
+  const [first, ...rest] = "id" in keys ? [keys] : keys;
+  if (first === undefined) throw new Error("email_return needs at least one key");
+  return [first, ...rest];
 }

@@ -25,7 +25,7 @@ import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 import type { Clock } from "../../core/ports/clock.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey, type ProbeKey } from "../../core/wire/probe-key.ts";
 import { DynamoCheckStore } from "../../lambdas/aws/dynamo-check-store.ts";
 import { documentClient } from "../../lambdas/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../lambdas/aws/dynamo-probe-store.ts";
@@ -60,7 +60,7 @@ export const ses = mockClient(SESClient);
 export const secretsManager = mockClient(SecretsManagerClient);
 export const sqs = mockClient(SQSClient);
 export const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/scout-events";
-export const key = newProbeKey();
+export const key: ProbeKey = { id: "k1", key: newProbeKey() };
 export const root = mkdtempSync(join(tmpdir(), "scout-aws-e2e-"));
 export let dynamo: DynamoStandIn;
 export let s3: S3StandIn;
@@ -90,7 +90,7 @@ export function useHandlerStandIns(): void {
     sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
     secretsManager
       .on(GetSecretValueCommand, { SecretId: KEY_ARN })
-      .resolves({ SecretString: formatProbeKeyFile(key) });
+      .resolves({ SecretString: formatProbeKeyRing([key]) });
     ses.on(SendRawEmailCommand).resolves({ MessageId: "0100018f-standin" });
     // A production account's quota: the prober reads it at the start of each run to pace its sends.
     ses.on(GetSendQuotaCommand).resolves({ Max24HourSend: 50_000, MaxSendRate: 14, SentLast24Hours: 0 });
@@ -188,7 +188,7 @@ export function probeIdOf(source: string): string {
 /** Runs the real email_return on `probe` as Postfix's pipe would; returns what it gave sendmail. */
 export async function runEmailReturn(dir: string, probe: Buffer, sender: string): Promise<Buffer> {
   const keyFile = join(dir, "probe.key");
-  writeFileSync(keyFile, formatProbeKeyFile(key));
+  writeFileSync(keyFile, formatProbeKeyRing([key]));
   chmodSync(keyFile, 0o600);
   const sendmail = join(dir, "sendmail");
   writeFileSync(sendmail, `#!/bin/sh\ncat > "$OUT_DIR/reply.eml"\n`);

@@ -1,10 +1,11 @@
+import type { ProbeKey } from "../../core/wire/probe-key.ts";
 import { createProbeToken } from "../../core/wire/probe-token.ts";
 
-export const fixtureKey = Buffer.alloc(32, 42);
+export const fixtureKey: ProbeKey = { id: "k1", key: Buffer.alloc(32, 42) };
 export const probeId = "PrObE_id-12345678";
 
 export interface ProbeOptions {
-  key?: Buffer;
+  key?: ProbeKey;
   sentAtMs?: number;
   /** Replaces the header lines between Received and the body (token line included). */
   extraHeaders?: string[];

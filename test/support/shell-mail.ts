@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { headerValue, parseMessage } from "../../core/wire/parse-headers.ts";
-import { newProbeKey } from "../../core/wire/probe-key.ts";
+import { newProbeKey, type ProbeKey } from "../../core/wire/probe-key.ts";
 import { createProbeToken, parseProbeToken } from "../../core/wire/probe-token.ts";
 import { emailReturnReply } from "./email-return-reply.ts";
 import {
@@ -57,7 +57,7 @@ function deliveredToMailbox(raw: Buffer, atMs: number, receiverFields: readonly 
 export function returnOf(
   shell: ShellRuntime,
   probe: SentProbe,
-  key: Buffer = shell.probeKey,
+  key: ProbeKey | readonly ProbeKey[] = shell.probeKeyRing(),
   receiverFields: readonly string[] = [],
 ): Buffer {
   const nowMs = shell.clock.now();
@@ -75,12 +75,19 @@ export function returnOf(
  * with another key: what someone who saw the probe, but holds no key, could send.
  */
 export function forgedReturnOf(shell: ShellRuntime, probe: SentProbe): Buffer {
-  const otherKey = newProbeKey();
+  return returnSignedWith(shell, probe, { ...shell.probeKey, key: newProbeKey() });
+}
+
+/**
+ * A return for `probe` whose token (same probe, target and send time) and reply are signed with
+ * `key`: what whoever holds `key` (another target's email_return, say) could make.
+ */
+export function returnSignedWith(shell: ShellRuntime, probe: SentProbe, key: ProbeKey): Buffer {
   const genuine = tokenOf(probe);
   const { probeId, targetId, sentAtMs } = parseProbeToken(genuine);
-  const forged = createProbeToken({ probeId, targetId, sentAtMs }, otherKey);
+  const forged = createProbeToken({ probeId, targetId, sentAtMs }, key);
   const raw = Buffer.from(probe.raw.toString("latin1").replace(genuine, forged), "latin1");
-  return returnOf(shell, { ...probe, raw }, otherKey);
+  return returnOf(shell, { ...probe, raw }, key);
 }
 
 /** A genuine return with its X-Scout-Probe field taken out. */

@@ -17,11 +17,17 @@ import {
 } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import type { ScoutEvent } from "../../core/events/event.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import {
+  formatProbeKeyRing,
+  newProbeKey,
+  type ProbeKey,
+  type ProbeKeyRing,
+} from "../../core/wire/probe-key.ts";
 import { DynamoCheckStore } from "../../lambdas/aws/dynamo-check-store.ts";
 import { documentClient } from "../../lambdas/aws/dynamo-client.ts";
 import { DynamoProbeStore } from "../../lambdas/aws/dynamo-probe-store.ts";
 import { DynamoStatusStore } from "../../lambdas/aws/dynamo-status-store.ts";
+import { DEFAULT_SECRET_TTL_MS } from "../../lambdas/aws/secret-cache.ts";
 import { createCorrelatorHandler } from "../../lambdas/handlers/correlator.ts";
 import { createProberHandler } from "../../lambdas/handlers/prober.ts";
 import { parseDeliveryMessage } from "../../lambdas/runtime/delivery-message.ts";
@@ -49,6 +55,7 @@ import {
 
 const KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout-probe-key-AbCdEf";
 const MAILBOX_PASSWORD_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout-mailbox-AbCdEf";
+const OWN_KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout-key-rt2-AbCdEf";
 const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/scout-events";
 const RETENTION_DAYS = 7;
 const scheduledEvent = JSON.parse(
@@ -66,7 +73,11 @@ export async function awsRuntime(options: ShellOptions = {}): Promise<ShellRunti
   useFakeAwsEnvironment();
   const dir = caseDirectory("aws");
   const clock = new ManualClock();
-  const probeKey = newProbeKey();
+  const probeKey: ProbeKey = { id: "k1", key: newProbeKey() };
+  let ring: ProbeKeyRing = [probeKey];
+  const ownTargetRing: ProbeKeyRing | undefined = options.ownKeyTarget
+    ? [{ id: "rt2-k1", key: newProbeKey() }]
+    : undefined;
   const closers: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) await closer();
@@ -85,9 +96,12 @@ export async function awsRuntime(options: ShellOptions = {}): Promise<ShellRunti
     const mail = sesStandIn(options.onProbeSent);
     const secretsManager = new SecretsManagerClient({ region: REGION });
     const secretsMock = mockClient(secretsManager);
-    secretsMock
-      .on(GetSecretValueCommand, { SecretId: KEY_ARN })
-      .resolves({ SecretString: formatProbeKeyFile(probeKey) });
+    const holdRing = (secretId: string, held: ProbeKeyRing) =>
+      secretsMock
+        .on(GetSecretValueCommand, { SecretId: secretId })
+        .resolves({ SecretString: formatProbeKeyRing(held) });
+    holdRing(KEY_ARN, ring);
+    if (ownTargetRing) holdRing(OWN_KEY_ARN, ownTargetRing);
     const mailbox = options.fetchMailbox;
     if (mailbox !== undefined) {
       secretsMock
@@ -102,7 +116,10 @@ export async function awsRuntime(options: ShellOptions = {}): Promise<ShellRunti
     const shared = sharedConfig(
       servers,
       { url: "https://sentinel.example.com/hooks" },
-      mailbox && { url: mailbox.url, passwordFile: MAILBOX_PASSWORD_ARN },
+      {
+        ...(mailbox && { fetch: { url: mailbox.url, passwordFile: MAILBOX_PASSWORD_ARN } }),
+        ...(ownTargetRing && { ownKeyFile: OWN_KEY_ARN }),
+      },
     );
     writeLambdaConfig(configFile, { ...shared, aws: { retentionDays: RETENTION_DAYS } });
     const common = {
@@ -132,6 +149,14 @@ export async function awsRuntime(options: ShellOptions = {}): Promise<ShellRunti
       name: "aws",
       clock,
       probeKey,
+      probeKeyRing: () => ring,
+      ownTargetRing,
+      async rotateProbeKeys(edit) {
+        ring = edit(ring);
+        holdRing(KEY_ARN, ring);
+        // Each function's secret cache reads the new value once its TTL has passed.
+        clock.advance(DEFAULT_SECRET_TTL_MS);
+      },
       endpoints: { answering: servers.answering, refusing: servers.refusing },
       stores: { probes, checks: new DynamoCheckStore({ ...table, table: resultsTable }), statuses },
       async runCycle() {

@@ -1,11 +1,17 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { SMTPServer } from "smtp-server";
+import { STAT_INTERVAL_MS } from "../../core/basics/file-backed-value.ts";
 import { parseConfigText } from "../../core/config/parse-config.ts";
 import type { ScoutEvent } from "../../core/events/event.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import {
+  formatProbeKeyRing,
+  newProbeKey,
+  type ProbeKey,
+  type ProbeKeyRing,
+} from "../../core/wire/probe-key.ts";
 import { SqliteStatusStore } from "../../local/adapters/sqlite-status-store.ts";
 import { LocalMonitor } from "../../local/serve/monitor.ts";
 import { RecordingLogger } from "./recording-logger.ts";
@@ -33,7 +39,11 @@ const REFUSE_TRIGGER = "shell_runtime_refuse_queue";
 export async function localRuntime(options: ShellOptions = {}): Promise<ShellRuntime> {
   const dir = caseDirectory("local");
   const clock = new ManualClock();
-  const probeKey = newProbeKey();
+  const probeKey: ProbeKey = { id: "k1", key: newProbeKey() };
+  let ring: ProbeKeyRing = [probeKey];
+  const ownTargetRing: ProbeKeyRing | undefined = options.ownKeyTarget
+    ? [{ id: "rt2-k1", key: newProbeKey() }]
+    : undefined;
   const closers: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) await closer();
@@ -46,7 +56,10 @@ export async function localRuntime(options: ShellOptions = {}): Promise<ShellRun
     const receiver = await WebhookReceiver.start();
     closers.push(() => receiver.close());
 
-    writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(probeKey), { mode: 0o600 });
+    const keyFile = join(dir, "probe.key");
+    writeFileSync(keyFile, formatProbeKeyRing(ring), { mode: 0o600 });
+    const ownKeyFile = join(dir, "rt2.key");
+    if (ownTargetRing) writeFileSync(ownKeyFile, formatProbeKeyRing(ownTargetRing), { mode: 0o600 });
     writeFileSync(join(dir, "hook.secret"), `${newWebhookSecret()}\n`, { mode: 0o600 });
     const mailbox = options.fetchMailbox;
     if (mailbox !== undefined)
@@ -54,13 +67,16 @@ export async function localRuntime(options: ShellOptions = {}): Promise<ShellRun
     const shared = sharedConfig(
       servers,
       { url: receiver.url, secretFile: join(dir, "hook.secret") },
-      mailbox && { url: mailbox.url, passwordFile: join(dir, "mailbox.password") },
+      {
+        ...(mailbox && { fetch: { url: mailbox.url, passwordFile: join(dir, "mailbox.password") } }),
+        ...(ownTargetRing && { ownKeyFile }),
+      },
     );
     const config = parseConfigText(
       JSON.stringify({
         ...shared,
         dataDir: join(dir, "data"),
-        probeKeyFile: join(dir, "probe.key"),
+        probeKeyFile: keyFile,
         inbound: { ...shared.inbound, listen: { port: 0 } },
         outbound: { ...shared.outbound, relay: { host: "127.0.0.1", port: relay.port, tls: "none" } },
         dashboard: { enabled: false },
@@ -78,6 +94,15 @@ export async function localRuntime(options: ShellOptions = {}): Promise<ShellRun
       name: "local",
       clock,
       probeKey,
+      probeKeyRing: () => ring,
+      ownTargetRing,
+      async rotateProbeKeys(edit) {
+        ring = edit(ring);
+        // Replaced as `email-scout key add` replaces it: a new file moved into place.
+        writeFileSync(`${keyFile}.new`, formatProbeKeyRing(ring), { mode: 0o600 });
+        renameSync(`${keyFile}.new`, keyFile);
+        clock.advance(STAT_INTERVAL_MS);
+      },
       endpoints: { answering: servers.answering, refusing: servers.refusing },
       stores: { probes: monitor.store, checks: monitor.store, statuses },
       runCycle: () => monitor.runCycle(),

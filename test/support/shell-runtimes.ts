@@ -15,6 +15,7 @@ import type { CheckStore } from "../../core/ports/check-store.ts";
 import type { Clock } from "../../core/ports/clock.ts";
 import type { ProbeRecord, ProbeStore } from "../../core/ports/probe-store.ts";
 import type { StatusStore, TrackedStatus } from "../../core/ports/status-store.ts";
+import type { ProbeKey, ProbeKeyRing } from "../../core/wire/probe-key.ts";
 import { makeTestPki, type TestPki } from "./certs.ts";
 import { closedPort } from "./line-server.ts";
 import { startSmtpPeer } from "./smtp-peer.ts";
@@ -35,6 +36,12 @@ export const FETCH_MAILBOX = "probe@hosted.example.com";
 export const FETCH_USER = "probe";
 /** How long each cycle waits for the fetch target's probe. */
 export const FETCH_WAIT_SECONDS = 10;
+/**
+ * With ShellOptions.ownKeyTarget: a second probe target whose key ring is its own (a key file, a
+ * secret), while PROBED_TARGET keeps the global ring.
+ */
+export const OWN_KEY_TARGET = "rt2";
+export const OWN_KEY_MAILBOX = "probe@mx2.example.com";
 /** The one webhook endpoint: it wants every event, so each event is queued exactly once. */
 export const WEBHOOK_ENDPOINT_ID = "sentinel";
 
@@ -50,12 +57,14 @@ export interface InboundEnvelope {
   readonly to: readonly string[];
 }
 
-/** What a case adds to a shell: a fetch-mode target, and a look at each probe as it is accepted. */
+/** What a case adds to a shell beyond the shared config. */
 export interface ShellOptions {
   /** FETCH_TARGET reads this POP3 mailbox (URL), logging in as FETCH_USER with `password`. */
   readonly fetchMailbox?: { readonly url: string; readonly password: string };
   /** Called as the relay or SES accepts each probe, before the shell's send returns. */
   readonly onProbeSent?: (probe: SentProbe) => void;
+  /** Adds OWN_KEY_TARGET, with a key ring of its own. */
+  readonly ownKeyTarget?: boolean;
 }
 
 /** One shell with its stores, queue and mail stand-ins; see the file comment. */
@@ -63,8 +72,18 @@ export interface ShellRuntime {
   readonly name: "local" | "aws";
   /** The monitor's clock: probes, sweeps and inbound arrival times all read it. */
   readonly clock: ManualClock;
-  /** The probe key the shell signs with; email_return's copy of it. */
-  readonly probeKey: Buffer;
+  /** The key the shell first signs PROBED_TARGET's probes with (the global ring's first). */
+  readonly probeKey: ProbeKey;
+  /** PROBED_TARGET's ring as it is now: email_return's copy of it. */
+  probeKeyRing(): ProbeKeyRing;
+  /** OWN_KEY_TARGET's ring (ShellOptions.ownKeyTarget); undefined without it. */
+  readonly ownTargetRing: ProbeKeyRing | undefined;
+  /**
+   * A rotation step on PROBED_TARGET's ring as an operator makes it (local: the key file
+   * replaced; AWS: the secret's value), with the monitor clock then moved on until the shell
+   * sees it (local: the file's next look; AWS: the secret cache's TTL).
+   */
+  rotateProbeKeys(edit: (ring: ProbeKeyRing) => ProbeKeyRing): Promise<void>;
   /** CHECKED_TARGET's endpoints as written in the config. */
   readonly endpoints: { readonly answering: string; readonly refusing: string };
   /** The stores, read through their ports only. */
@@ -140,8 +159,9 @@ export async function startEndpointServers(dir: string): Promise<EndpointServers
 export function sharedConfig(
   servers: EndpointServers,
   webhook: { url: string; secretFile?: string },
-  fetch?: { url: string; passwordFile: string },
+  extras: { fetch?: { url: string; passwordFile: string }; ownKeyFile?: string } = {},
 ) {
+  const { fetch, ownKeyFile } = extras;
   const fetchTargets =
     fetch === undefined
       ? []
@@ -170,6 +190,9 @@ export function sharedConfig(
       },
       { id: PROBED_TARGET, confirmAfter: 1, probe: { to: PROBE_MAILBOX } },
       ...fetchTargets,
+      ...(ownKeyFile === undefined
+        ? []
+        : [{ id: OWN_KEY_TARGET, confirmAfter: 1, probe: { to: OWN_KEY_MAILBOX, keyFile: ownKeyFile } }]),
     ],
     webhooks: { endpoints: [{ id: WEBHOOK_ENDPOINT_ID, ...webhook }] },
   };

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfigText } from "../../core/config/parse-config.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../core/wire/probe-key.ts";
 import { installReturn } from "../../local/return-install/return-install.ts";
 import { consoleLogger } from "../../local/serve/console-logger.ts";
 import { LocalMonitor } from "../../local/serve/monitor.ts";
@@ -79,7 +79,7 @@ export class Harness {
     execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: "ignore" });
     const dir = mkdtempSync(join(tmpdir(), "scout-faults-"));
     const keyFile = join(dir, "probe.key");
-    writeFileSync(keyFile, formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+    writeFileSync(keyFile, formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), { mode: 0o600 });
     installProbeReturn(keyFile);
     const sink = await WebhookReceiver.start();
     const secretFile = join(dir, "webhook.secret");

@@ -11,7 +11,7 @@ const sentAtMs = 1_700_000_000_000;
 function replyTo(options: ProbeOptions = {}, overrides: Partial<ReplyInput> = {}) {
   const message = parseMessage(Buffer.from(probeMessage({ sentAtMs, ...options })));
   const tokenText = headerValue(message.fields, "X-Scout-Probe") ?? "";
-  const token = verifyProbeToken(tokenText, fixtureKey, {
+  const token = verifyProbeToken(tokenText, fixtureKey.key, {
     nowMs: sentAtMs,
     maxAgeMs: 1000,
     maxFutureSkewMs: 0,
@@ -62,7 +62,7 @@ describe("composeReply", () => {
   it("signs the probe id, its arrival time and the header block it reports (after 8-bit bytes became ?)", () => {
     const { text, reply } = replyTo({ extraHeaders: ["X-Odd: caf\u00e9"] });
     const signature = headerValue(reply.fields, "X-Scout-Reply") ?? "";
-    expect(signature).toMatch(new RegExp(`^v2\\.${probeId}\\.${sentAtMs + 1234}\\.`));
+    expect(signature).toMatch(new RegExp(`^v3\\.k1\\.${probeId}\\.${sentAtMs + 1234}\\.`));
     const headerLines = decodeHeaderBlock(text) ?? [];
     expect(verifyReply(signature, fixtureKey, { probeId, headerLines })).toEqual({
       arrivedAtMs: sentAtMs + 1234,

@@ -16,7 +16,7 @@ function decideFor(text: string, env: Record<string, string> = {}): Decision {
   return decide({
     fields: message.fields,
     envelopeSender: envelopeSenderOf(env, message),
-    key: fixtureKey,
+    keys: [fixtureKey],
     nowMs,
     maxAgeMs,
   });
@@ -128,7 +128,7 @@ describe("decide", () => {
     ],
     [
       "a token signed with another key (bad HMAC)",
-      probe({ key: Buffer.alloc(32, 1) }),
+      probe({ key: { ...fixtureKey, key: Buffer.alloc(32, 1) } }),
       {},
       "token-bad-signature",
       "probe token signature does not match",
@@ -154,7 +154,10 @@ describe("decide", () => {
   });
 
   it("names the probe when its token parses but fails", () => {
-    expect(decideFor(probe({ key: Buffer.alloc(32, 1) }))).toMatchObject({ action: "ignore", probeId });
+    expect(decideFor(probe({ key: { ...fixtureKey, key: Buffer.alloc(32, 1) } }))).toMatchObject({
+      action: "ignore",
+      probeId,
+    });
     expect(decideFor(probe({ token: "v1.x" }))).not.toHaveProperty("probeId");
   });
 

@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeHeaderBlock } from "../../../core/wire/header-block.ts";
 import { headerValue, parseMessage } from "../../../core/wire/parse-headers.ts";
-import { formatProbeKeyFile } from "../../../core/wire/probe-key.ts";
+import { formatProbeKeyRing } from "../../../core/wire/probe-key.ts";
 import { verifyReply } from "../../../core/wire/reply-signature.ts";
 import { fixtureKey, type ProbeOptions, probeId, probeMessage } from "../../support/probe-fixture.ts";
 
@@ -71,7 +71,7 @@ async function runReturn(options: RunOptions): Promise<RunResult> {
   mkdirSync(dir);
   const keyFile = join(dir, "probe.key");
   if (options.noKey !== true) {
-    writeFileSync(keyFile, formatProbeKeyFile(fixtureKey));
+    writeFileSync(keyFile, formatProbeKeyRing([fixtureKey]));
     chmodSync(keyFile, options.keyMode ?? 0o600);
   }
   const sendmail = join(dir, "sendmail");
@@ -213,7 +213,7 @@ describe("email_return executable", () => {
     ["bulk-precedence", probeMessage({ extraHeaders: ["Precedence: bulk"] }), {}],
     ["not-a-probe", probeMessage({ token: null }), {}],
     ["token-malformed", probeMessage({ token: "v1.garbage" }), {}],
-    ["token-bad-signature", probeMessage({ key: Buffer.alloc(32, 9) }), {}],
+    ["token-bad-signature", probeMessage({ key: { ...fixtureKey, key: Buffer.alloc(32, 9) } }), {}],
     ["token-expired", probeMessage({ sentAtMs: Date.now() - 86_400_000 - 60_000 }), {}],
     ["token-from-future", probeMessage({ sentAtMs: Date.now() + 11 * 60_000 }), {}],
   ])("ignores %s: exit 0, no sendmail, reason logged", async (reason, input, env) => {
@@ -286,7 +286,7 @@ describe("email_return executable", () => {
     expectSilent(big);
     expect(big.code).toBe(0);
     expect(headerValue(parseMessage(Buffer.from(big.sendmailInput ?? "")).fields, "X-Scout-Probe")).toMatch(
-      /^v1\./,
+      /^v2\.k1\./,
     );
     if (small.peakKb !== undefined && big.peakKb !== undefined) {
       // Streaming measured +32 MB (64 KB stdin chunks are garbage until V8's external-memory

@@ -57,6 +57,7 @@ describe("loadConfigFile, local shape (serve and the CLI)", () => {
               login: { user: "u", passwordFile: "mx1.pw" },
             },
           ],
+          probe: { to: "probe@mx1.example.com", keyFile: "keys/mx1.key" },
         },
       ],
     });
@@ -82,6 +83,7 @@ describe("loadConfigFile, local shape (serve and the CLI)", () => {
       caFile: join(dir, "ca.pem"),
       login: { passwordFile: join(dir, "mx1.pw") },
     });
+    expect(config.targets[0]?.probe?.keyFile).toBe(join(dir, "keys/mx1.key"));
   });
 
   it("wants the local-only keys", () => {
@@ -136,6 +138,14 @@ describe("loadConfigFile, AWS shape (the CDK app and the Lambdas)", () => {
               },
             },
           ],
+          probe: { to: "probe@mx1.example.com", keyFile: "/etc/scout/mx1.key" },
+        },
+        {
+          id: "mx2",
+          probe: {
+            to: "probe@mx2.example.com",
+            keyFile: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout/keys/mx2",
+          },
         },
       ],
     });
@@ -143,6 +153,7 @@ describe("loadConfigFile, AWS shape (the CDK app and the Lambdas)", () => {
       "roundTrip.warningSeconds: must not exceed criticalSeconds",
       "outbound.from: must be at the inbound domain scout-returns.example.com on AWS: SES sends only from the identity this stack verifies",
       "outbound.dkim: is for local mode: on AWS, SES signs every probe with the domain identity's Easy DKIM key",
+      "targets[0].probe.keyFile: on AWS this must be the ARN of a Secrets Manager secret holding the target's probe key file (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",
       "targets[0].endpoints[0].login.passwordFile: on AWS this must be the ARN of a Secrets Manager secret holding the password (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not a file path",
     ]);
   });

@@ -82,7 +82,7 @@ describe.each([
     const probeId = probeIdOf(probe);
     expect(probe.envelope).toEqual({ from: `bounces+${probeId}@${INBOUND_DOMAIN}`, to: [PROBE_MAILBOX] });
 
-    const token = verifyProbeToken(tokenOf(probe), shell.probeKey, {
+    const token = verifyProbeToken(tokenOf(probe), shell.probeKey.key, {
       nowMs: shell.clock.now(),
       maxAgeMs: DEADLINE_MS,
       maxFutureSkewMs: 0,

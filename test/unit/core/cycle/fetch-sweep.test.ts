@@ -44,10 +44,10 @@ function setup() {
     }),
     "fetch-sweep",
   );
-  const key = newProbeKey();
+  const key = { id: "k1", key: newProbeKey() };
   const ports: CyclePorts = {
     config,
-    probeKey: async () => key,
+    probeKeys: async () => new Map(config.targets.map((target) => [target.id, [key] as const])),
     probes: store,
     statuses: new MemoryStatusStore(),
     events: undefined,

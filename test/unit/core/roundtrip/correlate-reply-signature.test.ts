@@ -27,7 +27,7 @@ describe("correlateInbound: the reply signature", () => {
     ],
     [
       "a signed arrival time changed",
-      (t: string) => t.replace(/^(X-Scout-Reply: v2\.[^.]+\.)\d+/m, "$11700000000000"),
+      (t: string) => t.replace(/^(X-Scout-Reply: v3\.k1\.[^.]+\.)\d+/m, "$11700000000000"),
       "reply-bad-signature",
     ],
     [
@@ -46,7 +46,7 @@ describe("correlateInbound: the reply signature", () => {
     ],
     [
       "an X-Scout-Reply of another version",
-      (t: string) => t.replace(/^X-Scout-Reply: v2\./m, "X-Scout-Reply: v3."),
+      (t: string) => t.replace(/^X-Scout-Reply: v3\./m, "X-Scout-Reply: v4."),
       "reply-bad-signature",
     ],
   ])("rejects a return with %s, and records no RTT", async (_name, edit, reason) => {

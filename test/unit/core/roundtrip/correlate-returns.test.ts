@@ -7,10 +7,13 @@ import {
   inbound,
   inboundDomain,
   key,
+  legacyKey,
   makeReturn,
   maxAgeMs,
+  ownTargetKey,
   probeId,
   returnAddress,
+  SHARED_KEY_TARGET,
   sentAtMs,
   setup,
   targetId,
@@ -49,6 +52,17 @@ describe("correlateInbound: returns", () => {
     ]);
     expect(logs).toEqual([{ event: "probe-returned", probeId, rttMs: 3_250, source: "test" }]);
     expect(await store.rejectionCounts(0)).toEqual({});
+  });
+
+  it("records a return of an install from before key ids: a version 1 token and a version 2 reply, both made with the legacy key", async () => {
+    const { store, deps } = await setup();
+    const legacyDeps = { ...deps, keys: new Map([[targetId, [legacyKey] as const]]) };
+    const raw = await makeReturn({ signKey: legacyKey });
+    expect(raw.toString("latin1")).toMatch(/^X-Scout-Probe: v1\./m);
+    expect(raw.toString("latin1")).toMatch(/^X-Scout-Reply: v2\.retProbe/m);
+    const outcome = await correlateInbound(inbound(raw, sentAtMs + 3_250), legacyDeps);
+    expect(outcome.kind).toBe("returned");
+    expect(await store.get(probeId)).toMatchObject({ state: "returned", rttMs: 3_250 });
   });
 
   it("rounds the remote clock offset", async () => {
@@ -107,7 +121,7 @@ describe("correlateInbound: rejected returns are counted and change nothing", ()
     {
       name: "a token signed with another key",
       reason: "token-bad-signature",
-      make: () => makeReturn({ signKey: Buffer.alloc(32, 1) }),
+      make: () => makeReturn({ signKey: { ...key, key: Buffer.alloc(32, 1) } }),
       probeId,
     },
     {
@@ -193,7 +207,31 @@ describe("correlateInbound: rejected returns are counted and change nothing", ()
     {
       name: "a valid token for the same probe id but another target",
       reason: "probe-mismatch",
-      make: () => makeReturn({ tokenTargetId: "mx2.scout.test" }),
+      make: () => makeReturn({ tokenTargetId: SHARED_KEY_TARGET }),
+      probeId,
+    },
+    {
+      name: "a return signed with another target's key (its email_return's)",
+      reason: "token-wrong-key",
+      make: () => makeReturn({ signKey: ownTargetKey }),
+      probeId,
+    },
+    {
+      name: "a token for a target without a ring of its own, signed with a key of a configured target",
+      reason: "token-wrong-key",
+      make: () => makeReturn({ tokenTargetId: "ghost.scout.test" }),
+      probeId,
+    },
+    {
+      name: "a return signed with a key no ring holds (retired, or never ours)",
+      reason: "token-unknown-key",
+      make: () => makeReturn({ signKey: { id: "retired", key: key.key } }),
+      probeId,
+    },
+    {
+      name: "a version 1 token for a target whose ring has no legacy key (another target's has)",
+      reason: "token-wrong-key",
+      make: () => makeReturn({ signKey: legacyKey }),
       probeId,
     },
   ];

@@ -6,7 +6,7 @@ import {
   takeDeliveredProbes,
 } from "../../../../core/roundtrip/fetch-probes.ts";
 import { sendProbe } from "../../../../core/roundtrip/send-probe.ts";
-import { newProbeKey } from "../../../../core/wire/probe-key.ts";
+import { newProbeKey, type ProbeKey } from "../../../../core/wire/probe-key.ts";
 import { createProbeToken } from "../../../../core/wire/probe-token.ts";
 import { MemoryStore } from "../../../../local/adapters/memory-store.ts";
 import { MemoryMailbox } from "../../../support/memory-mailbox.ts";
@@ -20,13 +20,16 @@ function setup(options: { deleteAfterFetch?: boolean } = {}) {
   let nowMs = T0;
   const clock = { now: () => nowMs };
   const store = new MemoryStore();
-  const key = newProbeKey();
+  const key: ProbeKey = { id: "k1", key: newProbeKey() };
   const mailbox = new MemoryMailbox(clock);
   const log = new RecordingLogger();
   const deps: FetchProbesDeps = {
     targetId: TARGET,
     store,
-    key,
+    rings: new Map([
+      [TARGET, [key] as const],
+      ["other-target", [key] as const],
+    ]),
     clock,
     log,
     maxAgeMs: 86_400_000,
@@ -143,7 +146,7 @@ describe("takeDeliveredProbes", () => {
     t.mailbox.put(message(replyToken, "auto-replied"));
     const forged = createProbeToken(
       { probeId: "forgedforgedforged", targetId: TARGET, sentAtMs: T0 },
-      newProbeKey(),
+      { id: "k1", key: newProbeKey() },
     );
     t.mailbox.put(message(forged));
     t.mailbox.put(message("not-a-token"));

@@ -9,7 +9,7 @@ import { headerValue, parseMessage } from "../../../../core/wire/parse-headers.t
 import { parseProbeToken } from "../../../../core/wire/probe-token.ts";
 import { decide, envelopeSenderOf } from "../../../../return/decide.ts";
 
-const key = Buffer.alloc(32, 7);
+const key = { id: "k1", key: Buffer.alloc(32, 7) };
 const sentAtMs = 1_700_000_000_123;
 const spec: ProbeSpec = {
   probeId: "AbCdEfGh_-12345678",
@@ -65,7 +65,7 @@ describe("buildProbe", () => {
     const decision = decide({
       fields: message.fields,
       envelopeSender: envelopeSenderOf({ SENDER: probe.envelope.from }, message),
-      key,
+      keys: [key],
       nowMs: sentAtMs + 3_000,
       maxAgeMs: 86_400_000,
     });
@@ -86,7 +86,7 @@ describe("buildProbe", () => {
     ["a bad Message-ID domain", { messageIdDomain: "x>y" }],
     ["a To with a display name", { to: "Probe <probe@mx1.example.com>" }],
     ["a From with a line break", { from: "probe@x.example\r\nBcc: v@example.org" }],
-    ["a short key", { key: Buffer.alloc(8) }],
+    ["a short key", { key: { id: "k1", key: Buffer.alloc(8) } }],
   ])("refuses %s", async (_name, change) => {
     await expect(buildProbe({ ...spec, ...change })).rejects.toThrow(RangeError);
   });

@@ -15,7 +15,7 @@ describe("parseMessage", () => {
       "from out.scout.example.net (out.scout.example.net [192.0.2.10])\tby mx1.example.com (Postfix) with ESMTPS id 4Sf0Q21234\tfor <probe@mx1.example.com>; Tue, 28 Nov 2023 12:00:01 +0000 (UTC)",
     );
     expect(message.fields.filter((f) => f.name === "Received")).toHaveLength(2);
-    expect(headerValue(message.fields, "X-Scout-Probe")).toMatch(/^v1\..{30,} .+$/);
+    expect(headerValue(message.fields, "X-Scout-Probe")).toMatch(/^v2\..{30,} .+$/);
   });
 
   it("works without a From_ line", () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { LEGACY_KEY_ID, type ProbeKey } from "../../../../core/wire/probe-key.ts";
 import {
   headerBlockDigest,
   ReplySignatureError,
@@ -7,7 +8,8 @@ import {
   verifyReply,
 } from "../../../../core/wire/reply-signature.ts";
 
-const key: Buffer = Buffer.alloc(32, 7);
+/** The legacy key: replies to version 1 tokens are version 2, which these first cases pin down. */
+const key: ProbeKey = { id: LEGACY_KEY_ID, key: Buffer.alloc(32, 7) };
 const probeId = "PrObE_id-12345678";
 const headerLines = [
   "Received: from a.example by b.example; Tue, 28 Nov 2023 12:00:01 +0000",
@@ -21,7 +23,7 @@ type Expected = { probeId: string; headerLines: readonly string[] };
 function reasonOf(
   text: string,
   expected: Expected = { probeId, headerLines },
-  withKey: Buffer = key,
+  withKey: ProbeKey = key,
 ): string {
   try {
     verifyReply(text, withKey, expected);
@@ -44,8 +46,15 @@ describe("reply signature", () => {
     expect(reasonOf(folded)).toBe("verified");
   });
 
-  it.each<[string, string, Expected | undefined, Buffer, string]>([
-    ["another key", signature, { probeId, headerLines }, randomBytes(32), "bad-signature"],
+  it.each<[string, string, Expected | undefined, ProbeKey, string]>([
+    [
+      "another key",
+      signature,
+      { probeId, headerLines },
+      { id: LEGACY_KEY_ID, key: randomBytes(32) },
+      "bad-signature",
+    ],
+    ["a key of another id", signature, undefined, { id: "k1", key: key.key }, "other-key"],
     [
       "a changed arrival time",
       signature.replace(".1700000001000.", ".1700000002000."),
@@ -77,13 +86,42 @@ describe("reply signature", () => {
       "malformed",
     ],
     ["an absurd length", "v2.".padEnd(600, "a"), undefined, key, "malformed"],
-  ])("refuses %s", (_name, text, expected, withKey: Buffer, reason) => {
+  ])("refuses %s", (_name, text, expected, withKey: ProbeKey, reason) => {
     expect(reasonOf(text, expected ?? { probeId, headerLines }, withKey)).toBe(reason);
   });
 
   it("refuses to sign what could not be parsed back", () => {
     expect(() => signReply({ probeId: "short", arrivedAtMs, headerLines }, key)).toThrow(RangeError);
     expect(() => signReply({ probeId, arrivedAtMs: -1, headerLines }, key)).toThrow(RangeError);
-    expect(() => signReply({ probeId, arrivedAtMs, headerLines }, Buffer.alloc(16))).toThrow(RangeError);
+    expect(() =>
+      signReply({ probeId, arrivedAtMs, headerLines }, { id: "k1", key: Buffer.alloc(16) }),
+    ).toThrow(RangeError);
+  });
+});
+
+describe("reply signature version 3: the key id", () => {
+  const k1: ProbeKey = { id: "k1", key: Buffer.alloc(32, 9) };
+  const signed3 = signReply({ probeId, arrivedAtMs, headerLines }, k1);
+
+  it("names and binds the key the token names", () => {
+    expect(signed3).toMatch(
+      /^v3\.k1\.PrObE_id-12345678\.1700000001000\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/,
+    );
+    expect(verifyReply(signed3, k1, { probeId, headerLines })).toEqual({ arrivedAtMs });
+  });
+
+  it("refuses a reply naming another key than the token's, even with that key's material", () => {
+    expect(reasonOf(signed3, undefined, { id: "k2", key: k1.key })).toBe("other-key");
+    expect(reasonOf(signed3, undefined, { id: LEGACY_KEY_ID, key: k1.key })).toBe("other-key");
+  });
+
+  it("refuses a changed key id as bad-signature", () => {
+    const k2: ProbeKey = { id: "k2", key: k1.key };
+    expect(reasonOf(signed3.replace("v3.k1.", "v3.k2."), undefined, k2)).toBe("bad-signature");
+  });
+
+  it("refuses a version 2 reply when the token names a key id", () => {
+    const legacyFormat = signReply({ probeId, arrivedAtMs, headerLines }, { id: LEGACY_KEY_ID, key: k1.key });
+    expect(reasonOf(legacyFormat, undefined, k1)).toBe("other-key");
   });
 });

@@ -22,7 +22,7 @@ useFakeAwsEnvironment();
 
 const INBOUND = "scout-returns.example.com";
 const FROM = `monitor@${INBOUND}`;
-const KEY = Buffer.alloc(32, 7);
+const KEY = { id: "k1", key: Buffer.alloc(32, 7) };
 
 let standIn: SesSendingStandIn | undefined;
 afterEach(async () => {

@@ -6,6 +6,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parseDeployConfigText } from "../../../../core/config/parse-config.ts";
 import { planChecks } from "../../../../core/cycle/check-plan.ts";
+import { formatProbeKeyRing } from "../../../../core/wire/probe-key.ts";
 import { SecretCache } from "../../../../lambdas/aws/secret-cache.ts";
 import { configPath } from "../../../../lambdas/runtime/config-path.ts";
 import { deployConfigFileText } from "../../../../lambdas/runtime/deploy-config-file.ts";
@@ -129,12 +130,18 @@ describe("the config file the CDK app writes (deploy-config-file.ts)", () => {
   });
 });
 
-describe("the probe key from Secrets Manager", () => {
-  function runtime() {
+describe("the probe key rings from Secrets Manager", () => {
+  const OWN_KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:scout-key-mx2-AbCdEf";
+
+  function runtime(log: RecordingLogger = new RecordingLogger()) {
     const file = join(dir, "scout-config.json");
     writeLambdaConfig(file, {
       inbound: { domain: "scout-returns.example.com", returnAddress: "returns@scout-returns.example.com" },
-      targets: [{ id: "mx1", probe: { to: "probe@mx1.example.com" } }],
+      targets: [
+        { id: "mx1", probe: { to: "probe@mx1.example.com" } },
+        { id: "mx2", probe: { to: "probe@mx2.example.com", keyFile: OWN_KEY_ARN } },
+        { id: "mx3", endpoints: [{ url: "smtp://mx3.example.com" }] },
+      ],
     });
     return createRuntime({
       env: {
@@ -144,25 +151,32 @@ describe("the probe key from Secrets Manager", () => {
         PROBE_KEY_SECRET_ARN: KEY_ARN,
       },
       secretsManager: new SecretsManagerClient({ region: REGION }),
-      log: { info: () => {}, warn: () => {}, error: () => {} },
+      log,
     });
   }
 
-  it("parses the secret in the key file's format", async () => {
+  it("gives each probe target its own secret's ring, the others the global one (a version 1 file reads as key v1)", async () => {
     const key = Buffer.alloc(32, 9);
+    const own = Buffer.alloc(32, 10);
     secrets
-      .on(GetSecretValueCommand)
+      .on(GetSecretValueCommand, { SecretId: KEY_ARN })
       .resolves({ SecretString: `# a comment\nscout-key-v1:${key.toString("base64url")}\n` });
-    expect((await runtime().probeKey()).equals(key)).toBe(true);
+    secrets
+      .on(GetSecretValueCommand, { SecretId: OWN_KEY_ARN })
+      .resolves({ SecretString: formatProbeKeyRing([{ id: "mx2-a", key: own }]) });
+    const rings = await runtime().probeKeys();
+    expect([...rings.keys()]).toEqual(["mx1", "mx2"]);
+    expect(rings.get("mx1")).toEqual([{ id: "v1", key }]);
+    expect(rings.get("mx2")).toEqual([{ id: "mx2-a", key: own }]);
   });
 
   it("says which secret holds a bad key, without its value", async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: "scout-key-v1:c2hvcnQ" });
     const error = await runtime()
-      .probeKey()
+      .probeKeys()
       .catch((caught: Error) => caught);
-    expect(String(error)).toBe(
-      `Error: the probe key in PROBE_KEY_SECRET_ARN (${KEY_ARN}): probe key is 5 bytes, at least 32 are needed`,
+    expect(String(error)).toMatch(
+      /^Error: the probe key ring in secret arn:aws:secretsmanager:\S+: line 1: the probe key is 5 bytes, at least 32 are needed$/,
     );
     expect(String(error)).not.toContain("c2hvcnQ");
   });

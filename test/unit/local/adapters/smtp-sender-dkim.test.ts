@@ -65,7 +65,7 @@ async function sendSignedProbe(privateKeyFile: string): Promise<Buffer> {
     from: `scout@${SIGNING_DOMAIN}`,
     inboundDomain: SIGNING_DOMAIN,
     sentAtMs: Date.now(),
-    key: newProbeKey(),
+    key: { id: "k1", key: newProbeKey() },
   });
   const sender = new SmtpSender({
     relay: { host: "127.0.0.1", port },

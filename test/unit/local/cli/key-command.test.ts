@@ -31,10 +31,17 @@ describe("email-scout key new", () => {
   it("writes a 0600 key, creating its folder 0700, and leaves no temporary file", async () => {
     const file = join(dir, "fresh", "probe.key");
     const result = await key("new", file);
-    expect(result).toEqual({ code: 0, stdout: `wrote a new probe key to ${file} (mode 0600)`, stderr: "" });
+    const [signing, ...others] = readProbeKeyFile(file);
+    expect(result).toEqual({
+      code: 0,
+      stdout: `wrote a new probe key ${signing.id} to ${file} (mode 0600)`,
+      stderr: "",
+    });
+    expect(signing.id).toMatch(/^\d{8}-[A-Za-z0-9_-]{4}$/);
+    expect(signing.key).toHaveLength(32);
+    expect(others).toEqual([]);
     expect(modeOf(file)).toBe(0o600);
     expect(modeOf(join(dir, "fresh"))).toBe(0o700);
-    expect(readProbeKeyFile(file)).toHaveLength(32);
     expect(readdirSync(join(dir, "fresh"))).toEqual(["probe.key"]);
   });
 
@@ -47,7 +54,7 @@ describe("email-scout key new", () => {
       const result = await key("new", path);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
-        `email-scout key: ${path} exists; keeping it (replace it with --force, then reinstall email_return everywhere)`,
+        `email-scout key: ${path} exists; keeping it (rotate with key add, or replace it with --force, then reinstall email_return everywhere)`,
       );
     }
     expect(readFileSync(file, "utf8")).toBe("old\n");
@@ -58,8 +65,8 @@ describe("email-scout key new", () => {
     const file = join(dir, "open.key");
     writeFileSync(file, "old\n");
     chmodSync(file, 0o644);
-    const result = await key("new", file, "--force");
-    expect(result.stdout).toBe(`wrote a new probe key to ${file} (mode 0600)`);
+    const result = await key("new", file, "--force", "--id", "first");
+    expect(result.stdout).toBe(`wrote a new probe key first to ${file} (mode 0600)`);
     expect(modeOf(file)).toBe(0o600);
   });
 
@@ -98,5 +105,121 @@ describe("email-scout key new", () => {
         stderr: `email-scout key: ${folder} is a directory; name a file`,
       });
     }
+  });
+});
+
+describe("email-scout key add, retire, list: rotation", () => {
+  const ids = (file: string) => readProbeKeyFile(file).map((entry) => entry.id);
+
+  it("add puts a fresh key first and keeps the others, byte for byte, in a 0600 file", async () => {
+    const file = join(dir, "rotate.key");
+    await key("new", file, "--id", "old");
+    const [old] = readProbeKeyFile(file);
+    chmodSync(file, 0o600);
+    const result = await key("add", file, "--id", "new");
+    expect(result).toEqual({
+      code: 0,
+      stdout: `added probe key new to ${file} (mode 0600); it signs new probes, old still accepted`,
+      stderr: "",
+    });
+    expect(ids(file)).toEqual(["new", "old"]);
+    expect(readProbeKeyFile(file)[1]).toEqual(old);
+    expect(modeOf(file)).toBe(0o600);
+    expect(readdirSync(dir).filter((name) => name.includes("rotate.key"))).toEqual(["rotate.key"]);
+  });
+
+  it("add refuses an id the ring holds, and a bad id, and changes nothing", async () => {
+    const file = join(dir, "dup.key");
+    await key("new", file, "--id", "k1");
+    const before = readFileSync(file, "utf8");
+    expect(await key("add", file, "--id", "k1")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "email-scout key: the ring already holds key k1; choose another --id",
+    });
+    expect(await key("add", file, "--id", "a.b")).toMatchObject({
+      code: 1,
+      stderr: 'email-scout key: key id "a.b" must be 1-32 characters of A-Z a-z 0-9 - _',
+    });
+    expect(readFileSync(file, "utf8")).toBe(before);
+  });
+
+  it("add turns a version 1 file into a ring that keeps the old key as v1", async () => {
+    const file = join(dir, "legacy.key");
+    const legacy = Buffer.alloc(32, 5);
+    writeFileSync(file, `scout-key-v1:${legacy.toString("base64url")}\n`, { mode: 0o600 });
+    expect((await key("add", file, "--id", "k2")).code).toBe(0);
+    expect(readProbeKeyFile(file)).toEqual([
+      { id: "k2", key: expect.any(Buffer) },
+      { id: "v1", key: legacy },
+    ]);
+    expect(readFileSync(file, "utf8")).toContain(`scout-key-v2:v1:${legacy.toString("base64url")}`);
+  });
+
+  it("retire removes a key, warns when it was the signing key, and refuses the last one", async () => {
+    const file = join(dir, "retire.key");
+    await key("new", file, "--id", "a");
+    await key("add", file, "--id", "b");
+    await key("add", file, "--id", "c");
+    expect(await key("retire", file, "--id", "a")).toEqual({
+      code: 0,
+      stdout: `retired probe key a from ${file} (mode 0600)`,
+      stderr: "",
+    });
+    expect(ids(file)).toEqual(["c", "b"]);
+    expect(await key("retire", file, "--id", "c")).toEqual({
+      code: 0,
+      stdout: `retired probe key c from ${file} (mode 0600)`,
+      stderr: "email-scout key: warning: c was the signing key; b signs new probes now",
+    });
+    expect(await key("retire", file, "--id", "b")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "email-scout key: key b is the ring's only key; add its successor first (email-scout key add)",
+    });
+    expect(await key("retire", file, "--id", "zz")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "email-scout key: the ring holds no key zz (it holds b)",
+    });
+    expect(await key("retire", file)).toMatchObject({ code: 2 });
+    expect(ids(file)).toEqual(["b"]);
+  });
+
+  it("list prints the ids, signing key first, and never key material", async () => {
+    const file = join(dir, "list.key");
+    await key("new", file, "--id", "old");
+    await key("add", file, "--id", "new");
+    const result = await key("list", file);
+    expect(result).toEqual({ code: 0, stdout: "new\tsigns\nold\taccepted", stderr: "" });
+    for (const entry of readProbeKeyFile(file)) {
+      expect(result.stdout).not.toContain(entry.key.toString("base64url"));
+    }
+  });
+
+  it("refuses to rotate a file that others may read, or that is not a key file", async () => {
+    const open = join(dir, "open-rotate.key");
+    await key("new", open, "--id", "k1");
+    chmodSync(open, 0o644);
+    const result = await key("add", open);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`chmod 600 ${open}`);
+    const junk = join(dir, "junk.key");
+    writeFileSync(junk, "hello\n", { mode: 0o600 });
+    expect((await key("list", junk)).stderr).toBe(
+      `email-scout key: probe key file ${junk}: line 1: a probe key line must start with scout-key-v2: (or scout-key-v1:)`,
+    );
+  });
+
+  it("add over a symlink replaces the link with a 0600 file and leaves its target alone", async () => {
+    const target = join(dir, "ring-target.key");
+    await key("new", target, "--id", "k1");
+    const before = readFileSync(target, "utf8");
+    const link = join(dir, "ring-link.key");
+    symlinkSync(target, link);
+    expect((await key("add", link, "--id", "k2")).code).toBe(0);
+    expect(lstatSync(link).isFile()).toBe(true);
+    expect(readFileSync(target, "utf8")).toBe(before);
+    expect(readProbeKeyFile(link).map((entry) => entry.id)).toEqual(["k2", "k1"]);
   });
 });

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatProbeKeyFile, newProbeKey } from "../../../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../../../core/wire/probe-key.ts";
 import { preflightListeners } from "../../../../local/cli/listen-preflight.ts";
 import { probeCommand } from "../../../../local/cli/probe-command.ts";
 import { serveCommand } from "../../../../local/cli/serve-command.ts";
@@ -59,7 +59,9 @@ describe("preflightListeners", () => {
 describe("a busy listener port", () => {
   it("stops serve with exit 2 before the database or spool is created", async () => {
     const configFile = join(dir, "scout.yaml");
-    writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+    writeFileSync(join(dir, "probe.key"), formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), {
+      mode: 0o600,
+    });
     writeFileSync(
       configFile,
       [

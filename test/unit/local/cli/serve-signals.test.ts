@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatProbeKeyFile, newProbeKey } from "../../../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../../../core/wire/probe-key.ts";
 import type { CommandIo } from "../../../../local/cli/io.ts";
 import { serveCommand } from "../../../../local/cli/serve-command.ts";
 import { closeSession, type ServeSession } from "../../../../local/cli/serve-session.ts";
@@ -59,7 +59,9 @@ describe("serve and signals", () => {
     const dir = mkdtempSync(join(tmpdir(), "scout-serve-signals-"));
     const configFile = join(dir, "scout.yaml");
     const port = await closedPort();
-    writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+    writeFileSync(join(dir, "probe.key"), formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), {
+      mode: 0o600,
+    });
     writeFileSync(configFile, config(port, 60));
     const signals = new EventEmitter();
     const { io, lines, next } = watchedIo(signals);

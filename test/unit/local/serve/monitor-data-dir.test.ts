@@ -3,13 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../../../core/config/parse-config.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../../../core/wire/probe-key.ts";
 import { LocalMonitor, SPOOL_DIR } from "../../../../local/serve/monitor.ts";
 import { memoryLogger } from "../../../support/dashboard-server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "scout-data-dir-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+writeFileSync(join(dir, "probe.key"), formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), {
+  mode: 0o600,
+});
 
 async function openWith(dataDir: string) {
   const log = memoryLogger();

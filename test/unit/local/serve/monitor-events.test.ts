@@ -9,7 +9,7 @@ import { parseConfigText } from "../../../../core/config/parse-config.ts";
 import { roundTripEventId } from "../../../../core/events/roundtrip-completed.ts";
 import type { Logger } from "../../../../core/ports/logger.ts";
 import type { ProbeRecord } from "../../../../core/ports/probe-store.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../../../core/wire/probe-key.ts";
 import { LocalMonitor } from "../../../../local/serve/monitor.ts";
 import { newWebhookSecret, WebhookReceiver } from "../../../support/webhook-receiver.ts";
 
@@ -25,7 +25,9 @@ const secret = newWebhookSecret();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "scout-monitor-events-"));
-  writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+  writeFileSync(join(dir, "probe.key"), formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), {
+    mode: 0o600,
+  });
   writeFileSync(join(dir, "hook.secret"), `${secret}\n`, { mode: 0o600 });
   const holder = createServer();
   await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));

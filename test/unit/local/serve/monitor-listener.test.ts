@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../../../core/config/parse-config.ts";
 import type { Logger } from "../../../../core/ports/logger.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../../../core/wire/probe-key.ts";
 import { SqliteStatusStore } from "../../../../local/adapters/sqlite-status-store.ts";
 import { renderMetrics } from "../../../../local/dashboard/metrics.ts";
 import { LocalMonitor } from "../../../../local/serve/monitor.ts";
@@ -22,7 +22,9 @@ const clients: RawClient[] = [];
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "scout-monitor-listener-"));
-  writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+  writeFileSync(join(dir, "probe.key"), formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), {
+    mode: 0o600,
+  });
   const config = parseConfigText(
     JSON.stringify({
       dataDir: join(dir, "data"),

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../../../core/config/parse-config.ts";
-import { formatProbeKeyFile, newProbeKey, parseProbeKeyFile } from "../../../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey, parseProbeKeyRing } from "../../../../core/wire/probe-key.ts";
 import { Spool } from "../../../../local/adapters/spool.ts";
 import { consoleLogger } from "../../../../local/serve/console-logger.ts";
 import { LocalMonitor, SPOOL_DIR } from "../../../../local/serve/monitor.ts";
@@ -39,7 +39,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
   relayPort = (relay.server.address() as AddressInfo).port;
   dir = mkdtempSync(join(tmpdir(), "scout-restart-"));
-  writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+  writeFileSync(join(dir, "probe.key"), formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), {
+    mode: 0o600,
+  });
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => relay.close(() => resolve()));
@@ -74,7 +76,7 @@ describe("LocalMonitor restart", () => {
     expect(captured).toHaveLength(1);
 
     // What the listener does before it answers 250; then the process "dies".
-    const key = parseProbeKeyFile(readFileSync(join(dir, "probe.key"), "utf8"));
+    const [key] = parseProbeKeyRing(readFileSync(join(dir, "probe.key"), "utf8"));
     const spool = await Spool.open(join(dir, "data", SPOOL_DIR));
     await spool.write(
       emailReturnReply(captured[0] as Buffer, {

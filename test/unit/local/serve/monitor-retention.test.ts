@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../../../core/config/parse-config.ts";
 import type { Clock } from "../../../../core/ports/clock.ts";
 import type { Logger } from "../../../../core/ports/logger.ts";
-import { formatProbeKeyFile, newProbeKey } from "../../../../core/wire/probe-key.ts";
+import { formatProbeKeyRing, newProbeKey } from "../../../../core/wire/probe-key.ts";
 import { Spool } from "../../../../local/adapters/spool.ts";
 import { LocalMonitor, SPOOL_DIR } from "../../../../local/serve/monitor.ts";
 
@@ -19,7 +19,9 @@ let holder: Server;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "scout-retention-"));
-  writeFileSync(join(dir, "probe.key"), formatProbeKeyFile(newProbeKey()), { mode: 0o600 });
+  writeFileSync(join(dir, "probe.key"), formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), {
+    mode: 0o600,
+  });
   // A port that refuses: bind, note it, close. The check then ends "refused" at once.
   holder = createServer();
   await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
