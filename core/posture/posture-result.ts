@@ -16,7 +16,7 @@ export interface PostureFinding {
  * What one posture check found out, shaped like a service check's result: a status, the
  * reason and message shown first, every finding, and the facts it read (per check).
  */
-export interface PostureResult<Facts = Record<string, unknown>> {
+export interface PostureResult<Facts extends object = object> {
   readonly check: PostureCheckName;
   readonly domain: string;
   readonly status: Status;
@@ -45,7 +45,7 @@ export const compareFindings = (a: PostureFinding, b: PostureFinding): number =>
   SEVERITY[b.status] - SEVERITY[a.status] || (RANK.get(a.reason) ?? 0) - (RANK.get(b.reason) ?? 0);
 
 /** The result of a check from its findings: status the worst, reason and message the first shown. */
-export function postureResult<Facts>(input: {
+export function postureResult<Facts extends object>(input: {
   check: PostureCheckName;
   domain: string;
   resolver: string;
