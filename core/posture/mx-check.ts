@@ -80,6 +80,7 @@ export async function checkMx(
     );
   }
 
+  const unanswered = new Set<string>();
   for (const record of records) {
     if (nullRecords.includes(record)) continue;
     const exchange = record.exchange;
@@ -98,13 +99,16 @@ export async function checkMx(
     const cname = (v4 && cnameOf(v4)) ?? (v6 && cnameOf(v6));
     const found = [...(v4 ? addresses(v4) : []), ...(v6 ? addresses(v6) : [])];
     hosts.push({ preference: record.preference, exchange, addresses: found, ...(cname ? { cname } : {}) });
+    // A failed query (already a dns-error) leaves the host's addresses unknown, not absent.
+    if (!v4 || !v6) unanswered.add(exchange);
     if (cname)
       findings.push(finding("mx-cname", `MX ${record.preference} ${exchange} is an alias of ${cname}`));
   }
 
   const resolving = hosts.filter((host) => host.addresses.length > 0);
   for (const host of hosts) {
-    if (host.addresses.length > 0 || isIP(host.exchange.replace(/^\[|\]$/g, "")) !== 0) continue;
+    if (host.addresses.length > 0 || unanswered.has(host.exchange)) continue;
+    if (isIP(host.exchange.replace(/^\[|\]$/g, "")) !== 0) continue;
     const status = resolving.length > 0 ? "WARNING" : "CRITICAL";
     findings.push(
       finding("mx-host-unresolved", `MX ${host.preference} ${host.exchange} has no A/AAAA`, status),

@@ -88,10 +88,7 @@ async function visit(resolver: DnsResolver, domain: string, record: SpfRecord, w
     if (mechanism.kind === "a" && (await isVoid(resolver, target, ["A", "AAAA"], walk)))
       walk.voidLookups += 1;
     if (mechanism.kind === "exists" && (await isVoid(resolver, target, ["A"], walk))) walk.voidLookups += 1;
-    if (mechanism.kind === "mx") {
-      if (await isVoid(resolver, target, ["MX"], walk)) walk.voidLookups += 1;
-      else await checkMxHostCount(resolver, mechanism.text, target, walk);
-    }
+    if (mechanism.kind === "mx") await countMx(resolver, mechanism.text, target, walk);
     // ptr needs the sender's address to query anything: counted, never followed.
   }
   // redirect= is ignored when the record has an all mechanism (RFC 7208 §6.1).
@@ -103,13 +100,17 @@ async function visit(resolver: DnsResolver, domain: string, record: SpfRecord, w
   }
 }
 
-async function checkMxHostCount(
-  resolver: DnsResolver,
-  term: string,
-  target: string,
-  walk: SpfWalk,
-): Promise<void> {
-  const count = mxRecords(await resolver.query(target, "MX")).length;
+/** mx: void when the target has no MX; more than 10 MX hosts is a permerror of its own (RFC 7208 §4.6.4). */
+async function countMx(resolver: DnsResolver, term: string, target: string, walk: SpfWalk): Promise<void> {
+  let count: number;
+  try {
+    count = mxRecords(await resolver.query(target, "MX")).length;
+  } catch (error) {
+    if (!(error instanceof DnsQueryError)) throw error;
+    walk.findings.push(finding("dns-error", describeError(error)));
+    return;
+  }
+  if (count === 0) walk.voidLookups += 1;
   if (count > MX_HOSTS_LIMIT) {
     walk.findings.push(
       finding("spf-too-many-lookups", `${term}: ${target} has ${count} MX hosts, over 10 (RFC 7208 §4.6.4)`),

@@ -6,9 +6,14 @@ import { type DnsPeer, startDnsPeer } from "./dns-peer.ts";
  * An in-process DNS server answering from a list of records, as an authoritative server
  * would: NXDOMAIN for a name with no records at all, NODATA for a name without the type
  * asked, a CNAME followed to its target's records. Values: A/AAAA an address, MX
- * "10 host", TXT the string (split in 255-byte pieces), CNAME the target.
+ * "10 host", TXT the string (split in 255-byte pieces), CNAME the target. A name with a
+ * "SERVFAIL" record answers every question with SERVFAIL, as a broken upstream would.
  */
-export type ZoneRecord = readonly [name: string, type: "A" | "AAAA" | "MX" | "TXT" | "CNAME", value: string];
+export type ZoneRecord = readonly [
+  name: string,
+  type: "A" | "AAAA" | "MX" | "TXT" | "CNAME" | "SERVFAIL",
+  value: string,
+];
 
 const lower = (name: string): string => name.replace(/\.$/, "").toLowerCase();
 
@@ -28,12 +33,14 @@ export async function startZonePeer(
   records: readonly ZoneRecord[],
 ): Promise<DnsPeer & { resolver: DnsResolver }> {
   const NXDOMAIN = 3;
+  const SERVFAIL = 2;
   const peer = await startDnsPeer(({ name, type }) => {
     const answers: packet.Answer[] = [];
     let current = lower(name);
     for (let hops = 0; hops < 8; hops++) {
       const here = records.filter((record) => lower(record[0]) === current);
       if (here.length === 0) return answers.length === 0 ? { flags: NXDOMAIN } : { answers };
+      if (here.some((record) => record[1] === "SERVFAIL")) return { flags: SERVFAIL };
       const alias = here.find((record) => record[1] === "CNAME");
       if (alias && type !== "CNAME") {
         answers.push(toAnswer(alias));

@@ -54,6 +54,14 @@ const ZONE: ZoneRecord[] = [
   ["_dmarc.twice.example.test", "TXT", "v=DMARC1; p=none"],
   ["_dmarc.strict.example.test", "TXT", "v=DMARC1; p=quarantine; aspf=s"],
   ["nodmarc.example.test", "A", "192.0.2.60"],
+  ["broken-upstream.example.test", "SERVFAIL", ""],
+  ["_dmarc.broken-upstream.example.test", "SERVFAIL", ""],
+  [
+    "mxfail.example.test",
+    "TXT",
+    "v=spf1 mx:broken-upstream.example.test include:_spf.good.example.test -all",
+  ],
+  ["mxfail.example.test", "MX", "10 broken-upstream.example.test"],
 ];
 
 let peer: DnsPeer & { resolver: DnsResolver };
@@ -76,6 +84,7 @@ describe("MX posture", () => {
     ["RFC 5321 §5.1", "halfdead.example.test", "WARNING", "mx-host-unresolved"],
     ["RFC 5321 §5.1", "dead.example.test", "CRITICAL", "mx-host-unresolved"],
     ["RFC 2308 §2.1", "absent.example.test", "CRITICAL", "domain-missing"],
+    ["RFC 1035 §4.1.1 SERVFAIL on a host", "mxfail.example.test", "UNKNOWN", "dns-error"],
   ])("(%s) %s: %s %s", async (_rfc, domain, status, reason) => {
     expect(summary(await checkMx(peer.resolver, domain))).toEqual([status, reason]);
   });
@@ -113,6 +122,8 @@ describe("SPF posture", () => {
     ["RFC 7208 §5.2", "missinginclude.example.test", "CRITICAL", "spf-syntax"],
     ["RFC 7208 §4.5", "nodmarc.example.test", "WARNING", "spf-missing"],
     ["RFC 7208 §6.1", "redirect.example.test", "OK", "ok"],
+    ["RFC 7208 §5 temperror", "mxfail.example.test", "UNKNOWN", "dns-error"],
+    ["RFC 2308", "broken-upstream.example.test", "UNKNOWN", "dns-error"],
   ])("(%s) %s: %s %s", async (_rfc, domain, status, reason) => {
     expect(summary(await checkSpf(peer.resolver, domain))).toEqual([status, reason]);
   });
@@ -151,6 +162,14 @@ describe("DMARC posture", () => {
     ["RFC 7489 §6.6.3", "nodmarc.example.test", "WARNING", "dmarc-missing"],
   ])("(%s) %s: %s %s", async (_rfc, domain, status, reason) => {
     expect(summary(await checkDmarc(peer.resolver, domain))).toEqual([status, reason]);
+  });
+
+  it("a SERVFAIL names the query in an UNKNOWN dns-error", async () => {
+    const result = await checkDmarc(peer.resolver, "broken-upstream.example.test");
+    expect(summary(result)).toEqual(["UNKNOWN", "dns-error"]);
+    expect(result.message).toBe(
+      `DNS TXT _dmarc.broken-upstream.example.test @127.0.0.1:${peer.port}: SERVFAIL (the server could not answer; often a DNSSEC failure)`,
+    );
   });
 
   it("names the broken tag", async () => {
