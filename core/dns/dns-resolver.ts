@@ -76,8 +76,10 @@ export function createDnsResolver(options: DnsResolverOptions): DnsResolver {
         throw new DnsQueryError(question, failure, detail, { cause });
       };
       const tries = 1 + options.retries;
+      // A server that does not speak EDNS answers FORMERR: ask it again without (RFC 6891 §7).
+      let edns = true;
       for (let attempt = 1; attempt <= tries; attempt++) {
-        const query = encodeQuery(name, type);
+        const query = encodeQuery(name, type, edns);
         let reply: Buffer;
         try {
           reply = await exchangeUdp(options.server, query, options.timeoutMs);
@@ -90,7 +92,7 @@ export function createDnsResolver(options: DnsResolverOptions): DnsResolver {
         if (decoded.flag_tc) {
           transport = "tcp";
           try {
-            reply = await exchangeTcp(options.server, encodeQuery(name, type), options.timeoutMs);
+            reply = await exchangeTcp(options.server, encodeQuery(name, type, edns), options.timeoutMs);
           } catch (error) {
             if (error instanceof TransportTimeout) {
               return fail("timeout", `truncated over UDP, and no TCP reply within ${options.timeoutMs} ms`);
@@ -100,6 +102,11 @@ export function createDnsResolver(options: DnsResolverOptions): DnsResolver {
           decoded = decodeReply(reply, question, fail);
         }
         const rcode = RCODES[(decoded.flags ?? 0) & 0xf] ?? `RCODE ${(decoded.flags ?? 0) & 0xf}`;
+        if (rcode === "FORMERR" && edns) {
+          edns = false;
+          attempt -= 1;
+          continue;
+        }
         if (rcode !== "NOERROR" && rcode !== "NXDOMAIN") {
           const known = ERROR_RCODES[rcode];
           return fail(known?.failure ?? "rcode", known?.text ?? `error RCODE ${rcode}`);
@@ -122,25 +129,25 @@ export function createDnsResolver(options: DnsResolverOptions): DnsResolver {
   };
 }
 
-function encodeQuery(name: string, type: DnsRecordType): Buffer {
+const EDNS_OPT: packet.Answer = {
+  type: "OPT",
+  name: ".",
+  udpPayloadSize: EDNS_UDP_SIZE,
+  extendedRcode: 0,
+  ednsVersion: 0,
+  flags: 0,
+  flag_do: false,
+  options: [],
+};
+
+function encodeQuery(name: string, type: DnsRecordType, edns: boolean): Buffer {
   return packet.encode({
     type: "query",
     id: randomInt(0, 65536),
     // RD: a recursive resolver resolves for us. AD in a query asks for the AD bit back (RFC 6840 §5.7).
     flags: packet.RECURSION_DESIRED | packet.AUTHENTIC_DATA,
     questions: [{ type, name, class: "IN" }],
-    additionals: [
-      {
-        type: "OPT",
-        name: ".",
-        udpPayloadSize: EDNS_UDP_SIZE,
-        extendedRcode: 0,
-        ednsVersion: 0,
-        flags: 0,
-        flag_do: false,
-        options: [],
-      },
-    ],
+    additionals: edns ? [EDNS_OPT] : [],
   });
 }
 

@@ -12,6 +12,8 @@ export interface DnsPeerQuery {
   readonly name: string;
   readonly type: string;
   readonly transport: "udp" | "tcp";
+  /** Whether the query carried an EDNS OPT record. */
+  readonly edns: boolean;
 }
 
 /** The reply to send (undefined: say nothing). */
@@ -28,7 +30,14 @@ export async function startDnsPeer(handle: DnsPeerHandler): Promise<DnsPeer> {
   const answer = (message: Buffer, transport: "udp" | "tcp"): Buffer | undefined => {
     const decoded = packet.decode(message);
     const question = decoded.questions?.[0];
-    const query = { id: decoded.id ?? 0, name: question?.name ?? "", type: question?.type ?? "", transport };
+    const edns = (decoded.additionals ?? []).some((record) => record.type === "OPT");
+    const query = {
+      id: decoded.id ?? 0,
+      name: question?.name ?? "",
+      type: question?.type ?? "",
+      transport,
+      edns,
+    };
     queries.push(query);
     const reply = handle(query);
     if (reply === undefined || Buffer.isBuffer(reply)) return reply;

@@ -89,6 +89,23 @@ describe("DNS resolver over the wire (RFC 1035 §4.2)", () => {
     expect(error.question).toEqual({ name: "example.test", type: "TXT", server: `127.0.0.1:${server.port}` });
   });
 
+  it("asks again without EDNS when the server answers FORMERR (RFC 6891 §7)", async () => {
+    const RCODE_FORMERR = 1;
+    const server = await peer(({ name, edns }) =>
+      edns ? { flags: RCODE_FORMERR } : { answers: [{ type: "A", name, data: "192.0.2.8" }] },
+    );
+    const answer = await resolverFor(server.port, 0).query("old.example.test", "A");
+    expect(addresses(answer)).toEqual(["192.0.2.8"]);
+    expect(server.queries.map((q) => q.edns)).toEqual([true, false]);
+  });
+
+  it("FORMERR without EDNS too fails as rcode", async () => {
+    const server = await peer(() => ({ flags: 1 }));
+    const error = await failureOf(resolverFor(server.port, 0).query("example.test", "A"));
+    expect([error.failure, server.queries.length]).toEqual(["rcode", 2]);
+    expect(error.message).toContain("error RCODE FORMERR");
+  });
+
   it("a server that never answers: a timeout after every try, naming the query", async () => {
     const silent = await startSilentDnsPeer();
     closers.push(silent.close);
