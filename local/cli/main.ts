@@ -10,6 +10,7 @@ Commands:
   serve --config FILE    run local mode: scheduled checks and round-trip probes, SQLite, SMTP listener
   status --config FILE   the latest results and round-trip times
   check <endpoint-url>   check one SMTP/IMAP/POP3 endpoint, Nagios plugin output and exit code
+  posture <domain>       check a mail domain's MX, SPF and DMARC records, as a Nagios plugin
   probe --to ADDR ...    one round trip as a Nagios plugin (no monitor needed)
   key new|add|retire|list FILE
                          probe key rings: make one, rotate (add, retire), list its key ids
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   check: async () => (await import("./check-command.ts")).checkCommand,
   key: async () => (await import("./key-command.ts")).keyCommand,
   return: async () => (await import("./return-command.ts")).returnCommand,
+  posture: async () => (await import("./posture-command.ts")).postureCommand,
   probe: async () => (await import("./probe-command.ts")).probeCommand,
   serve: async () => (await import("./serve-command.ts")).serveCommand,
   status: async () => (await import("./status-command.ts")).statusCommand,

@@ -1,0 +1,89 @@
+/**
+ * The reason codes a mail DNS posture check can end with, each with the Nagios status it
+ * carries by default and a one-line explanation with its RFC. Some findings are graded when
+ * found (an unresolvable MX host is WARNING while another MX host resolves); the status here is
+ * the usual one.
+ */
+import type { Status } from "../model/status.ts";
+
+export const POSTURE_REASONS = {
+  ok: { status: "OK", text: "the records are present and well formed" },
+  "dns-error": {
+    status: "UNKNOWN",
+    text: "a DNS query failed (timeout, SERVFAIL, REFUSED): the message names the query",
+  },
+  "domain-missing": { status: "CRITICAL", text: "the domain does not exist (NXDOMAIN)" },
+  "mx-missing": {
+    status: "CRITICAL",
+    text: "no MX records; WARNING when the domain's own A/AAAA stands in (implicit MX, RFC 5321 §5.1)",
+  },
+  "mx-null": { status: "WARNING", text: "a null MX: the domain declares it accepts no mail (RFC 7505)" },
+  "mx-invalid": {
+    status: "CRITICAL",
+    text: "a null MX beside other MX records (RFC 7505 §3), or an MX exchange that is no host name",
+  },
+  "mx-ip-literal": {
+    status: "CRITICAL",
+    text: "an MX exchange is an IP address; it must be a host name (RFC 5321 §5.1, RFC 7505 §3)",
+  },
+  "mx-cname": {
+    status: "WARNING",
+    text: "an MX exchange is an alias (CNAME); it must name an address record (RFC 2181 §10.3)",
+  },
+  "mx-host-unresolved": {
+    status: "CRITICAL",
+    text: "an MX host has no A/AAAA; WARNING while another MX host resolves (RFC 5321 §5.1)",
+  },
+  "mx-endpoints-differ": {
+    status: "WARNING",
+    text: "the MX hosts are not the SMTP hosts the target's service checks watch",
+  },
+  "spf-missing": { status: "WARNING", text: "no v=spf1 TXT record: SPF result none (RFC 7208 §4.5)" },
+  "spf-multiple": { status: "CRITICAL", text: "more than one v=spf1 record: permerror (RFC 7208 §4.5)" },
+  "spf-syntax": {
+    status: "CRITICAL",
+    text: "a mechanism or modifier breaks the grammar, or an include has no SPF: permerror (RFC 7208 §4.6, §5.2)",
+  },
+  "spf-too-many-lookups": {
+    status: "CRITICAL",
+    text: "more than 10 DNS-querying terms (include, a, mx, ptr, exists, redirect): permerror (RFC 7208 §4.6.4)",
+  },
+  "spf-void-lookups": {
+    status: "CRITICAL",
+    text: "more than 2 lookups that found nothing (NXDOMAIN or no records): permerror (RFC 7208 §4.6.4)",
+  },
+  "spf-pass-all": { status: "CRITICAL", text: "+all: every host on the internet passes (RFC 7208 §5.1)" },
+  "spf-neutral-all": { status: "WARNING", text: "?all: mail from any other host is neutral (RFC 7208 §8.2)" },
+  "spf-no-all": {
+    status: "WARNING",
+    text: "neither an all mechanism nor a redirect: other hosts get neutral (RFC 7208 §4.7)",
+  },
+  "spf-sender-not-pass": {
+    status: "WARNING",
+    text: "the monitor's sender IP would not pass: CRITICAL on fail, WARNING on softfail or neutral (RFC 7208 §2.6)",
+  },
+  "dmarc-missing": { status: "WARNING", text: "no v=DMARC1 record at _dmarc.<domain> (RFC 7489 §6.6.3)" },
+  "dmarc-multiple": {
+    status: "CRITICAL",
+    text: "more than one v=DMARC1 record: receivers apply no policy (RFC 7489 §6.6.3)",
+  },
+  "dmarc-syntax": {
+    status: "CRITICAL",
+    text: "the record breaks the grammar: v=DMARC1 first, p= required, known tags and values (RFC 7489 §6.3, §6.4)",
+  },
+  "dmarc-monitoring-only": {
+    status: "WARNING",
+    text: "p=none: monitoring only, receivers act on nothing (RFC 7489 §6.3)",
+  },
+  "dmarc-not-aligned": {
+    status: "WARNING",
+    text: "the probe's From domain does not align with the domain under the record's mode (RFC 7489 §3.1)",
+  },
+} as const satisfies Record<string, { status: Status; text: string }>;
+
+export type PostureReason = keyof typeof POSTURE_REASONS;
+
+/** Which reason is shown first among findings of one status: the most basic breakage first. */
+export const POSTURE_REASON_ORDER = Object.keys(POSTURE_REASONS).filter(
+  (reason) => reason !== "ok",
+) as PostureReason[];

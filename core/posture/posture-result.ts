@@ -1,0 +1,71 @@
+import { worseStatus } from "../checks/reasons.ts";
+import type { Status } from "../model/status.ts";
+import { POSTURE_REASON_ORDER, POSTURE_REASONS, type PostureReason } from "./posture-reasons.ts";
+
+/** The mail DNS posture checks, each over one domain. */
+export type PostureCheckName = "mx" | "spf" | "dmarc";
+
+/** One thing a posture check found: a problem with its status, or OK. */
+export interface PostureFinding {
+  readonly status: Status;
+  readonly reason: PostureReason;
+  readonly message: string;
+}
+
+/**
+ * What one posture check found out, shaped like a service check's result: a status, the
+ * reason and message shown first, every finding, and the facts it read (per check).
+ */
+export interface PostureResult<Facts extends object = object> {
+  readonly check: PostureCheckName;
+  readonly domain: string;
+  readonly status: Status;
+  readonly reason: PostureReason;
+  readonly message: string;
+  readonly findings: readonly PostureFinding[];
+  readonly facts: Facts;
+  /** The resolver asked, "host:port". */
+  readonly resolver: string;
+  readonly startedAt: string;
+  readonly totalMs: number;
+}
+
+const SEVERITY: Record<Status, number> = { OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3 };
+const RANK = new Map<PostureReason, number>(POSTURE_REASON_ORDER.map((reason, index) => [reason, index]));
+
+/** A finding with the reason's usual status, unless the check graded it. */
+export const finding = (reason: PostureReason, message: string, status?: Status): PostureFinding => ({
+  status: status ?? POSTURE_REASONS[reason].status,
+  reason,
+  message,
+});
+
+/** Worst status first, then the reason order. */
+export const compareFindings = (a: PostureFinding, b: PostureFinding): number =>
+  SEVERITY[b.status] - SEVERITY[a.status] || (RANK.get(a.reason) ?? 0) - (RANK.get(b.reason) ?? 0);
+
+/** The result of a check from its findings: status the worst, reason and message the first shown. */
+export function postureResult<Facts extends object>(input: {
+  check: PostureCheckName;
+  domain: string;
+  resolver: string;
+  started: number;
+  findings: PostureFinding[];
+  facts: Facts;
+  okMessage: string;
+}): PostureResult<Facts> {
+  const findings = [...input.findings].sort(compareFindings);
+  const first = findings[0];
+  return {
+    check: input.check,
+    domain: input.domain,
+    status: findings.reduce<Status>((worst, f) => worseStatus(worst, f.status), "OK"),
+    reason: first?.reason ?? "ok",
+    message: first?.message ?? input.okMessage,
+    findings,
+    facts: input.facts,
+    resolver: input.resolver,
+    startedAt: new Date(input.started).toISOString(),
+    totalMs: Date.now() - input.started,
+  };
+}

@@ -1,0 +1,141 @@
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { parseArgs } from "node:util";
+import { EXIT_CODES } from "../../core/checks/reasons.ts";
+import { createDnsResolver } from "../../core/dns/dns-resolver.ts";
+import type { DnsServerAddress } from "../../core/dns/dns-transport.ts";
+import { checkPosture } from "../../core/posture/check-posture.ts";
+import { POSTURE_REASONS } from "../../core/posture/posture-reasons.ts";
+import { type CommandIo, UsageError } from "./io.ts";
+import { formatPosture, worstPosture } from "./posture-format.ts";
+
+export const POSTURE_HELP = `Usage: email-scout posture <domain> [options]
+
+Checks a mail domain's DNS like a Nagios plugin: MX (RFC 5321, 7505), SPF (RFC 7208) and
+DMARC (RFC 7489). Prints a status line with perfdata, then one line per finding, worst
+first; exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+
+Options:
+      --resolver HOST[:PORT]  the DNS server to ask, an IP address (default: the first
+                              nameserver in /etc/resolv.conf; [::1]:53 for IPv6)
+      --sender-ip IP          the monitor's outbound IP: would its mail pass SPF?
+      --from-domain D         the From domain of the probes: does it align under DMARC?
+      --mx-host NAME          an SMTP host the service checks watch (repeat): compared with MX
+      --timeout SECONDS       deadline of one DNS query try (default 3)
+      --retries N             UDP tries after the first (default 2)
+      --json                  print the results as JSON (exit code unchanged)
+      --reasons               list every posture reason code with its status and meaning
+  -h, --help                  this text
+
+Example:
+  email-scout posture example.com --sender-ip 192.0.2.25 --from-domain example.com
+`;
+
+const OPTIONS = {
+  resolver: { type: "string" },
+  "sender-ip": { type: "string" },
+  "from-domain": { type: "string" },
+  "mx-host": { type: "string", multiple: true },
+  timeout: { type: "string" },
+  retries: { type: "string" },
+  json: { type: "boolean" },
+  reasons: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const DOMAIN = /^(?=.{1,253}\.?$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}\.?$/i;
+
+/** "192.0.2.53", "192.0.2.53:5353", "[2001:db8::53]:53" or "::1": an address, never a name. */
+export function parseResolver(text: string): DnsServerAddress {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  const plain = /^([^:]+)(?::(\d+))?$/.exec(text);
+  const [host, port] = bracketed
+    ? [bracketed[1] ?? "", bracketed[2]]
+    : isIP(text) === 6
+      ? [text, undefined]
+      : [plain?.[1] ?? "", plain?.[2]];
+  if (isIP(host) === 0) throw new UsageError(`--resolver needs an IP address (and :PORT), got "${text}"`);
+  const number = port === undefined ? 53 : Number(port);
+  if (!Number.isInteger(number) || number < 1 || number > 65535) {
+    throw new UsageError(`--resolver port must be 1-65535, got "${port}"`);
+  }
+  return { host, port: number };
+}
+
+/** The first nameserver of /etc/resolv.conf, as the system's own resolver uses it. */
+function systemResolver(): DnsServerAddress {
+  let text: string;
+  try {
+    text = readFileSync("/etc/resolv.conf", "utf8");
+  } catch {
+    throw new UsageError("no --resolver given and /etc/resolv.conf is unreadable");
+  }
+  const line = /^\s*nameserver\s+(\S+)/m.exec(text);
+  const address = line?.[1]?.replace(/%.*$/, "");
+  if (!address || isIP(address) === 0)
+    throw new UsageError("no --resolver given and /etc/resolv.conf names no nameserver");
+  return { host: address, port: 53 };
+}
+
+function positiveNumber(text: string | undefined, option: string, fallback: number, integer = false): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (integer && !Number.isInteger(value)) ||
+    (!integer && value === 0)
+  ) {
+    throw new UsageError(`${option} needs a ${integer ? "whole number" : "positive number"}, got "${text}"`);
+  }
+  return value;
+}
+
+/** `email-scout posture`: returns the Nagios exit code. */
+export async function postureCommand(args: string[], io: CommandIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values.help) {
+      io.stdout(POSTURE_HELP);
+      return 0;
+    }
+    if (values.reasons) {
+      for (const [reason, { status, text }] of Object.entries(POSTURE_REASONS)) {
+        io.stdout(`${reason.padEnd(22)} ${status.padEnd(8)} ${text}`);
+      }
+      return 0;
+    }
+    const domain = positionals[0];
+    if (positionals.length !== 1 || domain === undefined) throw new UsageError("give exactly one domain");
+    if (!DOMAIN.test(domain)) throw new UsageError(`"${domain}" is not a domain name`);
+    const senderIp = values["sender-ip"];
+    if (senderIp !== undefined && isIP(senderIp) === 0) {
+      throw new UsageError(`--sender-ip needs an IP address, got "${senderIp}"`);
+    }
+    const fromDomain = values["from-domain"];
+    if (fromDomain !== undefined && !DOMAIN.test(fromDomain)) {
+      throw new UsageError(`--from-domain needs a domain name, got "${fromDomain}"`);
+    }
+    const resolver = createDnsResolver({
+      server: values.resolver === undefined ? systemResolver() : parseResolver(values.resolver),
+      timeoutMs: positiveNumber(values.timeout, "--timeout", 3) * 1000,
+      retries: positiveNumber(values.retries, "--retries", 2, true),
+    });
+    const results = await checkPosture(resolver, domain.replace(/\.$/, ""), {
+      ...(senderIp === undefined ? {} : { senderIp }),
+      ...(fromDomain === undefined ? {} : { fromDomain }),
+      ...(values["mx-host"] === undefined ? {} : { endpointHosts: values["mx-host"] }),
+    });
+    io.stdout(values.json ? JSON.stringify(results, null, 2) : formatPosture(domain, results));
+    return EXIT_CODES[worstPosture(results)];
+  } catch (error) {
+    if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
+    io.stdout(`POSTURE UNKNOWN - config-error: ${error.message}; see email-scout posture --help`);
+    return EXIT_CODES.UNKNOWN;
+  }
+}
