@@ -3,8 +3,10 @@
 //    (a Nagios plugin is started once per check).
 //  - dist/email_return.cjs: the return script for mail servers, Node standard library only,
 //    one self-contained CommonJS file that runs from a ~/.forward pipe.
+//  - dist/email_return.pl: the same script in Perl 5 (core modules only), for mail servers
+//    without Node; copied as it is, so installs find it beside email_return.cjs.
 import { existsSync } from "node:fs";
-import { chmod } from "node:fs/promises";
+import { chmod, copyFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -53,4 +55,10 @@ if (existsSync(returnEntry)) {
     ],
   });
   await chmod("dist/email_return.cjs", 0o755);
+}
+
+const perlReturn = "return/perl/email_return.pl";
+if (existsSync(perlReturn)) {
+  await copyFile(perlReturn, "dist/email_return.pl");
+  await chmod("dist/email_return.pl", 0o755);
 }
