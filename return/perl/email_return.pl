@@ -6,7 +6,8 @@
 #
 #   "|/home/probe/.email-scout/email_return.pl --config /home/probe/.email-scout/return.json"
 #
-# Core modules only (JSON::PP, MIME::Base64, Time::HiRes, Sys::Hostname). Digest::SHA is core
+# Core modules only (MIME::Base64, Time::HiRes; Errno and Sys::Hostname when needed); return.json
+# is read by a small JSON reader below, JSON::PP would double the start-up. Digest::SHA is core
 # too, but some minimal installs split it out: then a pure-Perl SHA-256 below is used.
 # Exit 0: replied, or chose not to. Exit 75 (EX_TEMPFAIL): configuration, key or sendmail
 # trouble; the MTA keeps the message and retries. Nothing is ever written to stdout or stderr:
@@ -106,28 +107,22 @@ sub error_text {
 
 sub config_error { die { message => join('; ', @{ $_[0] }), log_file => $_[1] } }
 
-sub is_number {
-    my ($value) = @_;
-    return 0 if !defined $value || ref $value;
-    require B;
-    my $flags = B::svref_2object(\$value)->FLAGS;
-    return ($flags & (B::SVp_IOK() | B::SVp_NOK())) && !($flags & B::SVp_POK()) ? 1 : 0;
-}
-sub is_string { defined $_[0] && !ref $_[0] && !is_number($_[0]) }
-sub is_absolute_path { is_string($_[0]) && $_[0] =~ m{\A/} && $_[0] !~ /[\0\r\n]/ }
+# Values of the configuration are [type, value] pairs from parse_json: JSON's types, as Node sees them.
+sub is_string { $_[0][0] eq 'string' }
+sub is_absolute_path { is_string($_[0]) && $_[0][1] =~ m{\A/} && $_[0][1] !~ /[\0\r\n]/ }
 sub integer_in {
     my ($min, $max) = @_;
-    return sub { is_number($_[0]) && $_[0] == int($_[0]) && $_[0] >= $min && $_[0] <= $max };
+    return sub { $_[0][0] eq 'number' && $_[0][1] == int($_[0][1]) && $_[0][1] >= $min && $_[0][1] <= $max };
 }
 
 my @RULES = (
-    [returnTo => sub { is_string($_[0]) && is_plain_address($_[0]) }, 1, 'a plain address like returns@example.com'],
+    [returnTo => sub { is_string($_[0]) && is_plain_address($_[0][1]) }, 1, 'a plain address like returns@example.com'],
     [keyFile => \&is_absolute_path, 1, 'an absolute path'],
     [sendmail => \&is_absolute_path, 0, 'an absolute path'],
     [maxBytes => integer_in(4096, 64 * 1024 * 1024), 0, 'an integer from 4096 to 67108864'],
     [maxAgeSeconds => integer_in(60, 30 * 86400), 0, 'an integer from 60 to 2592000'],
     [logFile => \&is_absolute_path, 0, 'an absolute path'],
-    [from => sub { is_string($_[0]) && is_plain_address($_[0]) }, 0, 'a plain address like probe@example.com'],
+    [from => sub { is_string($_[0]) && is_plain_address($_[0][1]) }, 0, 'a plain address like probe@example.com'],
 );
 
 sub load_config {
@@ -141,16 +136,12 @@ sub load_config {
     } else {
         config_error(["cannot read $path: " . errno_name()]);
     }
-    require JSON::PP;
-    my $value = eval { JSON::PP->new->utf8->allow_nonref->decode($text) };
-    if ($@) {
-        my $why = error_text($@);
-        $why =~ s/ at \S+ line \d+\.?\z//;
-        config_error(["$path is not valid JSON: $why"]);
-    }
-    if (ref $value ne 'HASH') { config_error(["$path: the configuration must be a JSON object"]) }
+    my $parsed = eval { parse_json($text) };
+    config_error(["$path is not valid JSON: " . error_text($@)]) unless $parsed;
+    if ($parsed->[0] ne 'object') { config_error(["$path: the configuration must be a JSON object"]) }
+    my ($order, $value) = @{ $parsed->[1] };
     my %known = map { ($_->[0], 1) } @RULES;
-    my @problems = map { "unknown key \"$_\"" } grep { !$known{$_} } sort keys %$value;
+    my @problems = map { "unknown key \"$_\"" } grep { !$known{$_} } @$order;
     for my $rule (@RULES) {
         my ($key, $check, $required, $expected) = @$rule;
         if (!exists $value->{$key}) {
@@ -160,16 +151,101 @@ sub load_config {
         }
     }
     if (@problems) {
-        my $log = is_absolute_path($value->{logFile}) ? $value->{logFile} : undef;
+        my $log = exists $value->{logFile} && is_absolute_path($value->{logFile}) ? $value->{logFile}[1] : undef;
         config_error([map { "$path: $_" } @problems], $log);
     }
-    return { sendmail => '/usr/sbin/sendmail', maxBytes => 1024 * 1024, maxAgeSeconds => 86400, %$value };
+    return { sendmail => '/usr/sbin/sendmail', maxBytes => 1024 * 1024, maxAgeSeconds => 86400,
+        map { ($_, $value->{$_}[1]) } keys %$value };
 }
 
+# JSON as JSON.parse reads it (RFC 8259), each value a [type, value] pair and an object
+# [object, [keys in first-seen order, {key => pair}]]: JSON::PP would cost ~20 ms of start-up.
+sub parse_json {
+    local $_ = $_[0];
+    pos($_) = 0;
+    my $value = json_value();
+    /\G[ \t\n\r]*/gc;
+    json_fail() if pos($_) < length $_;
+    return $value;
+}
+
+sub json_fail {
+    my $at = pos($_) // 0;
+    die $at >= length $_ ? "unexpected end of JSON input\n" : "unexpected character at position $at\n";
+}
+
+sub json_value {
+    /\G[ \t\n\r]*/gc;
+    if (/\G\{/gc) {
+        my (@order, %values);
+        /\G[ \t\n\r]*/gc;
+        return ['object', [\@order, \%values]] if /\G\}/gc;
+        for (;;) {
+            /\G[ \t\n\r]*/gc;
+            json_fail() unless /\G"/gc;
+            my $key = json_string_rest();
+            json_fail() unless /\G[ \t\n\r]*:/gc;
+            my $item = json_value();
+            push @order, $key unless exists $values{$key};
+            $values{$key} = $item;
+            /\G[ \t\n\r]*/gc;
+            next if /\G,/gc;
+            last if /\G\}/gc;
+            json_fail();
+        }
+        return ['object', [\@order, \%values]];
+    }
+    if (/\G\[/gc) {
+        /\G[ \t\n\r]*/gc;
+        return ['array'] if /\G\]/gc;
+        for (;;) {
+            json_value();
+            /\G[ \t\n\r]*/gc;
+            next if /\G,/gc;
+            last if /\G\]/gc;
+            json_fail();
+        }
+        return ['array'];
+    }
+    return ['string', json_string_rest()] if /\G"/gc;
+    return ['number', $1 + 0] if /\G(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)/gc;
+    return ['boolean'] if /\G(?:true|false)/gc;
+    return ['null'] if /\Gnull/gc;
+    json_fail();
+}
+
+my %JSON_ESCAPE = ('"' => '"', '\\' => '\\', '/' => '/', b => "\b", f => "\f", n => "\n", r => "\r", t => "\t");
+
+# The rest of a string after its opening quote; \u escapes become UTF-8, like the file's bytes.
+sub json_string_rest {
+    my $out = '';
+    for (;;) {
+        if (/\G([^"\\\x00-\x1f]+)/gc) { $out .= $1; next }
+        return $out if /\G"/gc;
+        if (/\G\\(["\\\/bfnrt])/gc) { $out .= $JSON_ESCAPE{$1}; next }
+        if (/\G\\u([0-9a-fA-F]{4})/gc) {
+            my $code = hex $1;
+            if ($code >= 0xd800 && $code <= 0xdbff && /\G\\u([dD][c-fC-F][0-9a-fA-F]{2})/gc) {
+                $code = 0x10000 + (($code - 0xd800) << 10) + (hex($1) - 0xdc00);
+            }
+            my $char = chr $code;
+            utf8::encode($char);
+            $out .= $char;
+            next;
+        }
+        json_fail();
+    }
+}
+
+# The name of $!, e.g. ENOENT (Node's error.code). Errno is loaded only when needed: %! would
+# load it at every start.
 sub errno_name {
     my $number = $! + 0;
     require Errno;
-    for my $name (keys %!) { return $name if $!{$name} }
+    for my $name (@Errno::EXPORT_OK) {
+        my $value = eval { Errno->can($name)->() };
+        return $name if defined $value && $value == $number;
+    }
     return "errno $number";
 }
 
@@ -349,10 +425,12 @@ sub read_bounded_stdin {
     for (;;) {
         my $read = sysread(STDIN, my $chunk, 65536);
         if (!defined $read) {
-            next if $!{EINTR};
-            last if $!{EBADF};
-            if ($!{EAGAIN}) { select(undef, undef, undef, 0.01); next }
-            die "cannot read standard input: " . errno_name() . "\n";
+            my $why = errno_name();
+            next if $why eq 'EINTR';
+            # No standard input at all (a closed fd 0): an empty message, which decide() ignores.
+            last if $why eq 'EBADF';
+            if ($why eq 'EAGAIN') { select(undef, undef, undef, 0.01); next }
+            die "cannot read standard input: $why\n";
         }
         last if $read == 0;
         $total += $read;
@@ -365,29 +443,45 @@ sub read_bounded_stdin {
 
 sub parse_message {
     my ($data) = @_;
-    my @lines = split /\n/, $data, -1;
-    @lines = ('') unless @lines;
+    # Lines are taken one at a time up to the blank line: splitting a 1 MB body into lines
+    # would cost tens of MB, and the body is never looked at.
+    my ($pos, $size) = (0, length $data);
+    my $next_line = sub {
+        my $end = index($data, "\n", $pos);
+        if ($end < 0) { my $line = substr($data, $pos); $pos = $size + 1; return ($line, 1) }
+        my $line = substr($data, $pos, $end - $pos);
+        $pos = $end + 1;
+        return ($line, 0);
+    };
     my $message = { header_lines => [], fields => [], complete => 0 };
-    my $index = 0;
-    if (index($lines[0], 'From ') == 0) {
-        ($message->{mbox_sender}) = $lines[0] =~ /\AFrom ((?:(?!$WS).)*)/s;
-        $index = 1;
+    my ($line, $last) = $next_line->();
+    if (index($line, 'From ') == 0) {
+        ($message->{mbox_sender}) = $line =~ /\AFrom ((?:(?!$WS).)*)/s;
+        return finish_fields($message) if $last;
+        ($line, $last) = $next_line->();
     }
-    for (; $index < @lines; $index += 1) {
-        (my $line = $lines[$index]) =~ s/\r\z//;
+    for (;;) {
+        $line =~ s/\r\z//;
         if ($line eq '') {
-            $message->{complete} = 1 if $index < $#lines;
+            # A trailing "" after the last "\n" of an input cut inside the headers is not the end.
+            $message->{complete} = 1 unless $last;
             last;
         }
         push @{ $message->{header_lines} }, $line;
         if ($line =~ /\A[ \t]/) {
+            # Unfolding (RFC 5322 §2.2.3): the line break goes, the whitespace stays.
             $message->{fields}[-1]{value} .= $line if @{ $message->{fields} };
-            next;
-        }
-        if ($line =~ /\A([!-9;-~]+)[ \t]*:(.*)\z/s) {
+        } elsif ($line =~ /\A([!-9;-~]+)[ \t]*:(.*)\z/s) {
             push @{ $message->{fields} }, { name => $1, value => $2 };
         }
+        last if $last;
+        ($line, $last) = $next_line->();
     }
+    return finish_fields($message);
+}
+
+sub finish_fields {
+    my ($message) = @_;
     $_->{value} = js_trim($_->{value}) for @{ $message->{fields} };
     return $message;
 }
@@ -590,7 +684,12 @@ sub reply_from_address {
 
 sub safe_hostname { $_[0] =~ /\A[A-Za-z0-9.-]{1,253}\z/ ? $_[0] : 'localhost' }
 
+# uname's node name, as Node's os.hostname(): Linux shows it in /proc, saving Sys::Hostname's load.
 sub hostname_of_server {
+    if (open(my $fh, '<', '/proc/sys/kernel/hostname')) {
+        my $name = <$fh>;
+        if (defined $name) { chomp $name; return $name if $name ne '' }
+    }
     my $name = eval { require Sys::Hostname; Sys::Hostname::hostname() };
     return defined $name ? $name : '';
 }
@@ -646,7 +745,7 @@ sub send_with_sendmail {
         my $left = $deadline - Time::HiRes::time();
         if ($left <= 0) { $stopped = 'timeout'; last }
         my $ready = select(my $rout = $rin, my $wout = $win, undef, $left);
-        next if $ready < 0 && $!{EINTR};
+        next if $ready < 0;
         if ($writing && vec($wout, fileno($stdin_write), 1)) {
             my $count = syswrite($stdin_write, $reply, 65536, $written);
             # A sendmail that exits without reading its input: its exit status decides.

@@ -101,7 +101,12 @@ async function runCase(
     ...testCase.config,
   };
   for (const [key, value] of Object.entries(config)) if (value === null) delete config[key];
-  writeFileSync(configPath, testCase.configText ?? JSON.stringify(config));
+  // configText may name the run's files: KEY, SENDMAIL and LOG.
+  const configText = testCase.configText
+    ?.replace("KEY", keyFile)
+    .replace("SENDMAIL", sendmail)
+    .replace("LOG", join(dir, "return.log"));
+  writeFileSync(configPath, configText ?? JSON.stringify(config));
 
   const env: Record<string, string> = {};
   const wanted = {
