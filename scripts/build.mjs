@@ -4,9 +4,9 @@
 //  - dist/email_return.cjs: the return script for mail servers, Node standard library only,
 //    one self-contained CommonJS file that runs from a ~/.forward pipe.
 //  - dist/email_return.pl: the same script in Perl 5 (core modules only), for mail servers
-//    without Node; copied as it is, so installs find it beside email_return.cjs.
+//    without Node: the parts in return/perl/ joined into one file beside email_return.cjs.
 import { existsSync } from "node:fs";
-import { chmod, copyFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -57,8 +57,11 @@ if (existsSync(returnEntry)) {
   await chmod("dist/email_return.cjs", 0o755);
 }
 
-const perlReturn = "return/perl/email_return.pl";
-if (existsSync(perlReturn)) {
-  await copyFile(perlReturn, "dist/email_return.pl");
+// The Perl email_return: its parts joined in this order into one file (one lexical scope; the
+// last part starts it, once everything above is defined).
+const PERL_PARTS = ["main", "config", "key-ring", "message", "reply", "sendmail", "log", "start"];
+if (existsSync("return/perl/main.pl")) {
+  const parts = await Promise.all(PERL_PARTS.map((name) => readFile(`return/perl/${name}.pl`, "utf8")));
+  await writeFile("dist/email_return.pl", parts.join("\n"));
   await chmod("dist/email_return.pl", 0o755);
 }
