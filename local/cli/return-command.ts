@@ -32,7 +32,8 @@ Options for install:
   --sendmail PATH     sendmail to reply with (default /usr/sbin/sendmail)
   --max-bytes N       how much of a message to keep (default 1048576; the rest is discarded)
   --runtime perl|node which email_return to install (default perl: dist/email_return.pl needs
-                      only the Perl 5 every mail server has; node: dist/email_return.cjs).
+                      only Perl 5 with its core modules, part of the base system of Debian,
+                      RHEL and OpenBSD; node: dist/email_return.cjs, Node.js 20+).
                       Both answer probes the same way.
   --perl PATH         Perl for the pipe to run (default: the script's own #!/usr/bin/perl)
   --node PATH         Node.js for the pipe to run (default: this one, ${process.execPath})
