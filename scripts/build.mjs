@@ -3,8 +3,10 @@
 //    command so it starts fast (a Nagios plugin is started once per check).
 //  - dist/email_return.cjs: the return script for mail servers, Node standard library only,
 //    one self-contained CommonJS file that runs from a ~/.forward pipe.
+//  - dist/email_return.pl: the same script in Perl 5 (core modules only), for mail servers
+//    without Node: the parts in return/perl/ joined into one file beside email_return.cjs.
 import { existsSync } from "node:fs";
-import { chmod, readdir, rm } from "node:fs/promises";
+import { chmod, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -63,4 +65,13 @@ if (existsSync(returnEntry)) {
     ],
   });
   await chmod("dist/email_return.cjs", 0o755);
+}
+
+// The Perl email_return: its parts joined in this order into one file (one lexical scope; the
+// last part starts it, once everything above is defined).
+const PERL_PARTS = ["main", "config", "key-ring", "message", "reply", "sendmail", "log", "start"];
+if (existsSync("return/perl/main.pl")) {
+  const parts = await Promise.all(PERL_PARTS.map((name) => readFile(`return/perl/${name}.pl`, "utf8")));
+  await writeFile("dist/email_return.pl", parts.join("\n"));
+  await chmod("dist/email_return.pl", 0o755);
 }

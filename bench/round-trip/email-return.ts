@@ -1,7 +1,8 @@
 /*
- * email_return's own cost per message: wall time (median, p95) and peak RSS of the built
- * dist/email_return.cjs answering a valid probe through a stand-in sendmail, and its peak
- * RSS on a 50 MB message (it must read and discard, never buffer).
+ * email_return's own cost per message: wall time (median, p95) and peak RSS of a built
+ * email_return (dist/email_return.cjs run by Node, or dist/email_return.pl run by its own
+ * #!/usr/bin/perl) answering a valid probe through a stand-in sendmail, and its peak RSS on a
+ * 50 MB message (it must read and discard, never buffer).
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -20,7 +21,14 @@ export interface EmailReturnResult {
   readonly peakRss50MbInputMb: number;
 }
 
-export async function benchEmailReturn(script: string, runs = 20): Promise<EmailReturnResult> {
+/** `interpreter` runs `script`; null runs the script itself, as its .forward line does (Perl). */
+export async function benchEmailReturn(
+  script: string,
+  runs = 20,
+  interpreter: string | null = process.execPath,
+): Promise<EmailReturnResult> {
+  const command = interpreter === null ? [script] : [interpreter, script];
+  const [program = script, ...programArgs] = command;
   const dir = mkdtempSync(join(tmpdir(), "scout-bench-return-"));
   try {
     const key = { id: "bench", key: newProbeKey() };
@@ -51,17 +59,17 @@ export async function benchEmailReturn(script: string, runs = 20): Promise<Email
       USER: "probe",
       DOMAIN: "mx.example.com",
     };
-    // Wall time: process.hrtime around spawnSync of node itself (no /usr/bin/time in between).
+    // Wall time: process.hrtime around spawnSync of the script itself (no /usr/bin/time in between).
     const timed = (input: Buffer) => {
       const began = process.hrtime.bigint();
-      const result = spawnSync(process.execPath, [script, "--config", config], { input, env });
+      const result = spawnSync(program, [...programArgs, "--config", config], { input, env });
       const ms = Number(process.hrtime.bigint() - began) / 1e6;
       if (result.status !== 0) throw new Error(`email_return exited ${result.status}: ${result.stderr}`);
       return ms;
     };
     // Peak RSS: a separate run under /usr/bin/time -f %M (kB).
     const rss = (input: Buffer) => {
-      const result = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, script, "--config", config], {
+      const result = spawnSync("/usr/bin/time", ["-f", "%M", ...command, "--config", config], {
         input,
         env,
       });
@@ -75,7 +83,7 @@ export async function benchEmailReturn(script: string, runs = 20): Promise<Email
     writeFileSync(bigFile, Buffer.concat([probe.raw, Buffer.alloc(50 * 1024 * 1024, "x\r\n".repeat(1))]));
     const big = spawnSync(
       "bash",
-      ["-c", `/usr/bin/time -f '%M' ${process.execPath} ${script} --config ${config} < ${bigFile}`],
+      ["-c", `/usr/bin/time -f '%M' ${command.join(" ")} --config ${config} < ${bigFile}`],
       { env },
     );
     if (big.status !== 0) throw new Error(`email_return exited ${big.status} on 50 MB`);

@@ -13,11 +13,14 @@ import { benchThroughPostfix, SLEEP_MS } from "./through-postfix.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const SCRIPT = join(ROOT, "dist/email_return.cjs");
+const PERL_SCRIPT = join(ROOT, "dist/email_return.pl");
 const started = Date.now();
 // A warm-up batch first: a running monitor has mailparser loaded and its code compiled.
 await benchReturns(200);
 const returns = await benchReturns(1000);
 const emailReturn = await benchEmailReturn(SCRIPT, 20);
+// The same probe through the Perl script, run the way its .forward line runs it (#!/usr/bin/perl).
+const emailReturnPerl = await benchEmailReturn(PERL_SCRIPT, 20, null);
 const loops = await benchThroughPostfix(SCRIPT, 20);
 const slow = loops.find((loop) => loop.user === "probe-slow");
 const fast = loops.find((loop) => loop.user === "probe");
@@ -33,8 +36,8 @@ const lines = [
   "|---|---|---|",
   `| returns processed, spool -> SQLite (${returns.count}, as the monitor does: ${SPOOL_CONCURRENCY} side by side) | ${fmt(returns.perSecond, 0)} /s (${returns.returned} returned) | >= 500/s: ${met(returns.perSecond >= 500)} |`,
   `| latency per return p50 / p99 | ${fmt(returns.p50Ms, 2)} / ${fmt(returns.p99Ms, 2)} ms | |`,
-  `| email_return per message (${emailReturn.runs} runs, Node start-up included) median / p95 | ${fmt(emailReturn.medianMs, 0)} / ${fmt(emailReturn.p95Ms, 0)} ms | |`,
-  `| email_return peak RSS, small probe / 50 MB message | ${fmt(emailReturn.peakRssMb, 0)} / ${fmt(emailReturn.peakRss50MbInputMb, 0)} MB | bounded (not ~50 MB more) |`,
+  `| email_return per message (${emailReturn.runs} runs each, start-up included) median / p95: Node (.cjs) / Perl (.pl) | ${fmt(emailReturn.medianMs, 0)} / ${fmt(emailReturn.p95Ms, 0)} ms / ${fmt(emailReturnPerl.medianMs, 0)} / ${fmt(emailReturnPerl.p95Ms, 0)} ms | |`,
+  `| email_return peak RSS, small probe / 50 MB message: Node / Perl | ${fmt(emailReturn.peakRssMb, 0)} / ${fmt(emailReturn.peakRss50MbInputMb, 0)} MB / ${fmt(emailReturnPerl.peakRssMb, 0)} / ${fmt(emailReturnPerl.peakRss50MbInputMb, 0)} MB | bounded (not ~50 MB more) |`,
   ...(slow
     ? [
         `| round trip via Postfix to probe-slow (pipe sleeps ${SLEEP_MS} ms), RTT − ${SLEEP_MS} ms p50 / p95 / max (${slow.returned}/${slow.probes} returned) | ${fmt(slow.p50Ms, 0)} / ${fmt(slow.p95Ms, 0)} / ${fmt(slow.maxMs, 0)} ms | p95 < 100 ms: ${met(slow.p95Ms < 100)} |`,

@@ -2,7 +2,12 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { installReturn, uninstallReturn } from "../return-install/return-install.ts";
+import {
+  installReturn,
+  RETURN_RUNTIMES,
+  type ReturnRuntime,
+  uninstallReturn,
+} from "../return-install/return-install.ts";
 import type { CommandIo } from "./io.ts";
 
 export const RETURN_HELP = `Usage:
@@ -26,8 +31,13 @@ Options for install:
   --log               log each decision to ~NAME/.email-scout/return.log
   --sendmail PATH     sendmail to reply with (default /usr/sbin/sendmail)
   --max-bytes N       how much of a message to keep (default 1048576; the rest is discarded)
+  --runtime perl|node which email_return to install (default perl: dist/email_return.pl needs
+                      only Perl 5 with its core modules, part of the base system of Debian,
+                      RHEL and OpenBSD; node: dist/email_return.cjs, Node.js 20+).
+                      Both answer probes the same way.
+  --perl PATH         Perl for the pipe to run (default: the script's own #!/usr/bin/perl)
   --node PATH         Node.js for the pipe to run (default: this one, ${process.execPath})
-  --script PATH       the built email_return (default: dist/email_return.cjs beside this CLI)
+  --script PATH       the built email_return (default: dist/email_return.pl or .cjs beside this CLI)
 
 uninstall removes the .forward line and the files install put there, and nothing else.
 `;
@@ -40,6 +50,8 @@ const OPTIONS = {
   log: { type: "boolean" },
   sendmail: { type: "string" },
   "max-bytes": { type: "string" },
+  runtime: { type: "string" },
+  perl: { type: "string" },
   node: { type: "string" },
   script: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -66,12 +78,22 @@ export async function returnCommand(args: string[], io: CommandIo): Promise<numb
       const maxBytes = values["max-bytes"] === undefined ? undefined : Number(values["max-bytes"]);
       if (maxBytes !== undefined && !Number.isInteger(maxBytes))
         throw new Error(`--max-bytes must be a whole number of bytes`);
+      const runtime = values.runtime ?? "perl";
+      if (!isRuntime(runtime)) {
+        throw new Error(
+          `--runtime must be one of ${RETURN_RUNTIMES.join(", ")}, not ${JSON.stringify(runtime)}`,
+        );
+      }
+      if (values.perl && runtime !== "perl") throw new Error("--perl goes with --runtime perl");
+      if (values.node && runtime !== "node") throw new Error("--node goes with --runtime node");
       const done = installReturn({
+        runtime,
         user: values.user as string,
         returnTo: values["return-to"] as string,
         keyFile: resolve(values["key-file"] as string),
-        script: resolve(values.script ?? defaultScript()),
-        nodePath: values.node ?? process.execPath,
+        script: resolve(values.script ?? defaultScript(runtime)),
+        ...(runtime === "node" ? { nodePath: values.node ?? process.execPath } : {}),
+        ...(values.perl ? { perlPath: values.perl } : {}),
         keepCopy: values["keep-copy"] ?? false,
         log: values.log ?? false,
         ...(values.sendmail ? { sendmail: values.sendmail } : {}),
@@ -92,10 +114,15 @@ export async function returnCommand(args: string[], io: CommandIo): Promise<numb
   }
 }
 
-/** dist/email_return.cjs beside the bundled CLI, or in the repository when run from source. */
-function defaultScript(): string {
+function isRuntime(value: string): value is ReturnRuntime {
+  return (RETURN_RUNTIMES as readonly string[]).includes(value);
+}
+
+/** dist/email_return.pl or .cjs beside the bundled CLI, or in the repository when run from source. */
+function defaultScript(runtime: ReturnRuntime): string {
+  const file = runtime === "perl" ? "email_return.pl" : "email_return.cjs";
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, "email_return.cjs"), join(here, "../../dist/email_return.cjs")];
+  const candidates = [join(here, file), join(here, "../../dist", file)];
   return candidates.find((path) => existsSync(path)) ?? (candidates[0] as string);
 }
 

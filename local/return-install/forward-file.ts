@@ -5,14 +5,19 @@
  */
 const MARKER = "email_return";
 
-export function forwardLine(nodePath: string, scriptPath: string, configPath: string): string {
-  for (const path of [nodePath, scriptPath, configPath]) {
+/**
+ * The pipe line: `interpreter script --config file`, or without an interpreter for a script that
+ * names its own in its first line (email_return.pl: #!/usr/bin/perl).
+ */
+export function forwardLine(interpreter: string | undefined, scriptPath: string, configPath: string): string {
+  const paths = [...(interpreter === undefined ? [] : [interpreter]), scriptPath, configPath];
+  for (const path of paths) {
     if (/["\s\\]/.test(path))
       throw new Error(
         `path ${JSON.stringify(path)} has a space, quote or backslash; a .forward pipe cannot quote it`,
       );
   }
-  return `"|${nodePath} ${scriptPath} --config ${configPath}"`;
+  return `"|${paths.slice(0, -1).join(" ")} --config ${configPath}"`;
 }
 
 /** The .forward text with our pipe line in it; `keepCopyUser` adds `\user` first (local delivery as well). */

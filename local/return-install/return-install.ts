@@ -19,23 +19,31 @@ export interface ReturnInstallOptions {
   readonly user: string;
   readonly returnTo: string;
   readonly keyFile: string;
-  /** The built dist/email_return.cjs. */
+  /** Which email_return: "perl" (dist/email_return.pl, needs nothing beyond the base system) or "node". */
+  readonly runtime?: ReturnRuntime;
+  /** The built script of that runtime: dist/email_return.cjs or dist/email_return.pl. */
   readonly script: string;
-  readonly nodePath: string;
+  /** Node.js for the pipe to run (runtime node). */
+  readonly nodePath?: string;
+  /** Perl for the pipe to run (runtime perl); without it the script's #!/usr/bin/perl runs it. */
+  readonly perlPath?: string;
   readonly keepCopy?: boolean;
   readonly sendmail?: string;
   readonly log?: boolean;
   readonly maxBytes?: number;
 }
 
+export type ReturnRuntime = "node" | "perl";
+export const RETURN_RUNTIMES: readonly ReturnRuntime[] = ["perl", "node"];
 export const INSTALL_DIR = ".email-scout";
-const FILES = ["email_return.cjs", "return.json", "probe.key", "return.log"];
+const SCRIPT_FILE: Record<ReturnRuntime, string> = { node: "email_return.cjs", perl: "email_return.pl" };
+const FILES = ["email_return.cjs", "email_return.pl", "return.json", "probe.key", "return.log"];
 
 /**
  * Installs email_return for a mailbox: script, config and key ring under ~/.email-scout (owned
  * by the user, 0700/0600), the pipe line in ~/.forward (keeping its other lines), then runs
  * the installed script as that user once, on a message that is not a probe, to prove that
- * the user can run Node, read the script, the config and the key. Returns what it did.
+ * the user can run the script (Perl or Node), read the config and the key. Returns what it did.
  */
 export function installReturn(options: ReturnInstallOptions): string[] {
   const user = lookupUser(options.user);
@@ -50,9 +58,14 @@ export function installReturn(options: ReturnInstallOptions): string[] {
   own(dir, user, 0o700);
   done.push(`created ${dir} (owner ${user.name}, mode 0700)`);
 
-  const script = join(dir, "email_return.cjs");
+  const runtime = options.runtime ?? "node";
+  const interpreter = runtime === "node" ? (options.nodePath ?? process.execPath) : options.perlPath;
+  const script = join(dir, SCRIPT_FILE[runtime]);
   copyFileSync(options.script, script);
   own(script, user, 0o700);
+  // A reinstall with the other runtime: its script would only confuse whoever looks.
+  for (const other of RETURN_RUNTIMES.filter((r) => r !== runtime))
+    rmSync(join(dir, SCRIPT_FILE[other]), { force: true });
   const key = join(dir, "probe.key");
   copyFileSync(options.keyFile, key);
   own(key, user, 0o600);
@@ -72,7 +85,7 @@ export function installReturn(options: ReturnInstallOptions): string[] {
   );
 
   const forward = join(user.home, ".forward");
-  const line = forwardLine(options.nodePath, script, config);
+  const line = forwardLine(interpreter, script, config);
   const before = existsSync(forward) ? readFileSync(forward, "utf8") : "";
   writeFileSync(forward, withReturnLine(before, line, options.keepCopy ? user.name : undefined));
   // Postfix ignores a .forward that others can write to: 0644, owned by the user.
@@ -81,7 +94,7 @@ export function installReturn(options: ReturnInstallOptions): string[] {
     `${before ? "updated" : "wrote"} ${forward}: ${line}${options.keepCopy ? ` (with \\${user.name}: a copy stays in the mailbox)` : ""}`,
   );
 
-  done.push(selfTest(user, options.nodePath, script, config));
+  done.push(selfTest(user, interpreter, script, config));
   return done;
 }
 
@@ -127,10 +140,12 @@ function own(path: string, user: SystemUser, mode: number): void {
 }
 
 /** Runs the installed script as the user, the way the MTA will, on a message that is not a probe. */
-function selfTest(user: SystemUser, nodePath: string, script: string, config: string): string {
+function selfTest(user: SystemUser, interpreter: string | undefined, script: string, config: string): string {
   const message =
     "From: selftest@localhost\nTo: selftest@localhost\nSubject: email_return self-test\n\nnot a probe\n";
-  const run = spawnSync(nodePath, [script, "--config", config], {
+  const [command, args] =
+    interpreter === undefined ? [script, ["--config", config]] : [interpreter, [script, "--config", config]];
+  const run = spawnSync(command, args, {
     input: message,
     uid: user.uid,
     gid: user.gid,
@@ -145,7 +160,7 @@ function selfTest(user: SystemUser, nodePath: string, script: string, config: st
     timeout: 30_000,
     encoding: "utf8",
   });
-  if (run.error) throw new Error(`self-test: cannot run ${nodePath} as ${user.name}: ${run.error.message}`);
+  if (run.error) throw new Error(`self-test: cannot run ${command} as ${user.name}: ${run.error.message}`);
   if (run.status !== 0) {
     throw new Error(
       `self-test: email_return exited ${run.status} when run as ${user.name} (75 means it could not read its config or key; check ${config} and the key's owner and mode)`,

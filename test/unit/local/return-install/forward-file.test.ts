@@ -18,6 +18,13 @@ describe(".forward editing", () => {
     );
   });
 
+  it("leaves the interpreter to the script's #! line when given none (email_return.pl)", () => {
+    expect(
+      forwardLine(undefined, "/home/p/.email-scout/email_return.pl", "/home/p/.email-scout/return.json"),
+    ).toBe('"|/home/p/.email-scout/email_return.pl --config /home/p/.email-scout/return.json"');
+    expect(() => forwardLine(undefined, "/home/p/my dir/email_return.pl", "/c")).toThrow("has a space");
+  });
+
   it("refuses paths a .forward line cannot carry", () => {
     expect(() => forwardLine("/opt/my node/node", "/s", "/c")).toThrow("has a space, quote or backslash");
   });
