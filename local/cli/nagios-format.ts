@@ -9,6 +9,7 @@ const PHASE_ORDER = [
   "capabilities",
   "starttls",
   "capabilitiesAfterTls",
+  "relayTest",
   "login",
   "quit",
 ] as const;
@@ -21,6 +22,7 @@ const PERF_LABEL: Record<(typeof PHASE_ORDER)[number], string> = {
   capabilities: "capabilities",
   starttls: "starttls",
   capabilitiesAfterTls: "capabilities_tls",
+  relayTest: "relay_test",
   login: "login",
   quit: "quit",
 };
