@@ -88,19 +88,19 @@ export function relayProblem(result: RelayTestResult): Problem | undefined {
       return {
         status: "CRITICAL",
         reason: "open-relay",
-        message: `open relay: the server accepted ${asked} without login ("${result.reply}")`,
+        message: `the server accepted ${asked} without login: it relays for anyone ("${result.reply}")`,
       };
     case "deferred":
       return {
         status: "WARNING",
         reason: "relay-test-inconclusive",
-        message: `relay test inconclusive: the server deferred RCPT TO (greylisting or a temporary failure): "${result.reply}"`,
+        message: `the server deferred RCPT TO:<${result.recipient}> (greylisting or a temporary failure), so relaying is not known yet: "${result.reply}"`,
       };
     case "sender-refused":
       return {
         status: "WARNING",
         reason: "relay-test-inconclusive",
-        message: `relay test inconclusive: the server refused MAIL FROM:<${result.sender}>, so relaying was never asked: "${result.reply}"`,
+        message: `the server refused MAIL FROM:<${result.sender}>, so relaying was never asked: "${result.reply}"`,
       };
   }
 }

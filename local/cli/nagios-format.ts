@@ -57,6 +57,7 @@ function okSummary(result: CheckResult): string {
   const days = result.tls?.certificate?.daysLeft;
   if (days !== undefined) parts.push(`certificate ${days} days left`);
   if (result.startTls === "not-offered") parts.push("no STARTTLS (optional)");
+  if (result.openRelay === "refused") parts.push("relaying refused");
   if (result.login === "ok")
     parts.push(result.authMechanism ? `login ok (${result.authMechanism})` : "login ok");
   return parts.join(", ");
