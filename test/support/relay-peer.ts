@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { SMTPServer } from "smtp-server";
+import { SMTPServer, type SMTPServerSession } from "smtp-server";
 import type { TlsIdentity } from "./line-server.ts";
 
 /** How the peer answers an unauthenticated client's envelope. */
@@ -7,7 +7,10 @@ export type RelayPolicy = "refuse-relay" | "open-relay" | "greylist" | "refuse-s
 
 export interface RelayPeer {
   readonly port: number;
-  /** Every envelope command the server saw, in order: "MAIL FROM:<a> tls", "RCPT TO:<b> plain", "DATA". */
+  /**
+   * Every envelope command the server saw, in order, with the session's TLS and login:
+   * "MAIL FROM:<a> tls", "RCPT TO:<b> plain", "MAIL FROM:<a> tls as scout", "DATA".
+   */
   readonly commands: string[];
   close(): Promise<void>;
 }
@@ -24,6 +27,11 @@ function refusal(which: keyof typeof REFUSALS): Error {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
+function sessionFacts(session: SMTPServerSession): string {
+  const transport = session.secure ? "tls" : "plain";
+  return session.user ? `${transport} as ${session.user}` : transport;
+}
+
 /**
  * A real SMTP server (the smtp-server library) on 127.0.0.1, port 0, with a relay policy: it
  * records the envelope commands it receives and whether the session was under TLS, and any
@@ -32,6 +40,8 @@ function refusal(which: keyof typeof REFUSALS): Error {
 export async function startRelayPeer(options: {
   policy: RelayPolicy;
   identity: TlsIdentity;
+  /** Accept AUTH PLAIN/LOGIN for this user and password. */
+  login?: { user: string; password: string };
 }): Promise<RelayPeer> {
   const commands: string[] = [];
   const server = new SMTPServer({
@@ -40,15 +50,22 @@ export async function startRelayPeer(options: {
     name: "relay.example.test",
     banner: "Scout relay test peer",
     authOptional: true,
+    authMethods: ["PLAIN", "LOGIN"],
+    onAuth(auth, _session, callback) {
+      const login = options.login;
+      if (login && auth.username === login.user && auth.password === login.password)
+        return callback(null, { user: auth.username });
+      return callback(Object.assign(new Error("Authentication credentials invalid"), { responseCode: 535 }));
+    },
     logger: false,
     closeTimeout: 50,
     onMailFrom(address, session, callback) {
-      commands.push(`MAIL FROM:<${address.address}> ${session.secure ? "tls" : "plain"}`);
+      commands.push(`MAIL FROM:<${address.address}> ${sessionFacts(session)}`);
       if (options.policy === "refuse-sender") return callback(refusal("sender"));
       return callback();
     },
     onRcptTo(address, session, callback) {
-      commands.push(`RCPT TO:<${address.address}> ${session.secure ? "tls" : "plain"}`);
+      commands.push(`RCPT TO:<${address.address}> ${sessionFacts(session)}`);
       if (options.policy === "refuse-relay") return callback(refusal("relay"));
       if (options.policy === "greylist") return callback(refusal("greylist"));
       return callback();

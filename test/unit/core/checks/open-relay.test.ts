@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Secret } from "../../../../core/basics/secret.ts";
 import { parseEndpointUrl } from "../../../../core/checks/endpoint.ts";
 import { DEFAULT_RELAY_TEST, relayTestFrom } from "../../../../core/checks/open-relay.ts";
 import { checkEndpoint } from "../../../../core/checks/run-check.ts";
@@ -79,6 +80,24 @@ describe("the open relay test", () => {
     expect(result.message).toContain("refused MAIL FROM:<relay-test@example.net>");
     expect(result.relayTest?.reply).toBe("553 5.7.1 Sender address rejected: not owned by any user here");
     expect(commands).toEqual(["MAIL FROM:<relay-test@example.net> tls"]);
+  });
+
+  it("asks before the login, as a client nobody vouches for, and the login still follows", async () => {
+    const peer = await startRelayPeer({
+      policy: "refuse-relay",
+      identity,
+      login: { user: "scout", password: "pw" },
+    });
+    peers.push(peer);
+    const result = await checkEndpoint(parseEndpointUrl(`smtp://127.0.0.1:${peer.port}`), {
+      relayTest: DEFAULT_RELAY_TEST,
+      credentials: { user: "scout", password: new Secret("pw") },
+      thresholds: { verifyTls: false },
+      overallTimeoutMs: 10_000,
+    });
+    expect(result).toMatchObject({ status: "OK", openRelay: "refused", login: "ok", authMechanism: "PLAIN" });
+    // No " as scout": the session had not logged in when the envelope was asked.
+    expect(peer.commands).toEqual(ENVELOPE_AFTER_TLS);
   });
 
   it("runs on a plain session when STARTTLS is off, with the addresses given", async () => {
