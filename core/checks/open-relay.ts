@@ -1,8 +1,8 @@
 import type { Conversation } from "./conversation.ts";
 import { CheckConfigError } from "./errors.ts";
-import type { Problem } from "./evaluate.ts";
 import { smtpCommand } from "./protocols/smtp.ts";
 import { smtpRefusal } from "./protocols/smtp-refusals.ts";
+import type { Reason } from "./reasons.ts";
 
 /**
  * The open relay test: an unauthenticated client (what a spammer is) asks the server to take
@@ -78,8 +78,10 @@ async function resetTransaction(c: Conversation): Promise<void> {
   }
 }
 
-/** What the test's outcome says to the operator; a refusal is no problem at all. */
-export function relayProblem(result: RelayTestResult): Problem | undefined {
+/** What the test's outcome says to the operator (a Problem of evaluate.ts); a refusal is no problem at all. */
+export function relayProblem(
+  result: RelayTestResult,
+): { status: "CRITICAL" | "WARNING"; reason: Reason; message: string } | undefined {
   const asked = `MAIL FROM:<${result.sender}> RCPT TO:<${result.recipient}>`;
   switch (result.outcome) {
     case "refused":
