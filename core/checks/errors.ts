@@ -9,6 +9,7 @@ export type Phase =
   | "capabilities"
   | "starttls"
   | "capabilitiesAfterTls"
+  | "relayTest"
   | "login"
   | "quit";
 

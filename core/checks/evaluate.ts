@@ -1,5 +1,6 @@
 import type { Status } from "../model/status.ts";
 import type { CheckFailure } from "./errors.ts";
+import { type RelayTestResult, relayProblem } from "./open-relay.ts";
 import { compareReasons, REASONS, type Reason, worseStatus } from "./reasons.ts";
 import type { TlsFacts } from "./tls-facts.ts";
 
@@ -39,6 +40,8 @@ export interface Observed {
   readonly banner?: string;
   readonly tls?: TlsFacts;
   readonly responseMs: number;
+  /** The open relay test, when it was asked for and got its answer. */
+  readonly relayTest?: RelayTestResult;
 }
 
 /**
@@ -61,6 +64,9 @@ export function evaluate(
       message: failure.message,
     });
   if (observed.tls) problems.push(...certificateProblems(observed.tls, thresholds, now));
+  // The relay answer holds even when a later phase (a login) failed.
+  const relay = observed.relayTest ? relayProblem(observed.relayTest) : undefined;
+  if (relay) problems.push(relay);
   if (!failure && thresholds.expectBanner !== undefined && observed.banner !== undefined) {
     if (!bannerMatches(thresholds.expectBanner, observed.banner)) {
       problems.push({

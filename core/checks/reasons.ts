@@ -88,6 +88,14 @@ export const REASONS = {
     status: "WARNING",
     text: "the server refused for a per-account limit: sessions, rate or quota (IMAP LIMIT, OVERQUOTA)",
   },
+  "open-relay": {
+    status: "CRITICAL",
+    text: "the open relay test's RCPT TO to an outside domain, from an outside sender, was accepted without login",
+  },
+  "relay-test-inconclusive": {
+    status: "WARNING",
+    text: "the open relay test got no answer: RCPT TO deferred (4xx, e.g. greylisting) or MAIL FROM refused",
+  },
   "banner-mismatch": { status: "WARNING", text: "the greeting does not match the expected banner pattern" },
   slow: {
     status: "WARNING",
@@ -114,6 +122,8 @@ export type Reason = keyof typeof REASONS;
  *   before any certificate finding: what happened after it is unknown. The login refusals
  *   that still prove a working server (mailbox-in-use, login-delay, over-limit: WARNING) come
  *   last among them, after the ones that say the service is refused.
+ * - open-relay: the server passes anyone's mail on; it is blocklisted within hours, so it comes
+ *   before every certificate finding.
  * - cert-expired and cert-not-yet-valid: the act is plain (renew, fix the clock), and clients
  *   refuse the certificate whoever issued it.
  * - cert-hostname-mismatch: the wrong certificate is served (often a default, self-signed one,
@@ -122,8 +132,8 @@ export type Reason = keyof typeof REASONS;
  *   a missing intermediate or a self-signed certificate look like, so a more specific finding
  *   about the same certificate goes first.
  * - cert-expiring: still works today (at its critical threshold it is CRITICAL, but ranks
- *   below certificates that clients refuse now). Then banner-mismatch, then slow: both say the
- *   service answers.
+ *   below certificates that clients refuse now). Then relay-test-inconclusive (the question
+ *   is still open), banner-mismatch, then slow: all say the service answers.
  */
 export const REASON_ORDER = [
   "config-error",
@@ -149,11 +159,13 @@ export const REASON_ORDER = [
   "mailbox-in-use",
   "login-delay",
   "over-limit",
+  "open-relay",
   "cert-expired",
   "cert-not-yet-valid",
   "cert-hostname-mismatch",
   "cert-untrusted",
   "cert-expiring",
+  "relay-test-inconclusive",
   "banner-mismatch",
   "slow",
   "ok",

@@ -2,6 +2,7 @@ import type { Status } from "../model/status.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Phase } from "./errors.ts";
 import type { Problem, Thresholds } from "./evaluate.ts";
+import type { RelayOutcome, RelayTestResult } from "./open-relay.ts";
 import type { Reason } from "./reasons.ts";
 import type { LoginMechanismName } from "./sasl/mechanism-names.ts";
 import type { TlsFacts } from "./tls-facts.ts";
@@ -41,6 +42,10 @@ export interface CheckResult {
   readonly login: "ok" | "failed" | "not-asked";
   /** How the login went (or was tried): a SASL mechanism, or IMAP-LOGIN / POP3-USER. */
   readonly authMechanism?: LoginMechanismName;
+  /** The open relay test's outcome, when it was asked for and answered (refused is the good one). */
+  readonly openRelay?: RelayOutcome;
+  /** What the relay test asked and the reply that decided it. */
+  readonly relayTest?: RelayTestResult;
   /** Whether the server answered the polite QUIT/LOGOUT. */
   readonly quit?: "ok" | "no-reply";
   readonly thresholds: Thresholds;

@@ -9,6 +9,7 @@ import type { Protocol } from "./endpoint-kinds.ts";
 import { CheckConfigError, CheckFailure, type Phase } from "./errors.ts";
 import { DEFAULT_THRESHOLDS, evaluate, type Thresholds } from "./evaluate.ts";
 import { LineChannel } from "./line-channel.ts";
+import { type RelayTest, type RelayTestResult, tryRelay } from "./open-relay.ts";
 import { withPortHint } from "./port-hints.ts";
 import { imapDialect } from "./protocols/imap.ts";
 import { pop3Dialect } from "./protocols/pop3.ts";
@@ -62,6 +63,8 @@ export interface CheckOptions {
   readonly caFile?: string;
   readonly sourceAddress?: string;
   readonly thresholds?: Partial<Thresholds>;
+  /** SMTP only: run the open relay test (open-relay.ts) before any login. Off unless given. */
+  readonly relayTest?: RelayTest;
 }
 
 const TIMEOUT_OF: Record<Phase, keyof PhaseTimeouts> = {
@@ -72,6 +75,7 @@ const TIMEOUT_OF: Record<Phase, keyof PhaseTimeouts> = {
   capabilities: "reply",
   starttls: "reply",
   capabilitiesAfterTls: "reply",
+  relayTest: "reply",
   login: "login",
   quit: "quit",
 };
@@ -86,13 +90,14 @@ interface Observations {
   tls?: TlsFacts;
   login: CheckResult["login"];
   authMechanism?: LoginMechanismName;
+  relayTest?: RelayTestResult;
   quit?: "ok" | "no-reply";
   responseEnd?: number;
 }
 
 /**
  * Runs one check: resolve, connect, (TLS), greeting, capabilities, (STARTTLS, TLS,
- * capabilities again), (login), QUIT, each phase under its own deadline, all under the
+ * capabilities again), (open relay test), (login), QUIT, each phase under its own deadline, all under the
  * overall one. Never throws for anything the server does: every outcome is a CheckResult.
  */
 export async function checkEndpoint(endpoint: Endpoint, options: CheckOptions = {}): Promise<CheckResult> {
@@ -118,9 +123,22 @@ export async function checkEndpoint(endpoint: Endpoint, options: CheckOptions = 
     for (const socket of sockets) socket.destroy();
   }
   const end = performance.now();
+  // The relay test is a question of policy, not of speed: its time stays out of the response
+  // time, so turning it on does not move a check across its thresholds.
   const responseMs =
-    observed.responseStart === undefined ? 0 : round((observed.responseEnd ?? end) - observed.responseStart);
-  const verdict = evaluate({ banner: observed.banner, tls: observed.tls, responseMs }, failure, thresholds);
+    observed.responseStart === undefined
+      ? 0
+      : round((observed.responseEnd ?? end) - observed.responseStart - (timings.relayTest ?? 0));
+  const verdict = evaluate(
+    {
+      banner: observed.banner,
+      tls: observed.tls,
+      responseMs,
+      ...(observed.relayTest ? { relayTest: observed.relayTest } : {}),
+    },
+    failure,
+    thresholds,
+  );
   return {
     endpoint: endpoint.url,
     kind: endpoint.kind,
@@ -145,6 +163,7 @@ export async function checkEndpoint(endpoint: Endpoint, options: CheckOptions = 
     ...(observed.tls ? { tls: observed.tls } : {}),
     login: observed.login,
     ...(observed.authMechanism ? { authMechanism: observed.authMechanism } : {}),
+    ...(observed.relayTest ? { openRelay: observed.relayTest.outcome, relayTest: observed.relayTest } : {}),
     ...(observed.quit ? { quit: observed.quit } : {}),
     thresholds,
   };
@@ -162,6 +181,9 @@ async function dialogue(
   const dialect = DIALECTS[endpoint.protocol];
   const serverName = endpoint.tlsServerName ?? endpoint.host;
   const trust = trustContext(options.caFile);
+  if (options.relayTest && endpoint.protocol !== "smtp") {
+    throw new CheckConfigError(`the open relay test is SMTP only, not ${endpoint.kind}://`);
+  }
   let conversation: Conversation | undefined;
 
   async function phase<T>(name: Phase, run: (deadline: number) => Promise<T>): Promise<T> {
@@ -253,6 +275,12 @@ async function dialogue(
         );
       }
     }
+  }
+
+  // Before any login: the question is what the server does for a client nobody vouches for.
+  if (options.relayTest) {
+    const relayTest = options.relayTest;
+    observed.relayTest = await phase("relayTest", () => tryRelay(c, relayTest));
   }
 
   if (options.credentials) {

@@ -6,6 +6,7 @@ import { awsSchema } from "./aws-schema.ts";
 import { probeFromAddress, SECRETS_MANAGER_ARN, WEBHOOK_EVENT_TYPES } from "./config-rules.ts";
 import { fetchSchema } from "./fetch-schema.ts";
 import { address, domain, path, port, seconds } from "./fields.ts";
+import { openRelayTestChecks, openRelayTestSchema } from "./open-relay-test-schema.ts";
 import { prometheusProbeSchema } from "./prometheus-probe-schema.ts";
 import { thresholdsSchema } from "./thresholds-schema.ts";
 
@@ -37,6 +38,7 @@ export const endpointSchema = z.strictObject({
   caFile: path.optional(),
   login: loginSchema.optional(),
   thresholds: thresholdsSchema.optional(),
+  openRelayTest: openRelayTestSchema.optional(),
 });
 
 export const targetSchema = z.strictObject({
@@ -238,6 +240,7 @@ function loginMechanismChecks(config: z.infer<typeof deployObject>, context: z.R
 /** Checks across keys, shared by the local and the deploy variants. */
 function crossChecks(config: z.infer<typeof deployObject>, context: z.RefinementCtx): void {
   loginMechanismChecks(config, context);
+  openRelayTestChecks(config, context);
   const dkim = config.outbound.dkim;
   const fromDomain = probeFromAddress(config).split("@")[1]?.toLowerCase() ?? "";
   const dkimDomain = dkim?.domain.toLowerCase();

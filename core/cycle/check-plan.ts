@@ -2,6 +2,7 @@ import type { Secret } from "../basics/secret.ts";
 import type { Credentials } from "../checks/dialect.ts";
 import { parseEndpointUrl } from "../checks/endpoint.ts";
 import type { Thresholds } from "../checks/evaluate.ts";
+import { relayTestFrom } from "../checks/open-relay.ts";
 import type { CheckOptions } from "../checks/run-check.ts";
 import { parseLoginMechanism } from "../checks/sasl/parse-mechanism.ts";
 import type { ScoutConfig, ThresholdsConfig } from "../config/schema.ts";
@@ -39,6 +40,13 @@ export function planChecks(
         ...(endpointConfig.caFile ? { caFile: endpointConfig.caFile } : {}),
         ...(credentials ? { credentials } : {}),
         ...(config.outbound.heloName ? { clientName: config.outbound.heloName } : {}),
+        ...(endpointConfig.openRelayTest
+          ? {
+              relayTest: relayTestFrom(
+                endpointConfig.openRelayTest === true ? {} : endpointConfig.openRelayTest,
+              ),
+            }
+          : {}),
       };
       return { targetId: target.id, endpoint, options };
     }),

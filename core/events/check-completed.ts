@@ -36,6 +36,8 @@ export type CheckCompletedData = {
   readonly totalMs: number;
   readonly timings: CheckResult["timings"];
   readonly tls?: TlsSummary;
+  /** The open relay test's outcome, on endpoints that run it. */
+  readonly openRelay?: CheckResult["openRelay"];
 };
 
 export type CheckCompletedEvent = ScoutEvent<"check.completed", CheckCompletedData>;
@@ -62,6 +64,7 @@ export function checkCompletedEvent(
     totalMs: result.totalMs,
     timings: result.timings,
     ...(result.tls !== undefined && { tls: tlsSummary(result.tls) }),
+    ...(result.openRelay !== undefined && { openRelay: result.openRelay }),
   });
 }
 

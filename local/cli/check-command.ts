@@ -3,6 +3,7 @@ import type { Credentials } from "../../core/checks/dialect.ts";
 import { type Endpoint, parseEndpointUrl } from "../../core/checks/endpoint.ts";
 import { CheckConfigError } from "../../core/checks/errors.ts";
 import type { Thresholds } from "../../core/checks/evaluate.ts";
+import { DEFAULT_RELAY_TEST, type RelayTest, relayTestFrom } from "../../core/checks/open-relay.ts";
 import { EXIT_CODES, REASONS } from "../../core/checks/reasons.ts";
 import {
   type CheckOptions,
@@ -56,6 +57,14 @@ Login (optional; passwords never on the command line):
       --password-env VAR      read the password from environment variable VAR
                               (default when --user is given: ${DEFAULT_PASSWORD_ENV})
 
+Open relay test (SMTP only; off by default; only test servers you run):
+      --open-relay-test       before any login, ask MAIL FROM and RCPT TO between two outside
+                              domains, then RSET (never DATA): CRITICAL open-relay if RCPT TO
+                              is accepted, WARNING relay-test-inconclusive on 4xx or a
+                              refused sender
+      --relay-test-from ADDR  the outside sender (default ${DEFAULT_RELAY_TEST.sender})
+      --relay-test-to ADDR    the outside recipient (default ${DEFAULT_RELAY_TEST.recipient})
+
 Network and deadlines:
   -4, -6                      use IPv4 / IPv6 only
       --source-address ADDR   connect from this local address
@@ -94,6 +103,9 @@ const OPTIONS = {
   ipv6: { type: "boolean", short: "6" },
   "source-address": { type: "string" },
   helo: { type: "string" },
+  "open-relay-test": { type: "boolean" },
+  "relay-test-from": { type: "string" },
+  "relay-test-to": { type: "string" },
   timeout: { type: "string", short: "t" },
   "timeout-connect": { type: "string" },
   "timeout-tls": { type: "string" },
@@ -213,7 +225,24 @@ function checkOptionsFrom(values: Values, endpoint: Endpoint, io: CommandIo): Ch
     ...optional("caFile", nonEmptyPath(values["ca-file"], "--ca-file")),
     ...optional("sourceAddress", values["source-address"]),
     ...optional("clientName", values.helo),
+    ...optional("relayTest", relayTestOption(values, endpoint)),
   };
+}
+
+function relayTestOption(values: Values, endpoint: Endpoint): RelayTest | undefined {
+  const sender = values["relay-test-from"];
+  const recipient = values["relay-test-to"];
+  if (!values["open-relay-test"]) {
+    if (sender !== undefined || recipient !== undefined)
+      throw new UsageError("--relay-test-from/--relay-test-to need --open-relay-test");
+    return undefined;
+  }
+  if (endpoint.protocol !== "smtp")
+    throw new UsageError(`--open-relay-test is for smtp, submission and smtps, not ${endpoint.kind}://`);
+  return relayTestFrom({
+    ...(sender === undefined ? {} : { sender }),
+    ...(recipient === undefined ? {} : { recipient }),
+  });
 }
 
 function credentialsFrom(values: Values, endpoint: Endpoint, io: CommandIo): Credentials | undefined {

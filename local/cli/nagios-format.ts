@@ -9,6 +9,7 @@ const PHASE_ORDER = [
   "capabilities",
   "starttls",
   "capabilitiesAfterTls",
+  "relayTest",
   "login",
   "quit",
 ] as const;
@@ -21,6 +22,7 @@ const PERF_LABEL: Record<(typeof PHASE_ORDER)[number], string> = {
   capabilities: "capabilities",
   starttls: "starttls",
   capabilitiesAfterTls: "capabilities_tls",
+  relayTest: "relay_test",
   login: "login",
   quit: "quit",
 };
@@ -55,6 +57,7 @@ function okSummary(result: CheckResult): string {
   const days = result.tls?.certificate?.daysLeft;
   if (days !== undefined) parts.push(`certificate ${days} days left`);
   if (result.startTls === "not-offered") parts.push("no STARTTLS (optional)");
+  if (result.openRelay === "refused") parts.push("relaying refused");
   if (result.login === "ok")
     parts.push(result.authMechanism ? `login ok (${result.authMechanism})` : "login ok");
   return parts.join(", ");

@@ -133,7 +133,10 @@ export function caseDirectory(prefix: string): string {
 // One test PKI per process: making its keys takes a moment, and nothing in it changes.
 let pki: Promise<TestPki> | undefined;
 
-/** CHECKED_TARGET's endpoint servers: a real SMTP server with STARTTLS, and a port nothing listens on. */
+/**
+ * CHECKED_TARGET's endpoint servers: a real SMTP server with STARTTLS that does not relay to
+ * example.com (the open relay test's default recipient), and a port nothing listens on.
+ */
 export interface EndpointServers {
   readonly answering: string;
   readonly refusing: string;
@@ -146,7 +149,7 @@ export async function startEndpointServers(dir: string): Promise<EndpointServers
   const { caPem, valid } = await pki;
   const caFile = join(dir, "ca.pem");
   writeFileSync(caFile, caPem);
-  const peer = await startSmtpPeer({ identity: valid });
+  const peer = await startSmtpPeer({ identity: valid, refuseRelayTo: "example.com" });
   return {
     answering: `smtp://127.0.0.1:${peer.port}`,
     refusing: `smtp://127.0.0.1:${await closedPort()}`,
@@ -184,7 +187,7 @@ export function sharedConfig(
         id: CHECKED_TARGET,
         confirmAfter: CHECKED_CONFIRM_AFTER,
         endpoints: [
-          { url: servers.answering, caFile: servers.caFile },
+          { url: servers.answering, caFile: servers.caFile, openRelayTest: true },
           { url: servers.refusing, caFile: servers.caFile },
         ],
       },

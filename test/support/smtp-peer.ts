@@ -20,6 +20,8 @@ export async function startSmtpPeer(options: {
   user?: string;
   password?: string;
   authOptional?: boolean;
+  /** Refuse RCPT TO at this domain with 554 5.7.1, as a server that does not relay for it. */
+  refuseRelayTo?: string;
   /** Listen on this port (a restart on the same port); 0, any free one, by default. */
   port?: number;
 }): Promise<SmtpPeer> {
@@ -39,6 +41,14 @@ export async function startSmtpPeer(options: {
       if (auth.username === options.user && auth.password === options.password)
         return callback(null, { user: auth.username });
       return callback(Object.assign(new Error("Authentication credentials invalid"), { responseCode: 535 }));
+    },
+    onRcptTo(address, _session, callback) {
+      const refused = options.refuseRelayTo;
+      if (refused && address.address.toLowerCase().endsWith(`@${refused}`)) {
+        const error = new Error(`5.7.1 <${address.address}>: Relay access denied`);
+        return callback(Object.assign(error, { responseCode: 554 }));
+      }
+      return callback();
     },
   });
   server.on("error", () => {});

@@ -50,7 +50,8 @@ export async function readSmtpReply(c: Conversation): Promise<Reply> {
   }
 }
 
-async function command(c: Conversation, line: string): Promise<Reply> {
+/** Sends one command and reads its reply; a 421 ends the check (the server is shutting the session). */
+export async function smtpCommand(c: Conversation, line: string): Promise<Reply> {
   c.send(line);
   const reply = await readSmtpReply(c);
   if (reply.code === SMTP_CODES.serviceUnavailable) {
@@ -77,13 +78,13 @@ export const smtpDialect: Dialect = {
   },
 
   async capabilities(c, { clientName }) {
-    const ehlo = await command(c, `EHLO ${clientName}`);
+    const ehlo = await smtpCommand(c, `EHLO ${clientName}`);
     if (ehlo.code === SMTP_CODES.ok) {
       // The first line is the server's name; each further line is one extension keyword with parameters.
       return ehlo.lines.slice(1).map((line) => line.trim());
     }
     if (ehlo.code === SMTP_CODES.commandUnrecognised || ehlo.code === SMTP_CODES.commandNotImplemented) {
-      const helo = await command(c, `HELO ${clientName}`); // RFC 5321 §3.2: fall back for old servers
+      const helo = await smtpCommand(c, `HELO ${clientName}`); // RFC 5321 §3.2: fall back for old servers
       if (helo.code === SMTP_CODES.ok) return [];
       throw smtpRefusal(c, "HELO", helo, {
         reason: "protocol-error",
@@ -94,7 +95,7 @@ export const smtpDialect: Dialect = {
   },
 
   async startTls(c) {
-    const reply = await command(c, "STARTTLS");
+    const reply = await smtpCommand(c, "STARTTLS");
     // "454 4.3.2 System not accepting network messages" is the service refused, not TLS.
     if (
       reply.code !== SMTP_CODES.ready &&
@@ -124,7 +125,7 @@ export const smtpDialect: Dialect = {
 
   async quit(c) {
     // 421 here was sent before QUIT was read: the server was shutting the session.
-    const reply = await command(c, "QUIT");
+    const reply = await smtpCommand(c, "QUIT");
     if (!reply.ok) {
       throw smtpRefusal(c, "QUIT", reply, { reason: "protocol-error", message: "the server refused QUIT" });
     }
@@ -139,7 +140,7 @@ const SMTP_SASL: SaslTransport = {
 };
 
 async function smtpSaslStep(c: Conversation, line: string): Promise<SaslStep> {
-  const reply = await command(c, line);
+  const reply = await smtpCommand(c, line);
   if (reply.code !== SMTP_CODES.authContinue) return { reply };
   return { challenge: (reply.lines[0] ?? "").trim(), line: reply.text };
 }

@@ -258,6 +258,21 @@ describe("parseConfigText", () => {
       "targets[0].endpoints[0].login.mechanism: POP3-USER belongs to POP3, not SMTP; use one of SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN",
     ],
     [
+      "open relay test on an IMAP endpoint",
+      variant((c) => (c.targets[0].endpoints[0] = { url: "imaps://mx1.example.com", openRelayTest: true })),
+      "targets[0].endpoints[0].openRelayTest: the open relay test is for smtp, submission and smtps endpoints, not imaps://",
+    ],
+    [
+      "open relay test recipient not an address",
+      variant((c) => (c.targets[0].endpoints[0].openRelayTest = { recipient: "example.com" })),
+      "targets[0].endpoints[0].openRelayTest.recipient: must be a plain mail address like probe@example.com",
+    ],
+    [
+      "open relay test with an unknown key",
+      variant((c) => (c.targets[0].endpoints[0].openRelayTest = { from: "a@example.net" })),
+      "targets[0].endpoints[0].openRelayTest.from: unknown key",
+    ],
+    [
       "bad banner pattern",
       variant((c) => (c.targets[0].thresholds = { expectBanner: "(" })),
       "targets[0].thresholds.expectBanner: is not a valid regular expression",

@@ -34,3 +34,37 @@ describe("planChecks: an endpoint's login", () => {
     expect(planned?.options.credentials).not.toHaveProperty("mechanism");
   });
 });
+
+describe("planChecks: the open relay test", () => {
+  const withRelayTest = (openRelayTest?: unknown) =>
+    parseConfigText(
+      JSON.stringify({
+        dataDir: "/var/lib/scout",
+        probeKeyFile: "/etc/scout/probe.key",
+        inbound: { domain: "scout-returns.example.com", returnAddress: "returns@scout-returns.example.com" },
+        targets: [{ id: "mx1", endpoints: [{ url: "smtp://mx1.example.com", openRelayTest }] }],
+      }),
+      "test.yaml",
+    );
+  const plan = (openRelayTest?: unknown) =>
+    planChecks(withRelayTest(openRelayTest), () => new Secret("p"))[0]?.options;
+
+  it("is off unless asked for", () => {
+    expect(plan()).not.toHaveProperty("relayTest");
+    expect(plan(false)).not.toHaveProperty("relayTest");
+  });
+
+  it("true asks with the default outside addresses", () => {
+    expect(plan(true)?.relayTest).toEqual({
+      sender: "relay-test@example.net",
+      recipient: "relay-test@example.com",
+    });
+  });
+
+  it("takes the addresses given, each falling back to its default", () => {
+    expect(plan({ recipient: "nobody@outside.example.org" })?.relayTest).toEqual({
+      sender: "relay-test@example.net",
+      recipient: "nobody@outside.example.org",
+    });
+  });
+});

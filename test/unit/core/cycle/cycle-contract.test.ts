@@ -73,6 +73,15 @@ describe.each([
     );
   });
 
+  it("runs the open relay test the config asks for, on that endpoint only", async () => {
+    await shell.runCycle();
+    const latest = await latestResultsOf(shell, CHECKED_TARGET);
+    const answering = latest.get(shell.endpoints.answering);
+    expect(answering).toMatchObject({ status: "OK", openRelay: "refused" });
+    expect(answering?.relayTest?.reply).toBe("554 5.7.1 <relay-test@example.com>: Relay access denied");
+    expect(latest.get(shell.endpoints.refusing)).not.toHaveProperty("openRelay");
+  });
+
   it("sends one probe per round-trip target with a valid token, and records it sent", async () => {
     await shell.runCycle();
     const sent = shell.sentProbes();

@@ -86,6 +86,21 @@ describe("check.completed", () => {
     expect(schemaErrors(event)).toEqual([]);
   });
 
+  it("carries the open relay test's outcome when the check ran it", () => {
+    const result = checkResult({
+      status: "CRITICAL",
+      reason: "open-relay",
+      message: "the server accepted MAIL FROM:<relay-test@example.net> RCPT TO:<relay-test@example.com> ...",
+      openRelay: "accepted",
+      timings: { resolve: 3, connect: 1, relayTest: 4 },
+    });
+    const event = checkCompletedEvent({ ...envelope, result });
+    expect(event.data).toMatchObject({ openRelay: "accepted", reason: "open-relay" });
+    expect(schemaErrors(event)).toEqual([]);
+    expect(schemaErrors({ ...event, data: { ...event.data, openRelay: "maybe" } })).not.toEqual([]);
+    expect(checkCompletedEvent({ ...envelope, result: checkResult() }).data).not.toHaveProperty("openRelay");
+  });
+
   it("summarises a handshake without a certificate", () => {
     const tls = { ...tlsFacts(0), certificate: undefined, hostnameMatch: false, chainTrusted: false };
     const event = checkCompletedEvent({ ...envelope, result: checkResult({ tls }) });

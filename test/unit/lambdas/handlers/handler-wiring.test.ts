@@ -224,3 +224,21 @@ describe("login passwords on AWS", () => {
     );
   });
 });
+
+describe("the open relay test on AWS", () => {
+  it("reaches the planned check from the deploy config, with the addresses given", async () => {
+    const deployConfig = config({
+      url: "smtp://mx1.example.com",
+      openRelayTest: { sender: "someone@outside.example.org" },
+    });
+    const read = await readLoginPasswords(
+      deployConfig,
+      new SecretCache(new SecretsManagerClient({ region: REGION })),
+    );
+    const [planned] = planChecks(deployConfig, read);
+    expect(planned?.options.relayTest).toEqual({
+      sender: "someone@outside.example.org",
+      recipient: "relay-test@example.com",
+    });
+  });
+});

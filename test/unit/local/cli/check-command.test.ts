@@ -137,6 +137,25 @@ describe("email-scout check", () => {
     );
   });
 
+  it("--open-relay-test finds an open relay: exit 2, the envelope it asked, the relay test's time", async () => {
+    // The peer takes any RCPT TO without login: an open relay.
+    const { code, stdout } = await run([
+      "check",
+      `smtps://127.0.0.1:${peer.port}`,
+      "--ca-file",
+      caFile,
+      "--open-relay-test",
+      "--relay-test-to",
+      "someone@elsewhere.example.org",
+    ]);
+    expect(code).toBe(2);
+    const [line] = stdout.split("\n");
+    expect(line).toMatch(
+      /^SMTPS CRITICAL - smtps:\/\/127\.0\.0\.1:\d+: open-relay: the server accepted MAIL FROM:<relay-test@example\.net> RCPT TO:<someone@elsewhere\.example\.org> without login: it relays for anyone \("250 /,
+    );
+    expect(line).toMatch(/ relay_test=\d+\.\d{3}s;;;0 /);
+  });
+
   it("exits 2 with the reason when nothing listens", async () => {
     const { code, stdout } = await run(["check", `pop3://127.0.0.1:${await closedPort()}`]);
     expect(code).toBe(2);
@@ -199,6 +218,18 @@ describe("email-scout check", () => {
       ["check", "smtp://h", "--ca-file", ""],
       "SMTP UNKNOWN - config-error: --ca-file needs a file path (it was empty)",
     ],
+    [
+      ["check", "imap://h", "--open-relay-test"],
+      "IMAP UNKNOWN - config-error: --open-relay-test is for smtp, submission and smtps, not imap://",
+    ],
+    [
+      ["check", "smtp://h", "--relay-test-to", "a@example.org"],
+      "SMTP UNKNOWN - config-error: --relay-test-from/--relay-test-to need --open-relay-test",
+    ],
+    [
+      ["check", "smtp://h", "--open-relay-test", "--relay-test-from", "a b@example.org"],
+      'SMTP UNKNOWN - config-error: relay test sender "a b@example.org" must be a plain mail address like probe@example.com',
+    ],
     [["check", "ftp://h"], 'FTP UNKNOWN - config-error: endpoint "ftp://h": unknown scheme "ftp:"'],
   ])("bad usage %j exits 3", async (args, message) => {
     const { code, stdout } = await run(args);
@@ -224,6 +255,9 @@ describe("email-scout check", () => {
       "--password-env",
       "--source-address",
       "--helo",
+      "--open-relay-test",
+      "--relay-test-from",
+      "--relay-test-to",
       "--timeout",
       "--json",
       "--reasons",
@@ -237,6 +271,8 @@ describe("email-scout check", () => {
     expect(stdout).toMatch(/^timeout-greeting +CRITICAL +connected, but no complete greeting/m);
     expect(stdout).toMatch(/^cert-expiring +WARNING/m);
     expect(stdout).toMatch(/^mailbox-in-use +WARNING +valid login, but the mailbox is locked/m);
+    expect(stdout).toMatch(/^open-relay +CRITICAL +the open relay test's RCPT TO/m);
+    expect(stdout).toMatch(/^relay-test-inconclusive +WARNING +the open relay test got no answer/m);
   });
 
   it("--help says how --expect-banner meets a multi-line greeting", async () => {
