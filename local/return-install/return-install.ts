@@ -1,18 +1,9 @@
 import { spawnSync } from "node:child_process";
-import {
-  chmodSync,
-  chownSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmdirSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, lstatSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { readProbeKeyFile } from "../../core/wire/probe-key-file.ts";
 import { forwardLine, withoutReturnLine, withReturnLine } from "./forward-file.ts";
+import { ensureOwnedDirectory, presentAt, readOwnFile, writeOwnedFile } from "./owned-files.ts";
 import { lookupUser, type SystemUser } from "./system-user.ts";
 
 export interface ReturnInstallOptions {
@@ -45,8 +36,11 @@ const FILES = ["email_return.cjs", "email_return.pl", "return.json", "probe.key"
  * the installed script as that user once, on a message that is not a probe, to prove that
  * the user can run the script (Perl or Node), read the config and the key. Returns what it did.
  */
-export function installReturn(options: ReturnInstallOptions): string[] {
-  const user = lookupUser(options.user);
+export function installReturn(
+  options: ReturnInstallOptions,
+  lookup: (name: string) => SystemUser = lookupUser,
+): string[] {
+  const user = lookup(options.user);
   if (!existsSync(options.script)) {
     throw new Error(`the return script ${options.script} does not exist; build it first with: npm run build`);
   }
@@ -54,21 +48,18 @@ export function installReturn(options: ReturnInstallOptions): string[] {
   const ring = readProbeKeyFile(options.keyFile);
   const done: string[] = [];
   const dir = join(user.home, INSTALL_DIR);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  own(dir, user, 0o700);
+  ensureOwnedDirectory(dir, user, 0o700);
   done.push(`created ${dir} (owner ${user.name}, mode 0700)`);
 
   const runtime = options.runtime ?? "node";
   const interpreter = runtime === "node" ? (options.nodePath ?? process.execPath) : options.perlPath;
   const script = join(dir, SCRIPT_FILE[runtime]);
-  copyFileSync(options.script, script);
-  own(script, user, 0o700);
+  writeOwnedFile(script, readFileSync(options.script), user, 0o700);
   // A reinstall with the other runtime: its script would only confuse whoever looks.
   for (const other of RETURN_RUNTIMES.filter((r) => r !== runtime))
     rmSync(join(dir, SCRIPT_FILE[other]), { force: true });
   const key = join(dir, "probe.key");
-  copyFileSync(options.keyFile, key);
-  own(key, user, 0o600);
+  writeOwnedFile(key, readFileSync(options.keyFile), user, 0o600);
   const config = join(dir, "return.json");
   const settings = {
     returnTo: options.returnTo,
@@ -77,8 +68,7 @@ export function installReturn(options: ReturnInstallOptions): string[] {
     ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
     ...(options.log ? { logFile: join(dir, "return.log") } : {}),
   };
-  writeFileSync(config, `${JSON.stringify(settings, null, 2)}\n`);
-  own(config, user, 0o600);
+  writeOwnedFile(config, `${JSON.stringify(settings, null, 2)}\n`, user, 0o600);
   const ids = ring.map((entry) => entry.id).join(", ");
   done.push(
     `installed ${script}, ${config} (replies go to ${options.returnTo} only) and ${key} (mode 0600, keys ${ids})`,
@@ -86,10 +76,14 @@ export function installReturn(options: ReturnInstallOptions): string[] {
 
   const forward = join(user.home, ".forward");
   const line = forwardLine(interpreter, script, config);
-  const before = existsSync(forward) ? readFileSync(forward, "utf8") : "";
-  writeFileSync(forward, withReturnLine(before, line, options.keepCopy ? user.name : undefined));
+  const before = readOwnFile(forward) ?? "";
   // Postfix ignores a .forward that others can write to: 0644, owned by the user.
-  own(forward, user, 0o644);
+  writeOwnedFile(
+    forward,
+    withReturnLine(before, line, options.keepCopy ? user.name : undefined),
+    user,
+    0o644,
+  );
   done.push(
     `${before ? "updated" : "wrote"} ${forward}: ${line}${options.keepCopy ? ` (with \\${user.name}: a copy stays in the mailbox)` : ""}`,
   );
@@ -99,25 +93,34 @@ export function installReturn(options: ReturnInstallOptions): string[] {
 }
 
 /** Removes what installReturn put in place, and nothing else. */
-export function uninstallReturn(userName: string): string[] {
-  const user = lookupUser(userName);
+export function uninstallReturn(
+  userName: string,
+  lookup: (name: string) => SystemUser = lookupUser,
+): string[] {
+  const user = lookup(userName);
   const done: string[] = [];
   const forward = join(user.home, ".forward");
-  if (existsSync(forward)) {
-    const { text, removed } = withoutReturnLine(readFileSync(forward, "utf8"), user.name);
+  const current = readOwnFile(forward);
+  if (current !== undefined) {
+    const { text, removed } = withoutReturnLine(current, user.name);
     if (!removed) done.push(`${forward} has no email_return line; left as it is`);
     else if (text === undefined) {
       rmSync(forward);
       done.push(`removed ${forward} (it held only the email_return line)`);
     } else {
-      writeFileSync(forward, text);
+      writeOwnedFile(forward, text, user, 0o644);
       done.push(`removed the email_return line from ${forward}; kept its other lines`);
     }
   }
   const dir = join(user.home, INSTALL_DIR);
+  if (presentAt(dir) && lstatSync(dir).isSymbolicLink()) {
+    // Removing our file names through it would delete them wherever it points, as root.
+    done.push(`left ${dir} alone: it is a symbolic link, not the directory Email Scout made`);
+    return done;
+  }
   for (const file of FILES) {
     const path = join(dir, file);
-    if (existsSync(path)) {
+    if (presentAt(path)) {
       rmSync(path);
       done.push(`removed ${path}`);
     }
@@ -132,11 +135,6 @@ export function uninstallReturn(userName: string): string[] {
   }
   if (done.length === 0) done.push(`nothing to remove for ${user.name}`);
   return done;
-}
-
-function own(path: string, user: SystemUser, mode: number): void {
-  chownSync(path, user.uid, user.gid);
-  chmodSync(path, mode);
 }
 
 /** Runs the installed script as the user, the way the MTA will, on a message that is not a probe. */
