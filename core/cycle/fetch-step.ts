@@ -8,11 +8,10 @@ import {
   type FetchProbesDeps,
   takeDeliveredProbes,
 } from "../roundtrip/fetch-probes.ts";
-import { sendProbe } from "../roundtrip/send-probe.ts";
 import type { TargetKeyRings } from "../roundtrip/target-key-rings.ts";
 import { trustedAuthservIdsOf } from "../verdicts/trusted-authserv-ids.ts";
-import { signingKey } from "../wire/probe-key.ts";
 import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
+import { sendTargetProbe } from "./send-target-probe.ts";
 
 type Target = JobConfig["targets"][number];
 
@@ -26,43 +25,17 @@ type Target = JobConfig["targets"][number];
  * later.
  */
 export async function roundTripByFetch(run: CycleRun, target: Target, rings: TargetKeyRings): Promise<void> {
-  const { ports, summary } = run;
+  const { ports } = run;
   const fetch = target.probe?.fetch as FetchConfig;
-  const ring = rings.get(target.id);
-  if (ring === undefined) {
-    const error = new Error(`the shell gave no probe key ring for target ${target.id}`);
-    recordCycleError(
-      run,
-      { step: "key", target: target.id },
-      "no probe key for this target; no probe",
-      error,
-    );
+  if (!rings.has(target.id)) {
+    await sendTargetProbe(run, target, rings); // records the missing ring as the cycle error
     return;
   }
   const session = await openMailbox(run, target.id, fetch);
   try {
-    const probe = await sendProbe(
-      {
-        targetId: target.id,
-        to: target.probe?.to as string,
-        from: ports.probeFrom,
-        inboundDomain: ports.config.inbound.domain,
-        deadlineMs: ports.config.roundTrip.deadlineSeconds * 1000,
-      },
-      {
-        store: ports.probes,
-        sender: ports.sender,
-        key: signingKey(ring),
-        clock: ports.clock,
-        log: ports.log,
-      },
-    );
+    const probe = await sendTargetProbe(run, target, rings);
+    if (probe === undefined) return;
     const failed = probe.state === "send-failed";
-    ports.metrics.probeSent(target.id, failed);
-    if (failed) {
-      summary.sendFailed += 1;
-      await addEvents(run, target.id, () => run.batch.addRoundTrip(probe));
-    } else summary.probesSent += 1;
     if (session === undefined) return;
     const untilMs = failed
       ? ports.clock.now()

@@ -1,10 +1,9 @@
 import { mapBounded } from "../basics/map-bounded.ts";
-import { sendProbe } from "../roundtrip/send-probe.ts";
 import type { TargetKeyRings } from "../roundtrip/target-key-rings.ts";
-import { signingKey } from "../wire/probe-key.ts";
 import { DEFAULT_STORE_CONCURRENCY } from "./cycle-ports.ts";
-import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
+import { type CycleRun, recordCycleError } from "./cycle-run.ts";
 import { roundTripByFetch } from "./fetch-step.ts";
+import { sendTargetProbe } from "./send-target-probe.ts";
 
 /**
  * Fetch-mode round trips in flight at once. Each holds a mailbox connection for up to its
@@ -41,44 +40,12 @@ async function sendForwardProbes(
   targets: CycleRun["targets"],
   rings: TargetKeyRings,
 ): Promise<void> {
-  const { ports, summary } = run;
+  const { ports } = run;
   // Bounded: each probe is a store write and a send, and a thousand targets would queue them
   // on the sockets past their connection timeout.
   await mapBounded(targets, ports.storeConcurrency ?? DEFAULT_STORE_CONCURRENCY, async (target) => {
-    const ring = rings.get(target.id);
-    if (ring === undefined) {
-      const error = new Error(`the shell gave no probe key ring for target ${target.id}`);
-      recordCycleError(
-        run,
-        { step: "key", target: target.id },
-        "no probe key for this target; no probe",
-        error,
-      );
-      return;
-    }
     try {
-      const probe = await sendProbe(
-        {
-          targetId: target.id,
-          to: target.probe?.to as string,
-          from: ports.probeFrom,
-          inboundDomain: ports.config.inbound.domain,
-          deadlineMs: ports.config.roundTrip.deadlineSeconds * 1000,
-        },
-        {
-          store: ports.probes,
-          sender: ports.sender,
-          key: signingKey(ring),
-          clock: ports.clock,
-          log: ports.log,
-        },
-      );
-      const failed = probe.state === "send-failed";
-      if (failed) {
-        summary.sendFailed += 1;
-        await addEvents(run, target.id, () => run.batch.addRoundTrip(probe));
-      } else summary.probesSent += 1;
-      ports.metrics.probeSent(target.id, failed);
+      await sendTargetProbe(run, target, rings);
     } catch (error) {
       // The store refused the probe: nothing was sent.
       recordCycleError(run, { step: "probe", target: target.id }, "cannot send or record a probe", error);

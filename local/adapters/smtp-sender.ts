@@ -120,12 +120,10 @@ export class SmtpSender implements MailSender {
 
   constructor(options: SmtpSenderOptions = {}) {
     const mode = options.tls ?? "starttls";
-    if (options.auth !== undefined && mode === "none") {
-      throw new RangeError("SMTP auth needs TLS: a password is never sent in the clear (tls: none)");
-    }
-    if (options.auth !== undefined && mode === "opportunistic") {
+    // A password goes only over TLS whose certificate was checked (the config refuses the rest too).
+    if (options.auth !== undefined && (mode === "none" || mode === "opportunistic")) {
       throw new RangeError(
-        "SMTP auth needs verified TLS: a password is never sent over a certificate nobody checked (tls: opportunistic); use starttls or require-starttls",
+        `SMTP auth needs verified TLS: a password is never sent in the clear or to an unchecked certificate (tls: ${mode}); use starttls or require-starttls`,
       );
     }
     this.#options = options;
