@@ -1,22 +1,31 @@
 import { parseArgs } from "node:util";
 import { EXIT_CODES } from "../../core/checks/reasons.ts";
 import { roundTripStatus } from "../../core/events/roundtrip-status.ts";
+import type { ProbeRecord } from "../../core/ports/probe-store.ts";
 import { receiverSpoke } from "../../core/verdicts/receiver-verdicts.ts";
 import { verdictText } from "../../core/verdicts/verdict-text.ts";
 import { readProbeKeyFile } from "../../core/wire/probe-key-file.ts";
 import { SmtpSender } from "../adapters/smtp-sender.ts";
 import { consoleLogger } from "../serve/console-logger.ts";
+import { type OneFetchRoundTripResult, oneFetchRoundTrip } from "../serve/one-fetch-round-trip.ts";
 import { type OneRoundTripResult, oneRoundTrip } from "../serve/one-round-trip.ts";
 import { type CommandIo, nonEmptyPath, UsageError } from "./io.ts";
 import { preflightListeners } from "./listen-preflight.ts";
+import { mailboxFromOptions, refuseListenerOptions } from "./probe-fetch-mode.ts";
 
 export const PROBE_HELP = `Usage: email-scout probe --to ADDR --return-address ADDR --key-file FILE [options]
+       email-scout probe --to ADDR --from ADDR --key-file FILE (--imap URL | --pop3 URL)
+                         --user NAME (--password-file FILE | --password-env VAR) [options]
 
 One round trip as a Nagios plugin, with no monitor running: sends one signed probe to ADDR,
 receives its return (or bounce) on a short-lived SMTP listener, and prints
   ROUNDTRIP OK - 0.214 s | rtt=0.214s;W;C;0
-Exit 0 OK, 1 WARNING (slow, or came back late), 2 CRITICAL (lost, bounced, a forged or
-invalid return, or the probe could not be sent), 3 UNKNOWN (bad options).
+With --imap or --pop3 (fetch mode) no return is needed: the probe is found in ADDR's mailbox
+(IMAP IDLE announces it; POP3 and the junk folder are looked at every 2 s), and deleted there:
+  ROUNDTRIP OK - 0.214 s, landed in INBOX, receiver: spf pass, dkim pass | rtt=0.214s;W;C;0 junk=0;;;0;1
+Exit 0 OK, 1 WARNING (slow, came back late, landed in the junk folder or judged spam, DMARC
+fail), 2 CRITICAL (lost, bounced, a forged or invalid return, or the probe could not be
+sent), 3 UNKNOWN (bad options, the mailbox cannot be opened).
 
   --to ADDR               the probe mailbox (it runs email_return from its ~/.forward)
   --return-address ADDR   where email_return replies; its domain must route to --listen
@@ -30,6 +39,17 @@ invalid return, or the probe could not be sent), 3 UNKNOWN (bad options).
   --from ADDR             From: of the probe (default: the return address)
   --timeout S             wait this long for the return, then call it lost (default 120)
   -w, --warning S / -c, --critical S   RTT thresholds (defaults 30 / 60)
+
+Fetch mode (instead of --return-address and --listen):
+  --imap URL | --pop3 URL the probe mailbox: imap:// (STARTTLS), imaps://, pop3:// (STLS), pop3s://
+  --user NAME             its login
+  --password-file FILE    read the password from FILE (first line; not readable by group or others)
+  --password-env VAR      read the password from environment variable VAR
+  --from ADDR             required: From: of the probe; bounces go to its domain, which this
+                          command does not see (a bounced probe shows as lost)
+  --ca-file FILE          also trusted for the mailbox server's certificate
+  --junk-folder NAME      IMAP: the junk folder (default: the one the server marks \\Junk)
+  --keep                  leave the probe in the mailbox (default: delete it once found)
 `;
 
 const OPTIONS = {
@@ -44,8 +64,18 @@ const OPTIONS = {
   timeout: { type: "string" },
   warning: { type: "string", short: "w" },
   critical: { type: "string", short: "c" },
+  imap: { type: "string" },
+  pop3: { type: "string" },
+  user: { type: "string" },
+  "password-file": { type: "string" },
+  "password-env": { type: "string" },
+  "junk-folder": { type: "string" },
+  keep: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/** POP3 has no IDLE and the junk folder is not watched: this often they are looked at again. */
+const FETCH_POLL_MS = 2_000;
 
 export async function probeCommand(args: string[], io: CommandIo): Promise<number> {
   try {
@@ -54,7 +84,12 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
       io.stdout(PROBE_HELP);
       return 0;
     }
-    const missing = (["to", "return-address", "key-file"] as const).filter((name) => !values[name]);
+    const fetchMode = values.imap !== undefined || values.pop3 !== undefined;
+    if (fetchMode) refuseListenerOptions(values);
+    const required = fetchMode
+      ? (["to", "from", "key-file"] as const)
+      : (["to", "return-address", "key-file"] as const);
+    const missing = required.filter((name) => !values[name]);
     if (missing.length)
       throw new UsageError(
         `missing ${missing.map((m) => `--${m}`).join(", ")}; see email-scout probe --help`,
@@ -75,6 +110,29 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
       tls: tls as "starttls",
       ...(nonEmptyPath(values["ca-file"], "--ca-file") ? { caFile: values["ca-file"] } : {}),
     });
+    const log = consoleLogger((line) => io.stderr(line));
+    const timeoutMs = seconds(values.timeout ?? "120", "--timeout");
+    if (fetchMode) {
+      const from = values.from as string;
+      const inboundDomain = /@([^@\s>]+)>?\s*$/.exec(from)?.[1];
+      if (inboundDomain === undefined) throw new UsageError(`--from must end in an address, not "${from}"`);
+      const result = await oneFetchRoundTrip({
+        to: values.to as string,
+        from,
+        inboundDomain,
+        keys,
+        sender,
+        openMailbox: mailboxFromOptions(values, io, log),
+        timeoutMs,
+        pollMs: FETCH_POLL_MS,
+        deleteAfterFetch: values.keep !== true,
+        targetId: "probe",
+        log,
+      });
+      const { line, code } = formatRoundTrip(result, warningMs, criticalMs, { fetch: true });
+      io.stdout(line);
+      return code;
+    }
     const returnAddress = values["return-address"] as string;
     const listen = hostPort(values.listen ?? "127.0.0.1:2525", "--listen");
     const busy = await preflightListeners([{ key: "--listen", ...listen }]);
@@ -91,9 +149,9 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
       keys,
       sender,
       listen,
-      timeoutMs: seconds(values.timeout ?? "120", "--timeout"),
+      timeoutMs,
       targetId: "probe",
-      log: consoleLogger((line) => io.stderr(line)),
+      log,
     });
     const { line, code } = formatRoundTrip(result, warningMs, criticalMs);
     io.stdout(line);
@@ -104,15 +162,17 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
   }
 }
 
+/** A round trip's result as the Nagios line: status, time, where it landed, the verdicts, perfdata. */
 export function formatRoundTrip(
-  result: OneRoundTripResult,
+  result: OneRoundTripResult | OneFetchRoundTripResult,
   warningMs: number,
   criticalMs: number,
+  mode: { readonly fetch?: boolean } = {},
 ): { line: string; code: number } {
   const probe = result.probe;
   const perf = (rttMs?: number) =>
-    `rtt=${rttMs === undefined ? "U" : `${(rttMs / 1000).toFixed(3)}s`};${(warningMs / 1000).toFixed(3)};${(criticalMs / 1000).toFixed(3)};0`;
-  if (probe.state === "returned" && probe.rttMs !== undefined) {
+    `rtt=${rttMs === undefined ? "U" : `${(rttMs / 1000).toFixed(3)}s`};${(warningMs / 1000).toFixed(3)};${(criticalMs / 1000).toFixed(3)};0${mode.fetch ? ` ${verdictPerfdata(probe)}` : ""}`;
+  if ((probe.state === "returned" || probe.state === "late") && probe.rttMs !== undefined) {
     // The RTT against the thresholds, and the receiver's verdicts (spam, DMARC fail) as in serve.
     const { status } = roundTripStatus(probe, { warningMs, criticalMs });
     const code = EXIT_CODES[status];
@@ -122,16 +182,14 @@ export function formatRoundTrip(
         : probe.remoteClockSkewed === true
           ? ", remote clock skewed (over 10 min outside send and return)"
           : "";
-    const verdicts = probe.verdicts;
-    // The Nagios text: perfdata must never see a "|" a receiver wrote.
-    const receiver =
-      verdicts !== undefined && receiverSpoke(verdicts)
-        ? `, receiver: ${verdictText(verdicts).replaceAll("|", "/")}`
-        : "";
-    return {
-      line: `ROUNDTRIP ${status} - ${(probe.rttMs / 1000).toFixed(3)} s${offset}${receiver} | ${perf(probe.rttMs)}`,
-      code,
-    };
+    const { folder, ...verdicts } = probe.verdicts ?? { spam: [], ignoredAuthResults: 0, problems: [] };
+    // Fetch mode: the folder is a finding of its own, said first.
+    const landed =
+      folder === undefined ? "" : `, landed in ${folder.junk ? "junk folder " : ""}${folder.name}`;
+    // The Nagios text: perfdata must never see a "|" a receiver or a folder name wrote.
+    const receiver = receiverSpoke(verdicts) ? `, receiver: ${verdictText(verdicts)}` : "";
+    const text = `${(probe.rttMs / 1000).toFixed(3)} s${offset}${landed}${receiver}`.replaceAll("|", "/");
+    return { line: `ROUNDTRIP ${status} - ${text} | ${perf(probe.rttMs)}`, code };
   }
   if (probe.state === "bounced") {
     const b = probe.bounce;
@@ -145,16 +203,38 @@ export function formatRoundTrip(
       line: `ROUNDTRIP CRITICAL - send-failed: ${probe.error ?? "unknown error"} | ${perf()}`,
       code: 2,
     };
-  if (result.rejected) {
+  if ("rejected" in result && result.rejected) {
     return {
       line: `ROUNDTRIP CRITICAL - rejected: ${result.rejected.reason}: ${result.rejected.detail} | ${perf()}`,
       code: 2,
     };
   }
-  return {
-    line: `ROUNDTRIP CRITICAL - lost: no return within ${((probe.deadlineMs - probe.sentAtMs) / 1000).toFixed(0)} s | ${perf()}`,
-    code: 2,
-  };
+  const within = `within ${((probe.deadlineMs - probe.sentAtMs) / 1000).toFixed(0)} s`;
+  if ("leftAlone" in result && result.leftAlone) {
+    const { reason, message } = result.leftAlone;
+    return {
+      line: `ROUNDTRIP CRITICAL - lost: ${`found as ${message} but not taken (${reason})`.replaceAll("|", "/")} | ${perf()}`,
+      code: 2,
+    };
+  }
+  const missing = mode.fetch ? `not in the mailbox ${within}` : `no return ${within}`;
+  return { line: `ROUNDTRIP CRITICAL - lost: ${missing} | ${perf()}`, code: 2 };
+}
+
+/**
+ * Fetch mode's perfdata besides the RTT: junk=1 when the probe landed in the junk folder, 0 in
+ * the inbox (U when not found), and spam_score where a filter gave one. DMARC and the other
+ * results are words, in the text only.
+ */
+function verdictPerfdata(probe: ProbeRecord): string {
+  const folder = probe.verdicts?.folder;
+  const junk = folder === undefined ? "U" : folder.junk ? "1" : "0";
+  const scored = probe.verdicts?.spam.find((spam) => spam.score !== undefined);
+  const score =
+    scored?.score === undefined
+      ? ""
+      : ` spam_score=${scored.score};${scored.threshold ?? ""};;;`.replace(/;+$/, "");
+  return `junk=${junk};;;0;1${score}`;
 }
 
 function seconds(text: string, name: string): number {

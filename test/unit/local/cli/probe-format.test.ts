@@ -39,4 +39,34 @@ describe("email-scout probe: the Nagios line of a returned probe", () => {
       "ROUNDTRIP OK - 4.210 s, remote clock offset -0.205 s, receiver: spf pass, dmarc pass | rtt=4.210s;30.000;60.000;0",
     );
   });
+
+  it("fetch mode: the folder first, a spam score as perfdata, DMARC in the text only", () => {
+    const verdicts = {
+      folder: { name: "INBOX", junk: false },
+      authservId: "mx1.example.com",
+      dmarc: { result: "pass" },
+      spam: [{ filter: "spamassassin" as const, verdict: "ham" as const, score: 1.2, threshold: 5 }],
+      ignoredAuthResults: 0,
+      problems: [],
+    };
+    expect(formatRoundTrip(returned(verdicts), 30_000, 60_000, { fetch: true })).toEqual({
+      line: "ROUNDTRIP OK - 4.210 s, remote clock offset -0.205 s, landed in INBOX, receiver: dmarc pass, ham: spamassassin 1.2/5 | rtt=4.210s;30.000;60.000;0 junk=0;;;0;1 spam_score=1.2;5",
+      code: 0,
+    });
+  });
+
+  it("fetch mode: our probe found but not taken is CRITICAL lost, saying why", () => {
+    const probe = probeRecord({ state: "lost", deadlineMs: 1_000_120_000, sentAtMs: 1_000_000_000 });
+    expect(
+      formatRoundTrip(
+        { probe, leftAlone: { reason: "token too old or from the future", message: "INBOX/7" } },
+        30_000,
+        60_000,
+        { fetch: true },
+      ),
+    ).toEqual({
+      line: "ROUNDTRIP CRITICAL - lost: found as INBOX/7 but not taken (token too old or from the future) | rtt=U;30.000;60.000;0 junk=U;;;0;1",
+      code: 2,
+    });
+  });
 });
