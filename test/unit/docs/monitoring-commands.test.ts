@@ -28,6 +28,7 @@ describe("monitoring-system command definitions", () => {
   it.each([
     ["email_scout_check", CHECK_HELP, "check"],
     ["email_scout_probe", PROBE_HELP, "probe"],
+    ["email_scout_probe_fetch", PROBE_HELP, "probe"],
   ])("Icinga's %s uses only options of email-scout %s", (command, help, verb) => {
     const options = icingaOptions(command);
     expect(options.length).toBeGreaterThan(5);
@@ -37,14 +38,14 @@ describe("monitoring-system command definitions", () => {
 
   it("Nagios' commands use only options of check and probe", () => {
     const lines = [...nagios.matchAll(/^\s*command_line\s+\S+ (check|probe) (.*)$/gm)];
-    expect(lines.map((m) => m[1])).toEqual(["check", "probe"]);
+    expect(lines.map((m) => m[1])).toEqual(["check", "probe", "probe"]);
     for (const [, verb, rest] of lines) {
       const help = verb === "check" ? CHECK_HELP : PROBE_HELP;
       const options = (rest as string).match(/--?[a-z][a-z0-9-]*/g) ?? [];
       expect(options.filter((o) => !knownBy(help, o))).toEqual([]);
     }
     // The examples' extra options, too.
-    for (const [, extra] of nagios.matchAll(/^#\s+e\.g\. check_email_scout(?:_probe)?!.*!(-.*)$/gm)) {
+    for (const [, extra] of nagios.matchAll(/^#\s+e\.g\. check_email_scout(?:_probe(?:_fetch)?)?!.*!(-.*)$/gm)) {
       const options = (extra as string).match(/(?<=^|\s)--?[a-z][a-z0-9-]*/g) ?? [];
       expect(options.filter((o) => !knownBy(CHECK_HELP, o) && !knownBy(PROBE_HELP, o))).toEqual([]);
     }
