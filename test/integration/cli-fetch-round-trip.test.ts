@@ -1,0 +1,111 @@
+import { execFile } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lookupUser } from "../../local/return-install/system-user.ts";
+import { type DemoHost, demoHost } from "../support/demo-host.ts";
+
+/*
+ * `email-scout probe --imap/--pop3` as an operator runs it (the built CLI): the probe goes
+ * through the demo host's Postfix to the probe-fetch mailbox, which has no ~/.forward, and is
+ * found in Dovecot over IMAPS (IDLE) and POP3S. probe-fetch+junk@ is filed straight into the
+ * Junk folder (a ~/.forward+junk naming that Maildir folder, as a filing rule would).
+ */
+const ROOT = join(import.meta.dirname, "../..");
+const CLI = join(ROOT, "dist/email-scout.mjs");
+const FETCH_USER = "probe-fetch";
+let demo: DemoHost;
+let keyFile: string;
+let passwordFile: string;
+let junkForward: string | undefined;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return promisify(execFile)(CLI, args, { timeout: 120_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({
+      code: error.code,
+      stdout: error.stdout,
+      stderr: error.stderr,
+    }),
+  );
+}
+
+beforeAll(async () => {
+  demo = demoHost();
+  passwordFile = join(demo.dir, `${FETCH_USER}.password`);
+  if (!existsSync(passwordFile))
+    throw new Error(`the demo host has no ${FETCH_USER} mailbox yet; run: bash scripts/demo-mailhost.sh up`);
+  await promisify(execFile)(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT });
+  keyFile = join(mkdtempSync(join(tmpdir(), "scout-cli-fetch-")), "probe.key");
+  expect(await cli(["key", "new", keyFile])).toMatchObject({ code: 0 });
+  const user = lookupUser(FETCH_USER);
+  const forward = join(user.home, ".forward+junk");
+  if (!existsSync(forward)) {
+    // Ours to remove afterwards; one another test wrote is left to it.
+    writeFileSync(forward, `${user.home}/Maildir/.Junk/\n`);
+    chownSync(forward, user.uid, user.gid);
+    junkForward = forward;
+  }
+}, 120_000);
+
+afterAll(() => {
+  if (junkForward !== undefined) rmSync(junkForward, { force: true });
+});
+
+const fetchArgs = (to: string, mailbox: string[]) => [
+  "probe",
+  "--to",
+  to,
+  "--from",
+  "monitor@scout-fetch.test",
+  "--key-file",
+  keyFile,
+  "--relay",
+  `${demo.host}:25`,
+  "--relay-tls",
+  "require-starttls",
+  "--ca-file",
+  demo.caFile,
+  ...mailbox,
+  "--user",
+  FETCH_USER,
+  "--password-file",
+  passwordFile,
+  "--timeout",
+  "60",
+];
+
+const OK_IN_INBOX =
+  /^ROUNDTRIP OK - \d+\.\d{3} s(, remote clock offset -?\d+\.\d{3} s)?, landed in INBOX(, receiver: [^|\n]*)? \| rtt=\d+\.\d{3}s;30\.000;60\.000;0 junk=0;;;0;1\n$/;
+
+describe("email-scout probe in fetch mode through the demo host", () => {
+  it("IMAPS with IDLE: ROUNDTRIP OK, landed in INBOX, junk=0, exit 0", async () => {
+    const { code, stdout, stderr } = await cli(
+      fetchArgs(`${FETCH_USER}@scout.test`, ["--imap", "imaps://127.0.0.1"]),
+    );
+    expect(code, `${stdout}${stderr}`).toBe(0);
+    expect(stdout).toMatch(OK_IN_INBOX);
+    // The server's INTERNALDATE: IMAP has one, so the clock offset is shown.
+    expect(stdout).toContain("remote clock offset");
+  });
+
+  it("POP3S: ROUNDTRIP OK, landed in INBOX, exit 0", async () => {
+    const { code, stdout, stderr } = await cli(
+      fetchArgs(`${FETCH_USER}+pop@scout.test`, ["--pop3", "pop3s://127.0.0.1"]),
+    );
+    expect(code, `${stdout}${stderr}`).toBe(0);
+    expect(stdout).toMatch(OK_IN_INBOX);
+  });
+
+  it("a probe filed in the junk folder is WARNING, exit 1, junk=1", async () => {
+    const { code, stdout, stderr } = await cli(
+      fetchArgs(`${FETCH_USER}+junk@scout.test`, ["--imap", "imaps://127.0.0.1"]),
+    );
+    expect(code, `${stdout}${stderr}`).toBe(1);
+    expect(stdout).toMatch(
+      /^ROUNDTRIP WARNING - \d+\.\d{3} s(, remote clock offset -?\d+\.\d{3} s)?, landed in junk folder Junk(, receiver: [^|\n]*)? \| rtt=\d+\.\d{3}s;30\.000;60\.000;0 junk=1;;;0;1\n$/,
+    );
+  });
+});
