@@ -45,7 +45,9 @@ describe("monitoring-system command definitions", () => {
       expect(options.filter((o) => !knownBy(help, o))).toEqual([]);
     }
     // The examples' extra options, too.
-    for (const [, extra] of nagios.matchAll(/^#\s+e\.g\. check_email_scout(?:_probe(?:_fetch)?)?!.*!(-.*)$/gm)) {
+    for (const [, extra] of nagios.matchAll(
+      /^#\s+e\.g\. check_email_scout(?:_probe(?:_fetch)?)?!.*!(-.*)$/gm,
+    )) {
       const options = (extra as string).match(/(?<=^|\s)--?[a-z][a-z0-9-]*/g) ?? [];
       expect(options.filter((o) => !knownBy(CHECK_HELP, o) && !knownBy(PROBE_HELP, o))).toEqual([]);
     }
