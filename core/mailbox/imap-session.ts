@@ -106,13 +106,23 @@ class ImapSession implements MailboxSession {
       this.existsAtMs = undefined;
       const found = await this.search(INBOX, "inbox", inboxAtMs);
       if (this.junkFolder !== undefined) {
+        const inboxCount = this.inboxCount();
         found.push(...(await this.search(this.junkFolder, "junk", lookedAtMs)));
         await this.client.mailboxOpen(INBOX);
+        // Mail that reached INBOX while the junk folder was selected got no EXISTS: it counts as
+        // news now, so the wait that follows ends at once rather than at the next poll.
+        if (this.inboxCount() > inboxCount) this.existsAtMs ??= this.options.clock.now();
       }
       return found;
     } catch (cause) {
       throw new MailboxError(this.options.targetId, "read", describeImapError(cause), { cause });
     }
+  }
+
+  /** Messages in INBOX as the server last said, while it is selected. */
+  private inboxCount(): number {
+    const mailbox = this.client.mailbox;
+    return mailbox === false || mailbox.path !== INBOX ? 0 : Number(mailbox.exists);
   }
 
   async delete(message: MailboxMessage): Promise<void> {
