@@ -74,8 +74,12 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** POP3 has no IDLE and the junk folder is not watched: this often they are looked at again. */
-const FETCH_POLL_MS = 2_000;
+/**
+ * How often the mailbox is looked at again. POP3 has no IDLE: every 2 s. IMAP's IDLE announces
+ * INBOX deliveries at once, so its looks are for the junk folder only (a slower look there
+ * keeps an IDLE-found probe clearly apart from a poll-found one).
+ */
+const FETCH_POLL_MS = { imap: 10_000, pop3: 2_000 } as const;
 
 export async function probeCommand(args: string[], io: CommandIo): Promise<number> {
   try {
@@ -124,7 +128,7 @@ export async function probeCommand(args: string[], io: CommandIo): Promise<numbe
         sender,
         openMailbox: mailboxFromOptions(values, io, log),
         timeoutMs,
-        pollMs: FETCH_POLL_MS,
+        pollMs: values.imap === undefined ? FETCH_POLL_MS.pop3 : FETCH_POLL_MS.imap,
         deleteAfterFetch: values.keep !== true,
         targetId: "probe",
         log,

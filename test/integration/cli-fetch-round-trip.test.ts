@@ -89,9 +89,10 @@ describe("email-scout probe in fetch mode through the demo host", () => {
     expect(stdout).toMatch(OK_IN_INBOX);
     // The server's INTERNALDATE: IMAP has one, so the clock offset is shown.
     expect(stdout).toContain("remote clock offset");
-    // Announced by IDLE: Postfix delivers in milliseconds here, the command's next look is 2 s away.
+    // Announced by IDLE: Postfix delivers in milliseconds here, the command's next look is 10 s
+    // away (generous for a loaded machine, and still apart from a poll-found probe).
     const rttS = Number(/rtt=(\d+\.\d+)s/.exec(stdout)?.[1]);
-    expect(rttS, stdout).toBeLessThan(1.9);
+    expect(rttS, stdout).toBeLessThan(9);
   });
 
   it("POP3S: ROUNDTRIP OK, landed in INBOX, exit 0", async () => {
