@@ -1,10 +1,9 @@
-import { execFile } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lookupUser } from "../../local/return-install/system-user.ts";
+import { buildDist, runBuiltCli } from "../support/built-cli.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
 
 /*
@@ -13,31 +12,21 @@ import { type DemoHost, demoHost } from "../support/demo-host.ts";
  * found in Dovecot over IMAPS (IDLE) and POP3S. probe-fetch+junk@ is filed straight into the
  * Junk folder (a ~/.forward+junk naming that Maildir folder, as a filing rule would).
  */
-const ROOT = join(import.meta.dirname, "../..");
-const CLI = join(ROOT, "dist/email-scout.mjs");
+const _ROOT = join(import.meta.dirname, "../..");
 const FETCH_USER = "probe-fetch";
 let demo: DemoHost;
 let keyFile: string;
 let passwordFile: string;
 let junkForward: string | undefined;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(CLI, args, { timeout: 120_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
-}
+const cli = runBuiltCli;
 
 beforeAll(async () => {
   demo = demoHost();
   passwordFile = join(demo.dir, `${FETCH_USER}.password`);
   if (!existsSync(passwordFile))
     throw new Error(`the demo host has no ${FETCH_USER} mailbox yet; run: bash scripts/demo-mailhost.sh up`);
-  await promisify(execFile)(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT });
+  await buildDist();
   keyFile = join(mkdtempSync(join(tmpdir(), "scout-cli-fetch-")), "probe.key");
   expect(await cli(["key", "new", keyFile])).toMatchObject({ code: 0 });
   const user = lookupUser(FETCH_USER);

@@ -1,32 +1,21 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installReturn } from "../../local/return-install/return-install.ts";
+import { buildDist, runBuiltCli } from "../support/built-cli.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
 
 // The built CLI as an operator runs it: key new, return install, probe (Nagios output), key add.
 const ROOT = join(import.meta.dirname, "../..");
-const CLI = join(ROOT, "dist/email-scout.mjs");
 let demo: DemoHost;
 let keyFile: string;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(CLI, args, { timeout: 120_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
-}
+const cli = runBuiltCli;
 
 beforeAll(async () => {
   demo = demoHost();
-  await promisify(execFile)(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT });
+  await buildDist();
   keyFile = join(mkdtempSync(join(tmpdir(), "scout-cli-rt-")), "probe.key");
   const made = await cli(["key", "new", keyFile]);
   expect(made).toMatchObject({ code: 0 });

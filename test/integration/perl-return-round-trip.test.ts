@@ -1,34 +1,23 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installReturn } from "../../local/return-install/return-install.ts";
+import { buildDist, runBuiltCli } from "../support/built-cli.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
 
 // The Perl email_return through the real Postfix: installed by the built CLI's `return install`
 // (its default runtime), answering `email-scout probe`, whose return is measured and verified.
 const ROOT = join(import.meta.dirname, "../..");
-const CLI = join(ROOT, "dist/email-scout.mjs");
 const RETURN_TO = "returns@scout-test.test";
 let demo: DemoHost;
 let keyFile: string;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(CLI, args, { timeout: 120_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
-}
+const cli = runBuiltCli;
 
 beforeAll(async () => {
   demo = demoHost();
-  await promisify(execFile)(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT });
+  await buildDist();
   keyFile = join(mkdtempSync(join(tmpdir(), "scout-perl-rt-")), "probe.key");
   expect(await cli(["key", "new", keyFile])).toMatchObject({ code: 0 });
 }, 120_000);
