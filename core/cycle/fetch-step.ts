@@ -11,7 +11,7 @@ import {
 import type { TargetKeyRings } from "../roundtrip/target-key-rings.ts";
 import { trustedAuthservIdsOf } from "../verdicts/trusted-authserv-ids.ts";
 import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
-import { sendTargetProbe } from "./send-target-probe.ts";
+import { ringOf, sendTargetProbe } from "./send-target-probe.ts";
 
 type Target = JobConfig["targets"][number];
 
@@ -27,14 +27,11 @@ type Target = JobConfig["targets"][number];
 export async function roundTripByFetch(run: CycleRun, target: Target, rings: TargetKeyRings): Promise<void> {
   const { ports } = run;
   const fetch = target.probe?.fetch as FetchConfig;
-  if (!rings.has(target.id)) {
-    await sendTargetProbe(run, target, rings); // records the missing ring as the cycle error
-    return;
-  }
+  const ring = ringOf(run, target, rings);
+  if (ring === undefined) return;
   const session = await openMailbox(run, target.id, fetch);
   try {
-    const probe = await sendTargetProbe(run, target, rings);
-    if (probe === undefined) return;
+    const probe = await sendTargetProbe(run, target, ring);
     const failed = probe.state === "send-failed";
     if (session === undefined) return;
     const untilMs = failed

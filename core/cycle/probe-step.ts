@@ -3,7 +3,7 @@ import type { TargetKeyRings } from "../roundtrip/target-key-rings.ts";
 import { DEFAULT_STORE_CONCURRENCY } from "./cycle-ports.ts";
 import { type CycleRun, recordCycleError } from "./cycle-run.ts";
 import { roundTripByFetch } from "./fetch-step.ts";
-import { sendTargetProbe } from "./send-target-probe.ts";
+import { ringOf, sendTargetProbe } from "./send-target-probe.ts";
 
 /**
  * Fetch-mode round trips in flight at once. Each holds a mailbox connection for up to its
@@ -44,8 +44,10 @@ async function sendForwardProbes(
   // Bounded: each probe is a store write and a send, and a thousand targets would queue them
   // on the sockets past their connection timeout.
   await mapBounded(targets, ports.storeConcurrency ?? DEFAULT_STORE_CONCURRENCY, async (target) => {
+    const ring = ringOf(run, target, rings);
+    if (ring === undefined) return;
     try {
-      await sendTargetProbe(run, target, rings);
+      await sendTargetProbe(run, target, ring);
     } catch (error) {
       // The store refused the probe: nothing was sent.
       recordCycleError(run, { step: "probe", target: target.id }, "cannot send or record a probe", error);

@@ -1,23 +1,15 @@
 import type { ProbeRecord } from "../ports/probe-store.ts";
 import { sendProbe } from "../roundtrip/send-probe.ts";
 import type { TargetKeyRings } from "../roundtrip/target-key-rings.ts";
-import { signingKey } from "../wire/probe-key.ts";
+import { type ProbeKeyRing, signingKey } from "../wire/probe-key.ts";
 import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
 
 type Target = CycleRun["targets"][number];
 
 /**
- * Sends one target's probe, signed with the first key of its ring, and counts it: sent, or
- * send-failed (a result, with its event). Both round-trip modes start here. Undefined when the
- * shell gave no ring for the target (a cycle error, no probe); throws when the store refuses
- * the probe (nothing was sent).
+ * The target's key ring; undefined (a cycle error, no probe for it) when the shell gave none.
  */
-export async function sendTargetProbe(
-  run: CycleRun,
-  target: Target,
-  rings: TargetKeyRings,
-): Promise<ProbeRecord | undefined> {
-  const { ports, summary } = run;
+export function ringOf(run: CycleRun, target: Target, rings: TargetKeyRings): ProbeKeyRing | undefined {
   const ring = rings.get(target.id);
   if (ring === undefined) {
     const error = new Error(`the shell gave no probe key ring for target ${target.id}`);
@@ -27,8 +19,21 @@ export async function sendTargetProbe(
       "no probe key for this target; no probe",
       error,
     );
-    return undefined;
   }
+  return ring;
+}
+
+/**
+ * Sends one target's probe, signed with the first key of its ring, and counts it: sent, or
+ * send-failed (a result, with its event). Both round-trip modes start here. Throws when the
+ * store refuses the probe (nothing was sent).
+ */
+export async function sendTargetProbe(
+  run: CycleRun,
+  target: Target,
+  ring: ProbeKeyRing,
+): Promise<ProbeRecord> {
+  const { ports, summary } = run;
   const probe = await sendProbe(
     {
       targetId: target.id,
