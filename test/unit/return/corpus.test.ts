@@ -28,6 +28,7 @@ import { formatProbeKeyRing, keyById } from "../../../core/wire/probe-key.ts";
 import { parseProbeToken } from "../../../core/wire/probe-token.ts";
 import { verifyReply } from "../../../core/wire/reply-signature.ts";
 import { CORPUS, type CorpusCase, keyA, probeId } from "../../fixtures/return-corpus/cases.ts";
+import { writeStandInSendmail } from "../../support/stand-in-sendmail.ts";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
 const returnTo = "returns@scout-returns.example.com";
@@ -92,8 +93,7 @@ async function runCase(
   const sendmail = join(dir, "sendmail");
   const standIn = STAND_INS[testCase.sendmail ?? "ok"];
   if (standIn !== undefined) {
-    writeFileSync(sendmail, `#!/bin/sh\nprintf '%s\\n' "$@" > "$OUT_DIR/argv"\n${standIn}`);
-    chmodSync(sendmail, 0o755);
+    writeStandInSendmail(sendmail, standIn);
   }
   const configPath = join(dir, "return.json");
   const config: Record<string, unknown> = {

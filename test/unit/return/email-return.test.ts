@@ -24,6 +24,7 @@ import { headerValue, parseMessage } from "../../../core/wire/parse-headers.ts";
 import { formatProbeKeyRing } from "../../../core/wire/probe-key.ts";
 import { verifyReply } from "../../../core/wire/reply-signature.ts";
 import { fixtureKey, type ProbeOptions, probeId, probeMessage } from "../../support/probe-fixture.ts";
+import { writeStandInSendmail } from "../../support/stand-in-sendmail.ts";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
 const TIME = "/usr/bin/time";
@@ -76,11 +77,7 @@ async function runReturn(options: RunOptions): Promise<RunResult> {
   }
   const sendmail = join(dir, "sendmail");
   if (options.sendmailMissing !== true) {
-    writeFileSync(
-      sendmail,
-      `#!/bin/sh\nprintf '%s\\n' "$@" > "$OUT_DIR/argv"\ncat > "$OUT_DIR/stdin"\nexit \${EXIT_CODE:-0}\n`,
-    );
-    chmodSync(sendmail, 0o755);
+    writeStandInSendmail(sendmail, `cat > "$OUT_DIR/stdin"\nexit \${EXIT_CODE:-0}\n`);
   }
   const logFile = join(dir, "return.log");
   const configPath = join(dir, "return.json");
