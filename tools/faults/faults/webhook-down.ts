@@ -19,6 +19,18 @@ function everythingDelivered(harness: Harness): Verdict {
   };
 }
 
+/** At least one event retried while the receiver was down: the outage lasted a while. */
+function retriedWhileDown(harness: Harness): Verdict {
+  const failing = failingRows(harness);
+  const retried = failing.filter((row) => row.attempts >= 2);
+  return {
+    met: retried.length > 0,
+    observed: `${failing.length} event(s) waiting for retry (${failing[0]?.lastError ?? "no error yet"})`,
+    // Detected when the first event could not be delivered: it was attempted as it was queued.
+    ...(failing.length > 0 ? { atMs: Math.min(...failing.map((row) => row.createdAtMs)) } : {}),
+  };
+}
+
 /** The verdict once it is met, polling for up to `ms`; the last one otherwise. */
 async function within(ms: number, verdict: () => Verdict): Promise<Verdict> {
   const deadline = Date.now() + ms;
@@ -43,17 +55,9 @@ export const webhookDown: Fault = {
   async restore(harness) {
     await harness.sink.reopen();
   },
-  detected(_window, harness) {
-    const failing = failingRows(harness);
-    const retried = failing.filter((row) => row.attempts >= 2);
-    return {
-      // At least one event retried while the receiver was down: the outage lasted a while.
-      met: retried.length > 0,
-      observed: `${failing.length} event(s) waiting for retry (${failing[0]?.lastError ?? "no error yet"})`,
-      // Detected when the first event could not be delivered: it was attempted as it was queued.
-      ...(failing.length > 0 ? { atMs: Math.min(...failing.map((row) => row.createdAtMs)) } : {}),
-    };
-  },
+  // The retry is the outbox's doing, on its own clock (full jitter: up to a second after the
+  // first failure), not the cycle's: wait for it, bounded, rather than count on cycles being slow.
+  detected: (_window, harness) => within(15_000, () => retriedWhileDown(harness)),
   // Backoff with full jitter: after an outage the next retry can be tens of seconds away.
   recoverCycles: 40,
   // The cycle's own last events are still in flight when it ends: give them a moment.
