@@ -8,6 +8,7 @@ import { SPOOL_CONCURRENCY } from "../../local/serve/spool-drainer.ts";
 import { machineLines } from "../machine.ts";
 import { fmt } from "../stats.ts";
 import { benchEmailReturn } from "./email-return.ts";
+import { benchFetchMode } from "./fetch-mode.ts";
 import { benchReturns } from "./returns.ts";
 import { benchThroughPostfix, SLEEP_MS } from "./through-postfix.ts";
 
@@ -22,6 +23,7 @@ const emailReturn = await benchEmailReturn(SCRIPT, 20);
 // The same probe through the Perl script, run the way its .forward line runs it (#!/usr/bin/perl).
 const emailReturnPerl = await benchEmailReturn(PERL_SCRIPT, 20, null);
 const loops = await benchThroughPostfix(SCRIPT, 20);
+const fetchMode = await benchFetchMode(20);
 const slow = loops.find((loop) => loop.user === "probe-slow");
 const fast = loops.find((loop) => loop.user === "probe");
 
@@ -52,6 +54,13 @@ const lines = [
     (loop) =>
       `| ${loop.user}: out leg (send -> email_return running, sleep removed) / back leg (email_return -> spooled), p50 (p95) | ${fmt(loop.outboundMs[0], 0)} (${fmt(loop.outboundMs[1], 0)}) / ${fmt(loop.returnMs[0], 0)} (${fmt(loop.returnMs[1], 0)}) ms | |`,
   ),
+  `| fetch mode (IMAP IDLE, ${fetchMode.found}/${fetchMode.probes} found): arrival in Maildir/new -> monitor knows, p50 / p95 | ${fmt(fetchMode.arrivalToKnown[0], 0)} / ${fmt(fetchMode.arrivalToKnown[1], 0)} ms (${fetchMode.arrivalToKnownMs.length} timed) | |`,
+  `| fetch mode: RTT − the delivery time Postfix logs (delay=), p50 / p95 | ${fmt(fetchMode.overPostfixDelay[0], 0)} / ${fmt(fetchMode.overPostfixDelay[1], 0)} ms (${fetchMode.overPostfixDelayMs.length} timed) | p95 < 200 ms: ${met(fetchMode.overPostfixDelay[1] < 200)} |`,
+  `| fetch mode: whole RTT (send -> found), p50 / p95 | ${fmt(fetchMode.rtt[0], 0)} / ${fmt(fetchMode.rtt[1], 0)} ms | |`,
+  "",
+  "Fetch mode's arrival is the moment the delivery's file appears in the mailbox's Maildir/new",
+  "(an inotify watch in the bench); the monitor knows the probe when its IDLE session saw it,",
+  "fetched its header and checked its token. Postfix's delay= has 10 ms resolution.",
   "",
   "The round trips run one at a time (one probe per cycle, then wait for it). Their RTT is",
   "monitor clock at send to monitor clock at spool, so it holds Postfix's submission, queue",
