@@ -64,8 +64,9 @@ export function tlsHandshake(
     const onSecure = () => {
       cleanup();
       // Read only when asked: converting the chain is the cost skipped during the handshake.
-      // Read once, the leaf handed on: after a STARTTLS handshake with TLS 1.3 a second read
-      // of the peer's certificate on this socket came back empty (Node 20, measured).
+      // Read once, the leaf handed on: on Node 20.20 a second read of the peer's certificate
+      // on one socket (getPeerCertificate or getPeerX509Certificate, TLS 1.2 or 1.3) comes
+      // back empty (measured).
       const chain = options.onPeerChain ? peerChainDer(secure) : undefined;
       rememberNegotiated(secure, chain?.[0]);
       if (chain) options.onPeerChain?.(chain);
