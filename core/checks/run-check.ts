@@ -65,6 +65,11 @@ export interface CheckOptions {
   readonly thresholds?: Partial<Thresholds>;
   /** SMTP only: run the open relay test (open-relay.ts) before any login. Off unless given. */
   readonly relayTest?: RelayTest;
+  /**
+   * Given the server's certificate chain as DER, leaf first, after the TLS handshake (DANE
+   * compares it with TLSA records). Not read unless asked: it costs CPU on every check.
+   */
+  readonly onPeerChain?: (chain: Buffer[]) => void;
 }
 
 const TIMEOUT_OF: Record<Phase, keyof PhaseTimeouts> = {
@@ -204,6 +209,7 @@ async function dialogue(
         deadline,
         awaitTicketMs,
         ...(upgradeCommand ? { upgradeCommand } : {}),
+        ...(options.onPeerChain ? { onPeerChain: options.onPeerChain } : {}),
       }),
     );
     sockets.push(secure);

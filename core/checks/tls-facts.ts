@@ -1,4 +1,4 @@
-import type { X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { checkServerIdentity, type TLSSocket } from "node:tls";
 
 const DAY_MS = 86_400_000;
@@ -52,16 +52,19 @@ interface Negotiated {
 }
 const negotiatedBySocket = new WeakMap<TLSSocket, Negotiated>();
 
-/** Called by the handshake on 'secureConnect': cheap reads (the certificate is not parsed here). */
-export function rememberNegotiated(socket: TLSSocket): void {
-  negotiatedBySocket.set(socket, negotiatedOf(socket));
+/**
+ * Called by the handshake on 'secureConnect': cheap reads (the certificate is not parsed here).
+ * `leafDer`: the peer's certificate when the handshake already read it (peer-chain.ts).
+ */
+export function rememberNegotiated(socket: TLSSocket, leafDer?: Buffer): void {
+  negotiatedBySocket.set(socket, negotiatedOf(socket, leafDer));
 }
 
-function negotiatedOf(socket: TLSSocket): Negotiated {
+function negotiatedOf(socket: TLSSocket, leafDer?: Buffer): Negotiated {
   return {
     protocol: socket.getProtocol(),
     cipher: socket.getCipher()?.name,
-    peer: socket.getPeerX509Certificate(),
+    peer: leafDer ? new X509Certificate(leafDer) : socket.getPeerX509Certificate(),
   };
 }
 

@@ -79,6 +79,22 @@ export const POSTURE_REASONS = {
     status: "WARNING",
     text: "the probe's From domain does not align with the domain under the record's mode (RFC 7489 §3.1)",
   },
+  "tlsa-mismatch": {
+    status: "CRITICAL",
+    text: "no usable TLSA record of an MX host matches the chain it presents on port 25: DANE senders defer mail (RFC 7672 §3, RFC 7671 §5)",
+  },
+  "tlsa-unusable": {
+    status: "WARNING",
+    text: "every TLSA record of an MX host is unusable for SMTP: usage 0/1 (PKIX) or unknown parameters (RFC 7672 §3.1.3)",
+  },
+  "dane-not-validated": {
+    status: "WARNING",
+    text: "a TLSA or the MX answer came without the AD bit: DANE needs DNSSEC; use a validating resolver (RFC 7672 §2.2)",
+  },
+  "dane-chain-unavailable": {
+    status: "UNKNOWN",
+    text: "TLSA records are published but the MX host's certificate chain could not be read after STARTTLS",
+  },
 } as const satisfies Record<string, { status: Status; text: string }>;
 
 export type PostureReason = keyof typeof POSTURE_REASONS;

@@ -11,9 +11,11 @@ import { formatPosture, worstPosture } from "./posture-format.ts";
 
 export const POSTURE_HELP = `Usage: email-scout posture <domain> [options]
 
-Checks a mail domain's DNS like a Nagios plugin: MX (RFC 5321, 7505), SPF (RFC 7208) and
-DMARC (RFC 7489). Prints a status line with perfdata, then one line per finding, worst
-first; exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+Checks a mail domain's DNS like a Nagios plugin: MX (RFC 5321, 7505), SPF (RFC 7208),
+DMARC (RFC 7489) and DANE (RFC 7672: TLSA of each MX host against the certificate chain it
+presents after STARTTLS on port 25; needs a validating resolver). Prints a status line with
+perfdata, then one line per finding, worst first; exits 0 OK, 1 WARNING, 2 CRITICAL,
+3 UNKNOWN.
 
 Options:
       --resolver HOST[:PORT]  the DNS server to ask, an IP address (default: the first

@@ -8,10 +8,12 @@ import { type DnsPeer, startDnsPeer } from "./dns-peer.ts";
  * asked, a CNAME followed to its target's records. Values: A/AAAA an address, MX
  * "10 host", TXT the string (split in 255-byte pieces), CNAME the target. A name with a
  * "SERVFAIL" record answers every question with SERVFAIL, as a broken upstream would.
+ * TLSA "3 1 1 <hex>". `authenticated` says which answers carry the AD bit, as a validating
+ * resolver sets it (none by default).
  */
 export type ZoneRecord = readonly [
   name: string,
-  type: "A" | "AAAA" | "MX" | "TXT" | "CNAME" | "SERVFAIL",
+  type: "A" | "AAAA" | "MX" | "TXT" | "CNAME" | "TLSA" | "SERVFAIL",
   value: string,
 ];
 
@@ -22,6 +24,16 @@ function toAnswer([name, type, value]: ZoneRecord): packet.Answer {
     const [preference, exchange] = value.split(" ");
     return { name, type, ttl: 60, data: { preference: Number(preference), exchange: exchange ?? "" } };
   }
+  if (type === "TLSA") {
+    const [usage, selector, matchingType, hex] = value.split(" ");
+    const data = {
+      usage: Number(usage),
+      selector: Number(selector),
+      matchingType: Number(matchingType),
+      certificate: Buffer.from(hex ?? "", "hex"),
+    };
+    return { name, type, ttl: 60, data } as packet.Answer;
+  }
   if (type === "TXT") {
     const pieces = value.match(/[\s\S]{1,255}/g) ?? [""];
     return { name, type, ttl: 60, data: pieces };
@@ -31,15 +43,18 @@ function toAnswer([name, type, value]: ZoneRecord): packet.Answer {
 
 export async function startZonePeer(
   records: readonly ZoneRecord[],
+  options: { authenticated?: (name: string, type: string) => boolean } = {},
 ): Promise<DnsPeer & { resolver: DnsResolver }> {
   const NXDOMAIN = 3;
   const SERVFAIL = 2;
+  const AUTHENTIC_DATA = 1 << 5; // the AD bit of the header's flags (RFC 4035 §3.2.3)
   const peer = await startDnsPeer(({ name, type }) => {
+    const ad = options.authenticated?.(name, type) ? AUTHENTIC_DATA : 0;
     const answers: packet.Answer[] = [];
     let current = lower(name);
     for (let hops = 0; hops < 8; hops++) {
       const here = records.filter((record) => lower(record[0]) === current);
-      if (here.length === 0) return answers.length === 0 ? { flags: NXDOMAIN } : { answers };
+      if (here.length === 0) return answers.length === 0 ? { flags: NXDOMAIN | ad } : { answers, flags: ad };
       if (here.some((record) => record[1] === "SERVFAIL")) return { flags: SERVFAIL };
       const alias = here.find((record) => record[1] === "CNAME");
       if (alias && type !== "CNAME") {
@@ -48,9 +63,9 @@ export async function startZonePeer(
         continue;
       }
       answers.push(...here.filter((record) => record[1] === type).map(toAnswer));
-      return { answers };
+      return { answers, flags: ad };
     }
-    return { answers };
+    return { answers, flags: ad };
   });
   const resolver = createDnsResolver({
     server: { host: "127.0.0.1", port: peer.port },

@@ -19,6 +19,8 @@ export interface NsdZone {
   readonly origin: string;
   /** The records after the SOA and NS that every zone gets. */
   readonly records: string;
+  /** The whole zone file as written, in place of the SOA, NS and records (a signed zone). */
+  readonly text?: string;
 }
 
 export interface NsdServer {
@@ -28,7 +30,7 @@ export interface NsdServer {
 }
 
 /** A port free for both TCP and UDP on 127.0.0.1 (taken from TCP's port 0, checked on UDP). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const tcp = createServer();
     await new Promise<void>((resolve) => tcp.listen(0, "127.0.0.1", resolve));
@@ -45,7 +47,9 @@ async function freePort(): Promise<number> {
   throw new Error("nsd-server: no port free for both TCP and UDP");
 }
 
-function zoneFile(zone: NsdZone): string {
+/** The zone file NSD serves: `text` when given, else SOA, NS and the records. */
+export function zoneFile(zone: NsdZone): string {
+  if (zone.text !== undefined) return zone.text;
   return `$ORIGIN ${zone.origin}.\n$TTL 60\n@ IN SOA ns1 hostmaster 1 3600 600 86400 60\n@ IN NS ns1\nns1 IN A 127.0.0.1\n${zone.records}\n`;
 }
 

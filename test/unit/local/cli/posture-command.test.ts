@@ -16,6 +16,9 @@ beforeAll(async () => {
     ["bad.test", "MX", "10 192.0.2.1"],
     ["bad.test", "TXT", "v=spf1 +all"],
     ["_dmarc.bad.test", "TXT", "v=DMARC1; p=none"],
+    ["pkix.test", "MX", "10 mx.pkix.test"],
+    ["mx.pkix.test", "A", "192.0.2.20"],
+    ["_25._tcp.mx.pkix.test", "TLSA", `1 1 1 ${"ab".repeat(32)}`],
   ]);
 });
 afterAll(() => peer.close());
@@ -37,10 +40,11 @@ describe("email-scout posture", () => {
     );
     expect(code).toBe(0);
     expect(stdout.split("\n")).toEqual([
-      "POSTURE OK - good.test: MX 10 mx.good.test; SPF 1/10 lookups, -all; sender 192.0.2.10 pass; DMARC p=reject, no aggregate reports | spf_lookups=1;;10;0 spf_void_lookups=0;;2;0",
+      "POSTURE OK - good.test: MX 10 mx.good.test; SPF 1/10 lookups, -all; sender 192.0.2.10 pass; DMARC p=reject, no aggregate reports; DANE not published (no TLSA at _25._tcp.mx.good.test) | spf_lookups=1;;10;0 spf_void_lookups=0;;2;0",
       "OK mx ok: MX 10 mx.good.test",
       "OK spf ok: SPF 1/10 lookups, -all; sender 192.0.2.10 pass",
       "OK dmarc ok: DMARC p=reject, no aggregate reports",
+      "OK dane ok: DANE not published (no TLSA at _25._tcp.mx.good.test)",
       "",
     ]);
   });
@@ -54,6 +58,7 @@ describe("email-scout posture", () => {
       "CRITICAL mx mx-ip-literal",
       "CRITICAL spf spf-pass-all",
       "WARNING dmarc dmarc-monitoring-only",
+      "OK dane ok",
     ]);
   });
 
@@ -65,6 +70,18 @@ describe("email-scout posture", () => {
       ["mx", "CRITICAL"],
       ["spf", "CRITICAL"],
       ["dmarc", "WARNING"],
+      ["dane", "OK"],
+    ]);
+  });
+
+  it("DANE: TLSA records a sender must ignore, from a resolver that does not validate: WARNING lines", async () => {
+    const { code, stdout } = await posture("pkix.test", "--resolver", `127.0.0.1:${peer.port}`);
+    expect(code).toBe(1);
+    const dane = stdout.split("\n").filter((line) => line.includes(" dane "));
+    expect(dane).toEqual([
+      `WARNING dane tlsa-unusable: _25._tcp.mx.pkix.test: no usable TLSA record (1 1 1 abababababababab…: usage 1 (PKIX-EE) is unusable for SMTP (RFC 7672 §3.1.3))`,
+      `WARNING dane dane-not-validated: TLSA _25._tcp.mx.pkix.test has no AD bit: DANE counts only with DNSSEC; the zone is unsigned, or the resolver does not validate: use a validating resolver`,
+      `WARNING dane dane-not-validated: the MX answer for pkix.test has no AD bit: senders use no TLSA of its MX hosts (RFC 7672 §2.2.1); the zone is unsigned, or the resolver does not validate: use a validating resolver`,
     ]);
   });
 
