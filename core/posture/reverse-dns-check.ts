@@ -70,7 +70,7 @@ export async function checkReverseDns(
   if (pairs.length === 0) return done(`no MX addresses to look up`);
   return done(
     facts.addresses
-      .map((entry) => `${entry.address} ${entry.confirmed[0] ?? entry.ptr[0] ?? "no PTR"}`)
+      .map((entry) => `PTR ${entry.address} -> ${entry.confirmed[0] ?? entry.ptr[0] ?? "none"}`)
       .join(", "),
   );
 }

@@ -58,7 +58,7 @@ describe("reverse names (RFC 1035 §3.5, RFC 3596 §2.5)", () => {
 
 describe("reverse DNS posture", () => {
   it.each([
-    ["good.test", "OK", "ok", `192.0.2.10 mx.good.test, ${V6} mx.good.test`],
+    ["good.test", "OK", "ok", `PTR 192.0.2.10 -> mx.good.test, PTR ${V6} -> mx.good.test`],
     [
       "noptr.test",
       "WARNING",
