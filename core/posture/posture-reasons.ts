@@ -62,7 +62,10 @@ export const POSTURE_REASONS = {
     status: "WARNING",
     text: "the monitor's sender IP would not pass: CRITICAL on fail, WARNING on softfail or neutral (RFC 7208 §2.6)",
   },
-  "dmarc-missing": { status: "WARNING", text: "no v=DMARC1 record at _dmarc.<domain> nor at its organizational domain (RFC 7489 §6.6.3)" },
+  "dmarc-missing": {
+    status: "WARNING",
+    text: "no v=DMARC1 record at _dmarc.<domain> nor at its organizational domain (RFC 7489 §6.6.3)",
+  },
   "dmarc-multiple": {
     status: "CRITICAL",
     text: "more than one v=DMARC1 record: receivers apply no policy (RFC 7489 §6.6.3)",
