@@ -63,6 +63,8 @@ const CASES: Record<string, Case> = {
   selfsigned: { body: policy("enforce", ["*.selfsigned.test"]) },
   wrongname: { body: policy("enforce", ["*.wrongname.test"]) },
   slow: { silent: true },
+  garbage: { body: "\u0000\u0001<html><body>policy</body></html>" },
+  empty: { body: "" },
 };
 
 const zone = (): ZoneRecord[] =>
@@ -253,6 +255,13 @@ describe("MTA-STS posture (RFC 8461)", () => {
       "mta-sts-policy-unavailable",
       `${url("noaddr")}: mta-sts.noaddr.test has no A or AAAA record`,
     ],
+    [
+      "garbage",
+      "WARNING",
+      "mta-sts-policy-invalid",
+      `${url("garbage")}: line 1 is not "key: value": "\u0000\u0001<html><body>policy</body></html>"`,
+    ],
+    ["empty", "WARNING", "mta-sts-policy-invalid", `${url("empty")}: no version: field`],
   ])("%s.test: %s %s", async (label, status, reason, message) => {
     expect(summary(await check(`${label}.test`))).toEqual([status, reason, message]);
   });

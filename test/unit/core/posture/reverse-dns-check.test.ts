@@ -29,6 +29,10 @@ const ZONE: ZoneRecord[] = [
   ["mx.lost.test", "A", "192.0.2.14"],
   ["14.2.0.192.in-addr.arpa", "SILENT", ""],
   ["nomx.test", "A", "192.0.2.15"],
+  ["flood.test", "MX", "10 mx.flood.test"],
+  ["mx.flood.test", "A", "192.0.2.16"],
+  ...Array.from({ length: 40 }, (_, i): ZoneRecord => ["16.2.0.192.in-addr.arpa", "PTR", `n${i}.flood.test`]),
+  ["n39.flood.test", "A", "192.0.2.16"],
 ];
 
 let peer: DnsPeer & { resolver: DnsResolver };
@@ -102,6 +106,16 @@ describe("reverse DNS posture", () => {
       ["192.0.2.10", ["mx.good.test"], ["mx.good.test"], "smtp.good.test"],
       [V6, ["mx.good.test"], ["mx.good.test"], "smtp.good.test"],
     ]);
+  });
+
+  it("a flood of PTR names: only the first ten are followed forward", async () => {
+    const before = peer.queries.length;
+    const result = await checkReverseDns(peer.resolver, "flood.test");
+    expect(result.facts.addresses[0]?.ptr).toHaveLength(10);
+    expect(
+      peer.queries.slice(before).filter((query) => query.name.endsWith(".flood.test") && query.type === "A"),
+    ).toHaveLength(11);
+    expect([result.status, result.reason]).toEqual(["WARNING", "ptr-mismatch"]);
   });
 
   it("a PTR query without reply is an UNKNOWN dns-error naming it", async () => {
