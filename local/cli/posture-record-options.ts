@@ -1,7 +1,6 @@
 import { isIP } from "node:net";
 import type { PostureOptions } from "../../core/posture/check-posture.ts";
 import type { DnsblList } from "../../core/posture/dnsbl-lists.ts";
-import { knownCodes } from "../../core/posture/dnsbl-lists.ts";
 import { nonEmptyPath, UsageError } from "./io.ts";
 
 /** The `email-scout posture` options of MTA-STS, TLS-RPT, reverse DNS and blocklists. */
@@ -29,7 +28,7 @@ export interface PostureRecordValues {
 
 const HOST = /^(?=.{1,253}\.?$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}\.?$/i;
 
-/** "ZONE" or "ZONE=WARNING|CRITICAL": a listing is WARNING unless said. */
+/** "ZONE" or "ZONE=WARNING|CRITICAL": a listing is WARNING unless said; known lists' codes come with the zone. */
 function parseDnsbl(text: string): DnsblList {
   const [zone = "", severity = "WARNING", ...rest] = text.split("=");
   if (!HOST.test(zone) || rest.length > 0)
@@ -37,7 +36,7 @@ function parseDnsbl(text: string): DnsblList {
   const upper = severity.toUpperCase();
   if (upper !== "WARNING" && upper !== "CRITICAL")
     throw new UsageError(`--dnsbl severity must be WARNING or CRITICAL, got "${severity}"`);
-  return { zone, severity: upper, ...knownCodes(zone) };
+  return { zone, severity: upper };
 }
 
 /** "MXHOST=NAME": the host name MXHOST's SMTP banner announced. */
