@@ -1,10 +1,13 @@
 import { txtStrings } from "../dns/dns-records.ts";
 import type { DnsResolver } from "../dns/dns-resolver.ts";
 import { aligned, type DmarcRecord, isDmarcRecord, parseDmarc } from "./dmarc-parse.ts";
+import { organizationalDomain } from "./organizational-domain.ts";
 import { ask } from "./posture-dns.ts";
 import { finding, type PostureFinding, type PostureResult, postureResult } from "./posture-result.ts";
 
 export interface DmarcFacts {
+  /** The domain whose record applies: the checked one, or its organizational domain (RFC 7489 §6.6.3). */
+  recordDomain?: string;
   record?: string;
   policy?: DmarcRecord;
   fromDomain?: string;
@@ -18,7 +21,10 @@ export interface DmarcCheckOptions {
   readonly fromDomain?: string;
 }
 
-/** DMARC posture (RFC 7489): one record at _dmarc.<domain>, its grammar, its policy, alignment. */
+/**
+ * DMARC posture (RFC 7489): one record at _dmarc.<domain>, or when there is none at the
+ * organizational domain's _dmarc (§6.6.3, whose sp= then applies), its grammar, policy, alignment.
+ */
 export async function checkDmarc(
   resolver: DnsResolver,
   domain: string,
@@ -29,20 +35,37 @@ export async function checkDmarc(
   const facts: DmarcFacts = {};
   const done = (okMessage = "") =>
     postureResult({ check: "dmarc", domain, resolver: resolver.server, started, findings, facts, okMessage });
-  const name = `_dmarc.${domain.replace(/\.$/, "")}`;
+  const bare = domain.replace(/\.$/, "").toLowerCase();
+  let name = `_dmarc.${bare}`;
   const answer = await ask(resolver, name, "TXT", findings);
   if (!answer) return done();
-  const strings = txtStrings(answer);
-  const records = strings.filter(isDmarcRecord);
+  let strings = txtStrings(answer);
+  let records = strings.filter(isDmarcRecord);
+  const misplacedIn = (texts: string[]) => texts.find((text) => /\bv\s*=\s*DMARC1\b/.test(text));
+  const organizational = organizationalDomain(bare);
+  let recordDomain = bare;
+  if (records.length === 0 && !misplacedIn(strings) && organizational !== bare) {
+    const fallback = await ask(resolver, `_dmarc.${organizational}`, "TXT", findings);
+    if (!fallback) return done();
+    name = `_dmarc.${organizational}`;
+    recordDomain = organizational;
+    strings = txtStrings(fallback);
+    records = strings.filter(isDmarcRecord);
+  }
   if (records.length === 0) {
-    const misplaced = strings.find((text) => /\bv\s*=\s*DMARC1\b/.test(text));
+    const misplaced = misplacedIn(strings);
+    const missing =
+      recordDomain === bare
+        ? `${name} has no v=DMARC1 record`
+        : `neither _dmarc.${bare} nor ${name} (its organizational domain) has a v=DMARC1 record`;
     findings.push(
       misplaced
         ? finding("dmarc-syntax", `${name}: v=DMARC1 must be the first tag ("${misplaced}")`)
-        : finding("dmarc-missing", `${name} has no v=DMARC1 record`),
+        : finding("dmarc-missing", missing),
     );
     return done();
   }
+  facts.recordDomain = recordDomain;
   if (records.length > 1) {
     findings.push(
       finding("dmarc-multiple", `${name} has ${records.length} v=DMARC1 records: receivers apply none`),
@@ -58,8 +81,13 @@ export async function checkDmarc(
   }
   const policy = parsed.record;
   facts.policy = policy;
-  if (policy.p === "none")
-    findings.push(finding("dmarc-monitoring-only", `${name}: p=none, monitoring only`));
+  // Under the organizational domain's record a subdomain gets sp= (RFC 7489 §6.6.3).
+  const inherited = recordDomain !== bare;
+  const applied = inherited ? policy.sp : policy.p;
+  if (applied === "none") {
+    const tag = inherited ? `sp=none applies to ${bare}` : "p=none";
+    findings.push(finding("dmarc-monitoring-only", `${name}: ${tag}, monitoring only`));
+  }
   if (options.fromDomain !== undefined) {
     facts.fromDomain = options.fromDomain;
     facts.spfAligned = aligned(options.fromDomain, domain, policy.aspf);
@@ -75,5 +103,6 @@ export async function checkDmarc(
     }
   }
   const reports = policy.rua.length > 0 ? `, reports to ${policy.rua.join(",")}` : ", no aggregate reports";
-  return done(`DMARC p=${policy.p}${policy.pct < 100 ? ` pct=${policy.pct}` : ""}${reports}`);
+  const from = inherited ? ` (the record of ${recordDomain}: sp=${policy.sp})` : "";
+  return done(`DMARC p=${policy.p}${policy.pct < 100 ? ` pct=${policy.pct}` : ""}${reports}${from}`);
 }

@@ -22,6 +22,16 @@ function ipv6Bits(address: string): bigint {
   return groups.reduce((sum, group) => (sum << 16n) + BigInt(Number.parseInt(group, 16)), 0n);
 }
 
+/** An IPv6 address as its 32 hex digits, every zero written out: the form of ip6.arpa names. */
+export const ipv6Digits = (address: string): string => ipv6Bits(address).toString(16).padStart(32, "0");
+
+/** Whether two addresses are the same, however each is written ("2001:db8::1", "2001:DB8:0::1"). */
+export function sameAddress(a: string, b: string): boolean {
+  const family = ipFamily(a);
+  if (family === 0 || family !== ipFamily(b)) return false;
+  return family === 4 ? a === b : ipv6Bits(a) === ipv6Bits(b);
+}
+
 /** The address family: 4, 6, or 0 for no address. */
 export const ipFamily = (address: string): 4 | 6 | 0 => (isIPv4(address) ? 4 : isIPv6(address) ? 6 : 0);
 

@@ -62,7 +62,10 @@ export const POSTURE_REASONS = {
     status: "WARNING",
     text: "the monitor's sender IP would not pass: CRITICAL on fail, WARNING on softfail or neutral (RFC 7208 §2.6)",
   },
-  "dmarc-missing": { status: "WARNING", text: "no v=DMARC1 record at _dmarc.<domain> (RFC 7489 §6.6.3)" },
+  "dmarc-missing": {
+    status: "WARNING",
+    text: "no v=DMARC1 record at _dmarc.<domain> nor at its organizational domain (RFC 7489 §6.6.3)",
+  },
   "dmarc-multiple": {
     status: "CRITICAL",
     text: "more than one v=DMARC1 record: receivers apply no policy (RFC 7489 §6.6.3)",
@@ -78,6 +81,62 @@ export const POSTURE_REASONS = {
   "dmarc-not-aligned": {
     status: "WARNING",
     text: "the probe's From domain does not align with the domain under the record's mode (RFC 7489 §3.1)",
+  },
+  "mta-sts-missing": {
+    status: "WARNING",
+    text: "no MTA-STS record at _mta-sts.<domain> where the configuration requires one; OK (not published) otherwise (RFC 8461 §3.1)",
+  },
+  "mta-sts-record-invalid": {
+    status: "WARNING",
+    text: "the _mta-sts TXT record is malformed or not alone: senders act as if there were no MTA-STS (RFC 8461 §3.1)",
+  },
+  "mta-sts-policy-unavailable": {
+    status: "WARNING",
+    text: "the policy cannot be fetched over HTTPS (the error is named): senders without a cached policy get no MTA-STS (RFC 8461 §3.3)",
+  },
+  "mta-sts-policy-invalid": {
+    status: "WARNING",
+    text: "the policy breaks the grammar: version, mode, max_age or mx lines (RFC 8461 §3.2)",
+  },
+  "mta-sts-mx-not-covered": {
+    status: "CRITICAL",
+    text: "an MX host matches no mx: pattern of the policy: senders refuse it under mode enforce (CRITICAL), report it under testing (WARNING) (RFC 8461 §4.1)",
+  },
+  "mta-sts-max-age-short": {
+    status: "WARNING",
+    text: "max_age under a day: the policy protects little between fetches; weeks are expected (RFC 8461 §3.2)",
+  },
+  "tls-rpt-missing": {
+    status: "WARNING",
+    text: "no TLS-RPT record at _smtp._tls.<domain> where the configuration requires one; OK (not published) otherwise (RFC 8460 §3)",
+  },
+  "tls-rpt-multiple": {
+    status: "WARNING",
+    text: "more than one v=TLSRPTv1 record: senders send no reports (RFC 8460 §3)",
+  },
+  "tls-rpt-syntax": {
+    status: "WARNING",
+    text: "the record breaks the grammar: v=TLSRPTv1 first, rua= with mailto: or https: URIs (RFC 8460 §3)",
+  },
+  "ptr-missing": {
+    status: "WARNING",
+    text: "an MX address has no PTR record: many receivers distrust such senders (RFC 1912 §2.1)",
+  },
+  "ptr-mismatch": {
+    status: "WARNING",
+    text: "no name of an MX address's PTR resolves back to it: forward-confirmed reverse DNS fails (RFC 8601 §3)",
+  },
+  "ptr-banner-mismatch": {
+    status: "WARNING",
+    text: "the SMTP banner's host name is not a confirmed PTR name of the MX host's addresses",
+  },
+  "dnsbl-listed": {
+    status: "WARNING",
+    text: "an MX or outbound IP is on a blocklist: WARNING or CRITICAL as configured per list (RFC 5782 §2.1)",
+  },
+  "dnsbl-refused": {
+    status: "UNKNOWN",
+    text: "a blocklist refused the query (e.g. Spamhaus 127.255.255.254: public resolver) or gave no listing code: not a listing",
   },
   "tlsa-mismatch": {
     status: "CRITICAL",

@@ -3,7 +3,15 @@ import type { Status } from "../model/status.ts";
 import { POSTURE_REASON_ORDER, POSTURE_REASONS, type PostureReason } from "./posture-reasons.ts";
 
 /** The mail DNS posture checks, each over one domain. */
-export type PostureCheckName = "mx" | "spf" | "dmarc" | "dane";
+export type PostureCheckName =
+  | "mx"
+  | "spf"
+  | "dmarc"
+  | "mta-sts"
+  | "tls-rpt"
+  | "reverse-dns"
+  | "dnsbl"
+  | "dane";
 
 /** One thing a posture check found: a problem with its status, or OK. */
 export interface PostureFinding {

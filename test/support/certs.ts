@@ -27,6 +27,8 @@ export interface TestPki {
   readonly selfSigned: TestCert;
   /** Signed by the CA, but names only wrong.example.net. */
   readonly wrongHost: TestCert;
+  /** A certificate signed by the CA for other names, valid 90 days from yesterday. */
+  issue(names: SanEntry[]): Promise<TestCert>;
 }
 
 async function keyPem(key: CryptoKey): Promise<string> {
@@ -97,6 +99,8 @@ export async function makeTestPki(expiringDays = 5): Promise<TestPki> {
   }
 
   return {
+    issue: (names) =>
+      leaf({ cn: names[0]?.value ?? "localhost", names, from: now - DAY_MS, to: now + 90 * DAY_MS }),
     caPem: ca.toString("pem"),
     valid: await leaf({ cn: "localhost", names: LOCAL_NAMES, from: now - DAY_MS, to: now + 90 * DAY_MS }),
     expired: await leaf({

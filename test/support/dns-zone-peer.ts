@@ -6,14 +6,15 @@ import { type DnsPeer, startDnsPeer } from "./dns-peer.ts";
  * An in-process DNS server answering from a list of records, as an authoritative server
  * would: NXDOMAIN for a name with no records at all, NODATA for a name without the type
  * asked, a CNAME followed to its target's records. Values: A/AAAA an address, MX
- * "10 host", TXT the string (split in 255-byte pieces), CNAME the target. A name with a
- * "SERVFAIL" record answers every question with SERVFAIL, as a broken upstream would.
+ * "10 host", TXT the string (split in 255-byte pieces), CNAME and PTR the target name. A name
+ * with a "SERVFAIL" record answers every question with SERVFAIL, as a broken upstream would;
+ * one with a "SILENT" record answers nothing at all, as a lost or dropped query.
  * TLSA "3 1 1 <hex>". `authenticated` says which answers carry the AD bit, as a validating
  * resolver sets it (none by default).
  */
 export type ZoneRecord = readonly [
   name: string,
-  type: "A" | "AAAA" | "MX" | "TXT" | "CNAME" | "TLSA" | "SERVFAIL",
+  type: "A" | "AAAA" | "MX" | "TXT" | "CNAME" | "PTR" | "TLSA" | "SERVFAIL" | "SILENT",
   value: string,
 ];
 
@@ -56,6 +57,7 @@ export async function startZonePeer(
       const here = records.filter((record) => lower(record[0]) === current);
       if (here.length === 0) return answers.length === 0 ? { flags: NXDOMAIN | ad } : { answers, flags: ad };
       if (here.some((record) => record[1] === "SERVFAIL")) return { flags: SERVFAIL };
+      if (here.some((record) => record[1] === "SILENT")) return undefined;
       const alias = here.find((record) => record[1] === "CNAME");
       if (alias && type !== "CNAME") {
         answers.push(toAnswer(alias));
