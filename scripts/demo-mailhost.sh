@@ -1031,7 +1031,7 @@ cmd_env() {
   printf 'export SCOUT_DEMO_AUTHSERV_ID=%q\n' "$AUTHSERV_ID"
   printf 'export SCOUT_DEMO_DKIM_SELECTOR=%q\n' "$DKIM_SELECTOR"
   printf 'export SCOUT_DEMO_DKIM_KEY=%q\n' "$DKIM_KEY"
-  printf 'export SCOUT_DEMO_DKIM_DOMAINS=%q\n' "${DKIM_DOMAINS[*]}"
+  printf 'export SCOUT_DEMO_DKIM_DOMAINS=%s\n' "$(IFS=, && echo "${DKIM_DOMAINS[*]}")"
   printf 'export SCOUT_DEMO_HOST=%q\n' "$HOST4"
   printf 'export SCOUT_DEMO_IPV6=%q\n' "$ipv6"
 }
