@@ -880,8 +880,8 @@ summary() {
   cat <<EOF
 Email Scout demo mail host is up on 127.0.0.1$v6:
   smtp://127.0.0.1:25          STARTTLS offered
-  submission://127.0.0.1:587   STARTTLS required, AUTH SCRAM-SHA-256/SCRAM-SHA-1/CRAM-MD5/PLAIN/LOGIN
-  smtps://127.0.0.1:465        implicit TLS, AUTH SCRAM-SHA-256/SCRAM-SHA-1/CRAM-MD5/PLAIN/LOGIN
+  submission://127.0.0.1:587   STARTTLS required, AUTH SCRAM-SHA-256/SCRAM-SHA-1/CRAM-MD5/PLAIN/LOGIN/XOAUTH2/OAUTHBEARER
+  smtps://127.0.0.1:465        implicit TLS, AUTH SCRAM-SHA-256/SCRAM-SHA-1/CRAM-MD5/PLAIN/LOGIN/XOAUTH2/OAUTHBEARER
   imap://127.0.0.1:143         STARTTLS
   imaps://127.0.0.1:993        implicit TLS
   pop3://127.0.0.1:110         STLS
