@@ -1027,6 +1027,8 @@ cmd_env() {
   printf 'export SCOUT_DEMO_FETCH_OAUTH_TOKEN_URL=%q\n' "$OAUTH_URL/token"
   printf 'export SCOUT_DEMO_FETCH_OAUTH_CLIENT_ID=%q\n' "probe-fetch"
   printf 'export SCOUT_DEMO_FETCH_OAUTH_SECRET_FILE=%q\n' "$DEMO_DIR/probe-fetch.oauth-secret"
+  printf 'export SCOUT_DEMO_FETCH_OAUTH_SHORTLIVED_CLIENT_ID=%q\n' "$OAUTH_SHORTLIVED_CLIENT"
+  printf 'export SCOUT_DEMO_FETCH_OAUTH_SHORTLIVED_SECRET_FILE=%q\n' "$DEMO_DIR/$OAUTH_SHORTLIVED_CLIENT.oauth-secret"
   printf 'export SCOUT_DEMO_OAUTH_REVOKE_URL=%q\n' "$OAUTH_URL/revoke"
   printf 'export SCOUT_DEMO_AUTHSERV_ID=%q\n' "$AUTHSERV_ID"
   printf 'export SCOUT_DEMO_DKIM_SELECTOR=%q\n' "$DKIM_SELECTOR"

@@ -13,7 +13,8 @@
 //   POST /revoke      token=...  (RFC 7009; the client that got it, or a resource server)
 //
 // FILE is JSON: {"<client_id>": {"secret": "...", "username": "<mailbox login>"}} for mailbox
-// clients, {"<client_id>": {"secret": "...", "introspect": true}} for resource servers.
+// clients (optionally "lifetime": seconds, instead of --lifetime), {"<client_id>": {"secret":
+// "...", "introspect": true}} for resource servers.
 // Tokens live in memory: a restart revokes them all. Neither tokens nor secrets are logged.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -106,9 +107,10 @@ function issue(response, client, form) {
     return;
   }
   const token = randomBytes(32).toString("base64url");
-  tokens.set(token, { clientId: client.id, username: client.username, expMs: Date.now() + lifetimeS * 1000 });
-  log(`token issued to client ${client.id} for ${client.username}, expires in ${lifetimeS} s`);
-  send(response, 200, { access_token: token, token_type: "Bearer", expires_in: lifetimeS });
+  const lifetime = client.lifetime ?? lifetimeS;
+  tokens.set(token, { clientId: client.id, username: client.username, expMs: Date.now() + lifetime * 1000 });
+  log(`token issued to client ${client.id} for ${client.username}, expires in ${lifetime} s`);
+  send(response, 200, { access_token: token, token_type: "Bearer", expires_in: lifetime });
 }
 
 function introspect(response, client, token) {

@@ -13,6 +13,10 @@ OAUTH_SERVER_JS="$DEMO_DIR/demo-oauth-server.mjs"
 # Mailbox logins that may use OAuth: the client id is the login, the client secret a public
 # demo secret (like the demo passwords), also in $DEMO_DIR/<user>.oauth-secret (mode 0600).
 OAUTH_USERS=(probe-fetch)
+# A second client for the same mailbox whose tokens last 2 s: tests see an expired token refused.
+OAUTH_SHORTLIVED_CLIENT="probe-fetch-shortlived"
+OAUTH_SHORTLIVED_USER="probe-fetch"
+OAUTH_SHORTLIVED_SECONDS=2
 # Dovecot authenticates to the introspection endpoint as this resource server (RFC 7662 §2.1).
 OAUTH_INTROSPECTOR="dovecot"
 OAUTH_INTROSPECTOR_SECRET="dovecot-demo-introspection-secret"
@@ -26,6 +30,8 @@ oauth_clients_json() {
     printf '%s  "%s": { "secret": "%s", "username": "%s" }' "$sep" "$u" "$(oauth_secret_of "$u")" "$u"
     sep=$',\n'
   done
+  printf '%s  "%s": { "secret": "%s", "username": "%s", "lifetime": %s }' "$sep" "$OAUTH_SHORTLIVED_CLIENT" \
+    "$(oauth_secret_of "$OAUTH_SHORTLIVED_CLIENT")" "$OAUTH_SHORTLIVED_USER" "$OAUTH_SHORTLIVED_SECONDS"
   printf '%s  "%s": { "secret": "%s", "introspect": true }\n}\n' "$sep" "$OAUTH_INTROSPECTOR" "$OAUTH_INTROSPECTOR_SECRET"
 }
 
@@ -51,7 +57,7 @@ oauth_files() {
   install -m 0644 "$script_dir/demo-oauth-server.mjs" "$OAUTH_SERVER_JS.new"
   if cmp -s "$OAUTH_SERVER_JS.new" "$OAUTH_SERVER_JS"; then rm -f "$OAUTH_SERVER_JS.new"; else mv -f "$OAUTH_SERVER_JS.new" "$OAUTH_SERVER_JS"; fi
   oauth_clients_json | write_if_changed "$OAUTH_CLIENTS" 0640 root:nogroup
-  for u in "${OAUTH_USERS[@]}"; do
+  for u in "${OAUTH_USERS[@]}" "$OAUTH_SHORTLIVED_CLIENT"; do
     oauth_secret_of "$u" | write_if_changed "$DEMO_DIR/$u.oauth-secret" 0600 root:root
   done
   dovecot_oauth2_config | write_if_changed "$DEMO_DIR/dovecot-oauth2.conf.ext" 0640 root:dovecot

@@ -11,12 +11,13 @@ import { type DemoHost, demoHost } from "../support/demo-host.ts";
  * Dovecot's oauth2 passdb on the demo host: a token presented with XOAUTH2 or OAUTHBEARER is
  * introspected (RFC 7662) at the demo OAuth server, which issued it to the monitor by the
  * client-credentials grant. Fetch mode's logins with such tokens are in fetch-round-trip.test.ts;
- * here, what Dovecot refuses. Those logins come from 127.0.0.2: Dovecot slows every login from
- * an address after a failed one, and the other tests log in from 127.0.0.1.
+ * here, what Dovecot refuses. Those logins come from 127.0.0.3: Dovecot slows every login from
+ * an address after a failed one, and the other tests log in from 127.0.0.1 (and 127.0.0.2).
  */
 const FETCH_USER = "probe-fetch";
-const SOURCE = "127.0.0.2";
-const STEP_MS = 20_000;
+const SOURCE = "127.0.0.3";
+// Dovecot delays a failed login 2 s, and every later one from that address up to 15 s more.
+const STEP_MS = 30_000;
 
 let demo: DemoHost;
 
@@ -24,8 +25,8 @@ beforeAll(() => {
   demo = demoHost();
 });
 
-function tokenSource(secret: string): OAuthTokenSource {
-  const { tokenUrl, clientId } = demo.fetchOAuth;
+function tokenSource(secret: string, client = demo.fetchOAuth): OAuthTokenSource {
+  const { tokenUrl, clientId } = client;
   return new OAuthTokenSource(
     { tokenUrl, clientId, clientSecret: async () => new Secret(secret) },
     { clock: systemClock },
@@ -114,6 +115,19 @@ describe("Dovecot's oauth2 passdb against the demo token endpoint", () => {
     const answer = await authenticate("XOAUTH2", FETCH_USER, "not-a-token-the-endpoint-issued");
     expect(answer.tagged).toMatch(/^A1 NO \[AUTHENTICATIONFAILED\]/);
     expect(JSON.parse(answer.challenge ?? "{}")).toMatchObject({ status: "401" });
+  });
+
+  it("a token past its lifetime is refused", async () => {
+    const client = demo.fetchOAuthShortLived;
+    const issuedAtMs = Date.now();
+    const token = (
+      await tokenSource(readFileSync(client.clientSecretFile, "utf8"), client).accessToken()
+    ).reveal();
+    // The client's tokens last 2 s (expires_in): wait on the clock until this one is past it.
+    while (Date.now() < issuedAtMs + 2_500) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await authenticate("XOAUTH2", FETCH_USER, token)).tagged).toMatch(
+      /^A1 NO \[AUTHENTICATIONFAILED\]/,
+    );
   });
 
   it("a token revoked at the endpoint (RFC 7009) is refused from then on", async () => {

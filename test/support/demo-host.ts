@@ -15,6 +15,12 @@ export interface DemoHost {
     readonly clientId: string;
     readonly clientSecretFile: string;
   };
+  /** Another client for the same mailbox, whose tokens expire 2 s after they are issued. */
+  readonly fetchOAuthShortLived: {
+    readonly tokenUrl: string;
+    readonly clientId: string;
+    readonly clientSecretFile: string;
+  };
   /** The demo OAuth server's RFC 7009 revocation endpoint. */
   readonly oauthRevokeUrl: string;
   /** The authserv-id OpenDKIM (Postfix's milter) writes into Authentication-Results. */
@@ -64,6 +70,11 @@ export function demoHost(): DemoHost {
       tokenUrl: need("SCOUT_DEMO_FETCH_OAUTH_TOKEN_URL"),
       clientId: need("SCOUT_DEMO_FETCH_OAUTH_CLIENT_ID"),
       clientSecretFile: need("SCOUT_DEMO_FETCH_OAUTH_SECRET_FILE"),
+    },
+    fetchOAuthShortLived: {
+      tokenUrl: need("SCOUT_DEMO_FETCH_OAUTH_TOKEN_URL"),
+      clientId: need("SCOUT_DEMO_FETCH_OAUTH_SHORTLIVED_CLIENT_ID"),
+      clientSecretFile: need("SCOUT_DEMO_FETCH_OAUTH_SHORTLIVED_SECRET_FILE"),
     },
     oauthRevokeUrl: need("SCOUT_DEMO_OAUTH_REVOKE_URL"),
     authservId: need("SCOUT_DEMO_AUTHSERV_ID"),
