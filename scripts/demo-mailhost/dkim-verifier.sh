@@ -179,9 +179,20 @@ opendkim_up() {
   daemon_started opendkim "$OPENDKIM_PID_FILE" "$want" "$OPENDKIM_PORT" "$OPENDKIM_LOG"
 }
 
+# opendkim-testkey, through OpenDKIM's own resolver settings: NSD answers with the key that
+# matches $DKIM_KEY for every domain, or `up` fails here rather than in a test's verdict.
+dkim_keys_published() {
+  local domain out
+  for domain in "${DKIM_DOMAINS[@]}"; do
+    out="$(opendkim-testkey -d "$domain" -s "$DKIM_SELECTOR" -k "$DKIM_KEY" -x "$DKIM_DIR/opendkim.conf" 2>&1)" ||
+      die "the demo DKIM key is not published for $domain: $out (see $NSD_LOG)"
+  done
+}
+
 dkim_verifier_up() {
   dkim_verifier_files
   nsd_up
+  dkim_keys_published
   opendkim_up
 }
 
