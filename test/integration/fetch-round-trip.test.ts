@@ -148,6 +148,7 @@ beforeAll(async () => {
           probe: {
             to: `${FETCH_USER}+oauth@scout.test`,
             fetch: { ...oauthFetch, url: "imaps://127.0.0.1:993" },
+            receiverAuthservIds: [demo.authservId],
           },
         },
         {
@@ -155,6 +156,8 @@ beforeAll(async () => {
           probe: {
             to: `${FETCH_USER}+oauth@scout.test`,
             fetch: { ...oauthFetch, url: "pop3s://127.0.0.1:995" },
+            // Not the demo host: its Authentication-Results must not count.
+            receiverAuthservIds: ["mx.example.net"],
           },
         },
         {
@@ -226,6 +229,17 @@ describe("fetch mode through the real Postfix and Dovecot", () => {
       dkim: { result: "pass", domain: INBOUND },
       folder: { name: "INBOX", junk: false },
     });
+  });
+
+  it("receiverAuthservIds decide whose Authentication-Results count", async () => {
+    expect((await probeOf("oauth-imap")).verdicts).toMatchObject({
+      authservId: demo.authservId,
+      dkim: { result: "pass", domain: INBOUND },
+      ignoredAuthResults: 0,
+    });
+    const ignored = (await probeOf("oauth-pop3")).verdicts;
+    expect(ignored?.dkim).toBeUndefined();
+    expect(ignored?.ignoredAuthResults).toBe(1);
   });
 
   it.each(["oauth-imap", "oauth-pop3"])(
