@@ -93,6 +93,8 @@
 set -euo pipefail
 
 export LC_ALL=C
+# The caller's PATH, only to find Node.js (the OAuth server) where it was installed.
+CALLER_PATH="${PATH:-}"
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 DEMO_DIR="${SCOUT_DEMO_DIR:-/var/lib/email-scout-demo}"

@@ -64,8 +64,14 @@ oauth_files() {
 }
 
 oauth_up() {
-  local node want
-  node="$(command -v node)" || die "node is not on PATH ($PATH): the demo OAuth server needs Node.js"
+  local node want as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+  node="$(PATH="$PATH:$CALLER_PATH" command -v node)" ||
+    die "node is not on PATH ($PATH:$CALLER_PATH): the demo OAuth server needs Node.js"
+  # A Node.js under /root (nvm) is out of nobody's reach: then it runs as root.
+  if ! "${as_user[@]}" "$node" --version >/dev/null 2>&1; then
+    log "nobody cannot run $node: the OAuth server runs as root"
+    as_user=()
+  fi
   oauth_files
   want="$(cat "$OAUTH_SERVER_JS" "$OAUTH_CLIENTS" | sha256sum | cut -c1-64)"
   if daemon_current oauth "$OAUTH_PID_FILE" "$want" "$OAUTH_PORT"; then
@@ -75,7 +81,7 @@ oauth_up() {
   oauth_stop
   install -d -m 0755 -o nobody -g nogroup "$OAUTH_RUN_DIR"
   log "starting the OAuth server on $OAUTH_URL"
-  setsid -f setpriv --reuid=nobody --regid=nogroup --clear-groups "$node" "$OAUTH_SERVER_JS" \
+  setsid -f "${as_user[@]}" "$node" "$OAUTH_SERVER_JS" \
     --listen "$HOST4:$OAUTH_PORT" --clients "$OAUTH_CLIENTS" --pid-file "$OAUTH_PID_FILE" \
     </dev/null >>"$OAUTH_LOG" 2>&1 9>&-
   daemon_started oauth "$OAUTH_PID_FILE" "$want" "$OAUTH_PORT" "$OAUTH_LOG"
