@@ -14,7 +14,10 @@
 # Gotchas: without syslog OpenDKIM logs nothing (its only log channel); the milter's verdicts
 # are the headers. OpenDKIM signs rather than verifies mail from InternalHosts (default
 # 127.0.0.1), so InternalHosts names a documentation address only. No DNSSEC: OpenDKIM notes
-# the key as "unprotected".
+# the key as "unprotected". Measured verdicts: a key it finds and a body that matches give
+# "dkim=pass (2048-bit key; unprotected) header.d=...", an unpublished selector "dkim=fail
+# reason="key not found in DNS"", unsigned mail "dkim=none". opendkim-testkey -x reads the same
+# ResolverConfiguration, so `up` checks the published key with it.
 
 AUTHSERV_ID="$HOSTNAME_FQDN"
 DKIM_SELECTOR="demo"
