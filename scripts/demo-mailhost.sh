@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Demo mail host for Email Scout: a real Postfix + Dovecot on loopback, with a private demo CA.
+# Demo mail host for Email Scout: a real Postfix + Dovecot on loopback, with a private demo CA,
+# a Sieve rule, an OAuth server for Dovecot's oauth2 passdb and OpenDKIM (keys in NSD) beside them.
 #
 #   bash scripts/demo-mailhost.sh [up]   install if needed, configure, start (idempotent)
-#   bash scripts/demo-mailhost.sh down   stop both, wait until their ports are closed
+#   bash scripts/demo-mailhost.sh down   stop everything, wait until their ports are closed
 #   bash scripts/demo-mailhost.sh status what runs on which port (exit 0 = all up, 1 = not)
 #   bash scripts/demo-mailhost.sh env    `export` lines describing the host, for tests:
 #                                        eval "$(bash scripts/demo-mailhost.sh env)"
@@ -1051,7 +1052,7 @@ main() {
   stop-postfix) cmd_stop_postfix ;;
   cert-install) cmd_cert_install "${2:-}" "${3:-}" ;;
   cert-restore) cmd_cert_restore ;;
-  -h | --help | help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h | --help | help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command '$cmd' (use: up | down | status | env | stop-dovecot | stop-postfix | cert-install | cert-restore)" ;;
   esac
 }
