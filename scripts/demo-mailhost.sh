@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Demo mail host for Email Scout: a real Postfix + Dovecot on loopback, with a private demo CA.
+# Demo mail host for Email Scout: a real Postfix + Dovecot on loopback, with a private demo CA,
+# a Sieve rule, an OAuth server for Dovecot's oauth2 passdb and OpenDKIM (keys in NSD) beside them.
 #
 #   bash scripts/demo-mailhost.sh [up]   install if needed, configure, start (idempotent)
-#   bash scripts/demo-mailhost.sh down   stop both, wait until their ports are closed
+#   bash scripts/demo-mailhost.sh down   stop everything, wait until their ports are closed
 #   bash scripts/demo-mailhost.sh status what runs on which port (exit 0 = all up, 1 = not)
 #   bash scripts/demo-mailhost.sh env    `export` lines describing the host, for tests:
 #                                        eval "$(bash scripts/demo-mailhost.sh env)"
@@ -25,7 +26,22 @@
 #   probe / probe-demo-password    gets a ~/.forward for round-trip probes
 #   probe-faults / probe-faults-demo-password   the fault-injection harness's probe mailbox (tools/faults)
 #   probe-fetch / probe-fetch-demo-password     fetch mode's probe mailbox: no ~/.forward, read over
-#                                  IMAP/POP3; its Junk folder carries the \Junk special-use flag
+#                                  IMAP/POP3; its Junk folder carries the \Junk special-use flag.
+#                                  Delivered by Dovecot's LMTP, where a Sieve rule files mail with
+#                                  "X-Scout-Target: junk-*" or to probe-fetch+junk@ into Junk
+#                                  (demo-mailhost/sieve-filing.sh). It also logs in with XOAUTH2 or
+#                                  OAUTHBEARER: tokens from the demo OAuth server, client
+#                                  probe-fetch, secret in $SCOUT_DEMO_DIR/probe-fetch.oauth-secret
+#                                  (demo-mailhost/oauth.sh, scripts/demo-oauth-server.mjs)
+# Beside Postfix and Dovecot (each with a pid file under /run, stopped by `down`):
+#   OAuth server  http://127.0.0.1:8480  /token (client credentials), /introspect (Dovecot's
+#                                  oauth2 passdb asks it), /revoke
+#   OpenDKIM      127.0.0.1:8891     Postfix's milter, verify mode: stamps Authentication-Results
+#                                  (authserv-id mail.scout.test) on mail received over SMTP
+#   NSD           127.0.0.1:10053    the zone "test." with the demo DKIM key (selector demo, key
+#                                  $SCOUT_DEMO_DIR/dkim/demo.private) for scout-fetch.test,
+#                                  scout-test.test, scout-returns.test, scout-faults.test
+#                                  (demo-mailhost/dkim-verifier.sh)
 # Pipe-only mailbox (system user, no password, no IMAP/POP login):
 #   probe-aws                      the AWS round-trip test's probe mailbox
 #
@@ -78,6 +94,8 @@
 set -euo pipefail
 
 export LC_ALL=C
+# The caller's PATH, only to find Node.js (the OAuth server) where it was installed.
+CALLER_PATH="${PATH:-}"
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 DEMO_DIR="${SCOUT_DEMO_DIR:-/var/lib/email-scout-demo}"
@@ -103,7 +121,7 @@ PIPE_USERS=(probe-aws)
 declare -A DEMO_PASSWORDS=([scout]="scout-demo-password" [probe]="probe-demo-password"
   [probe-slow]="probe-slow-demo-password" [probe-void]="probe-void-demo-password"
   [probe-faults]="probe-faults-demo-password" [probe-fetch]="probe-fetch-demo-password")
-PACKAGES=(postfix dovecot-imapd dovecot-pop3d openssl)
+PACKAGES=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve opendkim opendkim-tools nsd openssl)
 
 DOVECOT_CONF="$DEMO_DIR/dovecot.conf"
 DOVECOT_BASE_DIR="/run/dovecot"
@@ -117,6 +135,16 @@ START_LOG="$DEMO_DIR/daemon-start.log"
 INSTALL_LOG="$DEMO_DIR/install.log"
 POLICY_RC_D="/usr/sbin/policy-rc.d"
 POLICY_MARK="temporary policy-rc.d from email-scout demo-mailhost.sh (removed after install)"
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=demo-mailhost/pid-daemons.sh
+. "$SCRIPT_DIR/demo-mailhost/pid-daemons.sh"
+# shellcheck source=demo-mailhost/oauth.sh
+. "$SCRIPT_DIR/demo-mailhost/oauth.sh"
+# shellcheck source=demo-mailhost/dkim-verifier.sh
+. "$SCRIPT_DIR/demo-mailhost/dkim-verifier.sh"
+# shellcheck source=demo-mailhost/sieve-filing.sh
+. "$SCRIPT_DIR/demo-mailhost/sieve-filing.sh"
 
 log() { printf 'demo-mailhost: %s\n' "$*" >&2; }
 die() {
@@ -432,7 +460,7 @@ dovecot_config() {
 # Managed by scripts/demo-mailhost.sh (Email Scout demo mail host). Do not edit: rewritten on "up".
 # Self-contained: does not read /etc/dovecot. Run as: dovecot -c $DOVECOT_CONF
 base_dir = $DOVECOT_BASE_DIR/
-protocols = imap pop3
+protocols = imap pop3 lmtp
 listen = $listen
 log_path = $DOVECOT_LOG
 auth_verbose = yes
@@ -448,8 +476,15 @@ EOF
 # Default (yes) on purpose: LOGINDISABLED before TLS for clients that are not "secured".
 disable_plaintext_auth = yes
 # SCRAM and CRAM-MD5 besides plain/login: servers that offer them, and checks that use them.
-auth_mechanisms = plain login scram-sha-256 scram-sha-1 cram-md5
+# XOAUTH2 and OAUTHBEARER carry an OAuth access token, checked by the oauth2 passdb below.
+auth_mechanisms = plain login scram-sha-256 scram-sha-1 cram-md5 xoauth2 oauthbearer
 
+# Tokens: introspected at the demo OAuth server on $OAUTH_URL (scripts/demo-oauth-server.mjs).
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $DEMO_DIR/dovecot-oauth2.conf.ext
+}
 passdb {
   driver = passwd-file
   args = scheme=SHA512-CRYPT username_format=%n $DEMO_DIR/dovecot-users
@@ -492,6 +527,8 @@ service pop3-login {
     ssl = yes
   }
 }
+$(dovecot_lmtp_sieve_config)
+
 service auth {
   # SASL for Postfix submission/smtps (smtpd_sasl_path = private/auth)
   unix_listener /var/spool/postfix/private/auth {
@@ -513,7 +550,10 @@ dovecot_master_pid() {
 
 dovecot_running() { dovecot_master_pid >/dev/null; }
 
-dovecot_state() { cat "$DOVECOT_CONF" "$DEMO_DIR/dovecot-users" "$DEMO_DIR/dovecot-sasl-users" "$DEMO_DIR/server.pem" | sha256sum | cut -c1-64; }
+dovecot_state() {
+  cat "$DOVECOT_CONF" "$DEMO_DIR/dovecot-users" "$DEMO_DIR/dovecot-sasl-users" "$DEMO_DIR/server.pem" \
+    "$DEMO_DIR/dovecot-oauth2.conf.ext" | sha256sum | cut -c1-64
+}
 
 dovecot_stop() {
   local pid deadline
@@ -538,6 +578,8 @@ dovecot_up() {
   dovecot_config | write_if_changed "$DOVECOT_CONF" 0644 root:root
   dovecot_users_file | write_if_changed "$DEMO_DIR/dovecot-users" 0640 root:dovecot
   dovecot_sasl_users_file | write_if_changed "$DEMO_DIR/dovecot-sasl-users" 0640 root:dovecot
+  oauth_files
+  sieve_files
   doveconf -c "$DOVECOT_CONF" -n >/dev/null 2>>"$START_LOG" || die "Dovecot rejects $DOVECOT_CONF (see $START_LOG)"
   local want have="" pid
   want="$(dovecot_state)"
@@ -637,6 +679,12 @@ smtpd_sasl_auth_enable = no
 
 # No syslog on this host: postlogd writes the log (must be under /var).
 maillog_file = $POSTFIX_LOG
+
+# OpenDKIM (verify mode) stamps Authentication-Results ($AUTHSERV_ID) on mail received over
+# SMTP. Mail flows when it is down (the headers then lack its verdict).
+smtpd_milters = inet:$HOST4:$OPENDKIM_PORT
+milter_default_action = accept
+milter_protocol = 6
 EOF
 }
 
@@ -687,7 +735,7 @@ EOF
 # Routes out of the demo host. Everything not listed bounces (default_transport = error).
 # Later work adds lines such as:  scout-returns.test  smtp:[127.0.0.1]:2525
 postfix_transport() {
-  cat <<'EOF'
+  cat <<EOF
 # Managed by scripts/demo-mailhost.sh (Email Scout demo mail host). Do not edit: rewritten on "up".
 # domain                next hop (numeric only: the demo host never does DNS)
 # Returns and bounces for the local monitor (config/demo.yaml listens on 2525) and for the
@@ -699,6 +747,8 @@ scout-faults.test       smtp:[127.0.0.1]:2527
 # The AWS shape's round-trip test: its stand-in for the SES receipt rule listens on 2528
 # (test/support/ses-receipt-standin.ts), as inbound-smtp.<region>.amazonaws.com would.
 scout-aws.test          smtp:[127.0.0.1]:2528
+# Fetch mode's mailbox is delivered by Dovecot's LMTP, where its Sieve rule files into Junk.
+$(postfix_lmtp_routes)
 EOF
 }
 
@@ -833,8 +883,8 @@ summary() {
   cat <<EOF
 Email Scout demo mail host is up on 127.0.0.1$v6:
   smtp://127.0.0.1:25          STARTTLS offered
-  submission://127.0.0.1:587   STARTTLS required, AUTH SCRAM-SHA-256/SCRAM-SHA-1/CRAM-MD5/PLAIN/LOGIN
-  smtps://127.0.0.1:465        implicit TLS, AUTH SCRAM-SHA-256/SCRAM-SHA-1/CRAM-MD5/PLAIN/LOGIN
+  submission://127.0.0.1:587   STARTTLS required, AUTH SCRAM-SHA-256/SCRAM-SHA-1/CRAM-MD5/PLAIN/LOGIN/XOAUTH2/OAUTHBEARER
+  smtps://127.0.0.1:465        implicit TLS, AUTH SCRAM-SHA-256/SCRAM-SHA-1/CRAM-MD5/PLAIN/LOGIN/XOAUTH2/OAUTHBEARER
   imap://127.0.0.1:143         STARTTLS
   imaps://127.0.0.1:993        implicit TLS
   pop3://127.0.0.1:110         STLS
@@ -849,7 +899,16 @@ EOF
   for l in "${PIPE_USERS[@]}"; do
     printf '  %-6s %s@%s  (no login: ~/.forward pipe only)\n' "$l" "$l" "$DOMAIN"
   done
-  echo "Logs:         $POSTFIX_LOG, $DOVECOT_LOG"
+  cat <<EOF
+Fetch mailbox: probe-fetch is delivered by Dovecot LMTP; Sieve ($SIEVE_SCRIPT) files
+              X-Scout-Target: junk-* and probe-fetch+junk@ into Junk (\\Junk)
+OAuth:        $OAUTH_URL/token (client credentials: client probe-fetch, secret file
+              $DEMO_DIR/probe-fetch.oauth-secret); IMAP/POP3 XOAUTH2 and OAUTHBEARER
+DKIM:         OpenDKIM verifies on $HOST4:$OPENDKIM_PORT (authserv-id $AUTHSERV_ID), keys from NSD
+              on $HOST4:$DNS_PORT; demo key $DKIM_KEY, selector $DKIM_SELECTOR, for
+              ${DKIM_DOMAINS[*]}
+Logs:         $POSTFIX_LOG, $DOVECOT_LOG, $OAUTH_LOG, $NSD_LOG
+EOF
 }
 
 prepare_state_dir() {
@@ -876,6 +935,8 @@ cmd_up() {
   if restore_kept_cert; then reload_daemons; fi
   ensure_certs
   ensure_users
+  dkim_verifier_up
+  oauth_up
   dovecot_up
   postfix_up
   wait_ports_accept Dovecot "${DOVECOT_PORTS[@]}"
@@ -891,6 +952,8 @@ cmd_down() {
   take_lock
   if command -v dovecot >/dev/null 2>&1; then dovecot_stop; fi
   if command -v postfix >/dev/null 2>&1; then postfix_stop; fi
+  dkim_verifier_down
+  oauth_down
   put_back
   log "demo mail host is down"
 }
@@ -928,6 +991,9 @@ cmd_status() {
     echo "postfix: not running"
     rc=1
   fi
+  daemon_status opendkim "$OPENDKIM_PID_FILE" "$OPENDKIM_PORT" || rc=1
+  daemon_status nsd "$NSD_PID_FILE" "$DNS_PORT" || rc=1
+  daemon_status oauth "$OAUTH_PID_FILE" "$OAUTH_PORT" || rc=1
   for port in "${POSTFIX_PORTS[@]}" "${DOVECOT_PORTS[@]}"; do
     if port_listening "$port"; then
       state="listening"
@@ -961,6 +1027,16 @@ cmd_env() {
   printf 'export SCOUT_DEMO_PROBE_PASSWORD_FILE=%q\n' "$DEMO_DIR/probe.password"
   printf 'export SCOUT_DEMO_FETCH_USER=%q\n' "probe-fetch"
   printf 'export SCOUT_DEMO_FETCH_PASSWORD_FILE=%q\n' "$DEMO_DIR/probe-fetch.password"
+  printf 'export SCOUT_DEMO_FETCH_OAUTH_TOKEN_URL=%q\n' "$OAUTH_URL/token"
+  printf 'export SCOUT_DEMO_FETCH_OAUTH_CLIENT_ID=%q\n' "probe-fetch"
+  printf 'export SCOUT_DEMO_FETCH_OAUTH_SECRET_FILE=%q\n' "$DEMO_DIR/probe-fetch.oauth-secret"
+  printf 'export SCOUT_DEMO_FETCH_OAUTH_SHORTLIVED_CLIENT_ID=%q\n' "$OAUTH_SHORTLIVED_CLIENT"
+  printf 'export SCOUT_DEMO_FETCH_OAUTH_SHORTLIVED_SECRET_FILE=%q\n' "$DEMO_DIR/$OAUTH_SHORTLIVED_CLIENT.oauth-secret"
+  printf 'export SCOUT_DEMO_OAUTH_REVOKE_URL=%q\n' "$OAUTH_URL/revoke"
+  printf 'export SCOUT_DEMO_AUTHSERV_ID=%q\n' "$AUTHSERV_ID"
+  printf 'export SCOUT_DEMO_DKIM_SELECTOR=%q\n' "$DKIM_SELECTOR"
+  printf 'export SCOUT_DEMO_DKIM_KEY=%q\n' "$DKIM_KEY"
+  printf 'export SCOUT_DEMO_DKIM_DOMAINS=%s\n' "$(IFS=, && echo "${DKIM_DOMAINS[*]}")"
   printf 'export SCOUT_DEMO_HOST=%q\n' "$HOST4"
   printf 'export SCOUT_DEMO_IPV6=%q\n' "$ipv6"
 }
@@ -976,7 +1052,7 @@ main() {
   stop-postfix) cmd_stop_postfix ;;
   cert-install) cmd_cert_install "${2:-}" "${3:-}" ;;
   cert-restore) cmd_cert_restore ;;
-  -h | --help | help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h | --help | help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command '$cmd' (use: up | down | status | env | stop-dovecot | stop-postfix | cert-install | cert-restore)" ;;
   esac
 }

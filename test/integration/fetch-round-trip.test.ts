@@ -1,4 +1,4 @@
-import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImapFlow } from "imapflow";
@@ -7,7 +7,6 @@ import { parseConfigText } from "../../core/config/parse-config.ts";
 import type { ProbeRecord } from "../../core/ports/probe-store.ts";
 import { formatProbeKeyRing, newProbeKey } from "../../core/wire/probe-key.ts";
 import { createProbeToken } from "../../core/wire/probe-token.ts";
-import { lookupUser } from "../../local/return-install/system-user.ts";
 import { consoleLogger } from "../../local/serve/console-logger.ts";
 import { LocalMonitor } from "../../local/serve/monitor.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
@@ -15,10 +14,13 @@ import { type DemoHost, demoHost } from "../support/demo-host.ts";
 /*
  * Fetch mode on one machine, with real parts only: serve's cycle sends probes through the demo
  * host's Postfix to the probe-fetch mailbox, which has no ~/.forward, and finds them in Dovecot
- * over IMAP (IDLE) and POP3. probe-fetch+junk@ is filed by Postfix straight into the mailbox's
- * Junk folder (a ~/.forward+junk naming that Maildir folder, as a filing rule would), which
- * Dovecot marks \Junk (RFC 6154). Mail that is not a validly signed probe of this monitor is
- * put in the mailbox beforehand and must still be there afterwards.
+ * over IMAP (IDLE) and POP3. Dovecot's LMTP delivers that mailbox, and the demo host's Sieve
+ * rule files probes of targets whose id starts with "junk-" (their X-Scout-Target header) into
+ * the Junk folder, which Dovecot marks \Junk (RFC 6154). Two targets log in with OAuth tokens
+ * from the demo host's token endpoint, which Dovecot's oauth2 passdb checks there. Probes are
+ * DKIM-signed with the key the demo host publishes in its DNS (NSD), and OpenDKIM, Postfix's
+ * milter, stamps its verdict. Mail that is not a validly signed probe of this monitor is put in
+ * the mailbox beforehand and must still be there afterwards.
  */
 const INBOUND = "scout-fetch.test";
 const FETCH_USER = "probe-fetch";
@@ -99,11 +101,6 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "scout-fetch-"));
   const keyFile = join(dir, "probe.key");
   writeFileSync(keyFile, formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), { mode: 0o600 });
-  const user = lookupUser(FETCH_USER);
-  // Filing into Junk: Postfix's local(8) reads ~/.forward+junk for probe-fetch+junk@.
-  const junkForward = join(user.home, ".forward+junk");
-  writeFileSync(junkForward, `${user.home}/Maildir/.Junk/\n`);
-  chownSync(junkForward, user.uid, user.gid);
   await withMailbox(async (client) => {
     for (const token of strangers) await client.append("INBOX", message(token));
   });
@@ -115,6 +112,8 @@ beforeAll(async () => {
     pollSeconds: 1,
     waitSeconds: 20,
   };
+  // No password: the token endpoint's client-credentials token, introspected by Dovecot.
+  const oauthFetch = { ...fetch, passwordFile: undefined, oauth: demo.fetchOAuth };
   const config = parseConfigText(
     JSON.stringify({
       dataDir: join(dir, "data"),
@@ -127,6 +126,7 @@ beforeAll(async () => {
       outbound: {
         from: `monitor@${INBOUND}`,
         relay: { host: demo.host, port: 25, tls: "require-starttls", caFile: demo.caFile },
+        dkim: { domain: INBOUND, selector: demo.dkim.selector, privateKeyFile: demo.dkim.privateKeyFile },
       },
       roundTrip: { deadlineSeconds: DEADLINE_S, warningSeconds: 10, criticalSeconds: 20 },
       targets: [
@@ -139,8 +139,26 @@ beforeAll(async () => {
           },
         },
         {
-          id: "imap-junk",
-          probe: { to: `${FETCH_USER}+junk@scout.test`, fetch: { url: "imaps://127.0.0.1:993", ...fetch } },
+          // The demo host's Sieve rule files probes of "junk-*" targets into Junk.
+          id: "junk-imap",
+          probe: { to: `${FETCH_USER}@scout.test`, fetch: { url: "imaps://127.0.0.1:993", ...fetch } },
+        },
+        {
+          id: "oauth-imap",
+          probe: {
+            to: `${FETCH_USER}+oauth@scout.test`,
+            fetch: { ...oauthFetch, url: "imaps://127.0.0.1:993" },
+            receiverAuthservIds: [demo.authservId],
+          },
+        },
+        {
+          id: "oauth-pop3",
+          probe: {
+            to: `${FETCH_USER}+oauth@scout.test`,
+            fetch: { ...oauthFetch, url: "pop3s://127.0.0.1:995" },
+            // Not the demo host: its Authentication-Results must not count.
+            receiverAuthservIds: ["mx.example.net"],
+          },
         },
         {
           id: "pop3",
@@ -175,7 +193,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await monitor?.stop();
   if (passwordFile === undefined) return;
-  rmSync(join(lookupUser(FETCH_USER).home, ".forward+junk"), { force: true });
   // Whatever this run left in the mailbox (the strangers, the unread probe) goes, so the next run starts clean.
   await withMailbox(async (client) => {
     for (const folder of ["INBOX", "Junk"]) {
@@ -205,10 +222,41 @@ describe("fetch mode through the real Postfix and Dovecot", () => {
     expect(await probeUids("INBOX", probe.probeId)).toEqual([]);
   });
 
-  it("a probe filed into the \\Junk folder is found there and recorded as junk", async () => {
-    const probe = await probeOf("imap-junk");
+  it("OpenDKIM's verdict on the monitor's signature is recorded: dkim=pass, from the demo host's authserv-id", async () => {
+    const probe = await probeOf("imap-inbox");
+    expect(probe.verdicts, lines.join("\n")).toMatchObject({
+      authservId: demo.authservId,
+      dkim: { result: "pass", domain: INBOUND },
+      folder: { name: "INBOX", junk: false },
+    });
+  });
+
+  it("receiverAuthservIds decide whose Authentication-Results count", async () => {
+    expect((await probeOf("oauth-imap")).verdicts).toMatchObject({
+      authservId: demo.authservId,
+      dkim: { result: "pass", domain: INBOUND },
+      ignoredAuthResults: 0,
+    });
+    const ignored = (await probeOf("oauth-pop3")).verdicts;
+    expect(ignored?.dkim).toBeUndefined();
+    expect(ignored?.ignoredAuthResults).toBe(1);
+  });
+
+  it.each(["oauth-imap", "oauth-pop3"])(
+    "%s: logs in with a client-credentials token that Dovecot introspects, finds and deletes the probe",
+    async (targetId) => {
+      const probe = await probeOf(targetId);
+      expect(probe.state, lines.join("\n")).toBe("returned");
+      expect(probe.folder).toBe("inbox");
+      expect(await probeUids("INBOX", probe.probeId)).toEqual([]);
+    },
+  );
+
+  it("a probe the Sieve rule filed into the \\Junk folder is found there and recorded as junk", async () => {
+    const probe = await probeOf("junk-imap");
     expect(probe.state, lines.join("\n")).toBe("returned");
     expect(probe.folder).toBe("junk");
+    expect(probe.verdicts?.folder).toEqual({ name: "Junk", junk: true });
     expect(await probeUids("Junk", probe.probeId)).toEqual([]);
   });
 

@@ -112,8 +112,16 @@ describe("round trip through the real Postfix and email_return", () => {
     expect(Math.abs(probe.remoteClockOffsetMs ?? Number.NaN)).toBeLessThan(5_000);
     expect(probe.hops?.length).toBeGreaterThan(0);
     expect(probe.hops?.some((hop) => hop.by?.includes("mail.scout.test"))).toBe(true);
-    // The demo host runs no verifier or spam filter: the receiver said nothing, and that is recorded as such.
-    expect(probe.verdicts).toEqual({ spam: [], ignoredAuthResults: 0, problems: [] });
+    // The demo host's verifier (OpenDKIM, Postfix's milter) looked for this run's key under
+    // selector scout-it in its DNS, which publishes only its own demo key: dkim fail, said by
+    // the receiver's authserv-id and carried back by email_return. No spam filter runs there.
+    expect(probe.verdicts).toEqual({
+      authservId: demo.authservId,
+      dkim: { result: "fail", reason: "key not found in DNS", domain: INBOUND },
+      spam: [],
+      ignoredAuthResults: 0,
+      problems: [],
+    });
   });
 
   it("a pipe that sleeps 2 s first gives an RTT of at least 2 s, well under the deadline", async () => {

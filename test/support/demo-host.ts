@@ -9,6 +9,28 @@ export interface DemoHost {
   readonly passwordFile: string;
   readonly host: string;
   readonly ipv6: boolean;
+  /** Fetch mode's mailbox logs in with XOAUTH2/OAUTHBEARER too: the client-credentials client. */
+  readonly fetchOAuth: {
+    readonly tokenUrl: string;
+    readonly clientId: string;
+    readonly clientSecretFile: string;
+  };
+  /** Another client for the same mailbox, whose tokens expire 2 s after they are issued. */
+  readonly fetchOAuthShortLived: {
+    readonly tokenUrl: string;
+    readonly clientId: string;
+    readonly clientSecretFile: string;
+  };
+  /** The demo OAuth server's RFC 7009 revocation endpoint. */
+  readonly oauthRevokeUrl: string;
+  /** The authserv-id OpenDKIM (Postfix's milter) writes into Authentication-Results. */
+  readonly authservId: string;
+  /** A DKIM key published in the demo host's DNS for each of `domains` under `selector`. */
+  readonly dkim: {
+    readonly selector: string;
+    readonly privateKeyFile: string;
+    readonly domains: readonly string[];
+  };
 }
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -44,5 +66,22 @@ export function demoHost(): DemoHost {
     passwordFile: need("SCOUT_DEMO_PASSWORD_FILE"),
     host: need("SCOUT_DEMO_HOST"),
     ipv6: need("SCOUT_DEMO_IPV6") === "1",
+    fetchOAuth: {
+      tokenUrl: need("SCOUT_DEMO_FETCH_OAUTH_TOKEN_URL"),
+      clientId: need("SCOUT_DEMO_FETCH_OAUTH_CLIENT_ID"),
+      clientSecretFile: need("SCOUT_DEMO_FETCH_OAUTH_SECRET_FILE"),
+    },
+    fetchOAuthShortLived: {
+      tokenUrl: need("SCOUT_DEMO_FETCH_OAUTH_TOKEN_URL"),
+      clientId: need("SCOUT_DEMO_FETCH_OAUTH_SHORTLIVED_CLIENT_ID"),
+      clientSecretFile: need("SCOUT_DEMO_FETCH_OAUTH_SHORTLIVED_SECRET_FILE"),
+    },
+    oauthRevokeUrl: need("SCOUT_DEMO_OAUTH_REVOKE_URL"),
+    authservId: need("SCOUT_DEMO_AUTHSERV_ID"),
+    dkim: {
+      selector: need("SCOUT_DEMO_DKIM_SELECTOR"),
+      privateKeyFile: need("SCOUT_DEMO_DKIM_KEY"),
+      domains: need("SCOUT_DEMO_DKIM_DOMAINS").split(","),
+    },
   };
 }
