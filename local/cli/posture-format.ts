@@ -14,7 +14,7 @@ export const worstPosture = (results: readonly PostureResult[]): Status =>
 /**
  * Nagios plugin output for the posture checks of one domain: a status line with the worst
  * finding and perfdata (SPF lookups and void lookups against their limits of 10 and 2, the
- * days left on the MTA-STS policy host's certificate, the blocklist listings), then one line
+ * days left on the MTA-STS policy host's certificate and the policy's max_age in days, the blocklist listings), then one line
  * per finding, worst first, and one line per check that found nothing wrong.
  */
 export function formatPosture(domain: string, results: readonly PostureResult[]): string {
@@ -40,6 +40,8 @@ export function formatPosture(domain: string, results: readonly PostureResult[])
     spf?.lookups === undefined ? "" : `spf_lookups=${spf.lookups};;10;0`,
     spf?.voidLookups === undefined ? "" : `spf_void_lookups=${spf.voidLookups};;2;0`,
     mtaSts?.certificateDaysLeft === undefined ? "" : `mta_sts_cert_days=${mtaSts.certificateDaysLeft}`,
+    // How long senders keep the policy they fetched: what a broken policy host is cushioned by.
+    mtaSts?.policy === undefined ? "" : `mta_sts_max_age_days=${Math.floor(mtaSts.policy.maxAge / 86_400)}`,
     dnsbl?.lookups === undefined ? "" : `dnsbl_listings=${dnsbl.listings};;;0`,
   ].filter(Boolean);
   const first = `POSTURE ${status} - ${domain}: ${sanitize(summary)}${perf.length > 0 ? ` | ${perf.join(" ")}` : ""}`;
