@@ -105,7 +105,7 @@ describe("parseConfigText", () => {
     [
       "target with nothing to watch",
       variant((c) => (c.targets[0] = { id: "idle" })),
-      "targets[0]: has neither endpoints nor a probe: nothing to watch",
+      "targets[0]: has neither endpoints nor a probe nor a domain: nothing to watch",
     ],
     [
       "bad endpoint URL",
