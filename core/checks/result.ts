@@ -1,5 +1,6 @@
 import type { Status } from "../model/status.ts";
 import type { PostureReason } from "../posture/posture-reasons.ts";
+import type { PostureFinding } from "../posture/posture-result.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Phase } from "./errors.ts";
 import type { Problem, Thresholds } from "./evaluate.ts";
@@ -24,7 +25,8 @@ export interface CheckResult {
   readonly status: Status;
   readonly reason: Reason | PostureReason;
   readonly message: string;
-  readonly problems: Problem[];
+  /** Every finding, the primary reason first (a posture check's findings for a posture check). */
+  readonly problems: (Problem | PostureFinding)[];
   /** The phase that failed, when the dialogue ended early. */
   readonly failedPhase?: Phase;
   /** The server's reply that caused the failure, when there was one. */
