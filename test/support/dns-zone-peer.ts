@@ -29,12 +29,18 @@ function toAnswer([name, type, value]: ZoneRecord): packet.Answer {
   return { name, type, ttl: 60, data: value } as packet.Answer;
 }
 
+/**
+ * `records` is read at each query, so a test may change the zone between questions; while
+ * `options.silent()` is true the server says nothing at all (the resolver times out).
+ */
 export async function startZonePeer(
   records: readonly ZoneRecord[],
+  options: { readonly silent?: () => boolean } = {},
 ): Promise<DnsPeer & { resolver: DnsResolver }> {
   const NXDOMAIN = 3;
   const SERVFAIL = 2;
   const peer = await startDnsPeer(({ name, type }) => {
+    if (options.silent?.() === true) return undefined;
     const answers: packet.Answer[] = [];
     let current = lower(name);
     for (let hops = 0; hops < 8; hops++) {
