@@ -33,7 +33,7 @@ export async function runPosture(run: CycleRun): Promise<void> {
     try {
       if (!(await isPostureDue(run, target.id, domain))) return;
       const startedMs = ports.clock.now();
-      const options = postureOptionsForTarget(target, ports.probeFrom);
+      const options = postureOptionsForTarget(target, { config: ports.config, probeFrom: ports.probeFrom });
       const results = (await checkPosture(resolver, domain, options)).map((result) =>
         postureCheckResult(result, startedMs),
       );

@@ -1,14 +1,22 @@
 import { isIP } from "node:net";
 import { parseEndpointUrl } from "../checks/endpoint.ts";
 import type { TargetConfig } from "../config/schema.ts";
+import type { JobConfig } from "../ports/job-ports.ts";
 import type { PostureOptions } from "./check-posture.ts";
+
+/** What besides the target its posture options may be drawn from. */
+export interface PostureContext {
+  /** The whole configuration: the posture block, and any key a posture check adds. */
+  readonly config: JobConfig;
+  /** The probes' From address: by default DMARC alignment is judged for its domain. */
+  readonly probeFrom: string;
+}
 
 /**
  * The one place a target's configuration becomes checkPosture's options, so a new posture
- * option (and its config key) is wired here and nowhere else. `probeFrom` is the probes' From
- * address: by default DMARC alignment is judged for its domain.
+ * option (and its config key) is wired here and nowhere else.
  */
-export function postureOptionsForTarget(target: TargetConfig, probeFrom: string): PostureOptions {
+export function postureOptionsForTarget(target: TargetConfig, { probeFrom }: PostureContext): PostureOptions {
   const overrides = target.posture ?? {};
   const fromDomain = overrides.fromDomain ?? probeFrom.split("@")[1];
   return {

@@ -110,7 +110,7 @@ describe("the posture schedule", () => {
 });
 
 describe("postureOptionsForTarget", () => {
-  const target = (extra: object) =>
+  const configWith = (extra: object) =>
     parseConfigText(
       JSON.stringify({
         dataDir: "/unused",
@@ -119,7 +119,9 @@ describe("postureOptionsForTarget", () => {
         targets: [{ id: "t", domain: "example.com", ...extra }],
       }),
       "options",
-    ).targets[0] as ScoutConfig["targets"][number];
+    );
+  const target = (extra: object) => configWith(extra).targets[0] as ScoutConfig["targets"][number];
+  const context = { config: configWith({}), probeFrom: "scout@s.example.com" };
 
   it("compares the MX with the port-25 SMTP hosts, and judges alignment for the probes' From domain", () => {
     const options = postureOptionsForTarget(
@@ -132,7 +134,7 @@ describe("postureOptionsForTarget", () => {
           { url: "imaps://mail.example.com" },
         ],
       }),
-      "scout@s.example.com",
+      context,
     );
     expect(options).toEqual({ endpointHosts: ["mx1.example.com"], fromDomain: "s.example.com" });
   });
@@ -140,7 +142,7 @@ describe("postureOptionsForTarget", () => {
   it("takes the target's senderIp and fromDomain", () => {
     const options = postureOptionsForTarget(
       target({ posture: { senderIp: "192.0.2.25", fromDomain: "example.com" } }),
-      "scout@s.example.com",
+      context,
     );
     expect(options).toEqual({ endpointHosts: [], senderIp: "192.0.2.25", fromDomain: "example.com" });
   });
