@@ -37,7 +37,7 @@ export function firstNameserver(resolvConf: string): DnsServerAddress | undefine
 
 /**
  * The first nameserver of /etc/resolv.conf, as the system's own resolver uses it: the host's
- * resolver locally, the VPC's (Amazon Provided DNS) inside a Lambda.
+ * resolver locally, the one the Lambda environment provides (in the VPC) inside a Lambda.
  */
 export function systemResolverAddress(path = "/etc/resolv.conf"): DnsServerAddress {
   let text: string;

@@ -4,7 +4,8 @@ import { parseResolverAddress, systemResolverAddress } from "../dns/resolver-add
 
 /**
  * The resolver the monitor's posture checks ask: the configured one, else the first nameserver
- * of /etc/resolv.conf (the host's locally; inside a Lambda in a VPC, the VPC's resolver).
+ * of /etc/resolv.conf (the host's locally; inside a Lambda, the one its environment provides in
+ * the VPC, which security groups do not filter).
  * Throws ResolverAddressError when neither names one.
  */
 export function postureResolverFor(config: PostureConfig): DnsResolver {
