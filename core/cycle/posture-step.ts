@@ -25,7 +25,12 @@ export async function runPosture(run: CycleRun): Promise<void> {
   try {
     resolver = postureResolverFor(ports.config.posture);
   } catch (error) {
-    recordCycleError(run, { step: "posture" }, "cannot find the resolver for the posture checks", error);
+    recordCycleError(
+      run,
+      { step: "posture" },
+      "cannot find the resolver for the posture checks: set posture.resolver (IP[:PORT])",
+      error,
+    );
     return;
   }
   await mapBounded(targets, ports.config.schedule.checkConcurrency, async (target) => {
