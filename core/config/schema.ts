@@ -176,6 +176,15 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
       });
     }
   });
+  // The schedule reads the last posture run from the stored results: pruned, it would run early.
+  const retentionDays = config.aws?.retentionDays ?? config.retentionDays;
+  if (config.posture.intervalSeconds > retentionDays * 86_400) {
+    context.addIssue({
+      code: "custom",
+      path: ["posture", "intervalSeconds"],
+      message: `must not exceed the results' retention (${retentionDays} day${retentionDays === 1 ? "" : "s"}): the last run would be pruned before the next is due`,
+    });
+  }
   const returnDomain = config.inbound.returnAddress.split("@")[1]?.toLowerCase();
   if (returnDomain !== config.inbound.domain.toLowerCase()) {
     context.addIssue({

@@ -68,6 +68,14 @@ describe("the posture configuration", () => {
     ],
     ["unknown posture key", variant((c) => (c.posture = { interval: 60 })), "posture.interval: unknown key"],
     [
+      "interval beyond the retention",
+      variant((c) => {
+        c.retentionDays = 1;
+        c.posture = { intervalSeconds: 86_401 };
+      }),
+      "posture.intervalSeconds: must not exceed the results' retention (1 day): the last run would be pruned before the next is due",
+    ],
+    [
       "bad target domain",
       variant((c) => (c.targets[0].domain = "not a domain")),
       "targets[0].domain: must be a domain name like scout-returns.example.com",
