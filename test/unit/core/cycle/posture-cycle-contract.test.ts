@@ -138,17 +138,19 @@ describe.each([
       zone.findIndex(([name, type]) => name === POSTURE_DOMAIN && type === "TXT"),
       1,
     );
+    // Of the SPF check alone: other checks (reverse DNS, say) may find this test zone wanting.
+    const spfChanges = () =>
+      postureEvents(shell, "status.changed").filter((event) => event.data.subject === "posture:spf");
     for (let run = 1; run <= POSTURE_CONFIRM_AFTER; run++) {
       shell.clock.advance(INTERVAL_MS);
       await shell.runCycle();
-      const changes = postureEvents(shell, "status.changed");
-      if (run < POSTURE_CONFIRM_AFTER) expect(changes).toEqual([]);
+      if (run < POSTURE_CONFIRM_AFTER) expect(spfChanges()).toEqual([]);
     }
     expect(await shell.statusOf(POSTURE_TARGET, "posture:spf")).toMatchObject({
       status: "WARNING",
       reason: "spf-missing",
     });
-    const changed = postureEvents(shell, "status.changed");
+    const changed = spfChanges();
     expect(changed).toHaveLength(1);
     expect(changed[0]).toMatchObject({
       target: POSTURE_TARGET,
