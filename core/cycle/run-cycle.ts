@@ -10,8 +10,8 @@ import { announceLeftovers, sweepLost } from "./sweep-step.ts";
  * `serve` on a timer): outcomes earlier runs could not announce, then every service check, the
  * posture of each target whose posture is due, and one probe per round-trip target side by
  * side, then the sweep of overdue probes to lost; the cycle's events are published in one go
- * at the end. A failure of one step or target is
- * recorded in the summary and logged; none aborts the rest, and nothing here throws.
+ * at the end. A failure of one step or target is recorded in the summary and logged; none
+ * aborts the rest, and nothing here throws.
  */
 export async function runCycle(ports: CyclePorts): Promise<CycleSummary> {
   const run = startCycleRun(ports);
