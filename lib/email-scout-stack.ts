@@ -17,6 +17,7 @@ import * as s3n from "aws-cdk-lib/aws-s3-notifications";
 import type { Construct } from "constructs";
 import { probeFromAddress } from "../core/config/config-rules.ts";
 import type { DeployConfig } from "../core/config/schema.ts";
+import { parseResolverAddress } from "../core/dns/resolver-address.ts";
 import { AWS_DEFAULTS } from "./config/aws-defaults.ts";
 import { loginPasswordSecretArns, probeKeySecretArns, usesGlobalProbeKey } from "./config/deploy-config.ts";
 import { AWS_API_PORT, proberMailPorts } from "./config/prober-ports.ts";
@@ -121,6 +122,7 @@ export class EmailScoutStack extends Stack {
       awsApiPort: AWS_API_PORT,
       logRetentionDays: aws.logRetentionDays,
       ...(aws.natEipAllocationId ? { existingEipAllocationId: aws.natEipAllocationId } : {}),
+      ...(config.posture.resolver ? { postureResolver: parseResolverAddress(config.posture.resolver) } : {}),
     });
 
     // The notifier posts to webhook URLs anywhere on the internet over HTTPS: outside the VPC it

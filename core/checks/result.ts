@@ -1,4 +1,6 @@
 import type { Status } from "../model/status.ts";
+import type { PostureReason } from "../posture/posture-reasons.ts";
+import type { PostureFinding } from "../posture/posture-result.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Phase } from "./errors.ts";
 import type { Problem, Thresholds } from "./evaluate.ts";
@@ -13,16 +15,18 @@ export type PhaseTimings = Partial<Record<Phase, number>>;
 /** Everything one check found out. Stable field names: events and the store carry this shape. */
 export interface CheckResult {
   readonly endpoint: string;
-  readonly kind: Endpoint["kind"];
-  readonly protocol: Endpoint["protocol"];
+  /** "posture" and "dns" for a mail DNS posture check of the target's domain (see `posture`). */
+  readonly kind: Endpoint["kind"] | "posture";
+  readonly protocol: Endpoint["protocol"] | "dns";
   readonly host: string;
   readonly port: number;
   /** The IP address actually connected to. */
   readonly address?: string;
   readonly status: Status;
-  readonly reason: Reason;
+  readonly reason: Reason | PostureReason;
   readonly message: string;
-  readonly problems: Problem[];
+  /** Every finding, the primary reason first (a posture check's findings for a posture check). */
+  readonly problems: (Problem | PostureFinding)[];
   /** The phase that failed, when the dialogue ended early. */
   readonly failedPhase?: Phase;
   /** The server's reply that caused the failure, when there was one. */
@@ -49,4 +53,17 @@ export interface CheckResult {
   /** Whether the server answered the polite QUIT/LOGOUT. */
   readonly quit?: "ok" | "no-reply";
   readonly thresholds: Thresholds;
+  /** A posture check's own facts: which check, of which domain, through which resolver. */
+  readonly posture?: PostureFacts;
+}
+
+/** What a posture check adds to its result (core/posture/posture-check-result.ts builds it). */
+export interface PostureFacts {
+  /** The check's name (mx, spf, dmarc, ...): the subject is "posture:<check>". */
+  readonly check: string;
+  readonly domain: string;
+  /** The resolver asked, "host:port". */
+  readonly resolver: string;
+  /** What the check read, per check (records, lookups, policy). */
+  readonly facts: object;
 }

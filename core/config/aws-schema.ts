@@ -8,7 +8,7 @@ import { address, domain } from "./fields.ts";
  * maximum keeps 40 x 8 = 320 of them for alarms and leaves the rest to the stack itself.
  */
 export const PER_TARGET_ALARMS = { default: 20, max: 40 } as const;
-const perTargetAlarmsProblem = `must be a whole number from 0 to ${PER_TARGET_ALARMS.max}: each target watched on its own adds up to 8 alarms to a stack that CloudFormation limits to 500 resources`;
+const perTargetAlarmsProblem = `must be a whole number from 0 to ${PER_TARGET_ALARMS.max}: each target watched on its own adds up to 9 alarms to a stack that CloudFormation limits to 500 resources`;
 
 /** Only read by the CDK app (`cdk deploy -c config=...`); local mode ignores it. */
 export const awsSchema = z.strictObject({

@@ -6,6 +6,7 @@ import { awsSchema } from "./aws-schema.ts";
 import { probeFromAddress, SECRETS_MANAGER_ARN } from "./config-rules.ts";
 import { address, domain, path, port, seconds } from "./fields.ts";
 import { openRelayTestChecks } from "./open-relay-test-schema.ts";
+import { postureSchema } from "./posture-schema.ts";
 import {
   dashboardSchema,
   endpointSchema,
@@ -91,6 +92,7 @@ const configFields = {
       maxAgeSeconds: seconds().default(86_400),
     })
     .prefault({}),
+  posture: postureSchema,
   targets: z.array(targetSchema).min(1, { error: "name at least one target" }),
   /** Local mode: probes, check results and rejections older than this are pruned (hourly). */
   retentionDays: z.number().int().min(1).max(3650).default(30),
@@ -159,14 +161,30 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
         message: `must not exceed roundTrip.deadlineSeconds (${config.roundTrip.deadlineSeconds})`,
       });
     }
-    if (target.endpoints.length === 0 && !target.probe) {
+    if (target.endpoints.length === 0 && !target.probe && target.domain === undefined) {
       context.addIssue({
         code: "custom",
         path: ["targets", index],
-        message: "has neither endpoints nor a probe: nothing to watch",
+        message: "has neither endpoints nor a probe nor a domain: nothing to watch",
+      });
+    }
+    if (target.posture !== undefined && target.domain === undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["targets", index, "posture"],
+        message: "needs the target's domain (targets[].domain) to check the posture of",
       });
     }
   });
+  // The schedule reads the last posture run from the stored results: pruned, it would run early.
+  const retentionDays = config.aws?.retentionDays ?? config.retentionDays;
+  if (config.posture.intervalSeconds > retentionDays * 86_400) {
+    context.addIssue({
+      code: "custom",
+      path: ["posture", "intervalSeconds"],
+      message: `must not exceed the results' retention (${retentionDays} day${retentionDays === 1 ? "" : "s"}): the last run would be pruned before the next is due`,
+    });
+  }
   const returnDomain = config.inbound.returnAddress.split("@")[1]?.toLowerCase();
   if (returnDomain !== config.inbound.domain.toLowerCase()) {
     context.addIssue({

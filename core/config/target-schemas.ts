@@ -4,6 +4,7 @@ import { WEBHOOK_EVENT_TYPES } from "./config-rules.ts";
 import { fetchSchema } from "./fetch-schema.ts";
 import { address, path, port, seconds } from "./fields.ts";
 import { openRelayTestSchema } from "./open-relay-test-schema.ts";
+import { targetDomainSchema, targetPostureSchema } from "./posture-schema.ts";
 import { prometheusProbeSchema } from "./prometheus-probe-schema.ts";
 import { thresholdsSchema } from "./thresholds-schema.ts";
 
@@ -40,6 +41,10 @@ export const targetSchema = z.strictObject({
     error: "must be 1-64 characters of letters, digits, . _ - (it names the target in metrics)",
   }),
   customer: z.string().min(1).max(64).optional(),
+  /** The target's mail domain: its DNS posture (MX, SPF, DMARC, ...) is checked on the posture schedule. */
+  domain: targetDomainSchema.optional(),
+  /** What this target adds to its posture checks (needs `domain`). */
+  posture: targetPostureSchema.optional(),
   endpoints: z.array(endpointSchema).default([]),
   /** Defaults for this target's endpoints. */
   thresholds: thresholdsSchema.optional(),

@@ -6,7 +6,7 @@ import type { PlannedCheck } from "./check-plan.ts";
 import { DEFAULT_STORE_CONCURRENCY } from "./cycle-ports.ts";
 import { addEvents, type CycleRun, recordCycleError } from "./cycle-run.ts";
 
-interface TargetResult {
+export interface TargetResult {
   readonly targetId: string;
   readonly result: CheckResult;
 }
@@ -34,6 +34,15 @@ export async function runChecks(run: CycleRun): Promise<void> {
     targetId: (planned[index] as PlannedCheck).targetId,
     result,
   }));
+  await recordResults(run, entries);
+}
+
+/**
+ * What becomes of every check result, a service check's or a posture check's: metrics and the
+ * log line, the store, and the events (check.completed, status.changed after flap control).
+ */
+export async function recordResults(run: CycleRun, entries: readonly TargetResult[]): Promise<void> {
+  const { ports } = run;
   const byTarget = new Map<string, CheckResult[]>();
   for (const { targetId, result } of entries) {
     ports.metrics.checkCompleted(targetId, result);

@@ -47,7 +47,8 @@ export interface CycleError {
     | "key"
     | "statuses"
     | "events"
-    | "announce";
+    | "announce"
+    | "posture";
   readonly target?: string;
   readonly error: string;
 }
@@ -57,6 +58,8 @@ export interface CycleSummary {
   checks: number;
   /** Checks whose status is not OK. */
   notOk: number;
+  /** Posture check results of targets whose posture was due this cycle (one per check). */
+  postureChecks: number;
   probesSent: number;
   sendFailed: number;
   /** Fetch mode: probes found in their mailbox this run (delivered, or late after lost). */

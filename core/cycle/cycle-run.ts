@@ -32,6 +32,7 @@ export function startCycleRun(ports: CyclePorts): CycleRun {
     summary: {
       checks: 0,
       notOk: 0,
+      postureChecks: 0,
       probesSent: 0,
       sendFailed: 0,
       delivered: 0,

@@ -38,11 +38,13 @@ export type CheckCompletedData = {
   readonly tls?: TlsSummary;
   /** The open relay test's outcome, on endpoints that run it. */
   readonly openRelay?: CheckResult["openRelay"];
+  /** A posture check's name, domain, resolver and facts (endpoint "posture:<check>"). */
+  readonly posture?: CheckResult["posture"];
 };
 
 export type CheckCompletedEvent = ScoutEvent<"check.completed", CheckCompletedData>;
 
-/** One service check's result as an event. */
+/** One service or posture check's result as an event. */
 export function checkCompletedEvent(
   input: EnvelopeInput & { readonly result: CheckResult },
 ): CheckCompletedEvent {
@@ -65,6 +67,7 @@ export function checkCompletedEvent(
     timings: result.timings,
     ...(result.tls !== undefined && { tls: tlsSummary(result.tls) }),
     ...(result.openRelay !== undefined && { openRelay: result.openRelay }),
+    ...(result.posture !== undefined && { posture: result.posture }),
   });
 }
 

@@ -4,7 +4,7 @@ import type { StatusChangeFacts, TrackedStatus } from "../ports/status-store.ts"
 /** A confirmed change of one subject's status: flap control confirms it, the StatusTracker reports it. */
 export interface StatusTransition extends StatusChangeFacts {
   readonly targetId: string;
-  /** An endpoint URL as written in the configuration, or "roundtrip". */
+  /** An endpoint URL as written in the configuration, "roundtrip", or "posture:<check>". */
   readonly subject: string;
 }
 

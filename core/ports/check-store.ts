@@ -30,6 +30,11 @@ export interface CheckStore {
   ): Promise<(Error | undefined)[]>;
   /** The newest result of every endpoint of every target. */
   latestCheckResults(): Promise<{ targetId: string; result: CheckResult }[]>;
+  /**
+   * The newest result of each of one target's endpoints whose id starts with `endpointPrefix`
+   * ("posture:" for its posture checks): one cheap read, made every cycle.
+   */
+  latestCheckResultsOf(targetId: string, endpointPrefix: string): Promise<CheckResult[]>;
   /** Results of one endpoint since `sinceMs`, oldest first. */
   checkHistory(targetId: string, endpoint: string, sinceMs: number, limit: number): Promise<CheckResult[]>;
 }

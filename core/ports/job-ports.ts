@@ -11,7 +11,7 @@ import type { StatusStore } from "./status-store.ts";
 /** The parts of the configuration the job reads: the same in both shells. */
 export type JobConfig = Pick<
   DeployConfig,
-  "targets" | "schedule" | "roundTrip" | "inbound" | "outbound" | "webhooks"
+  "targets" | "schedule" | "roundTrip" | "inbound" | "outbound" | "webhooks" | "posture"
 >;
 
 /**

@@ -3,7 +3,7 @@ import type { Status } from "../model/status.ts";
 /**
  * The current status of one subject of a target, with flap control: `status` changes only
  * after `confirmAfter` consecutive results agree; until then the candidate is `pending*`.
- * Subjects: an endpoint URL as written in the config, or "roundtrip".
+ * Subjects: an endpoint URL as written in the config, "roundtrip", or "posture:<check>".
  */
 export interface TrackedStatus {
   readonly targetId: string;

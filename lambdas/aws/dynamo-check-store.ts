@@ -144,6 +144,17 @@ export class DynamoCheckStore implements CheckStore {
       );
   }
 
+  /** One Query of the latest partition, on the sort key's prefix "<target>#<endpoint prefix>". */
+  async latestCheckResultsOf(targetId: string, endpointPrefix: string): Promise<CheckResult[]> {
+    const items = await queryItems(this.options.doc, {
+      TableName: this.options.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": LATEST_CHECKS_PK, ":prefix": `${targetId}#${endpointPrefix}` },
+      ConsistentRead: true,
+    });
+    return items.map(parseResult);
+  }
+
   /** The newest `limit` results since `sinceMs`, oldest first. */
   async checkHistory(
     targetId: string,

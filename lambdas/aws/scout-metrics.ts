@@ -1,5 +1,7 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { EXIT_CODES } from "../../core/checks/reasons.ts";
 import type { CheckResult } from "../../core/checks/result.ts";
+import type { Status } from "../../core/model/status.ts";
 import type { CorrelatedProbe, MetricsObserver } from "../../core/ports/metrics.ts";
 import type { RejectReason } from "../../core/ports/probe-store.ts";
 import { judgedSpam, receiverSpoke } from "../../core/verdicts/receiver-verdicts.ts";
@@ -33,6 +35,8 @@ interface Group {
  *   ReturnRejected (Count; Reason)
  *   CheckDuration (Milliseconds), CheckFailed (Count, 1 when CRITICAL or UNKNOWN),
  *   CertificateDaysLeft (Count) (Target, Protocol)
+ *   PostureStatus (Count, the Nagios code 0-3), PostureFailed (Count, 1 when CRITICAL or UNKNOWN)
+ *   (Target, Check): one each per posture check run (mx, spf, dmarc, ...)
  */
 
 /**
@@ -71,7 +75,20 @@ export class ScoutMetrics implements MetricsObserver {
   }
 
   checkCompleted(target: string, result: CheckResult): void {
-    this.checkResult(target, result);
+    if (result.posture !== undefined) this.postureResult(target, result.posture.check, result.status);
+    else this.checkResult(target, result);
+  }
+
+  /**
+   * A posture check, by Target and Check (mx, spf, dmarc, ...), apart from the service checks'
+   * Target and Protocol series so their alarms count endpoints only. PostureStatus is the Nagios
+   * code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); PostureFailed 1 on CRITICAL or UNKNOWN, else 0.
+   */
+  postureResult(target: string, check: string, status: Status): void {
+    const dimensions = { Target: target, Check: check };
+    this.add(dimensions, "PostureStatus", MetricUnit.Count, EXIT_CODES[status]);
+    const failed = status === "CRITICAL" || status === "UNKNOWN";
+    this.add(dimensions, "PostureFailed", MetricUnit.Count, failed ? 1 : 0);
   }
 
   probeSent(target: string, sendFailed: boolean): void {

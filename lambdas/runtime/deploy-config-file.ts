@@ -47,6 +47,7 @@ const configShape = object({
     outbound: object({}),
     roundTrip: object({ deadlineSeconds: number(), warningSeconds: number(), criticalSeconds: number() }),
     targets: array(object({ id: string({ minLength: 1 }), endpoints: array(object({ url: string() })) })),
+    posture: object({ intervalSeconds: number(), timeoutMs: number(), retries: integer({ min: 0 }) }),
     webhooks: object({
       endpoints: array(object({ id: string({ minLength: 1 }), url: string() })),
       maxAgeSeconds: number(),

@@ -105,6 +105,21 @@ export function addFleetAlarms(alarms: AlarmSink, fleet: FleetWatch, context: Fl
     });
   }
 
+  // Posture runs come once per posture.intervalSeconds: missing data keeps the alarm's state.
+  if (fleet.postureTargets > 0) {
+    alarms.add("FleetPostureFailing", {
+      alarmDescription: `A DNS posture check (MX, SPF, DMARC, ...) of some target's domain is CRITICAL or UNKNOWN. ${whichTargets({ fn: "MAX", metricName: "PostureFailed" })}`,
+      metric: queryExpression(
+        fleetQuery({ fn: "MAX", metricName: "PostureFailed" }),
+        Duration.hours(1),
+        "any posture check failed",
+      ),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+  }
+
   if (fleet.roundTripCriticalSeconds === undefined) return;
   for (const [name, what] of [
     ["ProbeLost", "lost"],

@@ -56,6 +56,20 @@ export function fleetRows(fleet: FleetWatch, perTargetAlarmsUpTo: number): cloud
       worstFirst("Slowest round trips (ms)", { fn: "MAX", metricName: "RoundTripTime" }),
     ]);
   }
+  if (fleet.postureTargets > 0) {
+    rows.push([
+      worstFirst(
+        "Posture checks failing (target, check), most first",
+        { fn: "SUM", metricName: "PostureFailed" },
+        Duration.hours(1),
+      ),
+      worstFirst(
+        "Posture status (target, check): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+        { fn: "MAX", metricName: "PostureStatus" },
+        Duration.hours(1),
+      ),
+    ]);
+  }
   rows.push([
     new cloudwatch.GraphWidget({
       title: "Checks across the fleet: failed, and reported (a drop: a prober stopped checking)",

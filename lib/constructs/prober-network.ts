@@ -1,7 +1,9 @@
+import { isIPv6 } from "node:net";
 import { CfnOutput, RemovalPolicy } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import type { DnsServerAddress } from "../../core/dns/dns-transport.ts";
 import { retentionFor } from "./scout-function.ts";
 
 export interface ProberNetworkProps {
@@ -16,6 +18,8 @@ export interface ProberNetworkProps {
    * stack allocates the addresses and keeps them when it is deleted.
    */
   readonly existingEipAllocationId?: string;
+  /** The posture checks' resolver when the configuration names one (posture.resolver). */
+  readonly postureResolver?: DnsServerAddress;
 }
 
 /**
@@ -101,8 +105,26 @@ export class ProberNetwork extends Construct {
       ec2.Port.tcp(props.awsApiPort),
       "HTTPS to the AWS APIs: DynamoDB by the gateway endpoint, SES, Secrets Manager, SQS and X-Ray by NAT",
     );
-    // No rule for DNS (53): the VPC's Amazon-provided resolver (VPC base + 2, 169.254.169.253)
-    // is reached through the VPC and security groups do not filter traffic to it.
+    // No rule for DNS (53) by default: the VPC's Amazon-provided resolver (VPC base + 2,
+    // 169.254.169.253), which the posture checks ask unless posture.resolver names another, is
+    // reached through the VPC and security groups do not filter traffic to it. A named resolver
+    // is asked over UDP, and over TCP when an answer is truncated: both, to that address only.
+    const resolver = props.postureResolver;
+    if (resolver !== undefined) {
+      const peer = isIPv6(resolver.host)
+        ? ec2.Peer.ipv6(`${resolver.host}/128`)
+        : ec2.Peer.ipv4(`${resolver.host}/32`);
+      this.securityGroup.addEgressRule(
+        peer,
+        ec2.Port.udp(resolver.port),
+        `posture DNS queries (UDP ${resolver.port})`,
+      );
+      this.securityGroup.addEgressRule(
+        peer,
+        ec2.Port.tcp(resolver.port),
+        `posture DNS queries, truncated answers (TCP ${resolver.port})`,
+      );
+    }
 
     if (existing !== undefined) {
       new CfnOutput(scope, "NatElasticIpAllocationId", {

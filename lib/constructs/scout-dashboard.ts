@@ -3,6 +3,7 @@ import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { queryExpression, targetPostureQuery } from "../monitoring/fleet-queries.ts";
 import {
   certificateDaysLeft,
   checkDuration,
@@ -29,9 +30,10 @@ const HEIGHT = 6;
 
 /**
  * One row per target (round trip, check latency and failures, certificates), or the fleet's worst
- * targets first when they are too many, then the machinery. A target's row is 4 widgets and up to
- * 14 metrics: at aws.perTargetAlarmsUpTo's maximum of 40 targets, 164 widgets and about 570
- * metrics, within CloudWatch's 500 widgets and 2,500 metrics a dashboard.
+ * targets first when they are too many, then the machinery. A target's row is 6 widgets and up to
+ * 15 metrics (the posture's one query among them): at aws.perTargetAlarmsUpTo's maximum of 40
+ * targets, 244 widgets and about 610 metrics, within CloudWatch's 500 widgets and 2,500 metrics a
+ * dashboard.
  */
 export class ScoutDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -97,6 +99,20 @@ function targetRow(target: TargetWatch): cloudwatch.IWidget[] {
         width: WIDTH,
         height: HEIGHT,
         metrics: target.protocols.map((protocol) => certificateDaysLeft(target.id, protocol)),
+      }),
+    );
+  }
+  if (target.postureDomain !== undefined) {
+    // One query, a series per posture check: the checks are whatever the prober runs.
+    widgets.push(
+      new cloudwatch.GraphWidget({
+        title: `${target.id}: DNS posture of ${target.postureDomain} by check (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)`,
+        width: WIDTH,
+        height: HEIGHT,
+        left: [
+          queryExpression(targetPostureQuery("MAX", "PostureStatus", target.id, true), Duration.hours(1)),
+        ],
+        leftYAxis: { min: 0, max: 3 },
       }),
     );
   }

@@ -1,6 +1,7 @@
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import { checkWindow } from "../monitoring/check-window.ts";
+import { queryExpression, targetPostureQuery } from "../monitoring/fleet-queries.ts";
 import {
   certificateDaysLeft,
   checkFailed,
@@ -12,7 +13,8 @@ import type { AlarmSink } from "./alarm-sink.ts";
 
 /**
  * One target's alarms: lost or bounced probes and a slow round trip (probe targets), failed checks
- * and expiring certificates per protocol. At most 2 + 2 x 3 = 8 (PER_TARGET_ALARMS in the schema).
+ * and expiring certificates per protocol, and a failing posture (targets with a domain). At most
+ * 2 + 2 x 3 + 1 = 9 (PER_TARGET_ALARMS in the schema).
  */
 export function addTargetAlarms(alarms: AlarmSink, target: TargetWatch, scheduleMinutes: number): void {
   // Target ids ([A-Za-z0-9._-]) are valid construct ids as they are, and unique.
@@ -42,6 +44,7 @@ export function addTargetAlarms(alarms: AlarmSink, target: TargetWatch, schedule
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
+  if (target.postureDomain !== undefined) addPostureAlarm(alarms, slug, target.id, target.postureDomain);
   const window = checkWindow(scheduleMinutes * 60, target.confirmAfter);
   if (window.cyclesCappedFrom !== undefined) {
     alarms.warn(
@@ -69,6 +72,27 @@ export function addTargetAlarms(alarms: AlarmSink, target: TargetWatch, schedule
       treatMissingData: cloudwatch.TreatMissingData.MISSING,
     });
   }
+}
+
+/**
+ * Any posture check of the target's domain CRITICAL or UNKNOWN (PostureFailed, by Target and
+ * Check), one Metrics Insights query over whatever checks the prober runs. A posture run comes
+ * once per posture.intervalSeconds (hourly by default), so most periods have no data: missing
+ * data keeps the alarm's state, and only the next run's result moves it. Flap control is the
+ * prober's: a status.changed event follows confirmAfter runs; this alarm says what the last said.
+ */
+function addPostureAlarm(alarms: AlarmSink, slug: string, targetId: string, domain: string): void {
+  alarms.add(`${slug}PostureFailed`, {
+    alarmDescription: `Target ${targetId}: a DNS posture check of ${domain} (MX, SPF, DMARC, ...) is CRITICAL or UNKNOWN. Which: email-scout posture ${domain}, or Metrics Insights: ${targetPostureQuery("MAX", "PostureFailed", targetId, true)}`,
+    metric: queryExpression(
+      targetPostureQuery("MAX", "PostureFailed", targetId),
+      Duration.hours(1),
+      "posture failed",
+    ),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+  });
 }
 
 function capitalise(text: string): string {

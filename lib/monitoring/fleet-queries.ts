@@ -15,8 +15,9 @@ import { METRICS_NAMESPACE } from "./scout-metrics.ts";
 const SCHEMAS = {
   check: `SCHEMA("${METRICS_NAMESPACE}", Protocol, Target)`,
   probe: `SCHEMA("${METRICS_NAMESPACE}", Target)`,
+  posture: `SCHEMA("${METRICS_NAMESPACE}", Check, Target)`,
 } as const;
-const GROUPS = { check: "Target, Protocol", probe: "Target" } as const;
+const GROUPS = { check: "Target, Protocol", probe: "Target", posture: "Target, Check" } as const;
 
 export type FleetFunction = "MAX" | "MIN" | "SUM" | "COUNT";
 
@@ -28,7 +29,9 @@ export interface FleetMetric {
     | "CertificateDaysLeft"
     | "RoundTripTime"
     | "ProbeLost"
-    | "ProbeBounced";
+    | "ProbeBounced"
+    | "PostureFailed"
+    | "PostureStatus";
 }
 
 const KIND: Record<FleetMetric["metricName"], keyof typeof SCHEMAS> = {
@@ -38,6 +41,8 @@ const KIND: Record<FleetMetric["metricName"], keyof typeof SCHEMAS> = {
   RoundTripTime: "probe",
   ProbeLost: "probe",
   ProbeBounced: "probe",
+  PostureFailed: "posture",
+  PostureStatus: "posture",
 };
 
 /** One series over the whole fleet, e.g. SELECT MAX(CheckFailed) FROM SCHEMA("EmailScout", Protocol, Target). */
@@ -52,6 +57,21 @@ export function fleetQuery(metric: FleetMetric): string {
 export function worstFirstQuery(metric: FleetMetric, limit = 10): string {
   const order = metric.fn === "MIN" ? "ASC" : "DESC";
   return `${fleetQuery(metric)} GROUP BY ${GROUPS[KIND[metric.metricName]]} ORDER BY ${metric.fn}() ${order} LIMIT ${limit}`;
+}
+
+/**
+ * One target's posture series, whatever posture checks the prober runs (their names are not
+ * known at synth): one series, or one per check with `byCheck`. Target ids are letters, digits
+ * and . _ -, so they need no escaping inside the quotes.
+ */
+export function targetPostureQuery(
+  fn: FleetFunction,
+  metricName: "PostureFailed" | "PostureStatus",
+  targetId: string,
+  byCheck = false,
+): string {
+  const query = `SELECT ${fn}(${metricName}) FROM ${SCHEMAS.posture} WHERE Target = '${targetId}'`;
+  return byCheck ? `${query} GROUP BY Check` : query;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface TargetWatch {
   readonly certWarningDays: Partial<Record<Protocol, number>>;
   /** Consecutive failed checks before a status changes (the target's flap control). */
   readonly confirmAfter: number;
+  /** The target's mail domain, when its DNS posture is checked (targets[].domain). */
+  readonly postureDomain?: string;
 }
 
 export function targetWatches(config: DeployConfig): TargetWatch[] {
@@ -43,6 +45,7 @@ export function targetWatches(config: DeployConfig): TargetWatch[] {
         : {}),
       certWarningDays,
       confirmAfter: target.confirmAfter,
+      ...(target.domain === undefined ? {} : { postureDomain: target.domain }),
     };
   });
 }
@@ -72,6 +75,8 @@ export interface FleetWatch {
   /** The largest critical round-trip time, with how many probe targets have a smaller one. */
   readonly roundTripCriticalSeconds?: number;
   readonly probeTargetsWithLowerCritical: number;
+  /** Targets whose domain's posture is checked. */
+  readonly postureTargets: number;
 }
 
 export function fleetWatch(targets: readonly TargetWatch[]): FleetWatch {
@@ -88,6 +93,7 @@ export function fleetWatch(targets: readonly TargetWatch[]): FleetWatch {
     confirmAfter: Math.min(...targets.map((target) => target.confirmAfter)),
     ...(warnings.length > 0 ? { certWarningDays: Math.max(...warnings) } : {}),
     ...(roundTripCriticalSeconds === undefined ? {} : { roundTripCriticalSeconds }),
+    postureTargets: targets.filter((target) => target.postureDomain !== undefined).length,
     probeTargetsWithLowerCritical: probeCriticals.filter((seconds) => seconds !== roundTripCriticalSeconds)
       .length,
   };

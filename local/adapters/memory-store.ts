@@ -135,6 +135,12 @@ export class MemoryStore implements ProbeStore, CheckStore {
       .map(({ targetId, result }) => ({ targetId, result }));
   }
 
+  async latestCheckResultsOf(targetId: string, endpointPrefix: string): Promise<CheckResult[]> {
+    return (await this.latestCheckResults())
+      .filter((entry) => entry.targetId === targetId && entry.result.endpoint.startsWith(endpointPrefix))
+      .map((entry) => entry.result);
+  }
+
   /** The newest `limit` results since `sinceMs`, oldest first. */
   async checkHistory(
     targetId: string,

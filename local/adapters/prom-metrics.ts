@@ -19,6 +19,7 @@ export class PromMetrics implements MetricsObserver {
   private readonly correlated: Counter<"target" | "outcome">;
   private readonly rejected: Counter<"reason">;
   private readonly verdicts: Counter<"target" | "check" | "result">;
+  private readonly postureChecks: Counter<"target" | "check" | "status">;
 
   constructor() {
     const registers = [this.registry];
@@ -47,6 +48,12 @@ export class PromMetrics implements MetricsObserver {
       labelNames: ["target", "check", "result"],
       registers,
     });
+    this.postureChecks = new Counter({
+      name: "email_scout_process_posture_checks_total",
+      help: "Posture checks of the targets' domains this process ran, by target, check (mx, spf, dmarc, ...) and status.",
+      labelNames: ["target", "check", "status"],
+      registers,
+    });
     this.rejected = new Counter({
       name: "email_scout_process_returns_rejected_total",
       help: "Inbound messages this process rejected, by reason.",
@@ -56,6 +63,10 @@ export class PromMetrics implements MetricsObserver {
   }
 
   checkCompleted(target: string, result: CheckResult): void {
+    if (result.posture !== undefined) {
+      this.postureChecks.inc({ target, check: result.posture.check, status: result.status });
+      return;
+    }
     this.checkDuration.observe(
       { target, protocol: result.protocol, status: result.status },
       result.responseMs / 1000,

@@ -66,6 +66,7 @@ export class SqliteStore implements ProbeStore, CheckStore {
   private readonly insertCheck;
   private readonly insertChecks;
   private readonly selectLatestChecks;
+  private readonly selectLatestChecksOf;
   private readonly selectCheckHistory;
   private readonly prune;
 
@@ -143,6 +144,14 @@ export class SqliteStore implements ProbeStore, CheckStore {
            PARTITION BY target_id, endpoint ORDER BY started_at_ms DESC, id DESC) AS newest
          FROM check_results)
        WHERE newest = 1 ORDER BY target_id, endpoint`,
+    );
+    // One target's endpoints in [prefix, prefix's successor): the index's range, no scan.
+    this.selectLatestChecksOf = db.prepare<[string, string, string], { result_json: string }>(
+      `SELECT result_json FROM (
+         SELECT endpoint, result_json, ROW_NUMBER() OVER (
+           PARTITION BY endpoint ORDER BY started_at_ms DESC, id DESC) AS newest
+         FROM check_results WHERE target_id = ? AND endpoint >= ? AND endpoint < ?)
+       WHERE newest = 1 ORDER BY endpoint`,
     );
     // The newest `limit` rows, handed back oldest first.
     this.selectCheckHistory = db.prepare<[string, string, number, number], { result_json: string }>(
@@ -286,6 +295,12 @@ export class SqliteStore implements ProbeStore, CheckStore {
     }));
   }
 
+  async latestCheckResultsOf(targetId: string, endpointPrefix: string): Promise<CheckResult[]> {
+    return this.selectLatestChecksOf
+      .all(targetId, endpointPrefix, prefixSuccessor(endpointPrefix))
+      .map((row) => JSON.parse(row.result_json) as CheckResult);
+  }
+
   async checkHistory(
     targetId: string,
     endpoint: string,
@@ -336,6 +351,15 @@ export class SqliteStore implements ProbeStore, CheckStore {
       throw cause;
     }
   }
+}
+
+/**
+ * The first string after every string that starts with `prefix` (its last code unit plus one):
+ * the open end of the prefix's range in a binary-collated index. Empty prefix: no end.
+ */
+function prefixSuccessor(prefix: string): string {
+  if (prefix === "") return "\u{10FFFF}";
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
 /** The time a check started, as stored and indexed; an unreadable one is a bug upstream. */

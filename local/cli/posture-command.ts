@@ -1,9 +1,13 @@
-import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { EXIT_CODES } from "../../core/checks/reasons.ts";
 import { createDnsResolver } from "../../core/dns/dns-resolver.ts";
 import type { DnsServerAddress } from "../../core/dns/dns-transport.ts";
+import {
+  parseResolverAddress,
+  ResolverAddressError,
+  systemResolverAddress,
+} from "../../core/dns/resolver-address.ts";
 import { checkPosture } from "../../core/posture/check-posture.ts";
 import { POSTURE_REASONS } from "../../core/posture/posture-reasons.ts";
 import { type CommandIo, UsageError } from "./io.ts";
@@ -69,36 +73,24 @@ const OPTIONS = {
 
 const DOMAIN = /^(?=.{1,253}\.?$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}\.?$/i;
 
-/** "192.0.2.53", "192.0.2.53:5353", "[2001:db8::53]:53" or "::1": an address, never a name. */
+/** The --resolver option, its errors as usage errors. */
 export function parseResolver(text: string): DnsServerAddress {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  const plain = /^([^:]+)(?::(\d+))?$/.exec(text);
-  const [host, port] = bracketed
-    ? [bracketed[1] ?? "", bracketed[2]]
-    : isIP(text) === 6
-      ? [text, undefined]
-      : [plain?.[1] ?? "", plain?.[2]];
-  if (isIP(host) === 0) throw new UsageError(`--resolver needs an IP address (and :PORT), got "${text}"`);
-  const number = port === undefined ? 53 : Number(port);
-  if (!Number.isInteger(number) || number < 1 || number > 65535) {
-    throw new UsageError(`--resolver port must be 1-65535, got "${port}"`);
+  try {
+    return parseResolverAddress(text);
+  } catch (error) {
+    if (error instanceof ResolverAddressError) throw new UsageError(`--resolver ${error.message}`);
+    throw error;
   }
-  return { host, port: number };
 }
 
-/** The first nameserver of /etc/resolv.conf, as the system's own resolver uses it. */
 function systemResolver(): DnsServerAddress {
-  let text: string;
   try {
-    text = readFileSync("/etc/resolv.conf", "utf8");
-  } catch {
-    throw new UsageError("no --resolver given and /etc/resolv.conf is unreadable");
+    return systemResolverAddress();
+  } catch (error) {
+    if (error instanceof ResolverAddressError)
+      throw new UsageError(`no --resolver given and ${error.message}`);
+    throw error;
   }
-  const line = /^\s*nameserver\s+(\S+)/m.exec(text);
-  const address = line?.[1]?.replace(/%.*$/, "");
-  if (!address || isIP(address) === 0)
-    throw new UsageError("no --resolver given and /etc/resolv.conf names no nameserver");
-  return { host: address, port: 53 };
 }
 
 function positiveNumber(text: string | undefined, option: string, fallback: number, integer = false): number {

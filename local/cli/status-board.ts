@@ -13,7 +13,10 @@ const BOLD = "\u001b[1m";
 const DIM = "\u001b[2m";
 const RESET = "\u001b[0m";
 
-/** Renders the board for a terminal: one line per endpoint and round trip, grouped by target. */
+/**
+ * Renders the board for a terminal: one line per endpoint, posture check (posture:mx, ...) and
+ * round trip, grouped by target.
+ */
 export function renderStatusBoard(board: Board, options: { colour: boolean }): string {
   const paint = (code: string, text: string) => (options.colour ? `${code}${text}${RESET}` : text);
   const ago = (atMs: number | undefined) =>
@@ -36,7 +39,11 @@ export function renderStatusBoard(board: Board, options: { colour: boolean }): s
         row.subject.padEnd(subjectWidth),
         row.reason.padEnd(reasonWidth),
         since.padEnd(16),
-        ...(row.kind === "roundtrip" ? roundTripColumns(row, ago) : endpointColumns(row, ago)),
+        ...(row.kind === "roundtrip"
+          ? roundTripColumns(row, ago)
+          : row.kind === "posture"
+            ? postureColumns(row, ago)
+            : endpointColumns(row, ago)),
       ];
       lines.push(columns.join(" ").trimEnd());
       if (row.pending) {
@@ -61,6 +68,16 @@ function endpointColumns(row: BoardRow, ago: (atMs: number | undefined) => strin
     `checked ${ago(row.lastCheckAtMs)}`.padEnd(20),
     seconds(row.responseMs).padStart(9),
     row.certificateDaysLeft === undefined ? "" : `  cert ${row.certificateDaysLeft} d`,
+  ];
+}
+
+/** A posture check: when, of which domain, and its message when it is not OK. */
+function postureColumns(row: BoardRow, ago: (atMs: number | undefined) => string): string[] {
+  if (row.lastCheckAtMs === undefined) return [`no check of ${row.domain ?? "the domain"} yet`];
+  return [
+    `checked ${ago(row.lastCheckAtMs)}`.padEnd(20),
+    row.domain ?? "",
+    row.status === "OK" || row.message === undefined ? "" : row.message,
   ];
 }
 

@@ -5,6 +5,7 @@ import { ConfigError } from "../../core/config/config-error.ts";
 import { loadConfigFile } from "../../core/config/load-config.ts";
 import type { ScoutConfig } from "../../core/config/schema.ts";
 import { type Clock, systemClock } from "../../core/ports/clock.ts";
+import { isPostureSubject } from "../../core/posture/posture-check-result.ts";
 import { SqliteStatusStore } from "../adapters/sqlite-status-store.ts";
 import { buildBoard } from "../dashboard/board.ts";
 import { DATABASE_FILE } from "../serve/monitor.ts";
@@ -126,8 +127,14 @@ async function nagiosStatus(
   clock: Clock,
 ): Promise<number> {
   const intervalMs = config.schedule.intervalSeconds * 1000;
-  const roundTrip = wanted.endsWith("/roundtrip");
-  const staleAfterMs = roundTrip ? config.roundTrip.deadlineSeconds * 1000 + 2 * intervalMs : 3 * intervalMs;
+  const subject = wanted.slice(wanted.indexOf("/") + 1);
+  // A probe's result comes after its deadline, a posture check's once per posture interval.
+  const staleAfterMs =
+    subject === "roundtrip"
+      ? config.roundTrip.deadlineSeconds * 1000 + 2 * intervalMs
+      : isPostureSubject(subject)
+        ? config.posture.intervalSeconds * 1000 + 2 * intervalMs
+        : 3 * intervalMs;
   const code = await withMonitorDatabase(
     config,
     configPath,

@@ -30,7 +30,12 @@ export function formatSubjectNagios(
         .join(", ")}`,
     );
   }
-  const service = row.kind === "roundtrip" ? "ROUNDTRIP" : (row.protocol ?? "CHECK").toUpperCase();
+  const service =
+    row.kind === "roundtrip"
+      ? "ROUNDTRIP"
+      : row.kind === "posture"
+        ? "POSTURE"
+        : (row.protocol ?? "CHECK").toUpperCase();
   const lastAtMs = row.kind === "roundtrip" ? row.lastProbe?.sentAtMs : row.lastCheckAtMs;
   if (lastAtMs === undefined) {
     return unknown(`${wanted}: no result yet; is email-scout serve running?`, service);

@@ -1,3 +1,4 @@
+import { compareCodeUnits } from "../../core/basics/code-unit-order.ts";
 import { percentile } from "../../core/basics/percentiles.ts";
 import type { CheckResult } from "../../core/checks/result.ts";
 import type { ScoutConfig, TargetConfig } from "../../core/config/schema.ts";
@@ -11,15 +12,16 @@ import type { Status } from "../../core/model/status.ts";
 import type { CheckStore } from "../../core/ports/check-store.ts";
 import type { ProbeRecord, ProbeState, ProbeStore } from "../../core/ports/probe-store.ts";
 import type { StatusStore, TrackedStatus } from "../../core/ports/status-store.ts";
+import { isPostureSubject } from "../../core/posture/posture-check-result.ts";
 import type { ReceiverVerdicts } from "../../core/verdicts/receiver-verdicts.ts";
 
 /** Probes read per target for the summary window; a week of one-minute probes fits. */
 const MAX_SUMMARY_PROBES = 20_000;
 
-/** One line of the board: an endpoint of a target, or its round trip. */
+/** One line of the board: an endpoint of a target, a posture check of its domain, or its round trip. */
 export interface BoardRow {
   readonly subject: string;
-  readonly kind: "endpoint" | "roundtrip";
+  readonly kind: "endpoint" | "posture" | "roundtrip";
   readonly status: Status;
   readonly reason: string;
   /** "tracked": the flap-controlled status; "latest": derived from the newest result (nothing tracked yet). */
@@ -32,6 +34,9 @@ export interface BoardRow {
   readonly lastCheckAtMs?: number;
   readonly responseMs?: number;
   readonly certificateDaysLeft?: number;
+  /** Posture rows: the domain checked and what the newest result says. */
+  readonly domain?: string;
+  readonly message?: string;
   readonly lastProbe?: {
     readonly probeId: string;
     readonly state: ProbeState;
@@ -113,6 +118,7 @@ export async function buildBoard(
           trackedBy.get(`${target.id}\n${endpoint.url}`),
         ),
       );
+      if (target.domain !== undefined) rows.push(...postureRows(target.id, target.domain, latest, trackedBy));
       if (!target.probe) return { id: target.id, ...customerOf(target), rows };
       const probes = await sources.store.recent(target.id, sinceMs, MAX_SUMMARY_PROBES);
       rows.push(
@@ -170,6 +176,40 @@ function endpointRow(
     source: "latest" as const,
   };
   return { subject: url, kind: "endpoint", ...state, ...facts } as BoardRow;
+}
+
+/**
+ * A row per posture check the store knows for the target (whatever checks checkPosture runs), in
+ * name order; before the first run, one "posture" row saying so.
+ */
+function postureRows(
+  targetId: string,
+  domain: string,
+  latest: LatestCheckResults,
+  trackedBy: ReadonlyMap<string, TrackedStatus>,
+): BoardRow[] {
+  const results = latest
+    .filter((entry) => entry.targetId === targetId && isPostureSubject(entry.result.endpoint))
+    .map((entry) => entry.result)
+    .sort((a, b) => compareCodeUnits(a.endpoint, b.endpoint));
+  if (results.length === 0) {
+    return [
+      {
+        subject: "posture",
+        kind: "posture",
+        status: "UNKNOWN",
+        reason: "no-check-yet",
+        source: "latest",
+        domain,
+      },
+    ];
+  }
+  return results.map((result) => ({
+    ...endpointRow(result.endpoint, result, trackedBy.get(`${targetId}\n${result.endpoint}`)),
+    kind: "posture",
+    domain: result.posture?.domain ?? domain,
+    message: result.message,
+  }));
 }
 
 function roundTripRow(

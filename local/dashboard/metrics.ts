@@ -62,7 +62,7 @@ export async function renderMetrics(
 
   const status = new Gauge({
     name: "email_scout_status",
-    help: "Current status of each subject (an endpoint URL, or roundtrip): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+    help: "Current status of each subject (an endpoint URL, posture:<check>, or roundtrip): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
     labelNames: ["target", "subject"],
     registers,
   });
@@ -90,7 +90,18 @@ export async function renderMetrics(
     labelNames: ["target", "endpoint"],
     registers,
   });
+  const posture = new Gauge({
+    name: "email_scout_posture_status",
+    help: "Latest result of each posture check of a target's domain (check: mx, spf, dmarc, ...): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, before flap control (email_scout_status has the tracked one, subject posture:<check>).",
+    labelNames: ["target", "check", "domain"],
+    registers,
+  });
   for (const { targetId, result } of latest) {
+    if (result.posture !== undefined) {
+      const { check, domain } = result.posture;
+      posture.set({ target: targetId, check, domain }, EXIT_CODES[result.status]);
+      continue;
+    }
     for (const [phase, seconds] of phaseSeconds(result)) {
       checkDuration.set(
         { target: targetId, endpoint: result.endpoint, protocol: result.protocol, phase },

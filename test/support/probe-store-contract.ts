@@ -248,6 +248,23 @@ export function describeProbeStoreContract<S extends Store>(
         ]);
       });
 
+      it("gives the newest result of one target's endpoints under a prefix, and no others", async () => {
+        await store.saveCheckResult("mx1", checkResult("posture:mx", T0 + 1_000));
+        await store.saveCheckResult("mx1", checkResult("posture:mx", T0 + 3_000, { status: "WARNING" }));
+        await store.saveCheckResult("mx1", checkResult("posture:spf", T0 + 2_000));
+        await store.saveCheckResult("mx1", checkResult("posture;after", T0 + 2_000));
+        await store.saveCheckResult("mx1", checkResult("smtp", T0 + 2_000));
+        await store.saveCheckResult("mx10", checkResult("posture:mx", T0 + 4_000));
+        await store.saveCheckResult("mx2", checkResult("posture:mx", T0 + 4_000));
+
+        const latest = await store.latestCheckResultsOf("mx1", "posture:");
+        expect(latest.map((r) => [r.endpoint, Date.parse(r.startedAt) - T0]).sort()).toEqual([
+          ["posture:mx", 3_000],
+          ["posture:spf", 2_000],
+        ]);
+        expect(await store.latestCheckResultsOf("mx3", "posture:")).toEqual([]);
+      });
+
       it("gives an endpoint's history oldest first, from `since` on, the newest `limit` of it", async () => {
         for (const offset of [3, 1, 4, 2, 0]) {
           await store.saveCheckResult("mx1", checkResult("smtp", T0 + offset * 1_000));

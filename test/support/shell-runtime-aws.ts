@@ -17,6 +17,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import type { ScoutEvent } from "../../core/events/event.ts";
+import { STATUSES } from "../../core/model/status.ts";
 import {
   formatProbeKeyRing,
   newProbeKey,
@@ -39,7 +40,7 @@ import {
   startS3rver,
   useFakeAwsEnvironment,
 } from "./aws-standins.ts";
-import { captureEmf } from "./emf-capture.ts";
+import { captureEmf, type EmfLine, metricPoints } from "./emf-capture.ts";
 import { writeLambdaConfig } from "./lambda-config.ts";
 import { RecordingLogger } from "./recording-logger.ts";
 import {
@@ -73,6 +74,8 @@ export async function awsRuntime(options: ShellOptions = {}): Promise<ShellRunti
   useFakeAwsEnvironment();
   const dir = caseDirectory("aws");
   const clock = new ManualClock();
+  /** The EMF lines of every prober run so far. */
+  const emf: EmfLine[] = [];
   const probeKey: ProbeKey = { id: "k1", key: newProbeKey() };
   let ring: ProbeKeyRing = [probeKey];
   const ownTargetRing: ProbeKeyRing | undefined = options.ownKeyTarget
@@ -119,6 +122,7 @@ export async function awsRuntime(options: ShellOptions = {}): Promise<ShellRunti
       {
         ...(mailbox && { fetch: { url: mailbox.url, passwordFile: MAILBOX_PASSWORD_ARN } }),
         ...(ownTargetRing && { ownKeyFile: OWN_KEY_ARN }),
+        ...(options.postureResolver && { postureResolver: options.postureResolver }),
       },
     );
     writeLambdaConfig(configFile, { ...shared, aws: { retentionDays: RETENTION_DAYS } });
@@ -161,7 +165,8 @@ export async function awsRuntime(options: ShellOptions = {}): Promise<ShellRunti
       stores: { probes, checks: new DynamoCheckStore({ ...table, table: resultsTable }), statuses },
       async runCycle() {
         // captureEmf keeps the metrics' EMF lines off the test output.
-        await captureEmf(() => prober(scheduledEvent));
+        const { lines } = await captureEmf(() => prober(scheduledEvent));
+        emf.push(...lines);
       },
       sentProbes: () => [...mail.accepted],
       async deliverInbound(raw, envelope) {
@@ -182,6 +187,14 @@ export async function awsRuntime(options: ShellOptions = {}): Promise<ShellRunti
         return { arrivedAtMs };
       },
       probes: (targetId) => probes.recent(targetId, 0, 100),
+      postureMetrics: async () =>
+        metricPoints(emf)
+          .filter((point) => point.name === "PostureStatus")
+          .map((point) => ({
+            target: String(point.dimensions.Target),
+            check: String(point.dimensions.Check),
+            status: STATUSES[Number(point.value)] ?? `code ${String(point.value)}`,
+          })),
       statusOf: (targetId, subject) => statuses.getStatus(targetId, subject),
       queuedEvents: () => queue.events(),
       async refuseQueue(on) {

@@ -2,6 +2,7 @@ import { renameSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
+import type { Registry } from "prom-client";
 import { SMTPServer } from "smtp-server";
 import { STAT_INTERVAL_MS } from "../../core/basics/file-backed-value.ts";
 import { parseConfigText } from "../../core/config/parse-config.ts";
@@ -19,6 +20,7 @@ import { probeIdOf } from "./shell-mail.ts";
 import {
   caseDirectory,
   ManualClock,
+  type PostureMetric,
   type SentProbe,
   type ShellOptions,
   type ShellRuntime,
@@ -70,6 +72,7 @@ export async function localRuntime(options: ShellOptions = {}): Promise<ShellRun
       {
         ...(mailbox && { fetch: { url: mailbox.url, passwordFile: join(dir, "mailbox.password") } }),
         ...(ownTargetRing && { ownKeyFile }),
+        ...(options.postureResolver && { postureResolver: options.postureResolver }),
       },
     );
     const config = parseConfigText(
@@ -116,6 +119,7 @@ export async function localRuntime(options: ShellOptions = {}): Promise<ShellRun
       },
       probes: (targetId) => monitor.store.recent(targetId, 0, 100),
       statusOf: (targetId, subject) => statuses.getStatus(targetId, subject),
+      postureMetrics: () => postureCounts(monitor.metrics.registry),
       queuedEvents: () =>
         monitor.outbox
           .list()
@@ -194,4 +198,18 @@ export async function localRuntimeWithOneProbe(
   }
   shell.clock.advance(advanceMs);
   return { shell, probe, probeId: probeIdOf(probe) };
+}
+
+/** email_scout_process_posture_checks_total, one entry per check counted (by its labels). */
+async function postureCounts(registry: Registry): Promise<PostureMetric[]> {
+  const metric = registry.getSingleMetric("email_scout_process_posture_checks_total");
+  if (metric === undefined) return [];
+  const { values } = await metric.get();
+  return values.flatMap(({ labels, value }) =>
+    Array.from({ length: value }, () => ({
+      target: String(labels.target),
+      check: String(labels.check),
+      status: String(labels.status),
+    })),
+  );
 }

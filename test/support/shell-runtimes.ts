@@ -42,6 +42,14 @@ export const FETCH_WAIT_SECONDS = 10;
  */
 export const OWN_KEY_TARGET = "rt2";
 export const OWN_KEY_MAILBOX = "probe@mx2.example.com";
+/** With ShellOptions.postureResolver: a target watched for its domain's DNS posture alone. */
+export const POSTURE_TARGET = "dns1";
+export const POSTURE_DOMAIN = "posture.test";
+export const POSTURE_CONFIRM_AFTER = 2;
+/** The posture schedule's interval (its minimum); the cycles' own interval is the default 60 s. */
+export const POSTURE_INTERVAL_SECONDS = 60;
+/** Each DNS try's deadline, one try: a silent resolver costs a cycle this long per query. */
+export const POSTURE_TIMEOUT_MS = 300;
 /** The one webhook endpoint: it wants every event, so each event is queued exactly once. */
 export const WEBHOOK_ENDPOINT_ID = "sentinel";
 
@@ -65,6 +73,15 @@ export interface ShellOptions {
   readonly onProbeSent?: (probe: SentProbe) => void;
   /** Adds OWN_KEY_TARGET, with a key ring of its own. */
   readonly ownKeyTarget?: boolean;
+  /** Adds POSTURE_TARGET, its posture checked through this resolver ("127.0.0.1:PORT"). */
+  readonly postureResolver?: string;
+}
+
+/** One posture check result as the shell reported it in its metrics (prom-client, EMF). */
+export interface PostureMetric {
+  readonly target: string;
+  readonly check: string;
+  readonly status: string;
 }
 
 /** One shell with its stores, queue and mail stand-ins; see the file comment. */
@@ -105,6 +122,8 @@ export interface ShellRuntime {
   /** A target's probes, newest first. */
   probes(targetId: string): Promise<ProbeRecord[]>;
   statusOf(targetId: string, subject: string): Promise<TrackedStatus | undefined>;
+  /** Every posture check result the shell has reported as a metric so far, oldest first where known. */
+  postureMetrics(): Promise<PostureMetric[]>;
   /** Every event the queue (outbox, SQS) accepted so far, parsed as its consumer reads it. */
   queuedEvents(): ScoutEvent[];
   /** While on, the queue refuses every event for real (no event is kept). */
@@ -162,9 +181,24 @@ export async function startEndpointServers(dir: string): Promise<EndpointServers
 export function sharedConfig(
   servers: EndpointServers,
   webhook: { url: string; secretFile?: string },
-  extras: { fetch?: { url: string; passwordFile: string }; ownKeyFile?: string } = {},
+  extras: {
+    fetch?: { url: string; passwordFile: string };
+    ownKeyFile?: string;
+    postureResolver?: string;
+  } = {},
 ) {
-  const { fetch, ownKeyFile } = extras;
+  const { fetch, ownKeyFile, postureResolver } = extras;
+  const postureTargets =
+    postureResolver === undefined
+      ? []
+      : [
+          {
+            id: POSTURE_TARGET,
+            domain: POSTURE_DOMAIN,
+            confirmAfter: POSTURE_CONFIRM_AFTER,
+            posture: { fromDomain: POSTURE_DOMAIN },
+          },
+        ];
   const fetchTargets =
     fetch === undefined
       ? []
@@ -196,7 +230,18 @@ export function sharedConfig(
       ...(ownKeyFile === undefined
         ? []
         : [{ id: OWN_KEY_TARGET, confirmAfter: 1, probe: { to: OWN_KEY_MAILBOX, keyFile: ownKeyFile } }]),
+      ...postureTargets,
     ],
+    ...(postureResolver === undefined
+      ? {}
+      : {
+          posture: {
+            intervalSeconds: POSTURE_INTERVAL_SECONDS,
+            resolver: postureResolver,
+            timeoutMs: POSTURE_TIMEOUT_MS,
+            retries: 0,
+          },
+        }),
     webhooks: { endpoints: [{ id: WEBHOOK_ENDPOINT_ID, ...webhook }] },
   };
 }

@@ -55,7 +55,7 @@
           el("td", {}, index === 0 ? target.id : ""),
           el("td", {}, subject),
           el("td", { class: "status" }, badge(row.status), pending),
-          el("td", { class: "reason" }, row.reason),
+          el("td", { class: "reason", title: row.message ?? "" }, row.reason),
           el("td", {}, row.sinceMs !== undefined ? ago(row.sinceMs) : "–"),
           el("td", {}, ago(row.kind === "roundtrip" ? row.lastProbe?.sentAtMs : row.lastCheckAtMs)),
           el("td", { class: "num" }, measure),

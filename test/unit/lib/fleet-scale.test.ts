@@ -103,21 +103,22 @@ describe("2,000 targets (config/aws-example.yaml grown)", () => {
 
   it("synthesizes within CloudFormation's and CloudWatch's limits", () => {
     expectWithinLimits(measured);
-    // Measured: 87 resources, 13 alarms, a dashboard body of 4.7 KB.
+    // Measured: 89 resources, 14 alarms, a dashboard body of 5.5 KB.
     expect(measured.resources).toBeLessThan(100);
   });
 
-  it("watches the fleet with six Metrics Insights alarms, no alarm per target", () => {
+  it("watches the fleet with seven Metrics Insights alarms, no alarm per target", () => {
     const fleet = Object.keys(measured.alarms).filter((name) => name.startsWith("EmailScout-Fleet"));
     expect(fleet.sort()).toEqual([
       "EmailScout-FleetCertificatesExpiring",
       "EmailScout-FleetChecksFailing",
       "EmailScout-FleetChecksMissing",
+      "EmailScout-FleetPostureFailing",
       "EmailScout-FleetProbesBounced",
       "EmailScout-FleetProbesLost",
       "EmailScout-FleetRoundTripSlow",
     ]);
-    expect(Object.keys(measured.alarms)).toHaveLength(13);
+    expect(Object.keys(measured.alarms)).toHaveLength(14);
     expect(JSON.stringify(measured.alarms)).not.toContain("target-1999");
     const queries = fleet.map(
       (name) => (measured.alarms[name]?.Metrics as { Expression: string }[] | undefined)?.[0]?.Expression,
@@ -125,6 +126,7 @@ describe("2,000 targets (config/aws-example.yaml grown)", () => {
     expect(queries.sort()).toEqual([
       'SELECT COUNT(CheckFailed) FROM SCHEMA("EmailScout", Protocol, Target)',
       'SELECT MAX(CheckFailed) FROM SCHEMA("EmailScout", Protocol, Target)',
+      'SELECT MAX(PostureFailed) FROM SCHEMA("EmailScout", Check, Target)',
       'SELECT MAX(RoundTripTime) FROM SCHEMA("EmailScout", Target)',
       'SELECT MIN(CertificateDaysLeft) FROM SCHEMA("EmailScout", Protocol, Target)',
       'SELECT SUM(ProbeBounced) FROM SCHEMA("EmailScout", Target)',
@@ -200,7 +202,8 @@ describe("2,000 targets (config/aws-example.yaml grown)", () => {
       (widget) => (widget.properties as { view?: string }).view === "table",
     );
     const queries = tables.map((widget) => JSON.stringify(widget.properties.metrics));
-    expect(queries).toHaveLength(6);
+    // Checks, probes and (the example's first target names its domain) the posture.
+    expect(queries).toHaveLength(8);
     for (const query of queries)
       expect(query).toMatch(
         /GROUP BY Target.* ORDER BY (MAX|SUM)\(\) DESC LIMIT 10|ORDER BY MIN\(\) ASC LIMIT 10/,
@@ -226,17 +229,17 @@ describe("aws.perTargetAlarmsUpTo", () => {
   it("gives each target its alarms and dashboard row up to 20 targets by default, the fleet's beyond", () => {
     const twenty = measure(synthStack(exampleGrownTo(20)).template);
     expect(Object.keys(twenty.alarms).filter((name) => name.includes("Target-"))).toHaveLength(
-      10 * 8 + 10 * 2,
+      10 * 9 + 10 * 2,
     );
     expect(Object.keys(twenty.alarms).some((name) => name.includes("Fleet"))).toBe(false);
     const more = measure(synthStack(exampleGrownTo(21)).template);
     expect(Object.keys(more.alarms).some((name) => name.includes("Target-"))).toBe(false);
-    expect(Object.keys(more.alarms).filter((name) => name.includes("Fleet"))).toHaveLength(6);
+    expect(Object.keys(more.alarms).filter((name) => name.includes("Fleet"))).toHaveLength(7);
   });
 
   it("at its maximum of 40 targets with every protocol and a probe, still fits the limits", () => {
     const measured = measure(synthStack(exampleGrownTo(40, { perTargetAlarmsUpTo: 40 }, true)).template);
-    expect(Object.keys(measured.alarms).filter((name) => name.includes("Target-"))).toHaveLength(40 * 8);
+    expect(Object.keys(measured.alarms).filter((name) => name.includes("Target-"))).toHaveLength(40 * 9);
     expectWithinLimits(measured);
   });
 });

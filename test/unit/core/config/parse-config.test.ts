@@ -105,7 +105,7 @@ describe("parseConfigText", () => {
     [
       "target with nothing to watch",
       variant((c) => (c.targets[0] = { id: "idle" })),
-      "targets[0]: has neither endpoints nor a probe: nothing to watch",
+      "targets[0]: has neither endpoints nor a probe nor a domain: nothing to watch",
     ],
     [
       "bad endpoint URL",
@@ -290,12 +290,12 @@ describe("parseConfigText", () => {
     [
       "per-target alarms beyond what a stack holds",
       variant((c) => (c.aws = { perTargetAlarmsUpTo: 41 })),
-      "aws.perTargetAlarmsUpTo: must be a whole number from 0 to 40: each target watched on its own adds up to 8 alarms to a stack that CloudFormation limits to 500 resources",
+      "aws.perTargetAlarmsUpTo: must be a whole number from 0 to 40: each target watched on its own adds up to 9 alarms to a stack that CloudFormation limits to 500 resources",
     ],
     [
       "per-target alarms for part of a target",
       variant((c) => (c.aws = { perTargetAlarmsUpTo: 2.5 })),
-      "aws.perTargetAlarmsUpTo: must be a whole number from 0 to 40: each target watched on its own adds up to 8 alarms to a stack that CloudFormation limits to 500 resources",
+      "aws.perTargetAlarmsUpTo: must be a whole number from 0 to 40: each target watched on its own adds up to 9 alarms to a stack that CloudFormation limits to 500 resources",
     ],
     [
       "Elastic IP named by its address, not its allocation id",

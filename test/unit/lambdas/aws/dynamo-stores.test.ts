@@ -58,6 +58,7 @@ async function freshStores() {
     saveCheckResult: (target, result) => checks.saveCheckResult(target, result),
     saveCheckResults: (entries, options) => checks.saveCheckResults(entries, options),
     latestCheckResults: () => checks.latestCheckResults(),
+    latestCheckResultsOf: (target, prefix) => checks.latestCheckResultsOf(target, prefix),
     checkHistory: (target, endpoint, since, limit) => checks.checkHistory(target, endpoint, since, limit),
     rawPut: async (item) => {
       await doc.send(new PutCommand({ TableName: tables.probesTable, Item: item }));

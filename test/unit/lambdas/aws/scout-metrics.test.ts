@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { postureCheckResult } from "../../../../core/posture/posture-check-result.ts";
+import type { PostureCheckName } from "../../../../core/posture/posture-result.ts";
 import { ScoutMetrics } from "../../../../lambdas/aws/scout-metrics.ts";
 import { captureEmf, metricPoints } from "../../../support/emf-capture.ts";
 import { checkResult } from "../../../support/probe-store-contract.ts";
@@ -6,6 +8,52 @@ import { checkResult } from "../../../support/probe-store-contract.ts";
 const T0 = Date.parse("2026-06-01T00:00:00Z");
 
 describe("ScoutMetrics", () => {
+  it("reports a posture check by Target and Check, apart from the service checks' Target and Protocol", async () => {
+    const { lines } = await captureEmf(() => {
+      const metrics = new ScoutMetrics("EmailScout");
+      for (const [check, status] of [
+        ["mx", "OK"],
+        ["spf", "WARNING"],
+        ["dmarc", "UNKNOWN"],
+      ] as const) {
+        metrics.checkCompleted(
+          "mx1",
+          postureCheckResult(
+            {
+              check: check as PostureCheckName,
+              domain: "example.com",
+              status,
+              reason: status === "OK" ? "ok" : status === "WARNING" ? "spf-missing" : "dns-error",
+              message: "",
+              findings: [],
+              facts: {},
+              resolver: "10.0.0.2:53",
+              startedAt: new Date(T0).toISOString(),
+              totalMs: 20,
+            },
+            T0,
+          ),
+        );
+      }
+      metrics.flush();
+    });
+    const points = metricPoints(lines).map(({ name, dimensionSets, dimensions, value }) => [
+      name,
+      dimensionSets,
+      dimensions,
+      value,
+    ]);
+    const sets = [["Target", "Check"]];
+    expect(points).toEqual([
+      ["PostureStatus", sets, { Target: "mx1", Check: "mx" }, 0],
+      ["PostureFailed", sets, { Target: "mx1", Check: "mx" }, 0],
+      ["PostureStatus", sets, { Target: "mx1", Check: "spf" }, 1],
+      ["PostureFailed", sets, { Target: "mx1", Check: "spf" }, 0],
+      ["PostureStatus", sets, { Target: "mx1", Check: "dmarc" }, 3],
+      ["PostureFailed", sets, { Target: "mx1", Check: "dmarc" }, 1],
+    ]);
+  });
+
   it("counts a delivered probe the receiver judged spam and failed DMARC, 0s for a clean one, nothing for a silent one", async () => {
     const { lines } = await captureEmf(() => {
       const metrics = new ScoutMetrics("EmailScout");

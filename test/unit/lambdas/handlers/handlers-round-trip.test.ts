@@ -31,6 +31,7 @@ describe("prober and correlator on the stand-ins", () => {
     expect(proberRun.result).toEqual({
       checks: 1,
       notOk: 1,
+      postureChecks: 0,
       probesSent: 1,
       sendFailed: 0,
       delivered: 0,

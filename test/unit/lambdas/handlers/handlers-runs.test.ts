@@ -66,6 +66,7 @@ describe("prober and correlator runs on the stand-ins", () => {
     expect(run.result).toEqual({
       checks: 1,
       notOk: 1,
+      postureChecks: 0,
       probesSent: 0,
       sendFailed: 1,
       delivered: 0,

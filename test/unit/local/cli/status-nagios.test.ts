@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CheckResult } from "../../../../core/checks/result.ts";
 import type { Clock } from "../../../../core/ports/clock.ts";
+import { postureCheckResult } from "../../../../core/posture/posture-check-result.ts";
 import { SqliteStore } from "../../../../local/adapters/sqlite-store.ts";
 import { statusCommand } from "../../../../local/cli/status-command.ts";
 import { DATABASE_FILE } from "../../../../local/serve/monitor.ts";
@@ -28,6 +29,9 @@ function writeConfig(path: string, dataDir: string) {
       "targets:",
       "  - id: mx1",
       '    endpoints: [{ url: "smtp://mx1.example.com" }, { url: "imaps://mx1.example.com" }]',
+      "  - id: dns1",
+      "    domain: example.com",
+      "posture: { intervalSeconds: 3600 }",
       "",
     ].join("\n"),
   );
@@ -67,6 +71,24 @@ beforeAll(async () => {
   const store = await SqliteStore.open(join(dir, "data", DATABASE_FILE));
   await store.saveCheckResult("mx1", result("smtp://mx1.example.com", "OK", "ok"));
   await store.saveCheckResult("mx1", result("imaps://mx1.example.com", "CRITICAL", "cert-expired"));
+  await store.saveCheckResult(
+    "dns1",
+    postureCheckResult(
+      {
+        check: "spf",
+        domain: "example.com",
+        status: "WARNING",
+        reason: "spf-missing",
+        message: "no v=spf1 record",
+        findings: [],
+        facts: {},
+        resolver: "127.0.0.1:53",
+        startedAt: new Date(CHECKED_AT_MS).toISOString(),
+        totalMs: 12,
+      },
+      CHECKED_AT_MS,
+    ),
+  );
   store.close();
 });
 
@@ -96,6 +118,21 @@ describe("email-scout status --nagios", () => {
     expect(stale.stdout).toContain("is email-scout serve running?");
   });
 
+  it("gives a posture check as POSTURE, fresh for the posture interval and two cycles", async () => {
+    const fresh = await status(
+      ["--config", configFile, "--nagios", "dns1/posture:spf"],
+      CHECKED_AT_MS + 3600_000 + 2 * 60_000,
+    );
+    expect(fresh.code).toBe(1);
+    expect(fresh.stdout).toMatch(/^POSTURE WARNING - dns1\/posture:spf: spf-missing \| time=0\.012s;;;0\n$/);
+    const stale = await status(
+      ["--config", configFile, "--nagios", "dns1/posture:spf"],
+      CHECKED_AT_MS + 3600_000 + 2 * 60_000 + 1_000,
+    );
+    expect(stale.code).toBe(3);
+    expect(stale.stdout).toContain("POSTURE UNKNOWN - dns1/posture:spf: the last result is 3721 s old");
+  });
+
   it("names the subjects there are when the one asked for is not", async () => {
     const missing = await status(
       ["--config", configFile, "--nagios", "mx1/pop3://mx1.example.com"],
@@ -104,7 +141,7 @@ describe("email-scout status --nagios", () => {
     expect(missing.code).toBe(3);
     expect(missing.stdout).toContain("mx1/smtp://mx1.example.com, mx1/imaps://mx1.example.com");
     const noTarget = await status(["--config", configFile, "--nagios", "mx9/roundtrip"], CHECKED_AT_MS);
-    expect(noTarget.stdout).toContain('no target "mx9"; targets: mx1');
+    expect(noTarget.stdout).toContain('no target "mx9"; targets: mx1, dns1');
   });
 
   it("is UNKNOWN on stdout when serve has not made its database yet", async () => {

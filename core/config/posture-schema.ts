@@ -1,0 +1,52 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+import { parseResolverAddress } from "../dns/resolver-address.ts";
+import { domain, seconds } from "./fields.ts";
+
+/*
+ * The mail DNS posture of a target's domain (MX, SPF, DMARC and the checks added beside them):
+ * how often it is checked and through which resolver (the top-level `posture` block), and what
+ * one target adds (`targets[].posture`). The target's domain itself is `targets[].domain`.
+ */
+
+/** "IP[:PORT]", checked with the parser the monitor uses. */
+const resolverAddress = z.string().superRefine((text, context) => {
+  try {
+    parseResolverAddress(text);
+  } catch (error) {
+    context.addIssue({ code: "custom", message: (error as Error).message });
+  }
+});
+
+export const postureSchema = z
+  .strictObject({
+    /**
+     * A target's posture is checked again once its last check is this old: DNS changes slowly
+     * and its answers are cached for minutes to hours, so checking every cycle adds load only.
+     */
+    intervalSeconds: seconds().min(60).default(3600),
+    /** The resolver asked ("IP[:PORT]"); default: the first nameserver of /etc/resolv.conf. */
+    resolver: resolverAddress.optional(),
+    /** Deadline of each DNS try (UDP, or TCP after truncation). */
+    timeoutMs: z.number().int().min(100).max(30_000).default(3000),
+    /** UDP tries after the first when one gets no reply. */
+    retries: z.number().int().min(0).max(5).default(2),
+  })
+  .prefault({});
+
+/** What one target may add to its posture checks. */
+export const targetPostureSchema = z.strictObject({
+  /** The monitor's outbound IP (the NAT's Elastic IP on AWS): would its mail pass SPF? */
+  senderIp: z
+    .string()
+    .refine((text) => isIP(text) !== 0, { error: "must be an IP address" })
+    .optional(),
+  /** The From domain whose DMARC alignment is judged; default: the probes' From domain. */
+  fromDomain: domain.optional(),
+});
+
+/** `targets[].domain`: the target's mail domain, whose posture is checked. */
+export const targetDomainSchema = domain;
+
+export type PostureConfig = z.infer<typeof postureSchema>;
+export type TargetPostureConfig = z.infer<typeof targetPostureSchema>;

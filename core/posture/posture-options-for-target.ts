@@ -1,0 +1,39 @@
+import { isIP } from "node:net";
+import { parseEndpointUrl } from "../checks/endpoint.ts";
+import type { TargetConfig } from "../config/schema.ts";
+import type { JobConfig } from "../ports/job-ports.ts";
+import type { PostureOptions } from "./check-posture.ts";
+
+/** What besides the target its posture options may be drawn from. */
+export interface PostureContext {
+  /** The whole configuration: the posture block, and any key a posture check adds. */
+  readonly config: JobConfig;
+  /** The probes' From address: by default DMARC alignment is judged for its domain. */
+  readonly probeFrom: string;
+}
+
+/**
+ * The one place a target's configuration becomes checkPosture's options, so a new posture
+ * option (and its config key) is wired here and nowhere else.
+ */
+export function postureOptionsForTarget(target: TargetConfig, { probeFrom }: PostureContext): PostureOptions {
+  const overrides = target.posture ?? {};
+  const fromDomain = overrides.fromDomain ?? probeFrom.split("@")[1];
+  return {
+    endpointHosts: mxFacingHosts(target),
+    ...(overrides.senderIp === undefined ? {} : { senderIp: overrides.senderIp }),
+    ...(fromDomain === undefined ? {} : { fromDomain }),
+  };
+}
+
+/**
+ * The host names of the target's port-25 SMTP endpoints: the hosts the MX records should name.
+ * Submission and access endpoints are not MX hosts, and an IP literal can never equal an MX name.
+ */
+function mxFacingHosts(target: TargetConfig): string[] {
+  const hosts = target.endpoints
+    .map((endpoint) => parseEndpointUrl(endpoint.url))
+    .filter((endpoint) => endpoint.kind === "smtp" && isIP(endpoint.host) === 0)
+    .map((endpoint) => endpoint.host.toLowerCase());
+  return [...new Set(hosts)];
+}

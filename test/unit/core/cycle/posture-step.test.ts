@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfigText } from "../../../../core/config/parse-config.ts";
+import type { ScoutConfig } from "../../../../core/config/schema.ts";
+import type { CyclePorts } from "../../../../core/cycle/cycle-ports.ts";
+import { runCycle } from "../../../../core/cycle/run-cycle.ts";
+import { NO_METRICS } from "../../../../core/ports/metrics.ts";
+import { postureOptionsForTarget } from "../../../../core/posture/posture-options-for-target.ts";
+import { MemoryStatusStore } from "../../../../local/adapters/memory-status-store.ts";
+import { MemoryStore } from "../../../../local/adapters/memory-store.ts";
+import type { DnsPeer } from "../../../support/dns-peer.ts";
+import { startZonePeer } from "../../../support/dns-zone-peer.ts";
+import { RecordingLogger } from "../../../support/recording-logger.ts";
+
+/*
+ * The posture step's schedule, on the memory stores: the last run is whatever the store holds,
+ * so ports built anew (a restarted `serve`, a Lambda's cold start) do not run it early; due at
+ * posture.intervalSeconds less half a cycle; a new domain is due at once.
+ */
+
+const T0 = Date.UTC(2026, 11, 2, 10, 0, 0);
+const CYCLE_SECONDS = 60;
+const POSTURE_SECONDS = 3600;
+
+let dns: DnsPeer;
+beforeAll(async () => {
+  dns = await startZonePeer([
+    ["one.test", "MX", "10 mx.one.test"],
+    ["mx.one.test", "A", "192.0.2.10"],
+    ["two.test", "MX", "10 mx.two.test"],
+    ["mx.two.test", "A", "192.0.2.20"],
+  ]);
+});
+afterAll(async () => {
+  await dns?.close();
+});
+
+function configFor(domain: string): ScoutConfig {
+  return parseConfigText(
+    JSON.stringify({
+      dataDir: "/unused",
+      probeKeyFile: "/unused",
+      inbound: { domain: "s.example.com", returnAddress: "r@s.example.com" },
+      schedule: { intervalSeconds: CYCLE_SECONDS },
+      posture: { intervalSeconds: POSTURE_SECONDS, resolver: `127.0.0.1:${dns.port}`, retries: 0 },
+      targets: [{ id: "dns1", domain }],
+    }),
+    "posture-step",
+  );
+}
+
+/** What outlives a process: the stores and the clock. */
+function shared() {
+  let nowMs = T0;
+  return {
+    store: new MemoryStore(),
+    statuses: new MemoryStatusStore(),
+    clock: { now: () => nowMs },
+    advance: (ms: number) => (nowMs += ms),
+  };
+}
+
+/** Ports built afresh over the shared stores, as a new process or a cold start builds them. */
+function freshPorts(state: ReturnType<typeof shared>, domain = "one.test"): CyclePorts {
+  return {
+    config: configFor(domain),
+    probeKeys: async () => new Map(),
+    probes: state.store,
+    statuses: state.statuses,
+    events: undefined,
+    metrics: NO_METRICS,
+    clock: state.clock,
+    log: new RecordingLogger(),
+    planChecks: async () => [],
+    checks: state.store,
+    sender: { send: async () => ({ response: "250 ok" }) },
+    probeFrom: "scout@s.example.com",
+  };
+}
+
+const mxRuns = async (state: ReturnType<typeof shared>) =>
+  (await state.store.checkHistory("dns1", "posture:mx", 0, 100)).map((result) => result.host);
+
+describe("the posture schedule", () => {
+  it("is read from the store: ports built anew do not run it before its interval", async () => {
+    const state = shared();
+    expect((await runCycle(freshPorts(state))).postureChecks).toBeGreaterThanOrEqual(3);
+    state.advance(CYCLE_SECONDS * 1000);
+    expect((await runCycle(freshPorts(state))).postureChecks).toBe(0);
+    expect(await mxRuns(state)).toEqual(["one.test"]);
+  });
+
+  it("is due at its interval less half a cycle, not a moment before", async () => {
+    const state = shared();
+    await runCycle(freshPorts(state));
+    const dueAfterMs = POSTURE_SECONDS * 1000 - (CYCLE_SECONDS * 1000) / 2;
+    state.advance(dueAfterMs - 1);
+    expect((await runCycle(freshPorts(state))).postureChecks).toBe(0);
+    state.advance(1);
+    expect((await runCycle(freshPorts(state))).postureChecks).toBeGreaterThanOrEqual(3);
+    expect(await mxRuns(state)).toEqual(["one.test", "one.test"]);
+  });
+
+  it("runs a target's new domain at once", async () => {
+    const state = shared();
+    await runCycle(freshPorts(state, "one.test"));
+    state.advance(CYCLE_SECONDS * 1000);
+    await runCycle(freshPorts(state, "two.test"));
+    expect(await mxRuns(state)).toEqual(["one.test", "two.test"]);
+  });
+});
+
+describe("postureOptionsForTarget", () => {
+  const configWith = (extra: object) =>
+    parseConfigText(
+      JSON.stringify({
+        dataDir: "/unused",
+        probeKeyFile: "/unused",
+        inbound: { domain: "s.example.com", returnAddress: "r@s.example.com" },
+        targets: [{ id: "t", domain: "example.com", ...extra }],
+      }),
+      "options",
+    );
+  const target = (extra: object) => configWith(extra).targets[0] as ScoutConfig["targets"][number];
+  const context = { config: configWith({}), probeFrom: "scout@s.example.com" };
+
+  it("compares the MX with the port-25 SMTP hosts, and judges alignment for the probes' From domain", () => {
+    const options = postureOptionsForTarget(
+      target({
+        endpoints: [
+          { url: "smtp://MX1.example.com" },
+          { url: "smtp://mx1.example.com:2525" },
+          { url: "smtp://192.0.2.25" },
+          { url: "submission://mail.example.com" },
+          { url: "imaps://mail.example.com" },
+        ],
+      }),
+      context,
+    );
+    expect(options).toEqual({ endpointHosts: ["mx1.example.com"], fromDomain: "s.example.com" });
+  });
+
+  it("takes the target's senderIp and fromDomain", () => {
+    const options = postureOptionsForTarget(
+      target({ posture: { senderIp: "192.0.2.25", fromDomain: "example.com" } }),
+      context,
+    );
+    expect(options).toEqual({ endpointHosts: [], senderIp: "192.0.2.25", fromDomain: "example.com" });
+  });
+});
