@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseResolverAddress } from "../dns/resolver-address.ts";
+import { dnsblSettingsSchema } from "./dnsbl-schema.ts";
 import { domain, seconds } from "./fields.ts";
 
 /*
@@ -31,6 +32,10 @@ export const postureSchema = z
     timeoutMs: z.number().int().min(100).max(30_000).default(3000),
     /** UDP tries after the first when one gets no reply. */
     retries: z.number().int().min(0).max(5).default(2),
+    /** Deadline of the MTA-STS policy fetch over HTTPS. */
+    httpsTimeoutSeconds: seconds().min(1).max(60).default(10),
+    /** The blocklists asked (absent: the well-known defaults; empty: none) and outbound IPs. */
+    ...dnsblSettingsSchema,
   })
   .prefault({});
 
@@ -41,8 +46,16 @@ export const targetPostureSchema = z.strictObject({
     .string()
     .refine((text) => isIP(text) !== 0, { error: "must be an IP address" })
     .optional(),
-  /** The From domain whose DMARC alignment is judged; default: the probes' From domain. */
+  /**
+   * The From domain whose DMARC alignment is judged. Default: the probes' From domain when it
+   * belongs to the target's organizational domain (the probes then speak for the domain);
+   * otherwise alignment is not judged, since the domain's record does not govern them.
+   */
   fromDomain: domain.optional(),
+  /** A domain without MTA-STS is a WARNING (mta-sts-missing) rather than "not published". */
+  mtaStsRequired: z.boolean().default(false),
+  /** A domain without a TLS-RPT record is a WARNING (tls-rpt-missing) rather than "not published". */
+  tlsRptRequired: z.boolean().default(false),
 });
 
 /** `targets[].domain`: the target's mail domain, whose posture is checked. */

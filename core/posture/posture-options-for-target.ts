@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { getDomain } from "tldts";
 import { parseEndpointUrl } from "../checks/endpoint.ts";
 import type { TargetConfig } from "../config/schema.ts";
 import type { JobConfig } from "../ports/job-ports.ts";
@@ -16,14 +17,33 @@ export interface PostureContext {
  * The one place a target's configuration becomes checkPosture's options, so a new posture
  * option (and its config key) is wired here and nowhere else.
  */
-export function postureOptionsForTarget(target: TargetConfig, { probeFrom }: PostureContext): PostureOptions {
-  const overrides = target.posture ?? {};
-  const fromDomain = overrides.fromDomain ?? probeFrom.split("@")[1];
+export function postureOptionsForTarget(
+  target: TargetConfig,
+  { config, probeFrom }: PostureContext,
+): PostureOptions {
+  const overrides = target.posture;
+  const fromDomain = overrides?.fromDomain ?? ownFromDomain(probeFrom, target.domain);
+  const { dnsbls, outboundIps, httpsTimeoutSeconds } = config.posture;
   return {
     endpointHosts: mxFacingHosts(target),
-    ...(overrides.senderIp === undefined ? {} : { senderIp: overrides.senderIp }),
+    mtaSts: { required: overrides?.mtaStsRequired ?? false, timeoutMs: httpsTimeoutSeconds * 1000 },
+    tlsRptRequired: overrides?.tlsRptRequired ?? false,
+    ...(overrides?.senderIp === undefined ? {} : { senderIp: overrides.senderIp }),
     ...(fromDomain === undefined ? {} : { fromDomain }),
+    ...(dnsbls === undefined ? {} : { dnsbls }),
+    ...(outboundIps === undefined ? {} : { outboundIps }),
   };
+}
+
+/**
+ * The probes' From domain when it belongs to the target's organizational domain (Public Suffix
+ * List): only then does the target's DMARC record govern the probes, and alignment mean something.
+ */
+function ownFromDomain(probeFrom: string, targetDomain: string | undefined): string | undefined {
+  const from = probeFrom.split("@")[1]?.toLowerCase();
+  if (from === undefined || targetDomain === undefined) return undefined;
+  const organizational = (name: string) => getDomain(name, { allowPrivateDomains: true }) ?? name;
+  return organizational(from) === organizational(targetDomain.toLowerCase()) ? from : undefined;
 }
 
 /**

@@ -30,18 +30,33 @@ function problemsOf(text: string): string[] {
 describe("the posture configuration", () => {
   it("defaults: hourly, the system resolver, 3 s per try and 2 retries", () => {
     const config = parseConfigText(JSON.stringify(MINIMAL), "minimal.yaml");
-    expect(config.posture).toEqual({ intervalSeconds: 3600, timeoutMs: 3000, retries: 2 });
+    expect(config.posture).toEqual({
+      intervalSeconds: 3600,
+      timeoutMs: 3000,
+      retries: 2,
+      httpsTimeoutSeconds: 10,
+    });
     expect(config.targets[0]?.domain).toBe("example.com");
   });
 
   it("takes every key", () => {
     const text = variant((c) => {
       c.posture = { intervalSeconds: 600, resolver: "[2001:db8::53]:5353", timeoutMs: 500, retries: 0 };
-      c.targets[0].posture = { senderIp: "192.0.2.25", fromDomain: "scout.example.net" };
+      c.targets[0].posture = {
+        senderIp: "192.0.2.25",
+        fromDomain: "scout.example.net",
+        mtaStsRequired: true,
+        tlsRptRequired: true,
+      };
     });
     const config = parseConfigText(text, "posture.yaml");
     expect(config.posture.resolver).toBe("[2001:db8::53]:5353");
-    expect(config.targets[0]?.posture).toEqual({ senderIp: "192.0.2.25", fromDomain: "scout.example.net" });
+    expect(config.targets[0]?.posture).toEqual({
+      senderIp: "192.0.2.25",
+      fromDomain: "scout.example.net",
+      mtaStsRequired: true,
+      tlsRptRequired: true,
+    });
   });
 
   it("a target with a domain alone is something to watch", () => {

@@ -136,7 +136,50 @@ describe("postureOptionsForTarget", () => {
       }),
       context,
     );
-    expect(options).toEqual({ endpointHosts: ["mx1.example.com"], fromDomain: "s.example.com" });
+    expect(options).toEqual({
+      endpointHosts: ["mx1.example.com"],
+      fromDomain: "s.example.com",
+      mtaSts: { required: false, timeoutMs: 10_000 },
+      tlsRptRequired: false,
+    });
+  });
+
+  it("judges no alignment when the probes' From domain is another organization's", () => {
+    const options = postureOptionsForTarget(target({}), {
+      ...context,
+      probeFrom: "scout@monitor.example.net",
+    });
+    expect(options.fromDomain).toBeUndefined();
+  });
+
+  it("passes MTA-STS and TLS-RPT requirements and the HTTPS deadline", () => {
+    const config = configWith({ posture: { mtaStsRequired: true, tlsRptRequired: true } });
+    const options = postureOptionsForTarget(config.targets[0] as ScoutConfig["targets"][number], {
+      ...context,
+      config,
+    });
+    expect(options).toMatchObject({ mtaSts: { required: true, timeoutMs: 10_000 }, tlsRptRequired: true });
+  });
+
+  it("asks the posture block's blocklists about its outbound addresses too", () => {
+    const config = parseConfigText(
+      JSON.stringify({
+        dataDir: "/unused",
+        probeKeyFile: "/unused",
+        inbound: { domain: "s.example.com", returnAddress: "r@s.example.com" },
+        posture: { dnsbls: [{ zone: "bl.example.org", severity: "CRITICAL" }], outboundIps: ["192.0.2.25"] },
+        targets: [{ id: "t", domain: "example.com" }],
+      }),
+      "dnsbl",
+    );
+    const options = postureOptionsForTarget(config.targets[0] as ScoutConfig["targets"][number], {
+      config,
+      probeFrom: "scout@s.example.com",
+    });
+    expect(options).toMatchObject({
+      dnsbls: [{ zone: "bl.example.org", severity: "CRITICAL" }],
+      outboundIps: ["192.0.2.25"],
+    });
   });
 
   it("takes the target's senderIp and fromDomain", () => {
@@ -144,6 +187,6 @@ describe("postureOptionsForTarget", () => {
       target({ posture: { senderIp: "192.0.2.25", fromDomain: "example.com" } }),
       context,
     );
-    expect(options).toEqual({ endpointHosts: [], senderIp: "192.0.2.25", fromDomain: "example.com" });
+    expect(options).toMatchObject({ endpointHosts: [], senderIp: "192.0.2.25", fromDomain: "example.com" });
   });
 });
