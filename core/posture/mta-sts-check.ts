@@ -11,7 +11,7 @@ import {
 } from "./mta-sts-parse.ts";
 import { createHttpsPolicyFetch, type PolicyFetch, type PolicyFetchResponse } from "./policy-fetch.ts";
 import { ask } from "./posture-dns.ts";
-import { finding, type PostureFinding, type PostureResult, postureResult } from "./posture-result.ts";
+import { finding, type PostureFinding, type PostureResult, postureRun } from "./posture-result.ts";
 
 export interface MtaStsFacts {
   published?: boolean;
@@ -52,19 +52,8 @@ export async function checkMtaSts(
   domain: string,
   options: MtaStsCheckOptions = {},
 ): Promise<PostureResult<MtaStsFacts>> {
-  const started = Date.now();
-  const findings: PostureFinding[] = [];
   const facts: MtaStsFacts = {};
-  const done = (okMessage = "") =>
-    postureResult({
-      check: "mta-sts",
-      domain,
-      resolver: resolver.server,
-      started,
-      findings,
-      facts,
-      okMessage,
-    });
+  const { findings, done } = postureRun("mta-sts", domain, resolver, facts);
   const bare = domain.replace(/\.$/, "");
   const name = `_mta-sts.${bare}`;
   const answer = await ask(resolver, name, "TXT", findings);

@@ -77,3 +77,20 @@ export function postureResult<Facts extends object>(input: {
     totalMs: Date.now() - input.started,
   };
 }
+
+/**
+ * The start of a posture check: its findings list, and `done` to turn them and its facts into
+ * the result, timed from this call.
+ */
+export function postureRun<Facts extends object>(
+  check: PostureCheckName,
+  domain: string,
+  resolver: { readonly server: string },
+  facts: Facts,
+): { findings: PostureFinding[]; done: (okMessage?: string) => PostureResult<Facts> } {
+  const started = Date.now();
+  const findings: PostureFinding[] = [];
+  const done = (okMessage = "") =>
+    postureResult({ check, domain, resolver: resolver.server, started, findings, facts, okMessage });
+  return { findings, done };
+}

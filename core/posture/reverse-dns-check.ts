@@ -3,7 +3,7 @@ import type { DnsResolver } from "../dns/dns-resolver.ts";
 import { ipFamily, sameAddress } from "./ip-network.ts";
 import { mxHostAddresses } from "./mx-addresses.ts";
 import { ask, normalName } from "./posture-dns.ts";
-import { finding, type PostureFinding, type PostureResult, postureResult } from "./posture-result.ts";
+import { finding, type PostureFinding, type PostureResult, postureRun } from "./posture-result.ts";
 import { ptrName } from "./reverse-names.ts";
 
 /** One MX address, its PTR names, and which of them resolve back to it. */
@@ -42,19 +42,8 @@ export async function checkReverseDns(
   domain: string,
   options: ReverseDnsCheckOptions = {},
 ): Promise<PostureResult<ReverseDnsFacts>> {
-  const started = Date.now();
-  const findings: PostureFinding[] = [];
   const facts: ReverseDnsFacts = { addresses: [] };
-  const done = (okMessage = "") =>
-    postureResult({
-      check: "reverse-dns",
-      domain,
-      resolver: resolver.server,
-      started,
-      findings,
-      facts,
-      okMessage,
-    });
+  const { findings, done } = postureRun("reverse-dns", domain, resolver, facts);
   const hosts = await mxHostAddresses(resolver, domain, findings);
   if (!hosts) return done();
   const banners = new Map(

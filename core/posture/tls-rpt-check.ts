@@ -1,7 +1,7 @@
 import { txtStrings } from "../dns/dns-records.ts";
 import type { DnsResolver } from "../dns/dns-resolver.ts";
 import { ask } from "./posture-dns.ts";
-import { finding, type PostureFinding, type PostureResult, postureResult } from "./posture-result.ts";
+import { finding, type PostureResult, postureRun } from "./posture-result.ts";
 import { isTlsRptRecord, parseTlsRpt } from "./tls-rpt-parse.ts";
 
 export interface TlsRptFacts {
@@ -21,19 +21,8 @@ export async function checkTlsRpt(
   domain: string,
   options: TlsRptCheckOptions = {},
 ): Promise<PostureResult<TlsRptFacts>> {
-  const started = Date.now();
-  const findings: PostureFinding[] = [];
   const facts: TlsRptFacts = {};
-  const done = (okMessage = "") =>
-    postureResult({
-      check: "tls-rpt",
-      domain,
-      resolver: resolver.server,
-      started,
-      findings,
-      facts,
-      okMessage,
-    });
+  const { findings, done } = postureRun("tls-rpt", domain, resolver, facts);
   const name = `_smtp._tls.${domain.replace(/\.$/, "")}`;
   const answer = await ask(resolver, name, "TXT", findings);
   if (!answer) return done();
