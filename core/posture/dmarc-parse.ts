@@ -1,3 +1,4 @@
+import { organizationalDomain } from "./organizational-domain.ts";
 /**
  * The DMARC record grammar (RFC 7489 §6.3, §6.4): "v=DMARC1" first, then tag=value pairs
  * separated by ";". p= is required; unknown tags are ignored (§6.3); every known tag's value
@@ -83,13 +84,13 @@ export function parseDmarc(text: string): DmarcParse {
 }
 
 /**
- * Whether `from` aligns with `domain` (RFC 7489 §3.1): strict needs the same name; relaxed the
- * same organizational domain, taken here as one name equal to or under the other (the Public
- * Suffix List is not consulted, so two siblings under one parent count as not aligned).
+ * Identifier alignment (RFC 7489 §3.1): strict, the same name; relaxed, the same
+ * organizational domain (§3.2, by the Public Suffix List), so siblings under one registered
+ * domain align and two names under a public suffix do not.
  */
 export function aligned(from: string, domain: string, mode: DmarcAlignment): boolean {
   const a = from.replace(/\.$/, "").toLowerCase();
   const b = domain.replace(/\.$/, "").toLowerCase();
   if (a === b) return true;
-  return mode === "r" && (a.endsWith(`.${b}`) || b.endsWith(`.${a}`));
+  return mode === "r" && organizationalDomain(a) === organizationalDomain(b);
 }

@@ -99,6 +99,12 @@ describe("DMARC grammar (RFC 7489)", () => {
     ["mail.example.test", "example.test", "r", true],
     ["example.test", "bounce.example.test", "r", true],
     ["other.test", "example.test", "r", false],
+    // Siblings under one registered domain share its organizational domain (§3.2).
+    ["news.example.com", "mail.example.com", "r", true],
+    ["news.example.com", "mail.example.com", "s", false],
+    // Two registrations under a public suffix (co.uk) or a private one (github.io) do not.
+    ["a.co.uk", "b.co.uk", "r", false],
+    ["alice.github.io", "bob.github.io", "r", false],
   ] as const)("From %s aligns with %s in mode %s: %s (§3.1)", (from, domain, mode, expected) => {
     expect(aligned(from, domain, mode)).toBe(expected);
   });
