@@ -34,6 +34,11 @@ export const postureSchema = z
     retries: z.number().int().min(0).max(5).default(2),
     /** Deadline of the MTA-STS policy fetch over HTTPS. */
     httpsTimeoutSeconds: seconds().min(1).max(60).default(10),
+    /**
+     * The whole posture run of one target must end within this: the cycle waits for it beside
+     * the checks and probes. A check still running then is UNKNOWN (posture-budget-exceeded).
+     */
+    budgetSeconds: seconds().max(900).default(60),
     /** The blocklists asked (absent: the well-known defaults; empty: none) and outbound IPs. */
     ...dnsblSettingsSchema,
   })

@@ -23,8 +23,9 @@ export function postureOptionsForTarget(
 ): PostureOptions {
   const overrides = target.posture;
   const fromDomain = overrides?.fromDomain ?? ownFromDomain(probeFrom, target.domain);
-  const { dnsbls, outboundIps, httpsTimeoutSeconds } = config.posture;
+  const { dnsbls, outboundIps, httpsTimeoutSeconds, budgetSeconds } = config.posture;
   return {
+    budgetMs: budgetSeconds * 1000,
     endpointHosts: mxFacingHosts(target),
     mtaSts: { required: overrides?.mtaStsRequired ?? false, timeoutMs: httpsTimeoutSeconds * 1000 },
     tlsRptRequired: overrides?.tlsRptRequired ?? false,
