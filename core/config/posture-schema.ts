@@ -39,6 +39,12 @@ export const postureSchema = z
      * the checks and probes. A check still running then is UNKNOWN (posture-budget-exceeded).
      */
     budgetSeconds: seconds().max(900).default(60),
+    /**
+     * Posture results in a row a posture check's new status needs (flap control), for every
+     * target: a run is hourly, so the targets' confirmAfter (default 2) would delay a change
+     * by an interval or more. Service checks keep the target's.
+     */
+    confirmAfter: z.number().int().min(1).max(20).default(1),
     /** The blocklists asked (absent: the well-known defaults; empty: none) and outbound IPs. */
     ...dnsblSettingsSchema,
   })

@@ -36,6 +36,7 @@ describe("the posture configuration", () => {
       retries: 2,
       httpsTimeoutSeconds: 10,
       budgetSeconds: 60,
+      confirmAfter: 1,
     });
     expect(config.targets[0]?.domain).toBe("example.com");
   });
