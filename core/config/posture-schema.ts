@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseResolverAddress } from "../dns/resolver-address.ts";
+import { POSTURE_REASON_ORDER, type PostureReason } from "../posture/posture-reasons.ts";
 import { dnsblSettingsSchema } from "./dnsbl-schema.ts";
 import { domain, seconds } from "./fields.ts";
 
@@ -67,6 +68,17 @@ export const targetPostureSchema = z.strictObject({
   mtaStsRequired: z.boolean().default(false),
   /** A domain without a TLS-RPT record is a WARNING (tls-rpt-missing) rather than "not published". */
   tlsRptRequired: z.boolean().default(false),
+  /**
+   * Reasons whose findings are dropped before a result's status is made: a domain deliberately
+   * at p=none (dmarc-monitoring-only), a backup MX no service check watches (mx-endpoints-differ).
+   */
+  ignore: z
+    .array(
+      z.enum(POSTURE_REASON_ORDER as [PostureReason, ...PostureReason[]], {
+        error: "must be a posture reason code (email-scout posture --reasons), like dmarc-monitoring-only",
+      }),
+    )
+    .optional(),
 });
 
 /** `targets[].domain`: the target's mail domain, whose posture is checked. */

@@ -8,7 +8,14 @@ import type { DnsblList } from "./dnsbl-lists.ts";
 import { checkMtaSts, type MtaStsCheckOptions } from "./mta-sts-check.ts";
 import { checkMx } from "./mx-check.ts";
 import { memoized } from "./posture-dns.ts";
-import { finding, type PostureCheckName, type PostureResult, postureResult } from "./posture-result.ts";
+import type { PostureReason } from "./posture-reasons.ts";
+import {
+  finding,
+  type PostureCheckName,
+  type PostureResult,
+  postureResult,
+  withoutIgnored,
+} from "./posture-result.ts";
 import { checkReverseDns } from "./reverse-dns-check.ts";
 import { checkSpf } from "./spf-check.ts";
 import { checkTlsRpt } from "./tls-rpt-check.ts";
@@ -34,6 +41,8 @@ export interface PostureOptions {
    * (posture-budget-exceeded) and the others are kept. None by default.
    */
   readonly budgetMs?: number;
+  /** Reasons whose findings are dropped before each result's status is made (targets[].posture.ignore). */
+  readonly ignore?: readonly PostureReason[];
 }
 
 type PostureCheckRun = (
@@ -94,8 +103,9 @@ export async function checkPosture(
     const settled = await Promise.allSettled(
       POSTURE_CHECKS.map(([, run]) => budget.race(run(shared, domain, options))),
     );
+    const ignored = new Set(options.ignore ?? []);
     return settled.map((outcome, index) => {
-      if (outcome.status === "fulfilled") return outcome.value;
+      if (outcome.status === "fulfilled") return withoutIgnored(outcome.value, ignored);
       const check = (POSTURE_CHECKS[index] as (typeof POSTURE_CHECKS)[number])[0];
       const failure =
         outcome.reason instanceof PostureBudgetExceeded

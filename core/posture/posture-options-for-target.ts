@@ -30,6 +30,7 @@ export function postureOptionsForTarget(
     mtaSts: { required: overrides?.mtaStsRequired ?? false, timeoutMs: httpsTimeoutSeconds * 1000 },
     tlsRptRequired: overrides?.tlsRptRequired ?? false,
     ...(overrides?.senderIp === undefined ? {} : { senderIp: overrides.senderIp }),
+    ...(overrides?.ignore === undefined ? {} : { ignore: overrides.ignore }),
     ...(fromDomain === undefined ? {} : { fromDomain }),
     ...(dnsbls === undefined ? {} : { dnsbls }),
     ...(outboundIps === undefined ? {} : { outboundIps }),
@@ -54,7 +55,7 @@ function ownFromDomain(probeFrom: string, targetDomain: string | undefined): str
 function mxFacingHosts(target: TargetConfig): string[] {
   const hosts = target.endpoints
     .map((endpoint) => parseEndpointUrl(endpoint.url))
-    .filter((endpoint) => endpoint.kind === "smtp" && isIP(endpoint.host) === 0)
+    .filter((endpoint) => endpoint.kind === "smtp" && endpoint.port === 25 && isIP(endpoint.host) === 0)
     .map((endpoint) => endpoint.host.toLowerCase());
   return [...new Set(hosts)];
 }

@@ -49,6 +49,7 @@ describe("the posture configuration", () => {
         fromDomain: "scout.example.net",
         mtaStsRequired: true,
         tlsRptRequired: true,
+        ignore: ["dmarc-monitoring-only"],
       };
     });
     const config = parseConfigText(text, "posture.yaml");
@@ -58,6 +59,7 @@ describe("the posture configuration", () => {
       fromDomain: "scout.example.net",
       mtaStsRequired: true,
       tlsRptRequired: true,
+      ignore: ["dmarc-monitoring-only"],
     });
   });
 
@@ -106,6 +108,11 @@ describe("the posture configuration", () => {
       "sender IP that is none",
       variant((c) => (c.targets[0].posture = { senderIp: "mx.example.com" })),
       "targets[0].posture.senderIp: must be an IP address",
+    ],
+    [
+      "ignoring a reason that does not exist",
+      variant((c) => (c.targets[0].posture = { ignore: ["dmarc-monitoring-only", "dmarc-none"] })),
+      "targets[0].posture.ignore[1]: must be a posture reason code (email-scout posture --reasons), like dmarc-monitoring-only",
     ],
     [
       "posture overrides without a domain",

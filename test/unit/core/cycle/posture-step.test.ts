@@ -200,6 +200,8 @@ describe("postureOptionsForTarget", () => {
         endpoints: [
           { url: "smtp://MX1.example.com" },
           { url: "smtp://mx1.example.com:2525" },
+          { url: "smtp://relay.example.com:2525" },
+          { url: "smtp://mx2.example.com:25" },
           { url: "smtp://192.0.2.25" },
           { url: "submission://mail.example.com" },
           { url: "imaps://mail.example.com" },
@@ -209,7 +211,7 @@ describe("postureOptionsForTarget", () => {
     );
     expect(options).toEqual({
       budgetMs: 60_000,
-      endpointHosts: ["mx1.example.com"],
+      endpointHosts: ["mx1.example.com", "mx2.example.com"],
       fromDomain: "s.example.com",
       mtaSts: { required: false, timeoutMs: 10_000 },
       tlsRptRequired: false,
@@ -252,6 +254,14 @@ describe("postureOptionsForTarget", () => {
       dnsbls: [{ zone: "bl.example.org", severity: "CRITICAL" }],
       outboundIps: ["192.0.2.25"],
     });
+  });
+
+  it("passes the reasons the target ignores", () => {
+    const options = postureOptionsForTarget(
+      target({ posture: { ignore: ["dmarc-monitoring-only", "mx-endpoints-differ"] } }),
+      context,
+    );
+    expect(options.ignore).toEqual(["dmarc-monitoring-only", "mx-endpoints-differ"]);
   });
 
   it("takes the target's senderIp and fromDomain", () => {
