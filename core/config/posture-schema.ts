@@ -20,6 +20,9 @@ const resolverAddress = z.string().superRefine((text, context) => {
   }
 });
 
+/** An outbound IP whose mail the domain's SPF is asked about. */
+const senderIp = z.string().refine((text) => isIP(text) !== 0, { error: "must be an IP address" });
+
 export const postureSchema = z
   .strictObject({
     /**
@@ -46,6 +49,11 @@ export const postureSchema = z
      * by an interval or more. Service checks keep the target's.
      */
     confirmAfter: z.number().int().min(1).max(20).default(1),
+    /**
+     * The monitor's outbound IP for every target that names none (targets[].posture.senderIp):
+     * on AWS the NAT's Elastic IP, the one address the probes leave from.
+     */
+    senderIp: senderIp.optional(),
     /** The blocklists asked (absent: the well-known defaults; empty: none) and outbound IPs. */
     ...dnsblSettingsSchema,
   })
@@ -54,10 +62,7 @@ export const postureSchema = z
 /** What one target may add to its posture checks. */
 export const targetPostureSchema = z.strictObject({
   /** The monitor's outbound IP (the NAT's Elastic IP on AWS): would its mail pass SPF? */
-  senderIp: z
-    .string()
-    .refine((text) => isIP(text) !== 0, { error: "must be an IP address" })
-    .optional(),
+  senderIp: senderIp.optional(),
   /**
    * The From domain whose DMARC alignment is judged. Default: the probes' From domain when it
    * belongs to the target's organizational domain (the probes then speak for the domain);

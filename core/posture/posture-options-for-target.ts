@@ -24,12 +24,13 @@ export function postureOptionsForTarget(
   const overrides = target.posture;
   const fromDomain = overrides?.fromDomain ?? ownFromDomain(probeFrom, target.domain);
   const { dnsbls, outboundIps, httpsTimeoutSeconds, budgetSeconds } = config.posture;
+  const senderIp = overrides?.senderIp ?? config.posture.senderIp;
   return {
     budgetMs: budgetSeconds * 1000,
     endpointHosts: mxFacingHosts(target),
     mtaSts: { required: overrides?.mtaStsRequired ?? false, timeoutMs: httpsTimeoutSeconds * 1000 },
     tlsRptRequired: overrides?.tlsRptRequired ?? false,
-    ...(overrides?.senderIp === undefined ? {} : { senderIp: overrides.senderIp }),
+    ...(senderIp === undefined ? {} : { senderIp }),
     ...(overrides?.ignore === undefined ? {} : { ignore: overrides.ignore }),
     ...(fromDomain === undefined ? {} : { fromDomain }),
     ...(dnsbls === undefined ? {} : { dnsbls }),

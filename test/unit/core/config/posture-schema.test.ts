@@ -105,6 +105,11 @@ describe("the posture configuration", () => {
       "targets[0].domain: must be a domain name like scout-returns.example.com",
     ],
     [
+      "global sender IP that is none",
+      variant((c) => (c.posture = { senderIp: "nat.example.com" })),
+      "posture.senderIp: must be an IP address",
+    ],
+    [
       "sender IP that is none",
       variant((c) => (c.targets[0].posture = { senderIp: "mx.example.com" })),
       "targets[0].posture.senderIp: must be an IP address",

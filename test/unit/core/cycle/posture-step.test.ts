@@ -264,6 +264,27 @@ describe("postureOptionsForTarget", () => {
     expect(options.ignore).toEqual(["dmarc-monitoring-only", "mx-endpoints-differ"]);
   });
 
+  it("takes the posture block's senderIp for a target that names none", () => {
+    const config = parseConfigText(
+      JSON.stringify({
+        dataDir: "/unused",
+        probeKeyFile: "/unused",
+        inbound: { domain: "s.example.com", returnAddress: "r@s.example.com" },
+        posture: { senderIp: "198.51.100.7" },
+        targets: [
+          { id: "own", domain: "example.com", posture: { senderIp: "192.0.2.25" } },
+          { id: "shared", domain: "example.org" },
+        ],
+      }),
+      "sender",
+    );
+    const [own, shared] = config.targets.map(
+      (each) => postureOptionsForTarget(each, { config, probeFrom: "scout@s.example.com" }).senderIp,
+    );
+    expect([own, shared]).toEqual(["192.0.2.25", "198.51.100.7"]);
+    expect(postureOptionsForTarget(target({}), context).senderIp).toBeUndefined();
+  });
+
   it("takes the target's senderIp and fromDomain", () => {
     const options = postureOptionsForTarget(
       target({ posture: { senderIp: "192.0.2.25", fromDomain: "example.com" } }),
