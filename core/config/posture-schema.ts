@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseResolverAddress } from "../dns/resolver-address.ts";
+import { POSTURE_REASON_ORDER, type PostureReason } from "../posture/posture-reasons.ts";
 import { dnsblSettingsSchema } from "./dnsbl-schema.ts";
 import { domain, seconds } from "./fields.ts";
 
@@ -19,6 +20,9 @@ const resolverAddress = z.string().superRefine((text, context) => {
   }
 });
 
+/** An outbound IP whose mail the domain's SPF is asked about. */
+const senderIp = z.string().refine((text) => isIP(text) !== 0, { error: "must be an IP address" });
+
 export const postureSchema = z
   .strictObject({
     /**
@@ -34,6 +38,22 @@ export const postureSchema = z
     retries: z.number().int().min(0).max(5).default(2),
     /** Deadline of the MTA-STS policy fetch over HTTPS. */
     httpsTimeoutSeconds: seconds().min(1).max(60).default(10),
+    /**
+     * The whole posture run of one target must end within this: the cycle waits for it beside
+     * the checks and probes. A check still running then is UNKNOWN (posture-budget-exceeded).
+     */
+    budgetSeconds: seconds().max(900).default(60),
+    /**
+     * Posture results in a row a posture check's new status needs (flap control), for every
+     * target: a run is hourly, so the targets' confirmAfter (default 2) would delay a change
+     * by an interval or more. Service checks keep the target's.
+     */
+    confirmAfter: z.number().int().min(1).max(20).default(1),
+    /**
+     * The monitor's outbound IP for every target that names none (targets[].posture.senderIp):
+     * on AWS the NAT's Elastic IP, the one address the probes leave from.
+     */
+    senderIp: senderIp.optional(),
     /** The blocklists asked (absent: the well-known defaults; empty: none) and outbound IPs. */
     ...dnsblSettingsSchema,
   })
@@ -42,10 +62,7 @@ export const postureSchema = z
 /** What one target may add to its posture checks. */
 export const targetPostureSchema = z.strictObject({
   /** The monitor's outbound IP (the NAT's Elastic IP on AWS): would its mail pass SPF? */
-  senderIp: z
-    .string()
-    .refine((text) => isIP(text) !== 0, { error: "must be an IP address" })
-    .optional(),
+  senderIp: senderIp.optional(),
   /**
    * The From domain whose DMARC alignment is judged. Default: the probes' From domain when it
    * belongs to the target's organizational domain (the probes then speak for the domain);
@@ -56,6 +73,17 @@ export const targetPostureSchema = z.strictObject({
   mtaStsRequired: z.boolean().default(false),
   /** A domain without a TLS-RPT record is a WARNING (tls-rpt-missing) rather than "not published". */
   tlsRptRequired: z.boolean().default(false),
+  /**
+   * Reasons whose findings are dropped before a result's status is made: a domain deliberately
+   * at p=none (dmarc-monitoring-only), a backup MX no service check watches (mx-endpoints-differ).
+   */
+  ignore: z
+    .array(
+      z.enum(POSTURE_REASON_ORDER as [PostureReason, ...PostureReason[]], {
+        error: "must be a posture reason code (email-scout posture --reasons), like dmarc-monitoring-only",
+      }),
+    )
+    .optional(),
 });
 
 /** `targets[].domain`: the target's mail domain, whose posture is checked. */

@@ -252,6 +252,9 @@ function crossChecks(config: z.infer<typeof deployObject>, context: z.Refinement
 /** The prober Lambda runs for at most 5 minutes; its fetch-mode waits leave room for the rest of the run. */
 export const AWS_MAX_FETCH_WAIT_SECONDS = 180;
 
+/** The posture runs beside the checks inside the same 5-minute run: its budget leaves room for them. */
+export const AWS_MAX_POSTURE_BUDGET_SECONDS = 180;
+
 /** 127.0.0.0/8, ::1 and localhost: the only addresses the dashboard may use without a token. */
 export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
@@ -285,6 +288,13 @@ function awsChecks(config: z.infer<typeof deployObject>, context: z.RefinementCt
     });
   }
   hostedZoneChecks(config, context);
+  if (config.posture.budgetSeconds > AWS_MAX_POSTURE_BUDGET_SECONDS) {
+    context.addIssue({
+      code: "custom",
+      path: ["posture", "budgetSeconds"],
+      message: `must be at most ${AWS_MAX_POSTURE_BUDGET_SECONDS} on AWS: the prober runs the posture inside its 5-minute run, beside the checks`,
+    });
+  }
   config.targets.forEach((target, t) => {
     const keyReference = target.probe?.keyFile;
     if (keyReference !== undefined && !SECRETS_MANAGER_ARN.test(keyReference)) {

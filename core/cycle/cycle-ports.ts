@@ -1,4 +1,5 @@
 import type { CheckResult } from "../checks/result.ts";
+import type { DnsResolver } from "../dns/dns-resolver.ts";
 import type { CheckStore } from "../ports/check-store.ts";
 import type { JobConfig, JobPorts } from "../ports/job-ports.ts";
 import type { MailSender } from "../ports/mail-sender.ts";
@@ -32,6 +33,8 @@ export interface CyclePorts extends JobPorts {
    * to fire (which lost results when all of a cycle's writes were sent at once).
    */
   readonly storeConcurrency?: number;
+  /** The resolver the posture checks ask; by default the one `posture` configures (postureResolverFor). */
+  readonly postureResolver?: DnsResolver;
 }
 
 export const DEFAULT_STORE_CONCURRENCY = 32;

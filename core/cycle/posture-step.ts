@@ -15,7 +15,9 @@ import { type CycleRun, recordCycleError } from "./cycle-run.ts";
  * runs every hour, not every 61 minutes). The last run is read from the store, so neither a
  * restart of `serve` nor a Lambda cold start checks again early. Each check's result (mx, spf,
  * dmarc, and whatever checkPosture adds) then goes the service checks' way: recordResults.
- * A DNS failure is an UNKNOWN result (dns-error); any other failure is a cycle error.
+ * A DNS failure, a check that throws and one that outlasts `posture.budgetSeconds` are each an
+ * UNKNOWN result of that check beside the others' (checkPosture), so the run is stored and not
+ * repeated next cycle; a failure around the checks (the store) is a cycle error.
  */
 export async function runPosture(run: CycleRun): Promise<void> {
   const { ports, summary } = run;
@@ -23,7 +25,7 @@ export async function runPosture(run: CycleRun): Promise<void> {
   if (targets.length === 0) return;
   let resolver: DnsResolver;
   try {
-    resolver = postureResolverFor(ports.config.posture);
+    resolver = ports.postureResolver ?? postureResolverFor(ports.config.posture);
   } catch (error) {
     recordCycleError(
       run,

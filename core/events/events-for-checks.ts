@@ -1,4 +1,5 @@
 import type { CheckResult } from "../checks/result.ts";
+import { isPostureSubject } from "../posture/posture-check-result.ts";
 import { certificateExpiringEvent, certificateReminderStatus } from "./certificate-expiring.ts";
 import { checkCompletedEvent } from "./check-completed.ts";
 import type { ScoutEvent } from "./event.ts";
@@ -10,7 +11,10 @@ export interface CheckCycleInput {
   readonly tracker: StatusTracker;
   readonly targetId: string;
   readonly customer: string;
+  /** Results in a row a service check's new status needs (the target's confirmAfter). */
   readonly confirmAfter: number;
+  /** The same for a posture check (`posture:*`, posture.confirmAfter); confirmAfter when absent. */
+  readonly postureConfirmAfter?: number;
   /** One cycle's results for this target, in the order they finished. */
   readonly results: readonly CheckResult[];
   readonly now: number;
@@ -52,7 +56,9 @@ async function addResultEvents(
     status: result.status,
     reason: result.reason,
     atMs,
-    confirmAfter: input.confirmAfter,
+    confirmAfter: isPostureSubject(result.endpoint)
+      ? (input.postureConfirmAfter ?? input.confirmAfter)
+      : input.confirmAfter,
   };
   events.push(...announcementEvents(customer, await tracker.observe(observation, now)));
 

@@ -14,7 +14,7 @@ import { roundTripThresholdsOf } from "./roundtrip-status.ts";
 import { StatusTracker, trackedEventIds } from "./status-tracker.ts";
 
 export interface ResultEventsDeps {
-  readonly config: Pick<DeployConfig, "targets" | "roundTrip" | "webhooks">;
+  readonly config: Pick<DeployConfig, "targets" | "roundTrip" | "webhooks" | "posture">;
   readonly statuses: StatusStore;
   readonly clock: Clock;
   /** Where events go (the outbox locally, SQS on AWS); without one each is only logged. */
@@ -46,6 +46,8 @@ export class ResultEvents {
       targetId,
       customer: customerOf(target, this.deps.config.webhooks.defaultCustomer),
       confirmAfter: target.confirmAfter,
+      // Posture runs hourly: confirming over the target's count of runs would delay a change by hours.
+      postureConfirmAfter: this.deps.config.posture.confirmAfter,
       results,
       now: this.deps.clock.now(),
     });

@@ -1,6 +1,7 @@
 import { mapBounded } from "../basics/map-bounded.ts";
 import { addresses } from "../dns/dns-records.ts";
 import type { DnsResolver } from "../dns/dns-resolver.ts";
+import type { Status } from "../model/status.ts";
 import { DEFAULT_DNSBLS, type DnsblList, dnsblVerdict, knownCodes } from "./dnsbl-lists.ts";
 import { mxHostAddresses } from "./mx-addresses.ts";
 import { ask } from "./posture-dns.ts";
@@ -37,7 +38,8 @@ const CONCURRENCY = 8;
 /**
  * Blocklist posture: every MX address and every outbound address looked up in every list
  * (RFC 5782 §2.1: the reversed address under the list's zone; NXDOMAIN is not listed). A
- * listing has its list's status; a refusal is UNKNOWN, never a listing.
+ * listing has its list's status; a refusal is UNKNOWN, never a listing, and graded below a
+ * listing beside it (which it must not hide).
  */
 export async function checkDnsbl(
   resolver: DnsResolver,
@@ -63,9 +65,24 @@ export async function checkDnsbl(
   );
   facts.lookups.push(...lookups);
   facts.listings = lookups.filter((lookup) => lookup.outcome === "listed").length;
+  if (facts.listings > 0) gradeBesideListing(findings);
   if (subjects.size === 0) return done("no MX or outbound addresses to look up");
   const counted = `${subjects.size} ${subjects.size === 1 ? "address" : "addresses"}`;
   return done(`${counted} not listed on ${lists.length} ${lists.length === 1 ? "list" : "lists"}`);
+}
+
+/**
+ * A listing is news that a refusal or an unanswered query of another list must not hide: as
+ * UNKNOWN they would rank above a WARNING listing and be shown first. Beside a listing they are
+ * graded just below the worst listing (WARNING beside a CRITICAL one, OK beside a WARNING one),
+ * so the result's status and first message are the listing's; the findings stay listed.
+ */
+function gradeBesideListing(findings: PostureFinding[]): void {
+  const listed = findings.filter((found) => found.reason === "dnsbl-listed").map((found) => found.status);
+  const below: Status = listed.includes("CRITICAL") ? "WARNING" : "OK";
+  findings.forEach((found, index) => {
+    if (found.status === "UNKNOWN") findings[index] = { ...found, status: below };
+  });
 }
 
 async function lookUp(

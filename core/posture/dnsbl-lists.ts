@@ -49,19 +49,16 @@ export function knownCodes(zone: string): Pick<DnsblList, "codes" | "refused"> {
 }
 
 /**
- * Well-known lists free for low-volume use that answer for a mail server's IP. Barracuda asks
- * for a free registration of the querying resolver's IP; unregistered queries are refused
- * (a dns-error, never a listing). Spamhaus refuses queries from public resolvers (8.8.8.8,
- * 1.1.1.1, ...) with 127.255.255.254.
+ * Well-known lists free for low-volume use that answer for a mail server's IP, without a
+ * registration. Spamhaus refuses queries from public and most cloud resolvers (8.8.8.8,
+ * 1.1.1.1, the AWS VPC resolver, ...) with 127.255.255.254: a dnsbl-refused until the
+ * configuration names an own resolver or a DQS zone. Barracuda (b.barracudacentral.org) is not
+ * among them: it answers only resolvers whose IP is registered with it, so by default it would
+ * be a standing UNKNOWN; it is opt-in through `posture.dnsbls` (or `--dnsbl`).
  */
 export const DEFAULT_DNSBLS: readonly DnsblList[] = [
   { zone: "zen.spamhaus.org", severity: "CRITICAL", ...knownCodes("zen.spamhaus.org") },
   { zone: "bl.spamcop.net", severity: "WARNING", codes: { "127.0.0.2": "SpamCop: reported spam source" } },
-  {
-    zone: "b.barracudacentral.org",
-    severity: "WARNING",
-    codes: { "127.0.0.2": "Barracuda Reputation Block List: poor sender reputation" },
-  },
   { zone: "psbl.surriel.com", severity: "WARNING", codes: { "127.0.0.2": "PSBL: sent to spam traps" } },
   {
     zone: "dnsbl-1.uceprotect.net",

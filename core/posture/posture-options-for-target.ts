@@ -23,12 +23,15 @@ export function postureOptionsForTarget(
 ): PostureOptions {
   const overrides = target.posture;
   const fromDomain = overrides?.fromDomain ?? ownFromDomain(probeFrom, target.domain);
-  const { dnsbls, outboundIps, httpsTimeoutSeconds } = config.posture;
+  const { dnsbls, outboundIps, httpsTimeoutSeconds, budgetSeconds } = config.posture;
+  const senderIp = overrides?.senderIp ?? config.posture.senderIp;
   return {
+    budgetMs: budgetSeconds * 1000,
     endpointHosts: mxFacingHosts(target),
     mtaSts: { required: overrides?.mtaStsRequired ?? false, timeoutMs: httpsTimeoutSeconds * 1000 },
     tlsRptRequired: overrides?.tlsRptRequired ?? false,
-    ...(overrides?.senderIp === undefined ? {} : { senderIp: overrides.senderIp }),
+    ...(senderIp === undefined ? {} : { senderIp }),
+    ...(overrides?.ignore === undefined ? {} : { ignore: overrides.ignore }),
     ...(fromDomain === undefined ? {} : { fromDomain }),
     ...(dnsbls === undefined ? {} : { dnsbls }),
     ...(outboundIps === undefined ? {} : { outboundIps }),
@@ -53,7 +56,7 @@ function ownFromDomain(probeFrom: string, targetDomain: string | undefined): str
 function mxFacingHosts(target: TargetConfig): string[] {
   const hosts = target.endpoints
     .map((endpoint) => parseEndpointUrl(endpoint.url))
-    .filter((endpoint) => endpoint.kind === "smtp" && isIP(endpoint.host) === 0)
+    .filter((endpoint) => endpoint.kind === "smtp" && endpoint.port === 25 && isIP(endpoint.host) === 0)
     .map((endpoint) => endpoint.host.toLowerCase());
   return [...new Set(hosts)];
 }

@@ -12,6 +12,14 @@ export const POSTURE_REASONS = {
     status: "UNKNOWN",
     text: "a DNS query failed (timeout, SERVFAIL, REFUSED): the message names the query",
   },
+  "check-error": {
+    status: "UNKNOWN",
+    text: "the check failed other than by DNS (the message names the error); the other checks' results stand",
+  },
+  "posture-budget-exceeded": {
+    status: "UNKNOWN",
+    text: "the check had not finished when the run's posture.budgetSeconds ran out; the other checks' results stand",
+  },
   "domain-missing": { status: "CRITICAL", text: "the domain does not exist (NXDOMAIN)" },
   "mx-missing": {
     status: "CRITICAL",

@@ -32,6 +32,11 @@ export interface PostureResult<Facts extends object = object> {
   readonly message: string;
   readonly findings: readonly PostureFinding[];
   readonly facts: Facts;
+  /**
+   * What the check saw as a whole: its message when no finding is shown, kept so that a result
+   * whose findings are all ignored (targets[].posture.ignore) still says something.
+   */
+  readonly summary?: string;
   /** The resolver asked, "host:port". */
   readonly resolver: string;
   readonly startedAt: string;
@@ -52,6 +57,31 @@ export const finding = (reason: PostureReason, message: string, status?: Status)
 export const compareFindings = (a: PostureFinding, b: PostureFinding): number =>
   SEVERITY[b.status] - SEVERITY[a.status] || (RANK.get(a.reason) ?? 0) - (RANK.get(b.reason) ?? 0);
 
+const worstOf = (findings: readonly PostureFinding[]): Status =>
+  findings.reduce<Status>((worst, f) => worseStatus(worst, f.status), "OK");
+
+/**
+ * The result without the findings of the `ignored` reasons (a domain deliberately at p=none, a
+ * backup MX nobody watches): status, reason and message from the findings kept, and the message
+ * saying how many were ignored.
+ */
+export function withoutIgnored(result: PostureResult, ignored: ReadonlySet<PostureReason>): PostureResult {
+  const kept = result.findings.filter((found) => !ignored.has(found.reason));
+  const dropped = result.findings.filter((found) => ignored.has(found.reason));
+  if (dropped.length === 0) return result;
+  const first = kept[0];
+  const reasons = [...new Set(dropped.map((found) => found.reason))].join(", ");
+  const note = `${dropped.length} ${dropped.length === 1 ? "finding" : "findings"} ignored (${reasons})`;
+  const shown = first?.message ?? result.summary ?? "";
+  return {
+    ...result,
+    status: worstOf(kept),
+    reason: first?.reason ?? "ok",
+    message: shown === "" ? note : `${shown}; ${note}`,
+    findings: kept,
+  };
+}
+
 /** The result of a check from its findings: status the worst, reason and message the first shown. */
 export function postureResult<Facts extends object>(input: {
   check: PostureCheckName;
@@ -67,11 +97,12 @@ export function postureResult<Facts extends object>(input: {
   return {
     check: input.check,
     domain: input.domain,
-    status: findings.reduce<Status>((worst, f) => worseStatus(worst, f.status), "OK"),
+    status: worstOf(findings),
     reason: first?.reason ?? "ok",
     message: first?.message ?? input.okMessage,
     findings,
     facts: input.facts,
+    summary: input.okMessage,
     resolver: input.resolver,
     startedAt: new Date(input.started).toISOString(),
     totalMs: Date.now() - input.started,

@@ -38,8 +38,9 @@ Options:
                               with the PTR of its addresses
       --dnsbl ZONE[=SEVERITY] a blocklist to ask, WARNING (default) or CRITICAL when listed
                               (repeat; replaces the default lists: zen.spamhaus.org,
-                              bl.spamcop.net, b.barracudacentral.org, psbl.surriel.com,
-                              dnsbl-1.uceprotect.net, bl.mailspike.net)
+                              bl.spamcop.net, psbl.surriel.com, dnsbl-1.uceprotect.net,
+                              bl.mailspike.net; b.barracudacentral.org is opt-in: it answers
+                              registered resolvers only)
       --no-dnsbl              ask no blocklist
       --outbound-ip IP        an address your mail leaves from (repeat): looked up in the
                               blocklists beside the MX addresses

@@ -45,6 +45,7 @@ export const OWN_KEY_MAILBOX = "probe@mx2.example.com";
 /** With ShellOptions.postureResolver: a target watched for its domain's DNS posture alone. */
 export const POSTURE_TARGET = "dns1";
 export const POSTURE_DOMAIN = "posture.test";
+/** The posture target's confirmAfter: its posture checks keep posture.confirmAfter (default 1). */
 export const POSTURE_CONFIRM_AFTER = 2;
 /** The posture schedule's interval (its minimum); the cycles' own interval is the default 60 s. */
 export const POSTURE_INTERVAL_SECONDS = 60;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../../core/config/config-error.ts";
-import { parseConfigText } from "../../../../core/config/parse-config.ts";
+import { parseAwsConfigText, parseConfigText } from "../../../../core/config/parse-config.ts";
 
 const MINIMAL = {
   dataDir: "/var/lib/scout",
@@ -28,13 +28,15 @@ function problemsOf(text: string): string[] {
 }
 
 describe("the posture configuration", () => {
-  it("defaults: hourly, the system resolver, 3 s per try and 2 retries", () => {
+  it("defaults: hourly, the system resolver, 3 s per try and 2 retries, a minute for the run", () => {
     const config = parseConfigText(JSON.stringify(MINIMAL), "minimal.yaml");
     expect(config.posture).toEqual({
       intervalSeconds: 3600,
       timeoutMs: 3000,
       retries: 2,
       httpsTimeoutSeconds: 10,
+      budgetSeconds: 60,
+      confirmAfter: 1,
     });
     expect(config.targets[0]?.domain).toBe("example.com");
   });
@@ -47,6 +49,7 @@ describe("the posture configuration", () => {
         fromDomain: "scout.example.net",
         mtaStsRequired: true,
         tlsRptRequired: true,
+        ignore: ["dmarc-monitoring-only"],
       };
     });
     const config = parseConfigText(text, "posture.yaml");
@@ -56,6 +59,7 @@ describe("the posture configuration", () => {
       fromDomain: "scout.example.net",
       mtaStsRequired: true,
       tlsRptRequired: true,
+      ignore: ["dmarc-monitoring-only"],
     });
   });
 
@@ -91,14 +95,29 @@ describe("the posture configuration", () => {
       "posture.intervalSeconds: must not exceed the results' retention (1 day): the last run would be pruned before the next is due",
     ],
     [
+      "no time for the run",
+      variant((c) => (c.posture = { budgetSeconds: 0 })),
+      "posture.budgetSeconds: Too small: expected number to be >0",
+    ],
+    [
       "bad target domain",
       variant((c) => (c.targets[0].domain = "not a domain")),
       "targets[0].domain: must be a domain name like scout-returns.example.com",
     ],
     [
+      "global sender IP that is none",
+      variant((c) => (c.posture = { senderIp: "nat.example.com" })),
+      "posture.senderIp: must be an IP address",
+    ],
+    [
       "sender IP that is none",
       variant((c) => (c.targets[0].posture = { senderIp: "mx.example.com" })),
       "targets[0].posture.senderIp: must be an IP address",
+    ],
+    [
+      "ignoring a reason that does not exist",
+      variant((c) => (c.targets[0].posture = { ignore: ["dmarc-monitoring-only", "dmarc-none"] })),
+      "targets[0].posture.ignore[1]: must be a posture reason code (email-scout posture --reasons), like dmarc-monitoring-only",
     ],
     [
       "posture overrides without a domain",
@@ -110,5 +129,30 @@ describe("the posture configuration", () => {
     ],
   ])("%s", (_name, text, message) => {
     expect(problemsOf(text)).toEqual([message]);
+  });
+});
+
+describe("the posture budget on AWS", () => {
+  const aws = (budgetSeconds: number) =>
+    variant((c) => {
+      c.outbound = { from: "monitor@scout-returns.example.com" };
+      c.posture = { budgetSeconds };
+    });
+  const awsProblemsOf = (text: string): string[] => {
+    try {
+      parseAwsConfigText(text, "aws.yaml");
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  it("is bounded below the prober's 5-minute run", () => {
+    expect(awsProblemsOf(aws(180))).toEqual([]);
+    expect(awsProblemsOf(aws(181))).toEqual([
+      "posture.budgetSeconds: must be at most 180 on AWS: the prober runs the posture inside its 5-minute run, beside the checks",
+    ]);
+    expect(problemsOf(aws(181))).toEqual([]);
   });
 });

@@ -20,7 +20,8 @@ import {
  * The posture of a target's domain inside the scheduled cycle, one contract for both shells
  * (local mode on SQLite, the prober handler on DynamoDB): it runs when due and not again before
  * its interval (the last run is read from the store), and each check's result travels as a
- * service check's does: store, check.completed, flap control and status.changed, metrics. The
+ * service check's does: store, check.completed, flap control (posture.confirmAfter, not the
+ * target's) and status.changed, metrics. The
  * DNS server is an in-process one on port 0 whose zone a case may change or silence.
  */
 
@@ -130,37 +131,30 @@ describe.each([
     expect((await shell.postureMetrics()).filter((m) => m.check === "mx")).toHaveLength(2);
   });
 
-  it("confirms a change after confirmAfter runs and queues one status.changed for that check", async () => {
+  it("confirms a posture change at its first run (posture.confirmAfter 1), whatever the target's confirmAfter", async () => {
+    expect(POSTURE_CONFIRM_AFTER).toBeGreaterThan(1);
     await shell.runCycle();
     expect(await shell.statusOf(POSTURE_TARGET, "posture:spf")).toMatchObject({ status: "OK" });
 
     zone.splice(
       zone.findIndex(([name, type]) => name === POSTURE_DOMAIN && type === "TXT"),
       1,
+      [POSTURE_DOMAIN, "TXT", "v=spf1 +all"],
     );
-    // Of the SPF check alone: other checks (reverse DNS, say) may find this test zone wanting.
-    const spfChanges = () =>
-      postureEvents(shell, "status.changed").filter((event) => event.data.subject === "posture:spf");
-    for (let run = 1; run <= POSTURE_CONFIRM_AFTER; run++) {
-      shell.clock.advance(INTERVAL_MS);
-      await shell.runCycle();
-      if (run < POSTURE_CONFIRM_AFTER) expect(spfChanges()).toEqual([]);
-    }
+    shell.clock.advance(INTERVAL_MS);
+    await shell.runCycle();
     expect(await shell.statusOf(POSTURE_TARGET, "posture:spf")).toMatchObject({
-      status: "WARNING",
-      reason: "spf-missing",
+      status: "CRITICAL",
+      reason: "spf-pass-all",
     });
-    const changed = spfChanges();
+    // Of the SPF check alone: other checks (reverse DNS, say) may find this test zone wanting.
+    const changed = postureEvents(shell, "status.changed").filter(
+      (event) => event.data.subject === "posture:spf",
+    );
     expect(changed).toHaveLength(1);
     expect(changed[0]).toMatchObject({
       target: POSTURE_TARGET,
-      data: {
-        subject: "posture:spf",
-        from: "OK",
-        to: "WARNING",
-        reason: "spf-missing",
-        confirmations: POSTURE_CONFIRM_AFTER,
-      },
+      data: { subject: "posture:spf", from: "OK", to: "CRITICAL", reason: "spf-pass-all", confirmations: 1 },
     });
     expect(schemaErrors(changed[0])).toEqual([]);
     expect(await shell.statusOf(POSTURE_TARGET, "posture:mx")).toMatchObject({ status: "OK" });

@@ -3,6 +3,7 @@ import { parseConfigText } from "../../../../core/config/parse-config.ts";
 import type { ScoutConfig } from "../../../../core/config/schema.ts";
 import type { CyclePorts } from "../../../../core/cycle/cycle-ports.ts";
 import { runCycle } from "../../../../core/cycle/run-cycle.ts";
+import type { DnsResolver } from "../../../../core/dns/dns-resolver.ts";
 import { NO_METRICS } from "../../../../core/ports/metrics.ts";
 import { postureOptionsForTarget } from "../../../../core/posture/posture-options-for-target.ts";
 import { MemoryStatusStore } from "../../../../local/adapters/memory-status-store.ts";
@@ -21,27 +22,33 @@ const T0 = Date.UTC(2026, 11, 2, 10, 0, 0);
 const CYCLE_SECONDS = 60;
 const POSTURE_SECONDS = 3600;
 
-let dns: DnsPeer;
+let dns: DnsPeer & { resolver: DnsResolver };
 beforeAll(async () => {
   dns = await startZonePeer([
     ["one.test", "MX", "10 mx.one.test"],
     ["mx.one.test", "A", "192.0.2.10"],
     ["two.test", "MX", "10 mx.two.test"],
     ["mx.two.test", "A", "192.0.2.20"],
+    ["silent.test", "SILENT", ""],
   ]);
 });
 afterAll(async () => {
   await dns?.close();
 });
 
-function configFor(domain: string): ScoutConfig {
+function configFor(domain: string, posture: object = {}): ScoutConfig {
   return parseConfigText(
     JSON.stringify({
       dataDir: "/unused",
       probeKeyFile: "/unused",
       inbound: { domain: "s.example.com", returnAddress: "r@s.example.com" },
       schedule: { intervalSeconds: CYCLE_SECONDS },
-      posture: { intervalSeconds: POSTURE_SECONDS, resolver: `127.0.0.1:${dns.port}`, retries: 0 },
+      posture: {
+        intervalSeconds: POSTURE_SECONDS,
+        resolver: `127.0.0.1:${dns.port}`,
+        retries: 0,
+        ...posture,
+      },
       targets: [{ id: "dns1", domain }],
     }),
     "posture-step",
@@ -60,9 +67,14 @@ function shared() {
 }
 
 /** Ports built afresh over the shared stores, as a new process or a cold start builds them. */
-function freshPorts(state: ReturnType<typeof shared>, domain = "one.test"): CyclePorts {
+function freshPorts(
+  state: ReturnType<typeof shared>,
+  domain = "one.test",
+  extra: { posture?: object; postureResolver?: DnsResolver } = {},
+): CyclePorts {
   return {
-    config: configFor(domain),
+    ...(extra.postureResolver === undefined ? {} : { postureResolver: extra.postureResolver }),
+    config: configFor(domain, extra.posture),
     probeKeys: async () => new Map(),
     probes: state.store,
     statuses: state.statuses,
@@ -109,6 +121,65 @@ describe("the posture schedule", () => {
   });
 });
 
+describe("a posture check that fails or overruns", () => {
+  const latestPosture = async (state: ReturnType<typeof shared>) =>
+    new Map(
+      (await state.store.latestCheckResultsOf("dns1", "posture:")).map((result) => [result.endpoint, result]),
+    );
+
+  it("is that check's UNKNOWN check-error: the others' results are stored, and the run is not due next cycle", async () => {
+    const state = shared();
+    // A resolver that throws what no DNS failure is, on the DMARC check's first question only.
+    const throwing: DnsResolver = {
+      server: dns.resolver.server,
+      query: (name, type) =>
+        name.startsWith("_dmarc.")
+          ? Promise.reject(new TypeError("unexpected answer shape"))
+          : dns.resolver.query(name, type),
+    };
+    const summary = await runCycle(freshPorts(state, "one.test", { postureResolver: throwing }));
+    expect(summary.errors).toEqual([]);
+    const latest = await latestPosture(state);
+    expect(latest.get("posture:dmarc")).toMatchObject({
+      status: "UNKNOWN",
+      reason: "check-error",
+      message: "the dmarc check failed: unexpected answer shape",
+    });
+    expect(latest.get("posture:mx")).toMatchObject({ status: "OK", reason: "ok" });
+    expect(latest.size).toBe(8);
+
+    state.advance(CYCLE_SECONDS * 1000);
+    expect((await runCycle(freshPorts(state, "one.test", { postureResolver: throwing }))).postureChecks).toBe(
+      0,
+    );
+  });
+
+  it("is UNKNOWN posture-budget-exceeded past posture.budgetSeconds, and the cycle goes on", async () => {
+    const state = shared();
+    // Each DNS try waits 5 s for the silent name; the budget ends the run after 1 s.
+    const summary = await runCycle(
+      freshPorts(state, "silent.test", { posture: { budgetSeconds: 1, timeoutMs: 5000 } }),
+    );
+    expect(summary.errors).toEqual([]);
+    expect(summary.postureChecks).toBe(8);
+    const latest = await latestPosture(state);
+    expect(latest.size).toBe(8);
+    const unfinished = {
+      status: "UNKNOWN",
+      reason: "posture-budget-exceeded",
+      message: "not finished within the posture budget of 1 s",
+    };
+    // The domain's own name is silent: the checks that ask it first wait on it...
+    expect(latest.get("posture:mx")).toMatchObject(unfinished);
+    expect(latest.get("posture:spf")).toMatchObject(unfinished);
+    // ...and one that asks only other names (they answer NXDOMAIN) finished and is kept.
+    expect(latest.get("posture:dmarc")).toMatchObject({ status: "WARNING", reason: "dmarc-missing" });
+
+    state.advance(CYCLE_SECONDS * 1000);
+    expect((await runCycle(freshPorts(state, "silent.test"))).postureChecks).toBe(0);
+  });
+});
+
 describe("postureOptionsForTarget", () => {
   const configWith = (extra: object) =>
     parseConfigText(
@@ -129,6 +200,8 @@ describe("postureOptionsForTarget", () => {
         endpoints: [
           { url: "smtp://MX1.example.com" },
           { url: "smtp://mx1.example.com:2525" },
+          { url: "smtp://relay.example.com:2525" },
+          { url: "smtp://mx2.example.com:25" },
           { url: "smtp://192.0.2.25" },
           { url: "submission://mail.example.com" },
           { url: "imaps://mail.example.com" },
@@ -137,7 +210,8 @@ describe("postureOptionsForTarget", () => {
       context,
     );
     expect(options).toEqual({
-      endpointHosts: ["mx1.example.com"],
+      budgetMs: 60_000,
+      endpointHosts: ["mx1.example.com", "mx2.example.com"],
       fromDomain: "s.example.com",
       mtaSts: { required: false, timeoutMs: 10_000 },
       tlsRptRequired: false,
@@ -180,6 +254,35 @@ describe("postureOptionsForTarget", () => {
       dnsbls: [{ zone: "bl.example.org", severity: "CRITICAL" }],
       outboundIps: ["192.0.2.25"],
     });
+  });
+
+  it("passes the reasons the target ignores", () => {
+    const options = postureOptionsForTarget(
+      target({ posture: { ignore: ["dmarc-monitoring-only", "mx-endpoints-differ"] } }),
+      context,
+    );
+    expect(options.ignore).toEqual(["dmarc-monitoring-only", "mx-endpoints-differ"]);
+  });
+
+  it("takes the posture block's senderIp for a target that names none", () => {
+    const config = parseConfigText(
+      JSON.stringify({
+        dataDir: "/unused",
+        probeKeyFile: "/unused",
+        inbound: { domain: "s.example.com", returnAddress: "r@s.example.com" },
+        posture: { senderIp: "198.51.100.7" },
+        targets: [
+          { id: "own", domain: "example.com", posture: { senderIp: "192.0.2.25" } },
+          { id: "shared", domain: "example.org" },
+        ],
+      }),
+      "sender",
+    );
+    const [own, shared] = config.targets.map(
+      (each) => postureOptionsForTarget(each, { config, probeFrom: "scout@s.example.com" }).senderIp,
+    );
+    expect([own, shared]).toEqual(["192.0.2.25", "198.51.100.7"]);
+    expect(postureOptionsForTarget(target({}), context).senderIp).toBeUndefined();
   });
 
   it("takes the target's senderIp and fromDomain", () => {

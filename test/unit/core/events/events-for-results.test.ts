@@ -44,6 +44,25 @@ describe("eventsForCheckResults", () => {
     for (const event of [...first, ...second, ...third]) expect(schemaErrors(event)).toEqual([]);
   });
 
+  it("confirms a posture subject's change after postureConfirmAfter results, a service check's after confirmAfter", async () => {
+    const tracker = new StatusTracker(new MemoryStatusStore());
+    const posture = { ...refused, endpoint: "posture:spf", reason: "spf-pass-all" as const };
+    const run = (ms: number, postureConfirmAfter: number) =>
+      eventsForCheckResults({
+        tracker,
+        targetId: "mx1",
+        customer: "acme",
+        confirmAfter: 2,
+        postureConfirmAfter,
+        results: [at(ms, refused), at(ms, posture)],
+        now: ms,
+      });
+    const changed = (events: Awaited<ReturnType<typeof run>>) =>
+      events.filter((event) => event.type === "status.changed").map((event) => event.data.subject);
+    expect(changed(await run(T0, 1))).toEqual(["posture:spf"]);
+    expect(changed(await run(T0 + MINUTE, 1))).toEqual([ENDPOINT]);
+  });
+
   it("gives back a status change it made when a later step fails, so the next result offers it", async () => {
     const store = new MemoryStatusStore();
     const tracker = new StatusTracker(store);

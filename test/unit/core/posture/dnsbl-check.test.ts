@@ -35,6 +35,12 @@ const ZONE: ZoneRecord[] = [
   ...mx("v6", "2001:db8::1"),
   [`1.0.0.0.${"0.".repeat(20)}8.b.d.0.1.0.0.2.zen.spamhaus.org`, "A", "127.0.0.4"],
   ["9.113.0.203.bl.example.test", "A", "127.0.0.3"],
+  ...mx("refused-and-listed", "192.0.2.8"),
+  ["8.2.0.192.zen.spamhaus.org", "A", "127.255.255.254"],
+  ["8.2.0.192.bl.example.test", "A", "127.0.0.2"],
+  ...mx("listed-and-lost", "192.0.2.9"),
+  ["9.2.0.192.zen.spamhaus.org", "A", "127.0.0.2"],
+  ["9.2.0.192.bl.example.test", "SILENT", ""],
 ];
 const LISTS: DnsblList[] = [
   { zone: ZEN, severity: "CRITICAL" },
@@ -154,6 +160,47 @@ describe("blocklist posture", () => {
     const result = await checkDnsbl(peer.resolver, "clean.test");
     expect(result.facts.zones).toEqual(DEFAULT_DNSBLS.map((list) => list.zone));
     expect(result.facts.lookups).toHaveLength(DEFAULT_DNSBLS.length);
+  });
+
+  it("a refusal does not hide a WARNING listing on another list: graded OK below it", async () => {
+    const result = await checkDnsbl(peer.resolver, "refused-and-listed.test", { dnsbls: LISTS });
+    expect(summary(result)).toEqual([
+      "WARNING",
+      "dnsbl-listed",
+      "192.0.2.8 (MX mx.refused-and-listed.test) is listed on bl.example.test: 127.0.0.2 listed (code without a known meaning)",
+    ]);
+    expect(result.findings.map((found) => [found.status, found.reason])).toEqual([
+      ["WARNING", "dnsbl-listed"],
+      ["OK", "dnsbl-refused"],
+    ]);
+  });
+
+  it("an unanswered list beside a CRITICAL listing is a WARNING below it", async () => {
+    const fast = createDnsResolver({
+      server: { host: "127.0.0.1", port: peer.port },
+      timeoutMs: 200,
+      retries: 0,
+    });
+    const result = await checkDnsbl(fast, "listed-and-lost.test", { dnsbls: LISTS });
+    expect(summary(result)).toEqual([
+      "CRITICAL",
+      "dnsbl-listed",
+      "192.0.2.9 (MX mx.listed-and-lost.test) is listed on zen.spamhaus.org: 127.0.0.2 SBL (Spamhaus Block List: a spam source or operation)",
+    ]);
+    expect(result.findings.map((found) => [found.status, found.reason])).toEqual([
+      ["CRITICAL", "dnsbl-listed"],
+      ["WARNING", "dns-error"],
+    ]);
+  });
+
+  it("the default lists leave out Barracuda, which answers only registered resolvers", () => {
+    expect(DEFAULT_DNSBLS.map((list) => list.zone)).toEqual([
+      "zen.spamhaus.org",
+      "bl.spamcop.net",
+      "psbl.surriel.com",
+      "dnsbl-1.uceprotect.net",
+      "bl.mailspike.net",
+    ]);
   });
 
   it("a list that does not answer: UNKNOWN dns-error naming the query", async () => {
