@@ -1,6 +1,7 @@
 import { mapBounded } from "../basics/map-bounded.ts";
 import type { TargetConfig } from "../config/schema.ts";
 import type { DnsResolver } from "../dns/dns-resolver.ts";
+import { bannerHostsOf } from "../posture/banner-hosts.ts";
 import { checkPosture } from "../posture/check-posture.ts";
 import { POSTURE_SUBJECT_PREFIX, postureCheckResult } from "../posture/posture-check-result.ts";
 import { postureOptionsForTarget } from "../posture/posture-options-for-target.ts";
@@ -40,7 +41,13 @@ export async function runPosture(run: CycleRun): Promise<void> {
     try {
       if (!(await isPostureDue(run, target.id, domain))) return;
       const startedMs = ports.clock.now();
-      const options = postureOptionsForTarget(target, { config: ports.config, probeFrom: ports.probeFrom });
+      // The greetings the target's port-25 checks last saw, for reverse DNS to compare with PTR names.
+      const bannerHosts = bannerHostsOf(await ports.checks.latestCheckResultsOf(target.id, "smtp://"));
+      const options = postureOptionsForTarget(target, {
+        config: ports.config,
+        probeFrom: ports.probeFrom,
+        bannerHosts,
+      });
       const results = (await checkPosture(resolver, domain, options)).map((result) =>
         postureCheckResult(result, startedMs),
       );

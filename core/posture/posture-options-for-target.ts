@@ -11,6 +11,8 @@ export interface PostureContext {
   readonly config: JobConfig;
   /** The probes' From address: by default DMARC alignment is judged for its domain. */
   readonly probeFrom: string;
+  /** MX host -> the host name its SMTP greeting announced, from the target's latest checks. */
+  readonly bannerHosts?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface PostureContext {
  */
 export function postureOptionsForTarget(
   target: TargetConfig,
-  { config, probeFrom }: PostureContext,
+  { config, probeFrom, bannerHosts }: PostureContext,
 ): PostureOptions {
   const overrides = target.posture;
   const fromDomain = overrides?.fromDomain ?? ownFromDomain(probeFrom, target.domain);
@@ -35,6 +37,7 @@ export function postureOptionsForTarget(
     ...(fromDomain === undefined ? {} : { fromDomain }),
     ...(dnsbls === undefined ? {} : { dnsbls }),
     ...(outboundIps === undefined ? {} : { outboundIps }),
+    ...(bannerHosts === undefined || Object.keys(bannerHosts).length === 0 ? {} : { bannerHosts }),
   };
 }
 

@@ -218,6 +218,14 @@ describe("postureOptionsForTarget", () => {
     });
   });
 
+  it("passes the greetings' host names for reverse DNS, none when no check saw one", () => {
+    const bannerHosts = { "mx1.example.com": "mail.example.com" };
+    expect(postureOptionsForTarget(target({}), { ...context, bannerHosts }).bannerHosts).toEqual(bannerHosts);
+    expect(postureOptionsForTarget(target({}), { ...context, bannerHosts: {} })).not.toHaveProperty(
+      "bannerHosts",
+    );
+  });
+
   it("judges no alignment when the probes' From domain is another organization's", () => {
     const options = postureOptionsForTarget(target({}), {
       ...context,
