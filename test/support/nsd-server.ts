@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DnsQueryError } from "../../core/dns/dns-errors.ts";
-import { createDnsResolver, type DnsResolver } from "../../core/dns/dns-resolver.ts";
+import type { DnsResolver } from "../../core/dns/dns-resolver.ts";
+import { startDnsDaemon } from "./dns-daemon.ts";
 
 /**
  * Debian's NSD as a child process on 127.0.0.1 and a free high port, serving zone files the
@@ -81,50 +80,16 @@ export async function startNsd(zones: readonly NsdZone[]): Promise<NsdServer> {
   ].join("\n");
   await writeFile(join(dir, "nsd.conf"), `${config}\n`);
   for (const zone of zones) await writeFile(join(dir, `${zone.origin}.zone`), zoneFile(zone));
-  const child: ChildProcess = spawn(NSD_BINARY, ["-d", "-c", join(dir, "nsd.conf")], {
-    stdio: ["ignore", "pipe", "pipe"],
+  return startDnsDaemon({
+    name: "nsd",
+    binary: NSD_BINARY,
+    args: ["-d", "-c", join(dir, "nsd.conf")],
+    dir,
+    port,
+    // Ready when the first zone answers; a zone nsd could not load answers SERVFAIL.
+    readyName: zones[0]?.origin ?? ".",
+    servfail: "fail",
+    resolverTimeoutMs: 2000,
+    resolverRetries: 2,
   });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.pid !== undefined) child.kill("SIGTERM");
-    await exited;
-    await rm(dir, { recursive: true, force: true });
-  };
-  const resolver = createDnsResolver({ server: { host: "127.0.0.1", port }, timeoutMs: 2000, retries: 2 });
-  // Ready when the first zone's SOA answers; a zone error makes nsd exit, and we say why.
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`nsd exited (${child.exitCode}) before answering:\n${output}`);
-    }
-    try {
-      const soa = await createDnsResolver({
-        server: { host: "127.0.0.1", port },
-        timeoutMs: 300,
-        retries: 0,
-      }).query(zones[0]?.origin ?? ".", "NS");
-      if (soa.rcode === "NOERROR") break;
-    } catch (error) {
-      // A zone nsd could not load answers SERVFAIL: say what nsd logged.
-      if (error instanceof DnsQueryError && error.failure === "servfail") {
-        await stop();
-        throw new Error(`nsd could not load a zone:\n${output}`);
-      }
-      // Not listening yet: a refused UDP port fails at once, so pace the polls.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`nsd did not answer within 20 s: ${String(error)}\n${output}`);
-      }
-    }
-  }
-  return { port, resolver, stop };
 }

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DnsQueryError } from "../../core/dns/dns-errors.ts";
-import { createDnsResolver, type DnsResolver } from "../../core/dns/dns-resolver.ts";
+import type { DnsResolver } from "../../core/dns/dns-resolver.ts";
+import { startDnsDaemon } from "./dns-daemon.ts";
 import { freePort } from "./nsd-server.ts";
 
 /**
@@ -74,43 +73,16 @@ export async function startUnbound(options: {
     ]),
   ].join("\n");
   await writeFile(join(dir, "unbound.conf"), `${config}\n`);
-  const child: ChildProcess = spawn(UNBOUND_BINARY, ["-d", "-c", join(dir, "unbound.conf")], {
-    stdio: ["ignore", "pipe", "pipe"],
+  return startDnsDaemon({
+    name: "unbound",
+    binary: UNBOUND_BINARY,
+    args: ["-d", "-c", join(dir, "unbound.conf")],
+    dir,
+    port,
+    readyName: options.stubs[0]?.zone ?? ".",
+    // A SERVFAIL here is a real answer (the zone failed validation): the test judges it.
+    servfail: "ready",
+    resolverTimeoutMs: 3000,
+    resolverRetries: 1,
   });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.pid !== undefined) child.kill("SIGTERM");
-    await exited;
-    await rm(dir, { recursive: true, force: true });
-  };
-  const resolver = createDnsResolver({ server: { host: "127.0.0.1", port }, timeoutMs: 3000, retries: 1 });
-  // Ready when the first stub's zone answers through it.
-  const probe = createDnsResolver({ server: { host: "127.0.0.1", port }, timeoutMs: 300, retries: 0 });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`unbound exited (${child.exitCode}) before answering:\n${output}`);
-    }
-    try {
-      await probe.query(options.stubs[0]?.zone ?? ".", "NS");
-      break;
-    } catch (error) {
-      if (!(error instanceof DnsQueryError) || Date.now() > deadline) {
-        await stop();
-        throw new Error(`unbound did not answer within 20 s: ${String(error)}\n${output}`);
-      }
-      // A SERVFAIL here is a real answer (the zone failed validation): the test judges it.
-      if (error.failure === "servfail") break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  return { port, resolver, output: () => output, stop };
 }
