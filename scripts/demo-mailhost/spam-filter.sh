@@ -2,7 +2,7 @@
 # arriving at the demo host. rspamd (Debian's 3.4) is Postfix's second milter, beside OpenDKIM,
 # and stamps on every message received over SMTP
 #   Authentication-Results: mail.scout.test; dkim=pass ...; spf=pass ...; dmarc=pass ...
-#   X-Spamd-Result: default: False [-0.70 / 15.00]; ...   X-Spam-Status: No, score=-0.70
+#   X-Spamd-Result: default: False [0.40 / 15.00]; ...   X-Spam-Status: No, score=0.40
 #   X-Rspamd-Action: no action   X-Rspamd-Server, X-Rspamd-Queue-Id   (X-Spam: yes from 6 points)
 # Its DNS is NSD on 127.0.0.1:$DNS_PORT (demo-mailhost/dkim-verifier.sh), which publishes SPF
 # and DMARC beside the DKIM keys and answers REFUSED at once for any name outside "test.":
@@ -25,8 +25,11 @@
 # the monitor tells its own from the probe's by position. In the foreground rspamd writes no pid
 # file. The first start builds its multipattern caches in db/ (~10 s of CPU here), later ones
 # take ~1 s. Measured on the demo host: a probe signed by scout-fetch.test gets spf=pass,
-# dkim=pass, dmarc=pass (policy=reject), -0.70 points, "no action"; one From $DMARC_FAIL_DOMAIN,
-# unsigned, gets dmarc=fail and is still delivered (rspamd enforces no DMARC policy here).
+# dkim=pass, dmarc=pass (policy=reject), 0.40 points (RDNS_NONE: Postfix passes no client name),
+# "no action"; one From $DMARC_FAIL_DOMAIN, unsigned, with its envelope at scout-fetch.test gets
+# dmarc=fail reason="SPF not aligned (relaxed), No valid DKIM", 3.10 points, and is delivered
+# (rspamd enforces no DMARC policy here); with the envelope at $DMARC_FAIL_DOMAIN spf=fail too,
+# 7.80 points, "add header" (X-Spam: Yes).
 
 RSPAMD_PORT=11332
 RSPAMD_CONF_DIR="$DEMO_DIR/rspamd"
@@ -81,7 +84,8 @@ quarantine_on_reject = false;
 spam_header = "X-Spam";
 reject_message = "Spam message rejected";
 # rspamd 3.4 scans in the proxy only with self_scan in its upstream too; with hosts there it
-# forwards to a normal worker (none here) and Postfix gets no reply.
+# forwards to a normal worker (none here), and Postfix logs "milter inet:...: can't read
+# SMFIC_BODYEOB reply packet header" and delivers without verdicts.
 upstream "local" {
   default = yes;
   self_scan = yes;
