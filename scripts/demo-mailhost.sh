@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Demo mail host for Email Scout: a real Postfix + Dovecot on loopback, with a private demo CA,
-# a Sieve rule, an OAuth server for Dovecot's oauth2 passdb and OpenDKIM (keys in NSD) beside them.
+# a Sieve rule, an OAuth server for Dovecot's oauth2 passdb, OpenDKIM (keys in NSD) and rspamd
+# beside them.
 #
 #   bash scripts/demo-mailhost.sh [up]   install if needed, configure, start (idempotent)
 #   bash scripts/demo-mailhost.sh down   stop everything, wait until their ports are closed
@@ -38,10 +39,15 @@
 #                                  oauth2 passdb asks it), /revoke
 #   OpenDKIM      127.0.0.1:8891     Postfix's milter, verify mode: stamps Authentication-Results
 #                                  (authserv-id mail.scout.test) on mail received over SMTP
+#   rspamd        127.0.0.1:11332    Postfix's second milter: stamps Authentication-Results (spf,
+#                                  dkim, dmarc; authserv-id mail.scout.test) and its spam verdict
+#                                  (X-Spamd-Result, X-Spam-Status, X-Rspamd-Action)
+#                                  (demo-mailhost/spam-filter.sh)
 #   NSD           127.0.0.1:10053    the zone "test." with the demo DKIM key (selector demo, key
-#                                  $SCOUT_DEMO_DIR/dkim/demo.private) for scout-fetch.test,
-#                                  scout-test.test, scout-returns.test, scout-faults.test
-#                                  (demo-mailhost/dkim-verifier.sh)
+#                                  $SCOUT_DEMO_DIR/dkim/demo.private), SPF (127.0.0.0/8, ::1) and
+#                                  DMARC (p=reject) for scout-fetch.test, scout-test.test,
+#                                  scout-returns.test, scout-faults.test; scout-unsigned.test
+#                                  fails DMARC ("v=spf1 -all", no key) (demo-mailhost/dkim-verifier.sh)
 # Pipe-only mailbox (system user, no password, no IMAP/POP login):
 #   probe-aws                      the AWS round-trip test's probe mailbox
 #
@@ -121,7 +127,7 @@ PIPE_USERS=(probe-aws)
 declare -A DEMO_PASSWORDS=([scout]="scout-demo-password" [probe]="probe-demo-password"
   [probe-slow]="probe-slow-demo-password" [probe-void]="probe-void-demo-password"
   [probe-faults]="probe-faults-demo-password" [probe-fetch]="probe-fetch-demo-password")
-PACKAGES=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve opendkim opendkim-tools nsd openssl)
+PACKAGES=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve opendkim opendkim-tools nsd rspamd openssl)
 
 DOVECOT_CONF="$DEMO_DIR/dovecot.conf"
 DOVECOT_BASE_DIR="/run/dovecot"
@@ -143,6 +149,8 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$SCRIPT_DIR/demo-mailhost/oauth.sh"
 # shellcheck source=demo-mailhost/dkim-verifier.sh
 . "$SCRIPT_DIR/demo-mailhost/dkim-verifier.sh"
+# shellcheck source=demo-mailhost/spam-filter.sh
+. "$SCRIPT_DIR/demo-mailhost/spam-filter.sh"
 # shellcheck source=demo-mailhost/sieve-filing.sh
 . "$SCRIPT_DIR/demo-mailhost/sieve-filing.sh"
 
@@ -680,11 +688,15 @@ smtpd_sasl_auth_enable = no
 # No syslog on this host: postlogd writes the log (must be under /var).
 maillog_file = $POSTFIX_LOG
 
-# OpenDKIM (verify mode) stamps Authentication-Results ($AUTHSERV_ID) on mail received over
-# SMTP. Mail flows when it is down (the headers then lack its verdict).
-smtpd_milters = inet:$HOST4:$OPENDKIM_PORT
+# OpenDKIM (verify mode) and rspamd (SPF, DKIM, DMARC, spam score) stamp their verdicts
+# ($AUTHSERV_ID) on mail received over SMTP. Mail flows when they are down (the headers then
+# lack their verdicts), and a milter that hangs holds a message 20 s at most.
+smtpd_milters = inet:$HOST4:$OPENDKIM_PORT, inet:$HOST4:$RSPAMD_PORT
 milter_default_action = accept
 milter_protocol = 6
+milter_connect_timeout = 10s
+milter_command_timeout = 10s
+milter_content_timeout = 20s
 EOF
 }
 
@@ -907,7 +919,10 @@ OAuth:        $OAUTH_URL/token (client credentials: client probe-fetch, secret f
 DKIM:         OpenDKIM verifies on $HOST4:$OPENDKIM_PORT (authserv-id $AUTHSERV_ID), keys from NSD
               on $HOST4:$DNS_PORT; demo key $DKIM_KEY, selector $DKIM_SELECTOR, for
               ${DKIM_DOMAINS[*]}
-Logs:         $POSTFIX_LOG, $DOVECOT_LOG, $OAUTH_LOG, $NSD_LOG
+rspamd:       milter on $HOST4:$RSPAMD_PORT (authserv-id $AUTHSERV_ID): spf, dkim, dmarc and its spam
+              score; SPF and DMARC (p=reject) in NSD for the domains above; $DMARC_FAIL_DOMAIN
+              fails DMARC
+Logs:         $POSTFIX_LOG, $DOVECOT_LOG, $OAUTH_LOG, $NSD_LOG, $RSPAMD_LOG
 EOF
 }
 
@@ -936,6 +951,7 @@ cmd_up() {
   ensure_certs
   ensure_users
   dkim_verifier_up
+  spam_filter_up
   oauth_up
   dovecot_up
   postfix_up
@@ -952,6 +968,7 @@ cmd_down() {
   take_lock
   if command -v dovecot >/dev/null 2>&1; then dovecot_stop; fi
   if command -v postfix >/dev/null 2>&1; then postfix_stop; fi
+  spam_filter_down
   dkim_verifier_down
   oauth_down
   put_back
@@ -992,6 +1009,7 @@ cmd_status() {
     rc=1
   fi
   daemon_status opendkim "$OPENDKIM_PID_FILE" "$OPENDKIM_PORT" || rc=1
+  daemon_status rspamd "$RSPAMD_PID_FILE" "$RSPAMD_PORT" || rc=1
   daemon_status nsd "$NSD_PID_FILE" "$DNS_PORT" || rc=1
   daemon_status oauth "$OAUTH_PID_FILE" "$OAUTH_PORT" || rc=1
   for port in "${POSTFIX_PORTS[@]}" "${DOVECOT_PORTS[@]}"; do
@@ -1037,6 +1055,7 @@ cmd_env() {
   printf 'export SCOUT_DEMO_DKIM_SELECTOR=%q\n' "$DKIM_SELECTOR"
   printf 'export SCOUT_DEMO_DKIM_KEY=%q\n' "$DKIM_KEY"
   printf 'export SCOUT_DEMO_DKIM_DOMAINS=%s\n' "$(IFS=, && echo "${DKIM_DOMAINS[*]}")"
+  printf 'export SCOUT_DEMO_DMARC_FAIL_DOMAIN=%q\n' "$DMARC_FAIL_DOMAIN"
   printf 'export SCOUT_DEMO_HOST=%q\n' "$HOST4"
   printf 'export SCOUT_DEMO_IPV6=%q\n' "$ipv6"
 }

@@ -8,7 +8,9 @@ import type { HeaderField } from "../wire/parse-headers.ts";
  *   (Mail::SpamAssassin::Conf, add_header).
  * - rspamd: `X-Rspamd-Action: add header` (or no action, greylist, rewrite subject, soft reject,
  *   reject), `X-Spamd-Result: default: True [7.50 / 15.00]; ...`, `X-Rspamd-Score: 7.5`, and
- *   `X-Spam: Yes` (rspamd milter_headers module).
+ *   `X-Spam: Yes` (rspamd milter_headers module). Its x-spam-status routine writes the
+ *   SpamAssassin field too, as `X-Spam-Status: No, score=-0.70`: without SpamAssassin's
+ *   `required=`, beside rspamd's own fields, that one is rspamd's and no SpamAssassin verdict.
  * - Microsoft 365 / Exchange Online Protection: `X-Forefront-Antispam-Report: ...;SCL:5;
  *   SFV:SPM;...` and `X-MS-Exchange-Organization-SCL: 5` (learn.microsoft.com, "Anti-spam
  *   message headers"): SCL -1, 0, 1 is not spam; 5, 6 spam; 9 high-confidence spam; SFV:SPM
@@ -36,9 +38,26 @@ export interface SpamVerdict {
 
 type Reader = (newest: (name: string) => string | undefined) => SpamVerdict | undefined;
 
+/** The fields only rspamd writes. */
+const RSPAMD_FIELDS = [
+  "x-rspamd-action",
+  "x-spamd-result",
+  "x-rspamd-score",
+  "x-rspamd-server",
+  "x-rspamd-queue-id",
+];
+
 /** SpamAssassin and amavis: "Yes|No, score=N required=N ...". */
 function spamAssassin(newest: (name: string) => string | undefined): SpamVerdict | undefined {
-  const status = newest("x-spam-status");
+  let status = newest("x-spam-status");
+  // rspamd's "Yes|No, score=N": SpamAssassin and amavis always say required=.
+  if (
+    status !== undefined &&
+    !/\brequired=/i.test(status) &&
+    RSPAMD_FIELDS.some((name) => newest(name) !== undefined)
+  ) {
+    status = undefined;
+  }
   const flag = newest("x-spam-flag");
   if (status === undefined && flag === undefined) return undefined;
   const word = /^\s*(yes|no)\b/i.exec(status ?? flag ?? "")?.[1]?.toLowerCase();

@@ -5,6 +5,7 @@
 # "test." on 127.0.0.1:$DNS_PORT (authoritative, from a zone file made here), and OpenDKIM's
 # resolver (libunbound, ResolverConfiguration) sends every *.test question there and answers
 # every other name NXDOMAIN at once: the demo host never asks a resolver outside loopback.
+# The zone also holds SPF and DMARC records, which rspamd reads (demo-mailhost/spam-filter.sh).
 #
 # The demo DKIM key: $DKIM_KEY (RSA 2048, PEM, mode 0600) is published as
 # $DKIM_SELECTOR._domainkey.<domain> for each of DKIM_DOMAINS, so a monitor configured with
@@ -23,6 +24,8 @@ AUTHSERV_ID="$HOSTNAME_FQDN"
 DKIM_SELECTOR="demo"
 # The monitor's inbound domains in config/demo.yaml and the integration tests.
 DKIM_DOMAINS=(scout-fetch.test scout-test.test scout-returns.test scout-faults.test)
+# A From domain whose probes fail DMARC (p=reject, "v=spf1 -all", no DKIM key).
+DMARC_FAIL_DOMAIN="scout-unsigned.test"
 DKIM_DIR="$DEMO_DIR/dkim"
 DKIM_KEY="$DKIM_DIR/$DKIM_SELECTOR.private"
 DNS_PORT=10053
@@ -69,7 +72,14 @@ ns.scout-dns IN A 127.0.0.1
 ZONE
   for domain in "${DKIM_DOMAINS[@]}"; do
     printf '%s._domainkey.%s IN TXT ( "v=DKIM1; k=rsa; " "p="%s )\n' "$DKIM_SELECTOR" "${domain%.test}" "$chunks"
+    # SPF and DMARC for rspamd (demo-mailhost/spam-filter.sh): mail from the loopback passes SPF,
+    # and with the monitor's DKIM signature or SPF aligned, DMARC.
+    printf '%s IN TXT "v=spf1 ip4:127.0.0.0/8 ip6:::1 -all"\n' "${domain%.test}"
+    printf '_dmarc.%s IN TXT "v=DMARC1; p=reject"\n' "${domain%.test}"
   done
+  # A From domain that fails DMARC: no DKIM key, no host may send for it, p=reject.
+  printf '%s IN TXT "v=spf1 -all"\n' "${DMARC_FAIL_DOMAIN%.test}"
+  printf '_dmarc.%s IN TXT "v=DMARC1; p=reject"\n' "${DMARC_FAIL_DOMAIN%.test}"
 }
 
 nsd_config() {

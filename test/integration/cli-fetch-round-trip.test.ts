@@ -10,7 +10,8 @@ import { type DemoHost, demoHost } from "../support/demo-host.ts";
  * through the demo host's Postfix to the probe-fetch mailbox, which has no ~/.forward, and is
  * found in Dovecot over IMAPS (IDLE) and POP3S. The demo host's Sieve rule files mail to
  * probe-fetch+junk@ into the Junk folder. The command does not DKIM-sign, and OpenDKIM, the
- * demo host's verifier, says so: dkim=none, which the text shows.
+ * demo host's verifier, says so: dkim=none, which the text shows; rspamd, its second, finds SPF
+ * passing for the From domain (the envelope's), so DMARC passes, and scores the probe ham.
  */
 const _ROOT = join(import.meta.dirname, "../..");
 const FETCH_USER = "probe-fetch";
@@ -54,7 +55,7 @@ const fetchArgs = (to: string, mailbox: string[]) => [
 ];
 
 const OK_IN_INBOX =
-  /^ROUNDTRIP OK - \d+\.\d{3} s(, remote clock offset -?\d+\.\d{3} s)?, landed in INBOX(, receiver: [^|\n]*)? \| rtt=\d+\.\d{3}s;30\.000;60\.000;0 junk=0;;;0;1\n$/;
+  /^ROUNDTRIP OK - \d+\.\d{3} s(, remote clock offset -?\d+\.\d{3} s)?, landed in INBOX(, receiver: [^|\n]*)? \| rtt=\d+\.\d{3}s;30\.000;60\.000;0 junk=0;;;0;1 spam_score=-?\d+(?:\.\d+)?;15\n$/;
 
 describe("email-scout probe in fetch mode through the demo host", () => {
   it("IMAPS with IDLE: ROUNDTRIP OK, landed in INBOX, junk=0, exit 0", async () => {
@@ -65,8 +66,10 @@ describe("email-scout probe in fetch mode through the demo host", () => {
     expect(stdout).toMatch(OK_IN_INBOX);
     // The server's INTERNALDATE: IMAP has one, so the clock offset is shown.
     expect(stdout).toContain("remote clock offset");
-    // The demo host's OpenDKIM on an unsigned probe.
-    expect(stdout).toContain("landed in INBOX, receiver: dkim none |");
+    // The demo host's OpenDKIM and rspamd on an unsigned probe.
+    expect(stdout).toMatch(
+      /landed in INBOX, receiver: spf pass, dkim none, dmarc pass, ham: rspamd -?\d+(?:\.\d+)?\/15 \|/,
+    );
     // Announced by IDLE: Postfix delivers in milliseconds here, the command's next look is 10 s
     // away (generous for a loaded machine, and still apart from a poll-found probe).
     const rttS = Number(/rtt=(\d+\.\d+)s/.exec(stdout)?.[1]);
@@ -87,7 +90,7 @@ describe("email-scout probe in fetch mode through the demo host", () => {
     );
     expect(code, `${stdout}${stderr}`).toBe(1);
     expect(stdout).toMatch(
-      /^ROUNDTRIP WARNING - \d+\.\d{3} s(, remote clock offset -?\d+\.\d{3} s)?, landed in junk folder Junk(, receiver: [^|\n]*)? \| rtt=\d+\.\d{3}s;30\.000;60\.000;0 junk=1;;;0;1\n$/,
+      /^ROUNDTRIP WARNING - \d+\.\d{3} s(, remote clock offset -?\d+\.\d{3} s)?, landed in junk folder Junk(, receiver: [^|\n]*)? \| rtt=\d+\.\d{3}s;30\.000;60\.000;0 junk=1;;;0;1 spam_score=-?\d+(?:\.\d+)?;15\n$/,
     );
   });
 });

@@ -53,9 +53,10 @@ describe("email-scout probe through the demo host", () => {
   it("prints ROUNDTRIP OK with the RTT as perfdata and exits 0", async () => {
     const { code, stdout, stderr } = await cli(probeArgs("probe@scout.test"));
     expect(code, stderr).toBe(0);
-    // The demo host's verifier (OpenDKIM) on the unsigned probe: dkim none, from email_return's reply.
+    // The demo host's verifiers (OpenDKIM, rspamd) on the unsigned probe, from email_return's
+    // reply: SPF passes for the return address's domain, which DMARC finds aligned; not spam.
     expect(stdout).toMatch(
-      /^ROUNDTRIP OK - \d+\.\d{3} s, remote clock offset -?\d+\.\d{3} s, receiver: dkim none \| rtt=\d+\.\d{3}s;30\.000;60\.000;0\n$/,
+      /^ROUNDTRIP OK - \d+\.\d{3} s, remote clock offset -?\d+\.\d{3} s, receiver: spf pass, dkim none, dmarc pass, ham: rspamd -?\d+(?:\.\d+)?\/15 \| rtt=\d+\.\d{3}s;30\.000;60\.000;0\n$/,
     );
   });
 

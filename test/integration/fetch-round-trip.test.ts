@@ -18,8 +18,9 @@ import { type DemoHost, demoHost } from "../support/demo-host.ts";
  * rule files probes of targets whose id starts with "junk-" (their X-Scout-Target header) into
  * the Junk folder, which Dovecot marks \Junk (RFC 6154). Two targets log in with OAuth tokens
  * from the demo host's token endpoint, which Dovecot's oauth2 passdb checks there. Probes are
- * DKIM-signed with the key the demo host publishes in its DNS (NSD), and OpenDKIM, Postfix's
- * milter, stamps its verdict. Mail that is not a validly signed probe of this monitor is put in
+ * DKIM-signed with the key the demo host publishes in its DNS (NSD), beside SPF and DMARC
+ * records, and Postfix's two milters stamp their verdicts: OpenDKIM DKIM's, rspamd SPF, DKIM,
+ * DMARC and its spam score. Mail that is not a validly signed probe of this monitor is put in
  * the mailbox beforehand and must still be there afterwards.
  */
 const INBOUND = "scout-fetch.test";
@@ -222,13 +223,24 @@ describe("fetch mode through the real Postfix and Dovecot", () => {
     expect(await probeUids("INBOX", probe.probeId)).toEqual([]);
   });
 
-  it("OpenDKIM's verdict on the monitor's signature is recorded: dkim=pass, from the demo host's authserv-id", async () => {
+  it("the receiver's verdicts on the signed probe: spf, dkim and dmarc pass from the demo host's authserv-id, rspamd's score says ham", async () => {
     const probe = await probeOf("imap-inbox");
     expect(probe.verdicts, lines.join("\n")).toMatchObject({
       authservId: demo.authservId,
+      spf: { result: "pass", domain: INBOUND },
       dkim: { result: "pass", domain: INBOUND },
+      dmarc: { result: "pass", domain: INBOUND },
       folder: { name: "INBOX", junk: false },
+      ignoredAuthResults: 0,
+      problems: [],
     });
+    // rspamd alone: its X-Spam-Status is its own, not a SpamAssassin verdict.
+    expect(probe.verdicts?.spam).toEqual([
+      { filter: "rspamd", verdict: "ham", score: expect.any(Number), threshold: 15, detail: "no action" },
+    ]);
+    const [rspamd] = probe.verdicts?.spam ?? [];
+    // Well below rspamd's 6 points for "add header": a signed, aligned probe is nowhere near spam.
+    expect(rspamd?.score).toBeLessThan(4);
   });
 
   it("receiverAuthservIds decide whose Authentication-Results count", async () => {
@@ -239,7 +251,11 @@ describe("fetch mode through the real Postfix and Dovecot", () => {
     });
     const ignored = (await probeOf("oauth-pop3")).verdicts;
     expect(ignored?.dkim).toBeUndefined();
-    expect(ignored?.ignoredAuthResults).toBe(1);
+    expect(ignored?.spf).toBeUndefined();
+    // OpenDKIM's field and rspamd's, both named mail.scout.test.
+    expect(ignored?.ignoredAuthResults).toBe(2);
+    // Spam fields carry no authserv-id: they count whoever is trusted.
+    expect(ignored?.spam.map((verdict) => verdict.filter)).toEqual(["rspamd"]);
   });
 
   it.each(["oauth-imap", "oauth-pop3"])(

@@ -76,9 +76,9 @@ describe("email_return.pl through the demo host's Postfix", () => {
       "60",
     ]);
     expect(code, `${stdout}${stderr}`).toBe(0);
-    // The header block email_return.pl reports carries the demo host's OpenDKIM verdict.
+    // The header block email_return.pl reports carries the demo host's verdicts (OpenDKIM, rspamd).
     expect(stdout).toMatch(
-      /^ROUNDTRIP OK - \d+\.\d{3} s, remote clock offset -?\d+\.\d{3} s, receiver: dkim none \| rtt=/,
+      /^ROUNDTRIP OK - \d+\.\d{3} s, remote clock offset -?\d+\.\d{3} s, receiver: spf pass, dkim none, dmarc pass, ham: rspamd -?\d+(?:\.\d+)?\/15 \| rtt=/,
     );
     // Only the Perl script is installed (install removed email_return.cjs): it wrote this line.
     expect(existsSync("/home/probe/.email-scout/email_return.cjs")).toBe(false);

@@ -112,13 +112,18 @@ describe("round trip through the real Postfix and email_return", () => {
     expect(Math.abs(probe.remoteClockOffsetMs ?? Number.NaN)).toBeLessThan(5_000);
     expect(probe.hops?.length).toBeGreaterThan(0);
     expect(probe.hops?.some((hop) => hop.by?.includes("mail.scout.test"))).toBe(true);
-    // The demo host's verifier (OpenDKIM, Postfix's milter) looked for this run's key under
-    // selector scout-it in its DNS, which publishes only its own demo key: dkim fail, said by
-    // the receiver's authserv-id and carried back by email_return. No spam filter runs there.
+    // The demo host's verifiers (OpenDKIM and rspamd, Postfix's milters) looked for this run's
+    // key under selector scout-it in its DNS, which publishes only its own demo key: dkim fail
+    // (OpenDKIM's field is the newest). SPF passes for the envelope's domain, the From domain
+    // too, so DMARC passes; rspamd scores it ham. All carried back by email_return.
     expect(probe.verdicts).toEqual({
       authservId: demo.authservId,
+      spf: { result: "pass", reason: expect.stringContaining("designates 127.0.0.1"), domain: INBOUND },
       dkim: { result: "fail", reason: "key not found in DNS", domain: INBOUND },
-      spam: [],
+      dmarc: { result: "pass", reason: "policy=reject", domain: INBOUND },
+      spam: [
+        { filter: "rspamd", verdict: "ham", score: expect.any(Number), threshold: 15, detail: "no action" },
+      ],
       ignoredAuthResults: 0,
       problems: [],
     });

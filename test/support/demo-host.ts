@@ -23,8 +23,10 @@ export interface DemoHost {
   };
   /** The demo OAuth server's RFC 7009 revocation endpoint. */
   readonly oauthRevokeUrl: string;
-  /** The authserv-id OpenDKIM (Postfix's milter) writes into Authentication-Results. */
+  /** The authserv-id OpenDKIM and rspamd (Postfix's milters) write into Authentication-Results. */
   readonly authservId: string;
+  /** A From domain whose probes fail DMARC there: p=reject, "v=spf1 -all", no DKIM key. */
+  readonly dmarcFailDomain: string;
   /** A DKIM key published in the demo host's DNS for each of `domains` under `selector`. */
   readonly dkim: {
     readonly selector: string;
@@ -78,6 +80,7 @@ export function demoHost(): DemoHost {
     },
     oauthRevokeUrl: need("SCOUT_DEMO_OAUTH_REVOKE_URL"),
     authservId: need("SCOUT_DEMO_AUTHSERV_ID"),
+    dmarcFailDomain: need("SCOUT_DEMO_DMARC_FAIL_DOMAIN"),
     dkim: {
       selector: need("SCOUT_DEMO_DKIM_SELECTOR"),
       privateKeyFile: need("SCOUT_DEMO_DKIM_KEY"),

@@ -110,3 +110,31 @@ export const RSPAMD_ADD_HEADER = [
   "X-Rspamd-Action: add header",
   "X-Spam: Yes",
 ];
+
+/**
+ * Postfix with OpenDKIM and rspamd 3.4 as milters, as the demo host delivered a signed probe
+ * (scripts/demo-mailhost/spam-filter.sh; names and addresses changed): OpenDKIM's field on top,
+ * rspamd's below it, rspamd's spam fields last. Its milter headers module, with the
+ * x-spam-status routine, writes a SpamAssassin-style X-Spam-Status without required=.
+ */
+export const RSPAMD_WITH_SPAM_STATUS = [
+  "Authentication-Results: mail.example.org;",
+  "\tdkim=pass (2048-bit key; unprotected) header.d=example.net header.i=@example.net header.a=rsa-sha256 header.s=demo header.b=BOK3mgvw;",
+  "\tdkim-atps=neutral",
+  "Authentication-Results: mail.example.org;",
+  "\tdkim=pass header.d=example.net header.s=demo header.b=BOK3mgvw;",
+  "\tdmarc=pass (policy=reject) header.from=example.net;",
+  "\tspf=pass (mail.example.org: domain of bounces@example.net designates 192.0.2.20 as permitted sender) smtp.mailfrom=bounces@example.net",
+  "Received: from relay.example.net (relay.example.net [192.0.2.20])",
+  "\tby mail.example.org (Postfix) with ESMTP id 6D95616A071",
+  "\tfor <probe@example.org>; Wed, 02 Dec 2026 13:44:22 +0000 (UTC)",
+  ...PROBE_AS_SENT,
+  "X-Rspamd-Server: mail.example.org",
+  "X-Rspamd-Queue-Id: 6D95616A071",
+  "X-Spamd-Result: default: False [0.40 / 15.00];",
+  "\tRDNS_NONE(1.00)[];",
+  "\tDMARC_POLICY_ALLOW(-0.50)[example.net,reject];",
+  "\tR_SPF_ALLOW(-0.20)[+ip4:192.0.2.0/24]",
+  "X-Spam-Status: No, score=0.40",
+  "X-Rspamd-Action: no action",
+];

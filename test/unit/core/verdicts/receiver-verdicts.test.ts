@@ -11,6 +11,7 @@ import {
   POSTFIX_OPENDMARC_FAIL,
   PROBE_AS_SENT,
   RSPAMD_ADD_HEADER,
+  RSPAMD_WITH_SPAM_STATUS,
   SPAMASSASSIN_SPAM,
 } from "./header-samples.ts";
 
@@ -67,6 +68,33 @@ describe("receiverVerdicts: real receivers", () => {
       { filter: "rspamd", verdict: "spam", score: 8.4, threshold: 15, detail: "add header" },
     ]);
     expect(verdicts.dmarc).toMatchObject({ result: "pass", reason: "policy=none" });
+  });
+
+  it("rspamd's own X-Spam-Status (no required=) is no SpamAssassin verdict; SpamAssassin's beside rspamd's still is", () => {
+    const verdicts = receiverVerdicts(RSPAMD_WITH_SPAM_STATUS, { trustedAuthservIds: ["example.org"] });
+    expect(verdicts.spam).toEqual([
+      { filter: "rspamd", verdict: "ham", score: 0.4, threshold: 15, detail: "no action" },
+    ]);
+    expect(verdicts.dmarc).toEqual({ result: "pass", reason: "policy=reject", domain: "example.net" });
+    // OpenDKIM's field and rspamd's both count; SPF is rspamd's alone.
+    expect(verdicts).toMatchObject({
+      spf: { result: "pass", domain: "example.net" },
+      dkim: { result: "pass", domain: "example.net" },
+      ignoredAuthResults: 0,
+      problems: [],
+    });
+    // A SpamAssassin behind rspamd writes required=: both verdicts count.
+    const both = RSPAMD_WITH_SPAM_STATUS.map((line) =>
+      line.startsWith("X-Spam-Status:") ? "X-Spam-Status: Yes, score=7.1 required=5.0 tests=BAYES_99" : line,
+    );
+    expect(receiverVerdicts(both, { trustedAuthservIds: ["example.org"] }).spam.map((v) => v.filter)).toEqual(
+      ["spamassassin", "rspamd"],
+    );
+    // Without rspamd's fields, a bare "No, score=" is SpamAssassin's (or amavis') as before.
+    const bare = RSPAMD_WITH_SPAM_STATUS.filter((line) => /^(X-Spam-Status|Authentication)/.test(line));
+    expect(receiverVerdicts(bare, { trustedAuthservIds: ["example.org"] }).spam).toEqual([
+      { filter: "spamassassin", verdict: "ham", score: 0.4 },
+    ]);
   });
 
   it("a probe with no verdicts at all gives an empty result", () => {
