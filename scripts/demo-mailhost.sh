@@ -37,9 +37,9 @@
 # Beside Postfix and Dovecot (each with a pid file under /run, stopped by `down`):
 #   OAuth server  http://127.0.0.1:8480  /token (client credentials), /introspect (Dovecot's
 #                                  oauth2 passdb asks it), /revoke
-#   OpenDKIM      127.0.0.1:8891     Postfix's milter, verify mode: stamps Authentication-Results
+#   OpenDKIM      unix socket        Postfix's milter, verify mode: stamps Authentication-Results
 #                                  (authserv-id mail.scout.test) on mail received over SMTP
-#   rspamd        127.0.0.1:11332    Postfix's second milter: stamps Authentication-Results (spf,
+#   rspamd        unix socket        Postfix's second milter: stamps Authentication-Results (spf,
 #                                  dkim, dmarc; authserv-id mail.scout.test) and its spam verdict
 #                                  (X-Spamd-Result, X-Spam-Status, X-Rspamd-Action)
 #                                  (demo-mailhost/spam-filter.sh)
@@ -189,7 +189,10 @@ write_if_changed() {
 # Listening on PORT on any address? (ss when present: no connection noise; else /dev/tcp)
 port_listening() {
   local port="$1"
-  if command -v ss >/dev/null 2>&1; then
+  # A path is a unix socket (the OpenDKIM milter's): listening when the socket is there.
+  if [ "${port#/}" != "$port" ]; then
+    [ -S "$port" ]
+  elif command -v ss >/dev/null 2>&1; then
     [ -n "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]
   else
     port_accepts "$HOST4" "$port" || { have_ipv6 && port_accepts "$HOST6" "$port"; }
@@ -691,7 +694,7 @@ maillog_file = $POSTFIX_LOG
 # OpenDKIM (verify mode) and rspamd (SPF, DKIM, DMARC, spam score) stamp their verdicts
 # ($AUTHSERV_ID) on mail received over SMTP. Mail flows when they are down (the headers then
 # lack their verdicts), and a milter that hangs holds a message 20 s at most.
-smtpd_milters = inet:$HOST4:$OPENDKIM_PORT, inet:$HOST4:$RSPAMD_PORT
+smtpd_milters = unix:$OPENDKIM_SOCKET, unix:$RSPAMD_SOCKET
 milter_default_action = accept
 milter_protocol = 6
 milter_connect_timeout = 10s
@@ -916,10 +919,10 @@ Fetch mailbox: probe-fetch is delivered by Dovecot LMTP; Sieve ($SIEVE_SCRIPT) f
               X-Scout-Target: junk-* and probe-fetch+junk@ into Junk (\\Junk)
 OAuth:        $OAUTH_URL/token (client credentials: client probe-fetch, secret file
               $DEMO_DIR/probe-fetch.oauth-secret); IMAP/POP3 XOAUTH2 and OAUTHBEARER
-DKIM:         OpenDKIM verifies on $HOST4:$OPENDKIM_PORT (authserv-id $AUTHSERV_ID), keys from NSD
+DKIM:         OpenDKIM verifies on $OPENDKIM_SOCKET (authserv-id $AUTHSERV_ID), keys from NSD
               on $HOST4:$DNS_PORT; demo key $DKIM_KEY, selector $DKIM_SELECTOR, for
               ${DKIM_DOMAINS[*]}
-rspamd:       milter on $HOST4:$RSPAMD_PORT (authserv-id $AUTHSERV_ID): spf, dkim, dmarc and its spam
+rspamd:       milter on $RSPAMD_SOCKET (authserv-id $AUTHSERV_ID): spf, dkim, dmarc and its spam
               score; SPF and DMARC (p=reject) in NSD for the domains above; $DMARC_FAIL_DOMAIN
               fails DMARC
 Logs:         $POSTFIX_LOG, $DOVECOT_LOG, $OAUTH_LOG, $NSD_LOG, $RSPAMD_LOG

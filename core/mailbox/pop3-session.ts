@@ -66,7 +66,16 @@ class Pop3Session implements MailboxSession {
       for (const [number, id] of newest) {
         const known = this.known.get(id);
         if (known !== undefined && !known.probe) continue;
-        const headerLines = await client.header(number);
+        let headerLines: string[];
+        try {
+          headerLines = await client.header(number);
+        } catch (cause) {
+          // Gone since the listing: another session (the user's IMAP client, another login)
+          // expunged it, and Dovecot says "-ERR Message 4 expunged.". The session is still good,
+          // and the rest of the listing is readable.
+          if (cause instanceof Pop3Error && cause.reply?.startsWith("-ERR")) continue;
+          throw cause;
+        }
         const probe = headerLines.some((line) => /^x-scout-probe[ \t]*:/i.test(line));
         const seenAtMs = known?.seenAtMs ?? lookedAtMs;
         this.known.set(id, { probe, seenAtMs });

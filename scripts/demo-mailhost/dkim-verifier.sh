@@ -32,8 +32,12 @@ DNS_PORT=10053
 NSD_RUN_DIR="/run/email-scout-demo-nsd"
 NSD_PID_FILE="$NSD_RUN_DIR/nsd.pid"
 NSD_LOG="/var/log/email-scout-demo-nsd.log"
-OPENDKIM_PORT=8891
 OPENDKIM_RUN_DIR="/run/email-scout-demo-opendkim"
+# A unix socket, not TCP: over loopback TCP, libmilter's small replies met Postfix's delayed
+# ACKs (Nagle) and every message waited 40 ms twice in the milter (measured: a mail
+# transaction of 90 ms with it, 10 ms without).
+OPENDKIM_SOCKET="$OPENDKIM_RUN_DIR/opendkim.sock"
+OPENDKIM_PORT="$OPENDKIM_SOCKET"
 OPENDKIM_PID_FILE="$OPENDKIM_RUN_DIR/opendkim.pid"
 OPENDKIM_LOG="$START_LOG"
 
@@ -128,10 +132,11 @@ opendkim_config() {
 # Managed by scripts/demo-mailhost.sh (Email Scout demo mail host). Do not edit: rewritten on "up".
 # Verify only; Postfix's smtpd_milters names this socket.
 Mode                  v
-Socket                inet:$OPENDKIM_PORT@$HOST4
+Socket                local:$OPENDKIM_SOCKET
 PidFile               $OPENDKIM_PID_FILE
 UserID                opendkim:opendkim
-UMask                 022
+# The socket is Postfix's to connect to (smtpd runs as postfix); its directory is 0755.
+UMask                 000
 Syslog                no
 AuthservID            $AUTHSERV_ID
 # dkim=none on unsigned mail too, so every message carries the verifier's word.
@@ -187,7 +192,7 @@ opendkim_up() {
   daemon_stop opendkim "$OPENDKIM_PID_FILE" "$OPENDKIM_PORT"
   opendkim -n -x "$DKIM_DIR/opendkim.conf" >>"$START_LOG" 2>&1 || die "opendkim -n: $DKIM_DIR/opendkim.conf is invalid (see $START_LOG)"
   install -d -m 0755 -o opendkim -g opendkim "$OPENDKIM_RUN_DIR"
-  log "starting OpenDKIM (verify) on $HOST4:$OPENDKIM_PORT, authserv-id $AUTHSERV_ID"
+  log "starting OpenDKIM (verify) on $OPENDKIM_SOCKET, authserv-id $AUTHSERV_ID"
   opendkim -x "$DKIM_DIR/opendkim.conf" </dev/null >>"$START_LOG" 2>&1 9>&- || die "opendkim did not start (see $START_LOG)"
   daemon_started opendkim "$OPENDKIM_PID_FILE" "$want" "$OPENDKIM_PORT" "$OPENDKIM_LOG"
 }

@@ -11,6 +11,8 @@ pid_from_file() {
   echo "$pid"
 }
 
+# PORT below is a TCP port, or the path of a unix socket (the milters').
+
 # daemon_current NAME PIDFILE HASH PORT: true when the daemon runs with the config of HASH
 daemon_current() {
   local name="$1" pidfile="$2" want="$3" port="$4" pid have=""
@@ -46,6 +48,9 @@ daemon_stop() {
     done
   fi
   rm -f "$pidfile" "$DEMO_DIR/$name.state"
+  # A unix socket outlives a daemon that does not unlink it on exit (rspamd): the process is
+  # gone, so the file is stale.
+  if [ "${port#/}" != "$port" ] && ! pid_from_file "$pidfile" >/dev/null; then rm -f "$port"; fi
   wait_ports_closed "$name" "$port"
 }
 

@@ -26,6 +26,11 @@ export class Pop3TestServer {
   readonly maildrop: Pop3Message[] = [];
   /** Every command received, PASS and AUTH payloads included, for assertions. */
   readonly commands: string[] = [];
+  /**
+   * Unique ids of messages another session expunged after this one's listing: TOP answers as
+   * Dovecot does then, "-ERR Message N expunged.".
+   */
+  readonly expungedElsewhere = new Set<string>();
   logins = 0;
   private nextUid = 1;
   private readonly sockets = new Set<Socket>();
@@ -113,6 +118,7 @@ export class Pop3TestServer {
         }
         case "TOP": {
           if (message === undefined || deleted.has(number)) return say("-ERR no such message");
+          if (this.expungedElsewhere.has(message.uid)) return say(`-ERR Message ${number} expunged.`);
           const header = message.raw.slice(0, message.raw.indexOf("\r\n\r\n") + 2);
           const stuffed = header
             .split("\r\n")

@@ -42,6 +42,18 @@ const probeMail = (n: number) =>
   `Received: from relay\r\nX-Scout-Probe: token-${n}\r\n.dot-stuffed: kept\r\nSubject: p${n}\r\n\r\nbody\r\n`;
 
 describe("the POP3 session", () => {
+  it("skips a message another session expunged after the listing, and reads the rest", async () => {
+    const pop3 = await server();
+    pop3.deliver(probeMail(1));
+    pop3.deliver(probeMail(2));
+    pop3.deliver(probeMail(3));
+    pop3.expungedElsewhere.add("uid-2");
+    const session = await open(pop3, byPassword);
+    const messages = await session.probeMessages();
+    expect(messages.map((message) => message.id).sort()).toEqual(["uid-1", "uid-3"]);
+    await session.close();
+  });
+
   it("lists the probes (only mail with X-Scout-Probe), reading their headers with TOP", async () => {
     const pop3 = await server();
     pop3.deliver("Subject: not a probe\r\n\r\nhello\r\n");
