@@ -10,19 +10,16 @@
  * - RTT minus the delivery time Postfix logs (`delay=` of the `status=sent` line): everything the
  *   monitor adds around Postfix's own work (submission before, IDLE and fetch after).
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, watch } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseConfigText } from "../../core/config/parse-config.ts";
-import { formatProbeKeyRing, newProbeKey } from "../../core/wire/probe-key.ts";
 import { lookupUser } from "../../local/return-install/system-user.ts";
 import { consoleLogger } from "../../local/serve/console-logger.ts";
 import { LocalMonitor } from "../../local/serve/monitor.ts";
+import { demoFetch, demoFetchConfig, FETCH_USER } from "../../test/support/demo-fetch-config.ts";
 import { demoHost } from "../../test/support/demo-host.ts";
 import { percentile } from "../stats.ts";
 
-const FETCH_USER = "probe-fetch";
-const INBOUND = "scout-fetch.test";
 /** Where the demo host's Postfix logs (scripts/demo-mailhost.sh: maillog_file). */
 const POSTFIX_LOG = "/var/log/postfix-demo.log";
 
@@ -74,42 +71,19 @@ export async function benchFetchMode(runs = 20): Promise<FetchModeResult> {
     if (name && !name.startsWith(".")) arrivals.push(Date.now());
   });
   try {
-    const keyFile = join(dir, "probe.key");
-    writeFileSync(keyFile, formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), { mode: 0o600 });
-    const config = parseConfigText(
-      JSON.stringify({
-        dataDir: join(dir, "data"),
-        probeKeyFile: keyFile,
-        inbound: {
-          domain: INBOUND,
-          returnAddress: `returns@${INBOUND}`,
-          listen: { host: "127.0.0.1", port: 0 },
-        },
-        outbound: {
-          from: `monitor@${INBOUND}`,
-          relay: { host: demo.host, port: 25, tls: "require-starttls", caFile: demo.caFile },
-        },
-        roundTrip: { deadlineSeconds: 30, warningSeconds: 10, criticalSeconds: 20 },
-        targets: [
-          {
-            id: "fetch-bench",
-            probe: {
-              to: `${FETCH_USER}@scout.test`,
-              fetch: {
-                url: "imap://127.0.0.1:143",
-                user: FETCH_USER,
-                passwordFile: join(demo.dir, `${FETCH_USER}.password`),
-                caFile: demo.caFile,
-                // Far apart: a probe found within a run was announced by IDLE, not polled.
-                pollSeconds: 300,
-                waitSeconds: 25,
-              },
-            },
+    const config = demoFetchConfig(demo, dir, {
+      source: "bench-fetch-mode",
+      targets: [
+        {
+          id: "fetch-bench",
+          probe: {
+            to: `${FETCH_USER}@scout.test`,
+            // Far apart: a probe found within a run was announced by IDLE, not polled.
+            fetch: demoFetch(demo, "imap://127.0.0.1:143", { pollSeconds: 300, waitSeconds: 25 }),
           },
-        ],
-      }),
-      "bench-fetch-mode",
-    );
+        },
+      ],
+    });
     const monitor = await LocalMonitor.open(
       config,
       consoleLogger((line) => lines.push(line)),

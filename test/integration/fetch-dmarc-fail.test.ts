@@ -1,13 +1,12 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfigText } from "../../core/config/parse-config.ts";
 import type { ScoutEvent } from "../../core/events/event.ts";
 import type { RoundTripCompletedData } from "../../core/events/roundtrip-completed.ts";
-import { formatProbeKeyRing, newProbeKey } from "../../core/wire/probe-key.ts";
 import { consoleLogger } from "../../local/serve/console-logger.ts";
 import { LocalMonitor } from "../../local/serve/monitor.ts";
+import { demoFetch, demoFetchConfig, FETCH_INBOUND, FETCH_USER } from "../support/demo-fetch-config.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
 
 /*
@@ -18,9 +17,6 @@ import { type DemoHost, demoHost } from "../support/demo-host.ts";
  * delivered (rspamd enforces no DMARC policy there) and found over IMAP, and serve's cycle makes
  * of it the round trip's WARNING with reason dmarc-fail.
  */
-const INBOUND = "scout-fetch.test";
-const FETCH_USER = "probe-fetch";
-
 let demo: DemoHost;
 let monitor: LocalMonitor;
 const lines: string[] = [];
@@ -29,41 +25,16 @@ const completed: ScoutEvent[] = [];
 beforeAll(async () => {
   demo = demoHost();
   const dir = mkdtempSync(join(tmpdir(), "scout-dmarc-fail-"));
-  const keyFile = join(dir, "probe.key");
-  writeFileSync(keyFile, formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), { mode: 0o600 });
-  const config = parseConfigText(
-    JSON.stringify({
-      dataDir: join(dir, "data"),
-      probeKeyFile: keyFile,
-      inbound: {
-        domain: INBOUND,
-        returnAddress: `returns@${INBOUND}`,
-        listen: { host: "127.0.0.1", port: 0 },
+  const config = demoFetchConfig(demo, dir, {
+    source: "fetch-dmarc-fail-test",
+    from: `monitor@${demo.dmarcFailDomain}`,
+    targets: [
+      {
+        id: "dmarc-fail",
+        probe: { to: `${FETCH_USER}+dmarc@scout.test`, fetch: demoFetch(demo, "imaps://127.0.0.1:993") },
       },
-      outbound: {
-        from: `monitor@${demo.dmarcFailDomain}`,
-        relay: { host: demo.host, port: 25, tls: "require-starttls", caFile: demo.caFile },
-      },
-      roundTrip: { deadlineSeconds: 30, warningSeconds: 10, criticalSeconds: 20 },
-      targets: [
-        {
-          id: "dmarc-fail",
-          probe: {
-            to: `${FETCH_USER}+dmarc@scout.test`,
-            fetch: {
-              url: "imaps://127.0.0.1:993",
-              user: FETCH_USER,
-              passwordFile: join(demo.dir, `${FETCH_USER}.password`),
-              caFile: demo.caFile,
-              pollSeconds: 1,
-              waitSeconds: 20,
-            },
-          },
-        },
-      ],
-    }),
-    "fetch-dmarc-fail-test",
-  );
+    ],
+  });
   monitor = await LocalMonitor.open(
     config,
     consoleLogger((line) => lines.push(line)),
@@ -86,7 +57,7 @@ describe("a probe whose From domain fails the receiver's DMARC", () => {
     expect(probe?.folder).toBe("inbox");
     expect(probe?.verdicts).toMatchObject({
       authservId: demo.authservId,
-      spf: { result: "pass", domain: INBOUND },
+      spf: { result: "pass", domain: FETCH_INBOUND },
       dkim: { result: "none" },
       dmarc: { result: "fail", domain: demo.dmarcFailDomain },
     });

@@ -1,14 +1,14 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfigText } from "../../core/config/parse-config.ts";
 import type { ProbeRecord } from "../../core/ports/probe-store.ts";
-import { formatProbeKeyRing, newProbeKey } from "../../core/wire/probe-key.ts";
+import { newProbeKey } from "../../core/wire/probe-key.ts";
 import { createProbeToken } from "../../core/wire/probe-token.ts";
 import { consoleLogger } from "../../local/serve/console-logger.ts";
 import { LocalMonitor } from "../../local/serve/monitor.ts";
+import { demoFetchConfig, FETCH_INBOUND, FETCH_USER } from "../support/demo-fetch-config.ts";
 import { type DemoHost, demoHost } from "../support/demo-host.ts";
 
 /*
@@ -23,8 +23,6 @@ import { type DemoHost, demoHost } from "../support/demo-host.ts";
  * DMARC and its spam score. Mail that is not a validly signed probe of this monitor is put in
  * the mailbox beforehand and must still be there afterwards.
  */
-const INBOUND = "scout-fetch.test";
-const FETCH_USER = "probe-fetch";
 const DEADLINE_S = 30;
 const IDLE_TEST_POLL_SECONDS = 15;
 
@@ -100,8 +98,6 @@ beforeAll(async () => {
   }
   passwordFile = join(demo.dir, `${FETCH_USER}.password`);
   dir = mkdtempSync(join(tmpdir(), "scout-fetch-"));
-  const keyFile = join(dir, "probe.key");
-  writeFileSync(keyFile, formatProbeKeyRing([{ id: "k1", key: newProbeKey() }]), { mode: 0o600 });
   await withMailbox(async (client) => {
     for (const token of strangers) await client.append("INBOX", message(token));
   });
@@ -115,73 +111,60 @@ beforeAll(async () => {
   };
   // No password: the token endpoint's client-credentials token, introspected by Dovecot.
   const oauthFetch = { ...fetch, passwordFile: undefined, oauth: demo.fetchOAuth };
-  const config = parseConfigText(
-    JSON.stringify({
-      dataDir: join(dir, "data"),
-      probeKeyFile: keyFile,
-      inbound: {
-        domain: INBOUND,
-        returnAddress: `returns@${INBOUND}`,
-        listen: { host: "127.0.0.1", port: 0 },
+  const config = demoFetchConfig(demo, dir, {
+    source: "fetch-round-trip-test",
+    dkim: true,
+    deadlineSeconds: DEADLINE_S,
+    targets: [
+      {
+        id: "imap-inbox",
+        // A poll far apart: found well before it, the probe was announced by IDLE.
+        probe: {
+          to: `${FETCH_USER}@scout.test`,
+          fetch: { ...fetch, url: "imap://127.0.0.1:143", pollSeconds: IDLE_TEST_POLL_SECONDS },
+        },
       },
-      outbound: {
-        from: `monitor@${INBOUND}`,
-        relay: { host: demo.host, port: 25, tls: "require-starttls", caFile: demo.caFile },
-        dkim: { domain: INBOUND, selector: demo.dkim.selector, privateKeyFile: demo.dkim.privateKeyFile },
+      {
+        // The demo host's Sieve rule files probes of "junk-*" targets into Junk.
+        id: "junk-imap",
+        probe: { to: `${FETCH_USER}@scout.test`, fetch: { url: "imaps://127.0.0.1:993", ...fetch } },
       },
-      roundTrip: { deadlineSeconds: DEADLINE_S, warningSeconds: 10, criticalSeconds: 20 },
-      targets: [
-        {
-          id: "imap-inbox",
-          // A poll far apart: found well before it, the probe was announced by IDLE.
-          probe: {
-            to: `${FETCH_USER}@scout.test`,
-            fetch: { ...fetch, url: "imap://127.0.0.1:143", pollSeconds: IDLE_TEST_POLL_SECONDS },
-          },
+      {
+        id: "oauth-imap",
+        probe: {
+          to: `${FETCH_USER}+oauth@scout.test`,
+          fetch: { ...oauthFetch, url: "imaps://127.0.0.1:993" },
+          receiverAuthservIds: [demo.authservId],
         },
-        {
-          // The demo host's Sieve rule files probes of "junk-*" targets into Junk.
-          id: "junk-imap",
-          probe: { to: `${FETCH_USER}@scout.test`, fetch: { url: "imaps://127.0.0.1:993", ...fetch } },
+      },
+      {
+        id: "oauth-pop3",
+        probe: {
+          to: `${FETCH_USER}+oauth@scout.test`,
+          fetch: { ...oauthFetch, url: "pop3s://127.0.0.1:995" },
+          // Not the demo host: its Authentication-Results must not count.
+          receiverAuthservIds: ["mx.example.net"],
         },
-        {
-          id: "oauth-imap",
-          probe: {
-            to: `${FETCH_USER}+oauth@scout.test`,
-            fetch: { ...oauthFetch, url: "imaps://127.0.0.1:993" },
-            receiverAuthservIds: [demo.authservId],
-          },
+      },
+      {
+        id: "pop3",
+        probe: { to: `${FETCH_USER}+pop@scout.test`, fetch: { url: "pop3s://127.0.0.1:995", ...fetch } },
+      },
+      {
+        id: "misnamed-junk",
+        probe: {
+          to: `${FETCH_USER}+kept@scout.test`,
+          fetch: { ...fetch, url: "imaps://127.0.0.1:993", junkFolder: "Spam-typo" },
         },
-        {
-          id: "oauth-pop3",
-          probe: {
-            to: `${FETCH_USER}+oauth@scout.test`,
-            fetch: { ...oauthFetch, url: "pop3s://127.0.0.1:995" },
-            // Not the demo host: its Authentication-Results must not count.
-            receiverAuthservIds: ["mx.example.net"],
-          },
-        },
-        {
-          id: "pop3",
-          probe: { to: `${FETCH_USER}+pop@scout.test`, fetch: { url: "pop3s://127.0.0.1:995", ...fetch } },
-        },
-        {
-          id: "misnamed-junk",
-          probe: {
-            to: `${FETCH_USER}+kept@scout.test`,
-            fetch: { ...fetch, url: "imaps://127.0.0.1:993", junkFolder: "Spam-typo" },
-          },
-        },
-        {
-          // Nothing listens on port 1. (A wrong password would do too, but Dovecot then slows
-          // every login from 127.0.0.1 for a while, other tests' as well.)
-          id: "unreachable",
-          probe: { to: `${FETCH_USER}+kept@scout.test`, fetch: { ...fetch, url: "imap://127.0.0.1:1" } },
-        },
-      ],
-    }),
-    "fetch-round-trip-test",
-  );
+      },
+      {
+        // Nothing listens on port 1. (A wrong password would do too, but Dovecot then slows
+        // every login from 127.0.0.1 for a while, other tests' as well.)
+        id: "unreachable",
+        probe: { to: `${FETCH_USER}+kept@scout.test`, fetch: { ...fetch, url: "imap://127.0.0.1:1" } },
+      },
+    ],
+  });
   monitor = await LocalMonitor.open(
     config,
     consoleLogger((line) => lines.push(line)),
@@ -227,9 +210,9 @@ describe("fetch mode through the real Postfix and Dovecot", () => {
     const probe = await probeOf("imap-inbox");
     expect(probe.verdicts, lines.join("\n")).toMatchObject({
       authservId: demo.authservId,
-      spf: { result: "pass", domain: INBOUND },
-      dkim: { result: "pass", domain: INBOUND },
-      dmarc: { result: "pass", domain: INBOUND },
+      spf: { result: "pass", domain: FETCH_INBOUND },
+      dkim: { result: "pass", domain: FETCH_INBOUND },
+      dmarc: { result: "pass", domain: FETCH_INBOUND },
       folder: { name: "INBOX", junk: false },
       ignoredAuthResults: 0,
       problems: [],
@@ -246,7 +229,7 @@ describe("fetch mode through the real Postfix and Dovecot", () => {
   it("receiverAuthservIds decide whose Authentication-Results count", async () => {
     expect((await probeOf("oauth-imap")).verdicts).toMatchObject({
       authservId: demo.authservId,
-      dkim: { result: "pass", domain: INBOUND },
+      dkim: { result: "pass", domain: FETCH_INBOUND },
       ignoredAuthResults: 0,
     });
     const ignored = (await probeOf("oauth-pop3")).verdicts;
