@@ -26,7 +26,10 @@ export interface MethodResult {
   readonly method: string;
   /** Lower case, as written. */
   readonly result: string;
-  /** The reasonspec ("reason=..."), or else the first comment, which is where receivers say why. */
+  /**
+   * The reasonspec ("reason=...") with a policy comment after it in parentheses, or else the
+   * first comment, which is where receivers say why.
+   */
   readonly reason?: string;
   /** ptype.property -> value, e.g. "header.d" -> "example.net". */
   readonly properties: Readonly<Record<string, string>>;
@@ -101,6 +104,11 @@ function methodResult(segment: Segment): MethodResult | string {
     else if (key.includes(".")) properties[key] = text;
     else if (KEYWORD.test(key)) others.push(`${key}=${text}`);
   }
+  // A reasonspec keeps a policy comment beside it: rspamd puts the DMARC policy there
+  // ('reason="No valid SPF, No valid DKIM" ... (policy=reject)'); other comments (OpenDKIM's
+  // "2048-bit key; unprotected") say nothing about why.
+  const policy = segment.comments.filter((comment) => /\b(policy|p)=/i.test(comment));
+  if (reason !== undefined && policy.length > 0) reason = clip(`${reason} (${policy.join("; ")})`);
   reason ??= segment.comments[0] ?? (others.length > 0 ? clip(others.join(" ")) : undefined);
   return { method, result, ...(reason !== undefined && { reason }), properties };
 }

@@ -61,8 +61,8 @@ describe("a probe whose From domain fails the receiver's DMARC", () => {
       dkim: { result: "none" },
       dmarc: { result: "fail", domain: demo.dmarcFailDomain },
     });
-    // rspamd's reason; the policy (p=reject) is in a comment the parser leaves aside.
-    expect(probe?.verdicts?.dmarc?.reason).toBe("SPF not aligned (relaxed), No valid DKIM");
+    // rspamd's reason, and the policy from its comment.
+    expect(probe?.verdicts?.dmarc?.reason).toBe("SPF not aligned (relaxed), No valid DKIM (policy=reject)");
     // Not spam by rspamd's score (about 3): DMARC's is the one finding.
     expect(probe?.verdicts?.spam).toMatchObject([{ filter: "rspamd", verdict: "ham" }]);
   });
