@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildDist, runBuiltCli } from "../support/built-cli.ts";
-import { type DemoHost, demoHost } from "../support/demo-host.ts";
+import { type DemoHost, demoHost, demoRelayArgs } from "../support/demo-host.ts";
 
 /*
  * `email-scout probe --imap/--pop3` as an operator runs it (the built CLI): the probe goes
@@ -39,12 +39,7 @@ const fetchArgs = (to: string, mailbox: string[]) => [
   "monitor@scout-fetch.test",
   "--key-file",
   keyFile,
-  "--relay",
-  `${demo.host}:25`,
-  "--relay-tls",
-  "require-starttls",
-  "--ca-file",
-  demo.caFile,
+  ...demoRelayArgs(demo),
   ...mailbox,
   "--user",
   FETCH_USER,

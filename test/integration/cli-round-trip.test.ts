@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installReturn } from "../../local/return-install/return-install.ts";
 import { buildDist, runBuiltCli } from "../support/built-cli.ts";
-import { type DemoHost, demoHost } from "../support/demo-host.ts";
+import { type DemoHost, demoHost, demoRelayArgs } from "../support/demo-host.ts";
 
 // The built CLI as an operator runs it: key new, return install, probe (Nagios output), key add.
 const ROOT = join(import.meta.dirname, "../..");
@@ -37,12 +37,7 @@ const probeArgs = (to: string) => [
   "returns@scout-test.test",
   "--key-file",
   keyFile,
-  "--relay",
-  `${demo.host}:25`,
-  "--relay-tls",
-  "require-starttls",
-  "--ca-file",
-  demo.caFile,
+  ...demoRelayArgs(demo),
   "--listen",
   "127.0.0.1:2526",
   "--timeout",

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installReturn } from "../../local/return-install/return-install.ts";
 import { buildDist, runBuiltCli } from "../support/built-cli.ts";
-import { type DemoHost, demoHost } from "../support/demo-host.ts";
+import { type DemoHost, demoHost, demoRelayArgs } from "../support/demo-host.ts";
 
 // The Perl email_return through the real Postfix: installed by the built CLI's `return install`
 // (its default runtime), answering `email-scout probe`, whose return is measured and verified.
@@ -64,12 +64,7 @@ describe("email_return.pl through the demo host's Postfix", () => {
       RETURN_TO,
       "--key-file",
       keyFile,
-      "--relay",
-      `${demo.host}:25`,
-      "--relay-tls",
-      "require-starttls",
-      "--ca-file",
-      demo.caFile,
+      ...demoRelayArgs(demo),
       "--listen",
       "127.0.0.1:2526",
       "--timeout",

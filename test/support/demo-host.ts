@@ -88,3 +88,8 @@ export function demoHost(): DemoHost {
     },
   };
 }
+
+/** `email-scout probe`'s flags for sending through the demo host's Postfix (STARTTLS, the demo CA). */
+export function demoRelayArgs(demo: DemoHost): string[] {
+  return ["--relay", `${demo.host}:25`, "--relay-tls", "require-starttls", "--ca-file", demo.caFile];
+}
